@@ -1,0 +1,152 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""User input -> the payload the Fink server expects, or `InvalidQueryError` before any request."""
+import re
+import warnings
+from collections.abc import Iterable
+
+from astroquery.exceptions import InputWarning, InvalidQueryError
+
+from . import _schema
+
+__all__: list[str] = []
+
+# ZTF object names: "ZTF" + two-digit year + seven lower-case letters (e.g. ZTF21aaxtctv).
+ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
+# Any leading part of such a name, for the server's prefix matching (FINK_API.md 1.1).
+_ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
+
+CUTOUT_KINDS = ("Science", "Template", "Difference")
+OUTPUT_FORMATS = ("json", "csv", "votable", "parquet")
+# Families a user may select with `columns` (v: is computed only in all-columns mode and b:
+# comes with `withcutouts`; FINK_API.md 2.1 and 2.3).
+_SELECTABLE_FAMILIES = ("i", "d")
+
+
+def object_ids(object_id, *, prefix: bool = False) -> list[str]:
+    """Normalise one ID, a comma-separated string or an iterable of IDs to a list.
+
+    Duplicates are dropped (the server would return their rows once anyway); order is kept.
+    """
+    if isinstance(object_id, str):
+        pieces = object_id.split(",") if "," in object_id else [object_id]
+    elif isinstance(object_id, Iterable) and not isinstance(object_id, bytes | dict):
+        pieces = list(object_id)
+    else:
+        raise InvalidQueryError(
+            f"object_id must be a ZTF object name or a list of them, not {type(object_id).__name__}"
+        )
+    ids, bad = [], []
+    for piece in pieces:
+        if not isinstance(piece, str):
+            raise InvalidQueryError(
+                f"object_id entries must be strings, got {type(piece).__name__}: {piece!r}"
+            )
+        name = piece.strip()
+        pattern = _ZTF_PREFIX if prefix else ZTF_ID
+        if not name or not pattern.fullmatch(name):
+            bad.append(piece)
+        else:
+            ids.append(name)
+    if bad:
+        what = "ZTF name prefixes (like 'ZTF21aax')" if prefix else (
+            "ZTF object names (like 'ZTF21aaxtctv'; use prefix=True for partial names)")
+        raise InvalidQueryError(f"Not {what}: {', '.join(map(repr, bad))}")
+    if not ids:
+        raise InvalidQueryError("object_id is empty: give at least one ZTF object name")
+    return list(dict.fromkeys(ids))
+
+
+def column_list(columns, *, withcutouts: bool = False) -> list[str] | None:
+    """Check a `columns` selection; None means all columns (with the v: columns)."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",")]
+    elif isinstance(columns, Iterable):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(
+            f"columns must be a list of names like 'i:magpsf', not {type(columns).__name__}"
+        )
+    if names == ["*"]:
+        return None
+    known = _schema.columns()
+    out = []
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Column {name!r} has no family prefix: write it as 'i:{name}' or 'd:{name}'"
+            )
+        family = name.split(":", 1)[0]
+        if family == "v":
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: the server computes v: columns only when all "
+                "columns are requested. Omit `columns` and select them from the result."
+            )
+        if family == "b":
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: ask for cutouts with withcutouts=True "
+                "(and cutout_kind=...)"
+            )
+        if family not in _SELECTABLE_FAMILIES:
+            raise InvalidQueryError(f"Column {name!r}: unknown family {family!r} (use i: or d:)")
+        if name not in known:
+            warnings.warn(
+                f"{name!r} is not in the Fink schema known to this client; the server ignores "
+                "unknown names", InputWarning, stacklevel=4)
+        out.append(name)
+    if not out:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    if withcutouts:
+        # The server needs these two to fetch cutouts and fails with HTTP 500 without them.
+        out += [c for c in ("i:objectId", "i:candid") if c not in out]
+    return list(dict.fromkeys(out))
+
+
+def flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidQueryError(f"{name} must be True or False, not {value!r}")
+    return value
+
+
+def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
+    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three."""
+    if kind is None:
+        return None
+    if isinstance(kind, str):
+        for known in CUTOUT_KINDS + (("All",) if allow_all else ()):
+            if kind.lower() == known.lower():
+                return None if known == "All" else known
+    choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
+    raise InvalidQueryError(f"Unknown cutout kind {kind!r}: choose among {choices}")
+
+
+def output_format(fmt) -> str:
+    if isinstance(fmt, str) and fmt.lower() in OUTPUT_FORMATS:
+        fmt = fmt.lower()
+        if fmt == "parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise InvalidQueryError(
+                    "output_format='parquet' needs pyarrow: pip install 'astroquery_fink[parquet]'"
+                ) from None
+        return fmt
+    raise InvalidQueryError(
+        f"Unknown output_format {fmt!r}: choose among {', '.join(OUTPUT_FORMATS)}")
+
+
+def objects_payload(ids: list[str], *, columns, withupperlim, withcutouts, cutout_kind,
+                    output_format) -> dict:
+    """The JSON body of one ``/api/v1/objects`` request (server argument names)."""
+    payload = {"objectId": ",".join(ids), "output-format": output_format}
+    if columns is not None:
+        payload["columns"] = ",".join(columns)
+    # The server enables a flag only when str(value) == "True" (FINK_API.md 1.1): send JSON true.
+    if withupperlim:
+        payload["withupperlim"] = True
+    if withcutouts:
+        payload["withcutouts"] = True
+        if cutout_kind is not None:
+            payload["cutout-kind"] = cutout_kind
+    return payload

@@ -1,0 +1,27 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Exceptions of `astroquery_fink` beyond astroquery's own (`astroquery.exceptions`)."""
+from astroquery.exceptions import RemoteServiceError
+
+__all__ = ["PartialResultError"]
+
+
+class PartialResultError(RemoteServiceError):
+    """Some objects of a multi-object query could not be fetched, even after retries.
+
+    Nothing is dropped silently: the rows that did arrive are kept on the exception.
+
+    Attributes
+    ----------
+    table : `~astropy.table.Table`
+        The merged rows of every batch that succeeded.
+    failed_ids : list of str
+        The object IDs whose batch failed; query them again later.
+    errors : dict
+        Failed object ID -> the exception that ended its batch.
+    """
+
+    def __init__(self, message: str, *, table, failed_ids, errors):
+        super().__init__(message)
+        self.table = table
+        self.failed_ids = list(failed_ids)
+        self.errors = dict(errors)
