@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
 import numpy as np
-import requests
 from astropy.io import fits
 from astropy.table import Table, vstack
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError

@@ -1,0 +1,125 @@
+"""Bad input is refused before any request, with a message that says what to do."""
+import pytest
+from astroquery.exceptions import InputWarning, InvalidQueryError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from astroquery_fink import _validate
+
+
+@pytest.fixture
+def no_network(recorded):
+    fink, rec = recorded([])
+    yield fink
+    assert rec.calls == []  # nothing was sent
+
+
+@pytest.mark.parametrize(("object_id", "match"), [
+    ("ZTF21aaxtc", "use prefix=True"),
+    ("ztf21aaxtctv", "Not ZTF object names"),
+    ("ZTF21AAXTCTV", "Not ZTF object names"),
+    ("ZTF21aaxtctv,", "''"),            # an empty element would make the server fail (500)
+    ("", "''"),
+    ([], "object_id is empty"),
+    (["ZTF21aaxtctv", "ZTF21aaxtctv ", "nope"], "'nope'"),
+    (42, "not int"),
+    ([42], "must be strings"),
+])
+def test_bad_ids_are_refused(no_network, object_id, match):
+    with pytest.raises(InvalidQueryError, match=match):
+        no_network.query_object(object_id)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"cutout_kind": "Sky", "withcutouts": True}, "Unknown cutout kind 'Sky'"),
+    ({"cutout_kind": "Science"}, "only with withcutouts=True"),
+    ({"output_format": "xls"}, "Unknown output_format 'xls'"),
+    ({"columns": ["v:classification"]}, "v: columns only when all columns"),
+    ({"columns": "i:jd,b:cutoutScience_stampData"}, "withcutouts=True"),
+    ({"columns": ["magpsf"]}, "write it as 'i:magpsf'"),
+    ({"columns": 3}, "columns must be a list"),
+    ({"columns": []}, "columns is empty"),
+    ({"withupperlim": "True"}, "withupperlim must be True or False"),
+    ({"withcutouts": 1}, "withcutouts must be True or False"),
+    ({"output_format": "parquet", "withupperlim": True}, "cannot write parquet"),
+])
+def test_bad_options_are_refused(no_network, kwargs, match):
+    with pytest.raises(InvalidQueryError, match=match):
+        no_network.query_object("ZTF21aaxtctv", **kwargs)
+
+
+def test_bad_cutout_arguments_are_refused(no_network):
+    with pytest.raises(InvalidQueryError, match="Unknown cutout kind"):
+        no_network.get_cutouts("ZTF21aaxtctv", kind="Sky")
+    with pytest.raises(InvalidQueryError, match="candid must be an integer"):
+        no_network.get_cutouts("ZTF21aaxtctv", candid=1.5)
+    with pytest.raises(InvalidQueryError, match="Not ZTF object names"):
+        no_network.get_cutouts("ZTF21")
+
+
+def test_unknown_column_warns_but_is_sent(recorded):
+    fink, _ = recorded([])
+    with pytest.warns(InputWarning, match="d:not_a_field"):
+        payload = fink.query_object("ZTF21aaxtctv", columns=["i:jd", "d:not_a_field"],
+                                    get_query_payload=True)
+    assert payload["columns"] == "i:jd,d:not_a_field"
+
+
+def test_payload_uses_server_names_and_exact_true():
+    payload = _validate.objects_payload(
+        ["ZTF21aaxtctv"], columns=["i:jd"], withupperlim=True, withcutouts=True,
+        cutout_kind="Science", output_format="csv")
+    assert payload == {"objectId": "ZTF21aaxtctv", "output-format": "csv", "columns": "i:jd",
+                       "withupperlim": True, "withcutouts": True, "cutout-kind": "Science"}
+
+
+def test_withcutouts_adds_the_columns_the_server_needs():
+    assert _validate.column_list(["i:jd"], withcutouts=True) == ["i:jd", "i:objectId", "i:candid"]
+
+
+def test_ids_are_deduplicated_in_order_and_comma_strings_split():
+    ids = _validate.object_ids("ZTF21aaxtctv, ZTF20abfcszi,ZTF21aaxtctv")
+    assert ids == ["ZTF21aaxtctv", "ZTF20abfcszi"]
+
+
+def test_prefix_only_when_asked():
+    assert _validate.object_ids("ZTF21aax", prefix=True) == ["ZTF21aax"]
+    with pytest.raises(InvalidQueryError):
+        _validate.object_ids("ZTF21aax")
+    with pytest.raises(InvalidQueryError):
+        _validate.object_ids("XYZ", prefix=True)
+
+
+ztf_ids = st.from_regex(r"ZTF\d{2}[a-z]{7}", fullmatch=True)
+
+
+@given(st.lists(ztf_ids, min_size=1, max_size=30))
+def test_valid_id_lists_round_trip(ids):
+    out = _validate.object_ids(ids)
+    assert out == list(dict.fromkeys(ids))
+    assert _validate.object_ids(",".join(ids)) == out
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_accepted_only_if_it_is_a_ztf_name(text):
+    names = [p.strip() for p in (text.split(",") if "," in text else [text])]
+    if all(_validate.ZTF_ID.fullmatch(n) for n in names):
+        assert _validate.object_ids(text) == list(dict.fromkeys(names))
+    else:
+        with pytest.raises(InvalidQueryError):
+            _validate.object_ids(text)
+
+
+@given(st.lists(st.one_of(ztf_ids, st.just(""), st.just("ZTF1"), st.integers()), min_size=1))
+def test_mixed_lists_fail_as_a_whole_and_name_the_bad_entries(items):
+    bad = [i for i in items if not (isinstance(i, str) and _validate.ZTF_ID.fullmatch(i))]
+    if not bad:
+        assert _validate.object_ids(items)
+        return
+    with pytest.raises(InvalidQueryError) as info:
+        _validate.object_ids(items)
+    message = str(info.value)
+    if any(not isinstance(i, str) for i in items):
+        assert "must be strings" in message
+    else:
+        assert all(repr(b) in message for b in bad)
