@@ -6,12 +6,14 @@ gives each column its type, mask, unit and description from the schema, so the f
 formats end in the same Table. Missing values (``null`` or ``NaN`` on the wire) are masked.
 """
 import csv
+import gc
 import io
 import json
+import operator
 import re
 
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import TableParseError
 
 from . import _schema
@@ -74,87 +76,127 @@ def _array_cells(values):
     return data, rowmask
 
 
+def _missing(values, mask) -> np.ndarray:
+    """Mask of the values that are None, or-ed with a mask already known."""
+    out = np.zeros(len(values), bool) if mask is None else np.array(mask, bool)
+    if not isinstance(values, np.ndarray) or values.dtype == object:
+        out |= np.asarray(values, dtype=object) == None  # noqa: E711 - elementwise test
+    return out
+
+
+def _masked_or_plain(data, name, mask):
+    # astropy's convention (as in Table.read): a MaskedColumn only where a value is missing.
+    if mask is not None and mask.any():
+        return MaskedColumn(data, name=name, mask=mask)
+    return Column(data, name=name)
+
+
 def typed_column(name: str, values, mask=None) -> MaskedColumn:
     """One server column -> MaskedColumn with the schema's type, unit and description.
 
-    ``values`` is a list of Python values (json, csv) or a numpy array (votable, parquet);
-    ``mask`` marks values already known to be missing. ``None`` is always missing, and so is
-    NaN in a float column: the server writes NaN as null in JSON, so masking NaN everywhere
-    keeps the four formats equal.
+    ``values`` is a sequence of Python values (json, csv) or a numpy array (votable,
+    parquet); ``mask`` marks values already known to be missing. ``None`` is always missing,
+    and so is NaN in a float column: the server writes NaN as null in JSON, so masking NaN
+    everywhere keeps the four formats equal. Numbers sent as strings (the upper-limit rows)
+    are converted.
     """
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
-    if isinstance(values, np.ndarray) and values.dtype != object and kind != "array":
-        values_list = None
-    else:
-        values_list = list(values)
-    n = len(values)
-    base_mask = np.zeros(n, bool) if mask is None else np.asarray(mask, bool).copy()
-    if values_list is not None:
-        base_mask |= np.fromiter((v is None for v in values_list), bool, n)
-
-    if kind == "array":
-        data, rowmask = _array_cells(
-            [None if m else v for v, m in zip(values_list, base_mask, strict=True)])
-        fullmask = np.broadcast_to(rowmask[(...,) + (None,) * (data.ndim - 1)], data.shape)
-        col = MaskedColumn(data, name=name, mask=fullmask.copy())
-    elif kind == "float":
-        src = values if values_list is None else values_list
-        try:
-            data = np.array(src, dtype=np.float64)
+    if kind == "float":
+        try:  # numpy turns None into NaN and numeric strings into numbers
+            data = np.array(values, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise TableParseError(f"Column {name}: not numbers ({err})") from err
-        col = MaskedColumn(data, name=name, mask=base_mask | np.isnan(data))
-    elif kind == "int":
-        if values_list is None:
-            src = values
-        else:
-            src = [0 if m else v for v, m in zip(values_list, base_mask, strict=True)]
-        try:
-            data = np.array(src, dtype=np.int64)
-        except (TypeError, ValueError, OverflowError):
-            # e.g. '2.0' in a csv cell, or a float column standing in for a nullable int
-            floats = np.array(src, dtype=np.float64)
-            base_mask |= np.isnan(floats)
-            data = np.where(base_mask, 0, floats).astype(np.int64)
-        col = MaskedColumn(data, name=name, mask=base_mask)
-    elif kind == "bool":
-        src = values if values_list is None else [
-            False if m else _as_bool(v) for v, m in zip(values_list, base_mask, strict=True)]
-        col = MaskedColumn(np.array(src, dtype=bool), name=name, mask=base_mask)
+        nan = np.isnan(data)
+        col = _masked_or_plain(data, name, nan if mask is None else nan | mask)
+        return _describe(col, info)
+    if kind == "int":
+        data, missing = _ints(values, mask)
+        return _describe(_masked_or_plain(data, name, missing), info)
+    missing = _missing(values, mask)
+    if kind == "bool":
+        if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
+                isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
+            values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
+        col = _masked_or_plain(np.array(values, dtype=bool), name, missing)
+    elif kind == "array":
+        data, rowmask = _array_cells([None if m else v for v, m in zip(values, missing,
+                                                                       strict=True)])
+        fullmask = np.broadcast_to(rowmask[(...,) + (None,) * (data.ndim - 1)], data.shape)
+        col = MaskedColumn(data, name=name, mask=fullmask.copy())
     else:
-        src = values if values_list is None else [
-            "" if m else str(v) for v, m in zip(values_list, base_mask, strict=True)]
-        data = np.array(src, dtype=str) if n else np.array([], dtype="U1")
-        col = MaskedColumn(data, name=name, mask=base_mask)
+        if missing.any():
+            values = ["" if m else v for v, m in zip(values, missing, strict=True)]
+        data = np.array(values, dtype=str) if len(values) else np.array([], dtype="U1")
+        col = _masked_or_plain(data, name, missing)
+    return _describe(col, info)
+
+
+def _describe(col, info):
     if info is not None:
         col.unit = info.unit
         col.description = info.description
     return col
 
 
+def _ints(values, mask):
+    """Integers (exact to 64 bits) and their missing-value mask."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return values.astype(np.int64), mask
+    if mask is None:
+        try:  # the common case, no null: numpy converts in C, strings like "2" included
+            return np.array(values, dtype=np.int64), None
+        except (TypeError, ValueError, OverflowError):
+            pass
+    missing = _missing(values, mask)
+    filled = [0 if m else v for v, m in zip(values, missing, strict=True)]
+    try:
+        return np.array(filled, dtype=np.int64), missing
+    except (TypeError, ValueError, OverflowError):
+        # '2.0' in a csv cell, or NaN standing in for a missing int
+        floats = np.array(filled, dtype=np.float64)
+        missing |= np.isnan(floats)
+        return np.where(missing, 0, floats).astype(np.int64), missing
+
+
 def build_table(columns: dict, masks: dict | None = None) -> Table:
     masks = masks or {}
-    return Table([typed_column(n, v, masks.get(n)) for n, v in columns.items()], masked=True)
+    return Table([typed_column(n, v, masks.get(n)) for n, v in columns.items()], copy=False)
 
 
 # ----------------------------------------------------------------------------- formats
 
-def _from_json(content: bytes) -> Table:
+# Below this size the dict path is as fast, and pyarrow's start-up is not worth it.
+_ARROW_JSON_MIN_BYTES = 1 << 20
+
+
+def _from_json(content: bytes, mixed_types: bool = False) -> Table:
+    if not mixed_types and len(content) >= _ARROW_JSON_MIN_BYTES:
+        table = _json_via_arrow(content)
+        if table is not None:
+            return table
     try:
         rows = loads_json(content)
     except ValueError as err:
         raise TableParseError(f"The server's answer is not JSON: {content[:200]!r}") from err
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise TableParseError(f"Expected a JSON list of rows, got: {content[:200]!r}")
-    names = list(dict.fromkeys(k for r in rows for k in r)) if rows else []
-    cols = {}
-    for name in names:
-        try:
-            cols[name] = [r[name] for r in rows]
-        except KeyError:  # rows of different shapes: absent means missing
-            cols[name] = [r.get(name) for r in rows]
-    return build_table(cols)
+    if not rows:
+        return Table()
+    names = list(rows[0])
+    try:
+        # Transpose in C: one tuple per row, then zip them into one tuple per column.
+        get = operator.itemgetter(*names)
+        if len(names) == 1:
+            columns = [tuple(map(get, rows))]
+        else:
+            columns = list(zip(*map(get, rows), strict=True))
+        if any(len(r) != len(names) for r in rows):
+            raise KeyError("rows of different shapes")
+    except KeyError:  # rows with other keys: a key absent from a row is a missing value
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        columns = [[r.get(name) for r in rows] for name in names]
+    return build_table(dict(zip(names, columns, strict=True)))
 
 
 def _csv_cell(value: str):
@@ -170,7 +212,7 @@ def _csv_cell(value: str):
 def _from_csv(content: bytes) -> Table:
     text = content.decode("utf-8")
     if not text.strip():
-        return Table(masked=True)
+        return Table()
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
     rows = [r for r in reader if r]
@@ -205,33 +247,79 @@ def _from_votable(content: bytes) -> Table:
     return build_table(cols, masks)
 
 
-def _from_parquet(content: bytes) -> Table:
+def _arrow_columns(table) -> tuple[dict, dict]:
+    """A pyarrow Table -> raw columns (numpy or lists) and their null masks."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(content))
     cols, masks = {}, {}
     for name in table.column_names:
         if name == "__index_level_0__":  # the server writes the pandas index too
             continue
         arr = table.column(name).combine_chunks()
-        masks[name] = arr.is_null().to_numpy(zero_copy_only=False)
+        masks[name] = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             cols[name] = arr.to_pylist()
-        elif pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-            cols[name] = arr.to_numpy(zero_copy_only=False)
         elif pa.types.is_null(arr.type):
             cols[name] = [None] * len(arr)
+        elif arr.null_count and not (pa.types.is_string(arr.type)
+                                     or pa.types.is_large_string(arr.type)):
+            cols[name] = arr.fill_null(0 if not pa.types.is_boolean(arr.type) else False) \
+                .to_numpy(zero_copy_only=False)
         else:
-            cols[name] = arr.fill_null(0).to_numpy(zero_copy_only=False) if arr.null_count \
-                else arr.to_numpy(zero_copy_only=False)
-    return build_table(cols, masks)
+            cols[name] = arr.to_numpy(zero_copy_only=False)
+    return cols, masks
+
+
+def _from_parquet(content: bytes) -> Table:
+    import pyarrow.parquet as pq
+
+    return build_table(*_arrow_columns(pq.read_table(io.BytesIO(content))))
+
+
+def _json_via_arrow(content: bytes) -> Table | None:
+    """Large JSON answers through pyarrow's multi-threaded reader, when it can read them.
+
+    pandas writes ``[{...},{...}]`` with no spaces, so a row boundary is ``},{"``; turned
+    into newlines, that is the line-delimited JSON pyarrow reads. A ``},{"`` inside a string
+    value would break that string's quotes, so pyarrow fails rather than misread, and the
+    row count is checked too. Any failure (also: a column mixing numbers and strings, as
+    upper-limit rows do) returns None and the caller decodes with orjson.
+    """
+    try:
+        import pyarrow.json as pa_json
+    except ImportError:
+        return None
+    body = content.strip()
+    if not (body.startswith(b"[{") and body.endswith(b"}]")):
+        return None
+    lines = body[1:-1].replace(b'},{"', b'}\n{"')
+    try:
+        table = pa_json.read_json(io.BytesIO(lines))
+    except Exception:  # noqa: BLE001 - any reader failure means: use the exact path
+        return None
+    if table.num_rows != lines.count(b"\n") + 1:
+        return None
+    return build_table(*_arrow_columns(table))
 
 
 _PARSERS = {"json": _from_json, "csv": _from_csv, "votable": _from_votable,
             "parquet": _from_parquet}
 
 
-def parse_objects(content: bytes, output_format: str) -> Table:
-    """Parse an ``/api/v1/objects``-style answer in the given wire format."""
-    return _PARSERS[output_format](content)
+def parse_objects(content: bytes, output_format: str, *, mixed_types: bool = False) -> Table:
+    """Parse an ``/api/v1/objects``-style answer in the given wire format.
+
+    ``mixed_types`` says that some columns hold numbers as strings in some rows (the
+    upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
+    """
+    # Decoding makes millions of small objects, none of them cyclic: pausing the cyclic
+    # garbage collector meanwhile saves it from scanning them again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if output_format == "json":
+            return _from_json(content, mixed_types)
+        return _PARSERS[output_format](content)
+    finally:
+        if enabled:
+            gc.enable()

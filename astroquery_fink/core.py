@@ -162,7 +162,8 @@ class FinkClass(BaseQuery):
             return payloads[0] if len(payloads) == 1 else payloads
 
         fmt = options["output_format"]
-        tables, errors = self._run_batches(batches, payloads, fmt, progress, cache, timeout)
+        tables, errors = self._run_batches(batches, payloads, fmt, withupperlim, progress,
+                                           cache, timeout)
         table = _merge(tables, options["columns"])
         table.meta.update({
             "server": (self.server or conf.server), "endpoint": "/api/v1/objects",
@@ -182,12 +183,15 @@ class FinkClass(BaseQuery):
                           f"{' ...' if len(ids) > 5 else ''}", NoResultsWarning, stacklevel=2)
         return table
 
-    def _run_batches(self, batches, payloads, fmt, progress, cache, timeout):
+    def _run_batches(self, batches, payloads, fmt, mixed, progress, cache, timeout):
         """Fetch every batch with bounded concurrency; keep results in batch order."""
         url, cache, timeout = self._url("objects"), self._cache(cache), self._timeout(timeout)
 
         def one(payload):
-            table, _ = fetch(self, url, payload, lambda r: parse_objects(r.content, fmt),
+            def parse(response):
+                return parse_objects(response.content, fmt, mixed_types=mixed)
+
+            table, _ = fetch(self, url, payload, parse,
                              what="objects", cache=cache, timeout=timeout,
                              is_empty=lambda t: len(t) == 0)
             return table

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import requests
+from _helpers import DATA, make_response, recorded_bytes, recorded_json
 from astropy.io import fits
 from astroquery.exceptions import (
     InvalidQueryError,
@@ -13,7 +14,6 @@ from astroquery.exceptions import (
     RemoteServiceError,
     TimeoutError,
 )
-from conftest import DATA, make_response, recorded_bytes, recorded_json
 
 from astroquery_fink import conf
 

@@ -1,0 +1,406 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Quick-look figures: light curves with upper limits, and cutout stamps.
+
+matplotlib is optional (``pip install 'astroquery_fink[plotting]'``): it is imported only when a
+function here is called.
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Row, Table
+from astropy.time import Time
+
+from .cutouts import EXTNAMES
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_lightcurve", "plot_cutouts"]
+
+# ZTF filter id -> (band name, colour). Green, orange-red and a dark indigo, as in Fink's plots.
+BANDS = {1: ("g", "#2ca02c"), 2: ("r", "#e8590c"), 3: ("i", "#2d1e4f")}
+TIME_FORMATS = {"mjd": "MJD", "jd": "JD", "decimalyear": "Year", "datetime": "Date (UTC)"}
+_LC_COLUMNS = ("i:jd", "i:fid", "i:magpsf", "i:sigmapsf")
+_KIND_ORDER = ("Science", "Template", "Difference")
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError(
+            "astroquery_fink.plotting needs matplotlib: pip install 'astroquery_fink[plotting]'"
+        ) from err
+    return plt
+
+
+# ----------------------------------------------------------------------------- light curves
+
+def _floats(col, rows=None) -> np.ndarray:
+    """A column as float64 with every missing (masked or non-finite) value set to NaN."""
+    data = np.array(col, dtype=float)  # a MaskedColumn gives its data here; the mask follows
+    data[np.ma.getmaskarray(col)] = np.nan
+    data[~np.isfinite(data)] = np.nan
+    return data if rows is None else data[rows]
+
+
+def _strings(col) -> np.ndarray:
+    """A string column with masked cells as ''."""
+    values = col.filled("") if hasattr(col, "filled") else col
+    return np.char.strip(np.asarray(values, dtype=str))
+
+
+def _as_table(table) -> Table:
+    if isinstance(table, Table):
+        return table
+    if hasattr(table, "columns") and hasattr(table, "to_numpy"):  # a pandas DataFrame
+        return Table.from_pandas(table)
+    raise TypeError(
+        f"plot_lightcurve needs an astropy Table (from Fink.query_object), not "
+        f"{type(table).__name__}")
+
+
+def _times(jd: np.ndarray, time_format: str):
+    if time_format == "jd":
+        return jd
+    t = Time(jd, format="jd", scale="utc")
+    return t.to_datetime() if time_format == "datetime" else getattr(t, time_format)
+
+
+def _title(object_ids: list[str]) -> str:
+    if len(object_ids) <= 4:
+        return ", ".join(object_ids)
+    return f"{', '.join(object_ids[:3])} and {len(object_ids) - 3} more objects"
+
+
+def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = "mjd",
+                    show_upperlim: bool = True, show_badquality: bool = True,
+                    object_id: str | list[str] | None = None) -> Axes:
+    """Plot the light curve of one or more objects, with upper limits and bad-quality points.
+
+    The figure of the Fink documentation's ``withupperlim`` example, drawn from a
+    `~astroquery_fink.FinkClass.query_object` Table: per ZTF band (``i:fid`` 1 = g, 2 = r,
+    3 = i), the valid detections as ``i:magpsf`` with ``i:sigmapsf`` error bars, the upper
+    limits as open downward triangles at ``i:diffmaglim``, and the bad-quality detections as
+    faded hollow circles with their error bars. Rows are told apart by ``d:tag``; a Table
+    without ``d:tag`` (queried without ``withupperlim``) holds valid detections only. Missing
+    (masked) values are never drawn.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        Rows of ``Fink.query_object(..., withupperlim=True)``, or any Table with the columns
+        ``i:jd``, ``i:fid``, ``i:magpsf`` and ``i:sigmapsf`` (plus ``i:diffmaglim`` when it has
+        upper limits to draw). A `pandas.DataFrame` with these columns is accepted too.
+    ax : `matplotlib.axes.Axes`, optional
+        Where to draw. Default: a new figure.
+    time_format : {'mjd', 'jd', 'decimalyear', 'datetime'}, optional
+        The x axis: Modified Julian Date (default), Julian Date, decimal year or UTC dates.
+    show_upperlim : bool, optional
+        Draw the upper limits (``d:tag == "upperlim"``).
+    show_badquality : bool, optional
+        Draw the bad-quality detections (``d:tag == "badquality"``).
+    object_id : str or list of str, optional
+        Plot only the rows of these objects (``i:objectId``). Default: every row; one colour per
+        band whatever the number of objects.
+
+    Returns
+    -------
+    ax : `matplotlib.axes.Axes`
+        With the y axis (magnitude) inverted, a legend naming band and kind, and the object
+        names as title.
+
+    Raises
+    ------
+    ValueError
+        A column needed for the plot is missing (the message names it), ``time_format`` is
+        unknown, or no row is left to plot.
+
+    Examples
+    --------
+    >>> from astroquery_fink import Fink  # doctest: +SKIP
+    >>> from astroquery_fink.plotting import plot_lightcurve  # doctest: +SKIP
+    >>> lc = Fink.query_object("ZTF21aaxtctv", withupperlim=True)  # doctest: +SKIP
+    >>> ax = plot_lightcurve(lc)  # doctest: +SKIP
+    >>> ax.figure.savefig("ZTF21aaxtctv.png")  # doctest: +SKIP
+    """
+    if time_format not in TIME_FORMATS:
+        raise ValueError(f"Unknown time_format {time_format!r}: choose among "
+                         f"{', '.join(TIME_FORMATS)}")
+    table = _as_table(table)
+    missing = [c for c in _LC_COLUMNS if c not in table.colnames]
+    if missing:
+        raise ValueError(
+            f"plot_lightcurve needs the column(s) {', '.join(missing)}, missing from the table "
+            f"(it has {', '.join(table.colnames[:8])}{' ...' if len(table.colnames) > 8 else ''})")
+
+    keep = np.ones(len(table), bool)
+    names = _strings(table["i:objectId"]) if "i:objectId" in table.colnames else None
+    if object_id is not None:
+        if names is None:
+            raise ValueError("object_id= needs the column i:objectId, missing from the table")
+        wanted = [object_id] if isinstance(object_id, str) else list(object_id)
+        keep &= np.isin(names, wanted)
+        if not keep.any():
+            raise ValueError(f"No rows of {', '.join(wanted)} in the table; it holds "
+                             f"{', '.join(dict.fromkeys(names[:50]))}")
+
+    jd, fid = _floats(table["i:jd"]), _floats(table["i:fid"])
+    keep &= np.isfinite(jd) & np.isfinite(fid)
+    tags = _strings(table["d:tag"]) if "d:tag" in table.colnames else np.full(len(table), "")
+    valid = (tags == "valid") | (tags == "")
+    upper = tags == "upperlim"
+    bad = tags == "badquality"
+    if show_upperlim and (upper & keep).any() and "i:diffmaglim" not in table.colnames:
+        raise ValueError("plot_lightcurve needs the column i:diffmaglim to draw the upper "
+                         "limits (or pass show_upperlim=False)")
+    mag, err = _floats(table["i:magpsf"]), _floats(table["i:sigmapsf"])
+    lim = _floats(table["i:diffmaglim"]) if "i:diffmaglim" in table.colnames else mag * np.nan
+    drawn_rows = keep & ((valid & np.isfinite(mag))
+                         | (show_upperlim & upper & np.isfinite(lim))
+                         | (show_badquality & bad & np.isfinite(mag)))
+    if not drawn_rows.any():
+        raise ValueError("No row of the table has a magnitude or an upper limit to plot")
+
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    x = np.full(len(table), np.nan, dtype=object if time_format == "datetime" else float)
+    x[drawn_rows] = _times(jd[drawn_rows], time_format)
+
+    drawn = []  # legend entries, band by band: detections, upper limits, bad quality
+    for k, band in enumerate(sorted({int(f) for f in fid[drawn_rows]})):
+        name, colour = BANDS.get(band, (f"fid {band}", f"C{k}"))
+        in_band = drawn_rows & (fid == band)
+        rows = in_band & valid & np.isfinite(mag)
+        if rows.any():
+            drawn.append(ax.errorbar(
+                x[rows], mag[rows], yerr=np.nan_to_num(err[rows]), ls="", marker="o", ms=5,
+                color=colour, ecolor=colour, elinewidth=1, capsize=0, zorder=3,
+                label=f"{name} detections", gid=f"valid:{band}"))
+        rows = in_band & upper & np.isfinite(lim)
+        if show_upperlim and rows.any():
+            drawn += ax.plot(x[rows], lim[rows], ls="", marker="v", ms=6, mfc="none", mec=colour,
+                             alpha=0.6, label=f"{name} upper limits", gid=f"upperlim:{band}")
+        rows = in_band & bad & np.isfinite(mag)
+        if show_badquality and rows.any():
+            drawn.append(ax.errorbar(
+                x[rows], mag[rows], yerr=np.nan_to_num(err[rows]), ls="", marker="o", ms=5,
+                mfc="none", mec=colour, color=colour, ecolor=colour, alpha=0.4, elinewidth=1,
+                capsize=0, label=f"{name} bad quality", gid=f"badquality:{band}"))
+
+    if not ax.yaxis_inverted():
+        ax.invert_yaxis()  # bright up
+    ax.set_xlabel(TIME_FORMATS[time_format])
+    ax.set_ylabel("Magnitude")
+    if names is not None:
+        ax.set_title(_title(list(dict.fromkeys(names[drawn_rows]))))
+    others = [h for h in ax.get_legend_handles_labels()[0] if h not in drawn]
+    ax.legend(handles=others + drawn, fontsize="small", ncols=1 + (len(drawn) > 6))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+# ----------------------------------------------------------------------------- cutouts
+
+def _stretch(stretch):
+    from astropy import visualization as vis
+
+    if isinstance(stretch, vis.BaseStretch):
+        return stretch
+    stretches = {"asinh": vis.AsinhStretch, "linear": vis.LinearStretch,
+                 "sqrt": vis.SqrtStretch, "log": vis.LogStretch, "sinh": vis.SinhStretch,
+                 "squared": vis.SquaredStretch}
+    if stretch not in stretches:
+        raise ValueError(f"Unknown stretch {stretch!r}: choose among {', '.join(stretches)} "
+                         "or pass an astropy.visualization stretch")
+    return stretches[stretch]()
+
+
+def _interval(interval):
+    from astropy import visualization as vis
+
+    if isinstance(interval, vis.BaseInterval):
+        return interval
+    if interval == "zscale":
+        return vis.ZScaleInterval()
+    if interval == "minmax":
+        return vis.MinMaxInterval()
+    if isinstance(interval, numbers.Real) and 0 < interval <= 100:
+        return vis.PercentileInterval(float(interval))
+    raise ValueError(f"Unknown interval {interval!r}: use 'zscale', 'minmax', a percentile "
+                     "(e.g. 99.5) or an astropy.visualization interval")
+
+
+def _kind_of(name: str) -> str:
+    """'SCIENCE', 'Science' or 'b:cutoutScience_stampData' -> 'Science' (else unchanged)."""
+    for kind, extname in EXTNAMES.items():
+        if name in (kind, extname, kind.lower(), f"b:cutout{kind}_stampData"):
+            return kind
+    return name
+
+
+def _ordered(stamps: dict) -> dict:
+    order = {k: i for i, k in enumerate(_KIND_ORDER)}
+    return dict(sorted(stamps.items(), key=lambda item: order.get(item[0], len(order))))
+
+
+def _from_hdus(hdus) -> tuple[dict, dict]:
+    stamps, info = {}, {}
+    for k, hdu in enumerate(hdus):
+        for key in ("OBJECTID", "CANDID", "JD"):
+            if key in hdu.header and key not in info:
+                info[key] = hdu.header[key]
+        if hdu.data is None or np.ndim(hdu.data) != 2:
+            continue
+        name = hdu.header.get("CUTOUT") or hdu.name or f"HDU {k}"
+        if name == "PRIMARY" and len(hdus) == 1:
+            name = "Cutout"
+        stamps[_kind_of(str(name))] = hdu.data
+    return stamps, info
+
+
+def _from_row(row) -> tuple[dict, dict]:
+    stamps = {}
+    for name in row.colnames:
+        if name.startswith("b:cutout") and name.endswith("_stampData"):
+            value = row[name]
+            if np.ma.getmaskarray(value).all():
+                stamps[_kind_of(name)] = None  # the server could not fetch this stamp
+            else:
+                stamps[_kind_of(name)] = np.ma.filled(np.ma.asarray(value, dtype=float), np.nan)
+    info = {key: row[col] for key, col in (("OBJECTID", "i:objectId"), ("CANDID", "i:candid"),
+                                            ("JD", "i:jd"))
+            if col in row.colnames and not np.ma.is_masked(row[col])}
+    return stamps, info
+
+
+def _collect(cutouts) -> tuple[dict, dict]:
+    """Any accepted input -> ({kind: 2-D array or None}, {OBJECTID, CANDID, JD known})."""
+    if isinstance(cutouts, fits.HDUList):
+        stamps, info = _from_hdus(cutouts)
+    elif isinstance(cutouts, fits.PrimaryHDU | fits.ImageHDU):
+        stamps, info = _from_hdus([cutouts])
+    elif isinstance(cutouts, Table):
+        if len(cutouts) != 1:
+            raise ValueError(f"plot_cutouts takes one row of a table, not {len(cutouts)} rows: "
+                             "pass e.g. table[0]")
+        stamps, info = _from_row(cutouts[0])
+    elif isinstance(cutouts, Row):
+        stamps, info = _from_row(cutouts)
+    elif isinstance(cutouts, Mapping):
+        stamps = {_kind_of(str(k)): v for k, v in cutouts.items()}
+        info = {}
+    elif isinstance(cutouts, np.ndarray) and cutouts.ndim == 2:
+        stamps, info = {"Cutout": cutouts}, {}
+    else:
+        raise TypeError(
+            "plot_cutouts takes an HDUList (Fink.get_cutouts), a dict of 2-D arrays "
+            "(Fink.get_cutouts(..., as_array=True)) or a table row with b:cutout*_stampData "
+            f"columns, not {type(cutouts).__name__}")
+    if not stamps:
+        raise ValueError("No 2-D cutout found in the input")
+    for kind, data in stamps.items():
+        if data is not None and np.ndim(data) != 2:
+            raise ValueError(f"The {kind} cutout is not a 2-D image (shape {np.shape(data)})")
+    return _ordered(stamps), info
+
+
+def _suptitle(info: dict) -> str | None:
+    parts = []
+    if "OBJECTID" in info:
+        parts.append(str(info["OBJECTID"]))
+    if "CANDID" in info:
+        parts.append(f"candid {info['CANDID']}")
+    if "JD" in info:
+        with contextlib.suppress(TypeError, ValueError):
+            parts.append(Time(float(info["JD"]), format="jd", scale="utc").iso[:19] + " UTC")
+    return "  ".join(parts) or None
+
+
+def plot_cutouts(cutouts, *, axes=None, stretch="asinh", interval="zscale", cmap: str = "gray",
+                 title: str | None = None) -> Figure:
+    """Show the science, template and difference stamps of an alert side by side.
+
+    Pixels are drawn with ``origin="lower"``: the orientation convention of
+    `astroquery_fink.cutouts` (FITS pixel order, sky orientation as Fink shows it). Each stamp
+    is normalised on its own with `astropy.visualization.ImageNormalize`; NaN pixels (off the
+    CCD) are left out of the normalisation and drawn in the colour map's "bad" colour (red).
+
+    Parameters
+    ----------
+    cutouts : `~astropy.io.fits.HDUList`, dict, or table row
+        The output of ``Fink.get_cutouts`` (image HDUs named SCIENCE, TEMPLATE, DIFFERENCE),
+        of ``Fink.get_cutouts(..., as_array=True)`` (``{"Science": array, ...}``, or one array),
+        or a row of ``Fink.query_object(..., withcutouts=True)`` (its ``b:cutout*_stampData``
+        cells).
+    axes : sequence of `matplotlib.axes.Axes`, optional
+        One per stamp, in the order Science, Template, Difference. Default: a new figure.
+    stretch : {'asinh', 'linear', 'sqrt', 'log', 'sinh', 'squared'} or stretch, optional
+        The `astropy.visualization` stretch (or an instance of one).
+    interval : {'zscale', 'minmax'}, float or interval, optional
+        The cut levels: z-scale (default), the full range, a percentile such as ``99.5``, or an
+        `astropy.visualization` interval instance.
+    cmap : str, optional
+        matplotlib colour map.
+    title : str, optional
+        The figure title. Default: the object, alert and date, when the input names them
+        (``OBJECTID``, ``CANDID``, ``JD`` header keywords, or the row's columns).
+
+    Returns
+    -------
+    fig : `matplotlib.figure.Figure`
+        Its axes carry the titles "Science", "Template", "Difference".
+
+    Examples
+    --------
+    >>> from astroquery_fink import Fink  # doctest: +SKIP
+    >>> from astroquery_fink.plotting import plot_cutouts  # doctest: +SKIP
+    >>> fig = plot_cutouts(Fink.get_cutouts("ZTF21aaxtctv"))  # doctest: +SKIP
+    >>> fig.savefig("ZTF21aaxtctv_cutouts.png")  # doctest: +SKIP
+    """
+    from astropy.visualization import ImageNormalize
+
+    stamps, info = _collect(cutouts)
+    norm_stretch, norm_interval = _stretch(stretch), _interval(interval)
+    plt = _pyplot()
+    if axes is None:
+        fig, axes = plt.subplots(1, len(stamps), figsize=(3.2 * len(stamps), 3.7),
+                                 squeeze=False, layout="constrained")
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(axes).ravel()
+        if len(axes) < len(stamps):
+            raise ValueError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
+        fig = axes[0].figure
+    colours = plt.get_cmap(cmap).with_extremes(bad="#c0392b")
+
+    for ax, (kind, data) in zip(axes, stamps.items(), strict=False):
+        ax.set_title(kind)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if data is None:
+            ax.text(0.5, 0.5, "not available", ha="center", va="center",
+                    transform=ax.transAxes)
+            continue
+        data = np.asarray(data, dtype=float)
+        finite = data[np.isfinite(data)]
+        if finite.size:
+            vmin, vmax = norm_interval.get_limits(finite)
+            if not vmax > vmin:
+                vmin, vmax = vmin - 0.5, vmax + 0.5
+        else:
+            vmin, vmax = 0.0, 1.0
+        norm = ImageNormalize(vmin=vmin, vmax=vmax, stretch=norm_stretch, clip=False)
+        ax.imshow(data, origin="lower", cmap=colours, norm=norm, interpolation="nearest")
+    suptitle = title if title is not None else _suptitle(info)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig

@@ -1,0 +1,71 @@
+"""Many objects: batches, merge order, and failures that never pass silently."""
+import json
+
+import numpy as np
+import pytest
+from _helpers import make_response
+
+from astroquery_fink import conf
+from astroquery_fink.exceptions import PartialResultError
+
+IDS = [f"ZTF20aaaaaa{c}" for c in "abcdefgh"]
+ROWS = [{"i:objectId": oid, "i:jd": 2459000.5 + 0.37 * k + 0.011 * n, "i:magpsf": 18 + n / 10,
+         "i:candid": 10**18 + 100 * k + n}
+        for k, oid in enumerate(IDS) for n in range(3)]
+
+
+def fake_server(poisoned=()):
+    """Answers like /objects on ROWS; a request holding a poisoned ID fails for good."""
+    def answer(url, body):
+        ids = body["objectId"].split(",")
+        if set(ids) & set(poisoned):
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        rows = sorted((r for r in ROWS if r["i:objectId"] in ids), key=lambda r: -r["i:jd"])
+        return make_response(json.dumps(rows))
+    return answer
+
+
+def test_batched_query_equals_one_request(recorded):
+    with conf.set_temp("batch_size", 100):
+        fink, rec = recorded(fake_server())
+        single = fink.query_object(IDS)
+    assert len(rec.calls) == 1
+    with conf.set_temp("batch_size", 3), conf.set_temp("max_workers", 3):
+        fink, rec = recorded(fake_server())
+        batched = fink.query_object(IDS)
+    assert sorted(len(c[2]["json"]["objectId"].split(",")) for c in rec.calls) == [2, 3, 3]
+    assert batched.colnames == single.colnames
+    for name in single.colnames:
+        assert batched[name].dtype == single[name].dtype
+        assert list(batched[name]) == list(single[name])
+    assert len(batched["i:candid"]) == len(ROWS)
+
+
+def test_payload_of_many_batches_is_a_list(recorded):
+    fink, _ = recorded([])
+    with conf.set_temp("batch_size", 3):
+        payloads = fink.query_object(IDS, get_query_payload=True)
+    assert [p["objectId"] for p in payloads] == [
+        ",".join(IDS[0:3]), ",".join(IDS[3:6]), ",".join(IDS[6:8])]
+
+
+def test_failed_batch_names_its_ids_and_keeps_the_other_rows(recorded):
+    with conf.set_temp("batch_size", 2), conf.set_temp("max_retries", 0):
+        fink, _ = recorded(fake_server(poisoned=["ZTF20aaaaaad"]))
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(IDS)
+    err = info.value
+    assert err.failed_ids == ["ZTF20aaaaaac", "ZTF20aaaaaad"]
+    assert set(err.errors) == set(err.failed_ids)
+    assert "2 of 8 objects" in str(err)
+    arrived = set(err.table["i:objectId"])
+    assert arrived == set(IDS) - set(err.failed_ids)
+    assert len(err.table) == 3 * 6
+    assert np.all(np.diff(err.table["i:jd"]) <= 0)
+
+
+def test_cutout_queries_use_smaller_batches(recorded):
+    fink, _ = recorded([])
+    with conf.set_temp("batch_size_cutouts", 1):
+        payloads = fink.query_object(IDS[:3], withcutouts=True, get_query_payload=True)
+    assert [p["objectId"] for p in payloads] == IDS[:3]

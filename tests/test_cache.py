@@ -1,0 +1,90 @@
+"""astroquery's cache, used deliberately: keyed on every argument, never keeping failures."""
+import pytest
+from _helpers import make_response, recorded_bytes
+from astroquery import cache_conf
+from astroquery.exceptions import NoResultsWarning, RemoteServiceError
+
+from astroquery_fink import conf
+
+GOOD = recorded_bytes("objects_ZTF20abfcszi_columns.json")
+
+
+@pytest.fixture
+def cached(recorded, tmp_path):
+    def install(answers):
+        fink, rec = recorded(answers)
+        fink.cache_location = tmp_path
+        return fink, rec
+    return install
+
+
+def test_second_identical_query_is_served_from_cache(cached):
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    first = fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    second = fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    assert len(rec.calls) == 1
+    assert list(first["i:candid"]) == list(second["i:candid"])
+
+
+def test_every_argument_is_part_of_the_key(cached):
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    fink.query_object("ZTF20abfcszi", columns=["i:jd", "i:fid"], cache=True)
+    fink.query_object("ZTF20abfcszi", columns=["i:jd"], withupperlim=True, cache=True)
+    fink.server = "http://other.test"
+    fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    assert len(rec.calls) == 4
+
+
+def test_empty_answers_are_not_cached(cached):
+    fink, rec = cached(lambda url, body: make_response(b"[]"))
+    for _ in range(2):
+        with pytest.warns(NoResultsWarning):
+            fink.query_object("ZTF20abfcszi", cache=True)
+    assert len(rec.calls) == 2
+    assert not list(fink.cache_location.glob("*.pickle"))
+
+
+def test_failed_answers_are_not_cached(cached):
+    answers = [make_response(b'{"message": "Internal Server Error"}', status=500),
+               make_response(GOOD)]
+    fink, rec = cached(answers)
+    with pytest.raises(RemoteServiceError):
+        fink.query_object("ZTF20abfcszi", cache=True)
+    assert not list(fink.cache_location.glob("*.pickle"))
+    assert len(fink.query_object("ZTF20abfcszi", cache=True)) == 21
+    assert len(rec.calls) == 2
+
+
+def test_unparsable_200_is_not_cached(cached):
+    answers = [make_response(b"<html>oops</html>", content_type="text/html"),
+               make_response(GOOD)]
+    fink, rec = cached(answers)
+    with conf.set_temp("max_retries", 0), pytest.raises(RemoteServiceError):
+        fink.query_object("ZTF20abfcszi", cache=True)
+    assert len(fink.query_object("ZTF20abfcszi", cache=True)) == 21
+
+
+def test_entries_expire_after_conf_cache_timeout(cached):
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    fink.query_object("ZTF20abfcszi", cache=True)
+    with conf.set_temp("cache_timeout", 0):
+        fink.query_object("ZTF20abfcszi", cache=True)
+    assert len(rec.calls) == 2
+
+
+def test_default_follows_the_global_switch_and_explicit_false_wins(cached):
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    with cache_conf.set_temp("cache_active", True):
+        fink.query_object("ZTF20abfcszi")
+        fink.query_object("ZTF20abfcszi")
+        assert len(rec.calls) == 1
+        fink.query_object("ZTF20abfcszi", cache=False)
+        assert len(rec.calls) == 2
+    with cache_conf.set_temp("cache_active", False):
+        fink.query_object("ZTF20abfcszi")
+        assert len(rec.calls) == 3
+
+
+def test_default_lifetime_fits_nightly_data():
+    assert conf.cache_timeout <= 24 * 3600

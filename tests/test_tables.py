@@ -1,0 +1,85 @@
+"""Parsing details: the fast JSON path equals the exact one; odd cells read safely."""
+import json
+
+import numpy as np
+import pytest
+from _helpers import recorded_json
+
+from astroquery_fink import _tables
+
+
+def big_answer(extra=None):
+    rows = recorded_json("objects_ZTF20abfcszi_columns.json")
+    many = []
+    for k in range(5000):  # well above the size where the pyarrow path starts
+        row = dict(rows[k % len(rows)])
+        row["i:jd"] += k * 1e-4
+        row["i:magpsf"] = None if k % 7 == 0 else row["i:magpsf"]
+        many.append(row)
+    if extra:
+        many[5].update(extra)
+    content = json.dumps(many, separators=(",", ":")).encode()
+    assert len(content) > _tables._ARROW_JSON_MIN_BYTES
+    return content
+
+
+def assert_same(a, b):
+    assert a.colnames == b.colnames
+    for name in a.colnames:
+        assert a[name].dtype == b[name].dtype, name
+        assert np.array_equal(np.ma.getmaskarray(a[name]), np.ma.getmaskarray(b[name])), name
+        assert list(a[name].filled(0) if hasattr(a[name], "filled") else a[name]) == \
+            list(b[name].filled(0) if hasattr(b[name], "filled") else b[name]), name
+
+
+def test_arrow_json_path_equals_exact_path():
+    content = big_answer()
+    assert _tables._json_via_arrow(content) is not None
+    fast = _tables.parse_objects(content, "json")
+    exact = _tables.parse_objects(content, "json", mixed_types=True)  # forces the dict path
+    assert_same(fast, exact)
+    assert fast["i:magpsf"].mask.sum() == len([k for k in range(5000) if k % 7 == 0])
+
+
+def test_row_separator_inside_a_string_is_read_right():
+    # In JSON a quote inside a string is escaped, so '},{"' there cannot split a row.
+    content = big_answer({"d:cdsxmatch": 'weird},{"label'})
+    assert _tables._json_via_arrow(content) is not None
+    table = _tables.parse_objects(content, "json")
+    assert table["d:cdsxmatch"][5] == 'weird},{"label'
+    assert len(table) == 5000
+
+
+def test_answer_arrow_cannot_read_falls_back_to_exact_path():
+    content = big_answer({"i:fid": "2"})  # a number sent as a string, as upper limits are
+    assert _tables._json_via_arrow(content) is None
+    table = _tables.parse_objects(content, "json")
+    assert table["i:fid"].dtype == np.int64 and table["i:fid"][5] == 2
+
+
+def test_csv_list_cells_are_read_without_eval():
+    content = (b'i:candid,b:cutoutScience_stampData\n'
+               b'7,"[[1.0, nan], [2.5, 3.0]]"\n'
+               b'8,[]\n')
+    table = _tables.parse_objects(content, "csv")
+    cut = table["b:cutoutScience_stampData"]
+    assert cut.shape == (2, 2, 2)
+    assert cut[0, 0, 0] == 1.0 and np.isnan(cut.data[0, 0, 1]) and cut[0, 1, 0] == 2.5
+    assert cut.mask[1].all() and not cut.mask[0].any()
+
+
+def test_csv_code_in_a_cell_is_never_run():
+    content = b'i:candid,b:cutoutScience_stampData\n7,"[__import__(\'os\').getcwd()]"\n'
+    with pytest.raises(ValueError):
+        _tables.parse_objects(content, "csv")
+
+
+def test_unknown_columns_get_inferred_types():
+    table = _tables.parse_objects(b'[{"x:new": 1, "x:s": "a", "x:f": 1.5, "x:b": true}]', "json")
+    assert table["x:new"].dtype == np.int64 and table["x:s"][0] == "a"
+    assert table["x:f"][0] == 1.5 and table["x:b"].dtype == bool
+
+
+def test_booleans_from_strings_are_booleans():
+    table = _tables.parse_objects(b"d:from_upper\nTrue\nFalse\n", "csv")
+    assert list(table["d:from_upper"]) == [True, False]
