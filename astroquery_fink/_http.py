@@ -54,13 +54,14 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
 
 
 def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
-          timeout: float, is_empty=lambda result: False):
-    """POST ``payload`` to ``url`` and return ``(parse(response), response)``.
+          timeout: float, is_empty=lambda result: False, method: str = "POST"):
+    """Send ``payload`` to ``url`` (a JSON body) and return ``(parse(response), response)``.
 
     ``query`` is the `~astroquery.query.BaseQuery` instance whose ``_request`` sends it.
     Permanent failures raise at once; transient ones are retried (see module docstring).
     """
-    key = AstroQuery("POST", url, json=payload)  # same key as astroquery's own cache
+    payload = payload or None  # a GET without arguments sends no body
+    key = AstroQuery(method, url, json=payload)  # same key as astroquery's own cache
     if cache:
         cached = key.from_cache(query.cache_location, float(conf.cache_timeout))
         if cached:
@@ -71,7 +72,7 @@ def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
     attempt = 0
     while True:
         try:
-            response, result = _attempt(query, url, payload, parse, what, timeout)
+            response, result = _attempt(query, method, url, payload, parse, what, timeout)
             break
         except _Transient as transient:
             attempt += 1
@@ -86,9 +87,9 @@ def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
     return result, response
 
 
-def _attempt(query, url, payload, parse, what, timeout):
+def _attempt(query, method, url, payload, parse, what, timeout):
     try:
-        response = query._request("POST", url, json=payload, timeout=timeout, cache=False)
+        response = query._request(method, url, json=payload, timeout=timeout, cache=False)
     except requests.Timeout as err:
         raise _Transient(AstroTimeoutError(
             f"Fink did not answer the {what} query within {timeout} s; raise "

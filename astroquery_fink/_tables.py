@@ -44,9 +44,12 @@ def loads_json(content: bytes):
 # ----------------------------------------------------------------------------- typing
 
 def _infer_kind(values) -> str:
-    present = [v for v in values if v is not None]
+    """The kind of a column the schema does not know, from its values."""
+    present = [v for v in values if v is not None and v != ""]
     if not present:
         return "float"
+    if all(isinstance(v, str) for v in present):  # text formats: look at what the text says
+        return _infer_text_kind(present)
     if all(isinstance(v, bool) for v in present):
         return "bool"
     if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
@@ -54,6 +57,21 @@ def _infer_kind(values) -> str:
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return "float"
     if all(isinstance(v, list) for v in present):
+        return "array"
+    return "str"
+
+
+def _infer_text_kind(texts) -> str:
+    if all(t in ("True", "False", "true", "false") for t in texts):
+        return "bool"
+    for kind, convert in (("int", int), ("float", float)):
+        try:
+            for t in texts:
+                convert(t)
+        except ValueError:
+            continue
+        return kind
+    if all(t.startswith("[[") or t == "[]" for t in texts):
         return "array"
     return "str"
 
@@ -80,8 +98,17 @@ def _missing(values, mask) -> np.ndarray:
     """Mask of the values that are None, or-ed with a mask already known."""
     out = np.zeros(len(values), bool) if mask is None else np.array(mask, bool)
     if not isinstance(values, np.ndarray) or values.dtype == object:
-        out |= np.asarray(values, dtype=object) == None  # noqa: E711 - elementwise test
+        flat = np.empty(len(values), dtype=object)
+        flat[:] = values  # one cell per value, even when the values are lists
+        out |= (flat == None) | (flat == "")  # noqa: E711 - elementwise tests
+    elif values.dtype.kind in "US":
+        out |= values == values.dtype.type()
     return out
+
+
+def _numbers(values):
+    """Values for a numeric column, with '' (a missing number in csv or VOTable text) -> None."""
+    return [None if (v is None or v == "") else v for v in values]
 
 
 def _masked_or_plain(data, name, mask):
@@ -95,18 +122,21 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
     """One server column -> MaskedColumn with the schema's type, unit and description.
 
     ``values`` is a sequence of Python values (json, csv) or a numpy array (votable,
-    parquet); ``mask`` marks values already known to be missing. ``None`` is always missing,
-    and so is NaN in a float column: the server writes NaN as null in JSON, so masking NaN
-    everywhere keeps the four formats equal. Numbers sent as strings (the upper-limit rows)
-    are converted.
+    parquet); ``mask`` marks values already known to be missing. Missing are: ``None``; an
+    empty string (csv and VOTable cannot tell it from a missing value, so no format does);
+    and NaN in a float column (the server writes NaN as null in JSON). So the four formats
+    give one Table. Numbers sent as strings (the upper-limit rows) are converted.
     """
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
     if kind == "float":
         try:  # numpy turns None into NaN and numeric strings into numbers
             data = np.array(values, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TableParseError(f"Column {name}: not numbers ({err})") from err
+        except (TypeError, ValueError):
+            try:
+                data = np.array(_numbers(values), dtype=np.float64)
+            except (TypeError, ValueError) as err:
+                raise TableParseError(f"Column {name}: not numbers ({err})") from err
         nan = np.isnan(data)
         col = _masked_or_plain(data, name, nan if mask is None else nan | mask)
         return _describe(col, info)
@@ -123,7 +153,8 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
         data, rowmask = _array_cells([None if m else v for v, m in zip(values, missing,
                                                                        strict=True)])
         fullmask = np.broadcast_to(rowmask[(...,) + (None,) * (data.ndim - 1)], data.shape)
-        col = MaskedColumn(data, name=name, mask=fullmask.copy())
+        # float32: the stamps' own type, so these equal the FITS cutouts exactly
+        col = _masked_or_plain(data.astype(np.float32), name, fullmask.copy())
     else:
         if missing.any():
             values = ["" if m else v for v, m in zip(values, missing, strict=True)]
@@ -148,6 +179,7 @@ def _ints(values, mask):
             return np.array(values, dtype=np.int64), None
         except (TypeError, ValueError, OverflowError):
             pass
+    values = _numbers(values)
     missing = _missing(values, mask)
     filled = [0 if m else v for v, m in zip(values, missing, strict=True)]
     try:
@@ -199,14 +231,20 @@ def _from_json(content: bytes, mixed_types: bool = False) -> Table:
     return build_table(dict(zip(names, columns, strict=True)))
 
 
-def _csv_cell(value: str):
-    if value == "":
+def _csv_list(value: str | None):
+    if value is None:
         return None
-    if value.startswith("["):
-        # pandas writes list cells as Python reprs ('[[1.0, nan], ...]'): read them as JSON
-        # after naming NaN the JSON way; never eval text from a server.
-        return json.loads(_NAN_TOKEN.sub(b"NaN", value.encode()))
-    return value
+    # pandas writes list cells as Python reprs ('[[1.0, nan], ...]'): read them as JSON
+    # after naming NaN the JSON way; never eval text from a server.
+    return json.loads(_NAN_TOKEN.sub(b"NaN", value.encode()))
+
+
+def _is_array_column(name: str, values) -> bool:
+    info = _schema.columns().get(name)
+    if info is not None:
+        return info.kind == "array"
+    present = [v for v in values if v is not None]
+    return bool(present) and all(v.startswith("[[") or v == "[]" for v in present)
 
 
 def _from_csv(content: bytes) -> Table:
@@ -216,8 +254,12 @@ def _from_csv(content: bytes) -> Table:
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
     rows = [r for r in reader if r]
-    cols = {n: [_csv_cell(r[i]) if i < len(r) else None for r in rows]
-            for i, n in enumerate(names)}
+    cols = {}
+    for i, name in enumerate(names):
+        # an empty field is a missing value (pandas writes NaN and None so)
+        values = [(r[i] or None) if i < len(r) else None for r in rows]
+        cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values) \
+            else values
     return build_table(cols)
 
 

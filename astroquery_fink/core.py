@@ -64,12 +64,13 @@ class FinkClass(BaseQuery):
         if cutout_kind is not None and not withcutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
-        if fmt == "parquet" and withupperlim and cols is None:
-            # The server fails (HTTP 500) writing this case: its index mixes ints and strings
-            # (FINK_API.md 1.3).
+        if fmt == "parquet" and withupperlim:
+            # The server fails (HTTP 500) writing this: upper-limit rows hold numbers as
+            # strings, so columns mix types, and with all columns the index does too
+            # (FINK_API.md 1.3 and 2.2).
             raise InvalidQueryError(
-                "The Fink server cannot write parquet for withupperlim=True with all columns: "
-                "use output_format='json' (or select columns)")
+                "The Fink server cannot write parquet with withupperlim=True: use "
+                "output_format='json' (the default)")
         options = dict(columns=cols, withupperlim=withupperlim, withcutouts=withcutouts,
                        cutout_kind=kind, output_format=fmt)
         return ids, options
@@ -309,7 +310,7 @@ class FinkClass(BaseQuery):
         payload = {}
         schema, _ = fetch(self, self._url("schema"), payload, lambda r: loads_json(r.content),
                           what="schema", cache=self._cache(cache),
-                          timeout=self._timeout(timeout))
+                          timeout=self._timeout(timeout), method="GET")
         if not isinstance(schema, dict):
             raise RemoteServiceError(f"Unexpected /schema answer: {str(schema)[:200]}")
         known = _schema.columns()
@@ -339,9 +340,14 @@ def _merge(tables, columns) -> Table:
     table = tables[0] if len(tables) == 1 else vstack(tables, join_type="outer",
                                                       metadata_conflicts="silent")
     if len(tables) > 1 and "i:jd" in table.colnames:
-        # Reproduce the server's single-request order: i:jd descending over all objects.
-        order = np.argsort(-np.ma.filled(table["i:jd"].astype(float), -np.inf), kind="stable")
-        table = table[order]
+        # The server's single-request order: i:jd descending over all objects. Its order
+        # among equal jds is undefined; ours is fixed (objectId, then candid) so that a
+        # query gives the same Table whichever batch answered first.
+        keys = [np.ma.filled(table["i:jd"].astype(float), -np.inf) * -1]
+        for name in ("i:objectId", "i:candid"):
+            if name in table.colnames:
+                keys.insert(0, np.ma.filled(table[name]))
+        table = table[np.lexsort(keys)]
     return table
 
 

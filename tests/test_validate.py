@@ -41,7 +41,8 @@ def test_bad_ids_are_refused(no_network, object_id, match):
     ({"columns": []}, "columns is empty"),
     ({"withupperlim": "True"}, "withupperlim must be True or False"),
     ({"withcutouts": 1}, "withcutouts must be True or False"),
-    ({"output_format": "parquet", "withupperlim": True}, "cannot write parquet"),
+    ({"output_format": "parquet", "withupperlim": True, "columns": ["i:jd"]},
+     "cannot write parquet"),
 ])
 def test_bad_options_are_refused(no_network, kwargs, match):
     with pytest.raises(InvalidQueryError, match=match):
