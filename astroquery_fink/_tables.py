@@ -45,6 +45,10 @@ def loads_json(content: bytes):
 
 def _infer_kind(values) -> str:
     """The kind of a column the schema does not know, from its values."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return {"f": "float", "i": "int", "u": "int", "b": "bool"}.get(values.dtype.kind, "str")
+    if isinstance(values, np.ndarray):  # strings from a typed format (parquet, VOTable)
+        return "str" if any(isinstance(v, str) for v in values[:100]) else "float"
     present = [v for v in values if v is not None and v != ""]
     if not present:
         return "float"
@@ -82,16 +86,29 @@ def _as_bool(v):
     return bool(v)
 
 
-def _array_cells(values):
-    """Cutout cells (2-D lists, [] when the server could not fetch one) -> 3-D data, row mask."""
-    shape = next((np.shape(v) for v in values if v is not None and len(v)), (0, 0))
-    data = np.full((len(values),) + tuple(shape), np.nan)
-    rowmask = np.ones(len(values), bool)
-    for i, v in enumerate(values):
-        if v is not None and len(v):
-            data[i] = np.array(v, dtype=float)  # null pixels (NaN on the server) -> NaN
-            rowmask[i] = False
-    return data, rowmask
+def _array_column(name, values, mask) -> MaskedColumn:
+    """Cutout cells -> one 3-D float32 column (rows x 63 x 63 for ZTF).
+
+    Cells are 2-D lists or arrays, or [] where the server could not fetch a cutout (masked
+    row). float32 is the stamps' own type, so the values equal the FITS cutouts. Stamps at a
+    CCD edge are smaller (e.g. 63 x 62): they are padded with masked NaN at the high-index
+    end, so pixel [i, j] is the same pixel as in the stamp itself.
+    """
+    n = len(values)
+    rowmask = np.zeros(n, bool) if mask is None else np.array(mask, bool)
+    rowmask |= np.fromiter((v is None or len(v) == 0 for v in values), bool, n)
+    cells = [None if m else np.asarray(v, dtype=np.float64)  # null pixels -> NaN
+             for v, m in zip(values, rowmask, strict=True)]
+    shapes = [c.shape for c in cells if c is not None]
+    shape = tuple(np.max(shapes, axis=0)) if shapes else (0, 0)
+    data = np.full((n,) + shape, np.nan, dtype=np.float32)
+    fullmask = np.ones(data.shape, bool)
+    for i, cell in enumerate(cells):
+        if cell is not None:
+            region = (i,) + tuple(slice(0, k) for k in cell.shape)
+            data[region] = cell
+            fullmask[region] = False
+    return _masked_or_plain(data, name, fullmask)
 
 
 def _missing(values, mask) -> np.ndarray:
@@ -130,6 +147,17 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
     if kind == "float":
+        try:
+            if isinstance(values, np.ndarray):
+                data = values.astype(np.float64)
+            else:  # fromiter skips numpy's shape discovery: much faster on long tuples
+                data = np.fromiter(values, np.float64, len(values))
+        except (TypeError, ValueError):
+            pass
+        else:
+            nan = np.isnan(data)
+            return _describe(_masked_or_plain(data, name, nan if mask is None else nan | mask),
+                             info)
         try:  # numpy turns None into NaN and numeric strings into numbers
             data = np.array(values, dtype=np.float64)
         except (TypeError, ValueError):
@@ -143,24 +171,30 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
     if kind == "int":
         data, missing = _ints(values, mask)
         return _describe(_masked_or_plain(data, name, missing), info)
+    if kind == "array":
+        return _describe(_array_column(name, values, mask), info)
+    if kind == "str":
+        return _describe(_str_column(name, values, mask), info)
     missing = _missing(values, mask)
     if kind == "bool":
         if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
                 isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
             values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
         col = _masked_or_plain(np.array(values, dtype=bool), name, missing)
-    elif kind == "array":
-        data, rowmask = _array_cells([None if m else v for v, m in zip(values, missing,
-                                                                       strict=True)])
-        fullmask = np.broadcast_to(rowmask[(...,) + (None,) * (data.ndim - 1)], data.shape)
-        # float32: the stamps' own type, so these equal the FITS cutouts exactly
-        col = _masked_or_plain(data.astype(np.float32), name, fullmask.copy())
-    else:
-        if missing.any():
-            values = ["" if m else v for v, m in zip(values, missing, strict=True)]
-        data = np.array(values, dtype=str) if len(values) else np.array([], dtype="U1")
-        col = _masked_or_plain(data, name, missing)
     return _describe(col, info)
+
+
+def _str_column(name, values, mask):
+    """Text; None and empty strings are missing (csv and VOTable cannot tell them apart)."""
+    if len(values) == 0:
+        return Column(np.array([], dtype="U1"), name=name)
+    missing = np.zeros(len(values), bool) if mask is None else np.array(mask, bool)
+    if None in values:  # a C-level scan; numpy would write None as 'None'
+        none = np.fromiter((v is None for v in values), bool, len(values))
+        missing |= none
+        values = ["" if m else v for v, m in zip(values, none, strict=True)]
+    data = np.array(values, dtype=str)
+    return _masked_or_plain(data, name, missing | (data == ""))
 
 
 def _describe(col, info):
@@ -297,25 +331,47 @@ def _arrow_columns(table) -> tuple[dict, dict]:
     for name in table.column_names:
         if name == "__index_level_0__":  # the server writes the pandas index too
             continue
-        arr = table.column(name).combine_chunks()
-        masks[name] = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
-        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            cols[name] = arr.to_pylist()
-        elif pa.types.is_null(arr.type):
-            cols[name] = [None] * len(arr)
-        elif arr.null_count and not (pa.types.is_string(arr.type)
-                                     or pa.types.is_large_string(arr.type)):
-            cols[name] = arr.fill_null(0 if not pa.types.is_boolean(arr.type) else False) \
-                .to_numpy(zero_copy_only=False)
+        chunked = table.column(name)
+        kind = chunked.type
+        masks[name] = np.concatenate(
+            [c.is_null().to_numpy(zero_copy_only=False) for c in chunked.chunks]
+        ) if chunked.null_count else None
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            cols[name] = _arrow_cells(chunked)
+        elif pa.types.is_null(kind):
+            cols[name] = [None] * len(chunked)
+        elif chunked.null_count and not (pa.types.is_string(kind)
+                                         or pa.types.is_large_string(kind)):
+            fill = False if pa.types.is_boolean(kind) else 0
+            cols[name] = chunked.fill_null(fill).to_numpy()
         else:
-            cols[name] = arr.to_numpy(zero_copy_only=False)
+            cols[name] = chunked.to_numpy()
     return cols, masks
+
+
+def _arrow_cells(chunked):
+    """A list<list<double>> column (cutouts) -> per-row 2-D arrays, or None where empty."""
+    cells = []
+    for chunk in chunked.chunks:
+        # Fast path, per chunk: every cell a full square of the same size.
+        lengths = chunk.value_lengths().to_numpy(zero_copy_only=False) if len(chunk) else []
+        inner = chunk.flatten()
+        if (len(chunk) and chunk.null_count == 0 and inner.null_count == 0
+                and len(set(lengths)) == 1 and lengths[0] > 0):
+            side = int(lengths[0])
+            pixels = inner.flatten().to_numpy(zero_copy_only=False)
+            if pixels.size == len(chunk) * side * side:
+                cells.extend(pixels.astype(np.float64).reshape(len(chunk), side, side))
+                continue
+        cells.extend(v or None for v in chunk.to_pylist())
+    return cells
 
 
 def _from_parquet(content: bytes) -> Table:
     import pyarrow.parquet as pq
 
-    return build_table(*_arrow_columns(pq.read_table(io.BytesIO(content))))
+    # use_threads=False: this pyarrow's thread pool can abort the interpreter at exit
+    return build_table(*_arrow_columns(pq.read_table(io.BytesIO(content), use_threads=False)))
 
 
 def _json_via_arrow(content: bytes) -> Table | None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import requests
 from astropy.table import MaskedColumn, Table
+from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
 
@@ -59,9 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Query the Fink alert broker (ZTF) for all the alerts of one or more "
                     "objects; save the table, a light curve and the cutouts.",
-        epilog="Put the object names first when using --emulator-data FILE... (or end the "
-               "file list with --). Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
-    p.add_argument("object_id", nargs="+", metavar="OBJECT_ID",
+        epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
+    p.add_argument("object_id", nargs="*", metavar="OBJECT_ID",
                    help="ZTF object name(s), e.g. ZTF21aaxtctv; several, or comma-separated")
     q = p.add_argument_group("query (the arguments of Fink.query_object)")
     q.add_argument("--columns", metavar="COLS",
@@ -202,8 +202,8 @@ def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise _UsageError(f"{option} needs matplotlib: pip install "
-                          "'astroquery_fink[plotting]'") from None
+        raise _Failure(f"{option} needs matplotlib: pip install "
+                       "'astroquery_fink[plotting]'") from None
     formats = Figure().canvas.get_supported_filetypes()
     if suffix.lstrip(".") not in formats:
         allowed = ([".fits"] if fits_ok else []) + [f".{f}" for f in ("png", "pdf", "svg")]
@@ -235,11 +235,11 @@ def _check_args(args) -> None:
                                   "them to --columns")
     if args.cutouts:
         _check_image_path(args.cutouts, "--cutouts", fits_ok=True)
+    if args.server and args.emulator_data:
+        raise _UsageError("--server and --emulator-data exclude each other")
     for name in args.emulator_data or []:
         if not Path(name).exists():
-            hint = (" (put the object names before --emulator-data)"
-                    if name.upper().startswith("ZTF") else "")
-            raise _UsageError(f"--emulator-data: no such file {name!r}{hint}")
+            raise _UsageError(f"--emulator-data: no such file {name!r}")
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError("--timeout must be a positive number of seconds")
 
@@ -270,11 +270,13 @@ def _query(fink: FinkClass, ids: list[str], options: dict, cache, say) -> tuple[
     """Run query_object; return (table, complete). Warnings are shown as one line each."""
     failed = False
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        # astroquery's and astropy's warnings speak to the user; others keep their filters
+        warnings.simplefilter("always", AstropyWarning)
+        warnings.simplefilter("always", UserWarning)
         try:
             table = fink.query_object(ids, cache=cache, **options)
         except PartialResultError as err:
-            print(f"{PROG}: error: {err}", file=sys.stderr)
+            say(f"{PROG}: error: {err}", err=True)
             table, failed = err.table, True
     for w in caught:
         if issubclass(w.category, NoResultsWarning):
@@ -393,6 +395,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        if args.emulator_data:
+            # '--emulator-data FILE... ID' swallows the IDs: names that are no file and look
+            # like ZTF names are object IDs.
+            ids = [a for a in args.emulator_data if a.startswith("ZTF") and not Path(a).exists()]
+            args.emulator_data = [a for a in args.emulator_data if a not in ids]
+            args.object_id += ids
+            if not args.emulator_data:
+                parser.error("argument --emulator-data: expected at least one FILE")
+        if not args.object_id:
+            parser.error("the following arguments are required: OBJECT_ID")
     except SystemExit as exit_:  # argparse has printed its usage message
         return exit_.code if isinstance(exit_.code, int) else 2
 

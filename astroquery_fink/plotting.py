@@ -19,6 +19,9 @@ from astropy.time import Time
 from .cutouts import EXTNAMES
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
+    from collections.abc import Sequence
+
+    from astropy.visualization import BaseInterval, BaseStretch
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -321,11 +324,14 @@ def _suptitle(info: dict) -> str | None:
         parts.append(f"candid {info['CANDID']}")
     if "JD" in info:
         with contextlib.suppress(TypeError, ValueError):
-            parts.append(Time(float(info["JD"]), format="jd", scale="utc").iso[:19] + " UTC")
+            when = Time(float(info["JD"]), format="jd", scale="utc", precision=0)
+            parts.append(f"{when.iso} UTC")
     return "  ".join(parts) or None
 
 
-def plot_cutouts(cutouts, *, axes=None, stretch="asinh", interval="zscale", cmap: str = "gray",
+def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
+                 axes: Sequence[Axes] | None = None, stretch: str | BaseStretch = "asinh",
+                 interval: str | float | BaseInterval = "zscale", cmap: str = "gray",
                  title: str | None = None) -> Figure:
     """Show the science, template and difference stamps of an alert side by side.
 

@@ -1,0 +1,144 @@
+"""Benchmarks of astroquery_fink (not part of the test run).
+
+    python benchmarks/run.py            # all of them, about two minutes on 2 cores
+    python benchmarks/run.py parse      # only 1-3 (parsing)
+    python benchmarks/run.py many       # only 4 (many objects over HTTP)
+
+Every figure is measured in the same run as its baseline, on the same bytes, and printed as a
+ratio: times are the best of a few repeats (wall clock), peak memory is tracemalloc's peak of
+Python allocations during one run.
+"""
+import gc
+import io
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import orjson
+import pandas as pd
+from astropy.table import Table
+
+from astroquery_fink import FinkClass, conf
+from astroquery_fink._tables import parse_objects
+from astroquery_fink.testing import FinkEmulator
+
+
+def best_time(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def peak_mib(fn):
+    gc.collect()
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def report(title, rows, baseline):
+    print(f"\n{title}")
+    base = dict(rows)[baseline]
+    for name, seconds in rows:
+        print(f"  {name:<42s} {seconds * 1000:9.1f} ms   {seconds / base:6.2f} x {baseline}")
+
+
+def server_rows(emu, **options):
+    """All alerts of the bundled sample as the server writes them, in a pandas DataFrame."""
+    import requests
+    ids = ",".join(emu.object_ids)
+    body = {"objectId": ids, "output-format": "json", **options}
+    answer = requests.post(emu.url + "/api/v1/objects", json=body, timeout=120)
+    answer.raise_for_status()
+    return pd.read_json(io.BytesIO(answer.content), dtype=False)
+
+
+def grow(df, n):
+    """n rows made of the sample's rows, as the server would write them (pandas)."""
+    copies = pd.concat([df] * (n // len(df) + 1), ignore_index=True).iloc[:n].copy()
+    copies["i:jd"] = copies["i:jd"] - np.arange(n) * 1e-3  # distinct, still descending
+    return copies
+
+
+def pandas_way(content):
+    """The Fink docs' way: pd.read_json, then an astropy Table."""
+    return Table.from_pandas(pd.read_json(io.BytesIO(content)))
+
+
+def bench_parse(emu):
+    df = server_rows(emu)
+    big = grow(df, 10_000)
+    js = big.to_json(orient="records").encode()
+    buf = io.BytesIO()
+    big.to_parquet(buf)
+    pq_bytes = buf.getvalue()
+    print(f"\n1-2. {len(big)} alert rows x {big.shape[1]} columns: JSON {len(js) / 2**20:.1f} MiB, "
+          f"parquet {len(pq_bytes) / 2**20:.1f} MiB")
+    floor = best_time(lambda: orjson.loads(js))
+    ours = best_time(lambda: parse_objects(js, "json"))
+    pandas = best_time(lambda: pandas_way(js), repeat=3)
+    ours_pq = best_time(lambda: parse_objects(pq_bytes, "parquet"))
+    report("1. JSON -> Table", [("orjson.loads alone (floor)", floor),
+                                ("astroquery_fink", ours),
+                                ("Table.from_pandas(pd.read_json) (Fink docs)", pandas)],
+           "orjson.loads alone (floor)")
+    print(f"  target: ours <= 1.5 x floor -> {ours / floor:.2f};"
+          f" pandas >= 2.5 x ours -> {pandas / ours:.2f}")
+    report("2. parquet -> Table", [("astroquery_fink parquet", ours_pq),
+                                   ("Table.from_pandas(pd.read_json) (Fink docs)", pandas)],
+           "astroquery_fink parquet")
+    print(f"  target: pandas JSON way >= 20 x ours -> {pandas / ours_pq:.1f}")
+
+    cut = server_rows(emu, withcutouts=True)
+    cut1000 = grow(cut, 1000)
+    cjs = cut1000.to_json(orient="records").encode()
+    print(f"\n3. 1000 alert rows with 3 cutouts: JSON {len(cjs) / 2**20:.1f} MiB")
+
+    def pandas_cutouts():
+        t = Table.from_pandas(pd.read_json(io.BytesIO(cjs)).drop(
+            columns=[c for c in cut1000.columns if c.startswith("b:")]))
+        frame = pd.read_json(io.BytesIO(cjs))
+        for c in ("b:cutoutScience_stampData", "b:cutoutTemplate_stampData",
+                  "b:cutoutDifference_stampData"):
+            t[c] = np.array([np.array(v, dtype=float) for v in frame[c]])
+        return t
+
+    ours_c = best_time(lambda: parse_objects(cjs, "json"), repeat=3)
+    pandas_c = best_time(pandas_cutouts, repeat=2)
+    report("3. cutouts JSON -> Table with 3-D columns",
+           [("astroquery_fink", ours_c), ("pandas + np.array per cell", pandas_c)],
+           "astroquery_fink")
+
+    print("\n5. Peak memory (tracemalloc, MiB)")
+    for name, fn in [("orjson.loads, 10k rows", lambda: orjson.loads(js)),
+                     ("astroquery_fink JSON, 10k rows", lambda: parse_objects(js, "json")),
+                     ("pandas way JSON, 10k rows", lambda: pandas_way(js)),
+                     ("astroquery_fink parquet, 10k rows",
+                      lambda: parse_objects(pq_bytes, "parquet")),
+                     ("astroquery_fink cutouts, 1k rows", lambda: parse_objects(cjs, "json")),
+                     ("pandas cutouts, 1k rows", pandas_cutouts)]:
+        print(f"  {name:<42s} {peak_mib(fn):8.1f}")
+
+
+def main(argv):
+    which = argv[1] if len(argv) > 1 else "all"
+    warnings.simplefilter("ignore")
+    with FinkEmulator() as emu:
+        if which in ("all", "parse"):
+            bench_parse(emu)
+    if which in ("all", "many"):
+        from many_objects import bench_many
+        bench_many()
+    _ = (FinkClass, conf)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

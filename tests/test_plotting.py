@@ -1,0 +1,366 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""plot_lightcurve and plot_cutouts: what is drawn, checked on the artists' data."""
+import sys
+
+import astropy.units as u
+import matplotlib
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.table import MaskedColumn, Table
+from astropy.visualization import AsinhStretch, LinearStretch, ZScaleInterval
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+
+from astroquery_fink import FinkClass  # noqa: E402
+from astroquery_fink.plotting import plot_cutouts, plot_lightcurve  # noqa: E402
+
+MJD0 = 2400000.5
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """The offline emulator on its small bundled file (ZTF25aauurnj has all three tags)."""
+    from astroquery_fink import testing
+    files = [p for p in testing.bundled_data_files() if p.name.startswith("regular_")]
+    with testing.FinkEmulator(files) as emu:
+        yield emu
+
+
+def lightcurve_table():
+    """Rows as Fink.query_object(..., withupperlim=True) gives them, with traps.
+
+    Fill values under masks are implausible magnitudes (0 and 99), so drawing one would show.
+    """
+    rows = [
+        # objectId,      jd,             fid, magpsf, sigmapsf, diffmaglim, tag
+        ("ZTF21aaxtctv", 2459540.90, 1, 18.10, 0.05, 20.1, "valid"),
+        ("ZTF21aaxtctv", 2459539.80, 2, 18.40, 0.07, 20.3, "valid"),
+        ("ZTF21aaxtctv", 2459538.70, 1, 18.60, 0.06, 20.0, "valid"),
+        ("ZTF21aaxtctv", 2459537.60, 2, None, None, 19.9, "upperlim"),
+        ("ZTF21aaxtctv", 2459536.50, 1, None, None, 19.7, "upperlim"),
+        ("ZTF21aaxtctv", 2459535.40, 1, None, None, None, "upperlim"),  # no limit: not drawn
+        ("ZTF21aaxtctv", 2459534.30, 2, 19.20, 0.20, 19.5, "badquality"),
+        ("ZTF21aaxtctv", 2459533.20, 3, 18.90, 0.10, 20.2, "valid"),
+        ("ZTF21aaxtctv", 2459532.10, 2, None, None, 20.0, "valid"),  # no magnitude: not drawn
+        ("ZTF21aaxtctv", 2459531.00, 1, 19.00, None, 20.0, "valid"),  # no error: no bar
+    ]
+    names = ("i:objectId", "i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "d:tag")
+    cols = list(zip(*rows, strict=True))
+    table = Table(masked=True)
+    for name, values in zip(names, cols, strict=True):
+        mask = [v is None for v in values]
+        fill = 99.0 if name == "i:diffmaglim" else 0.0
+        data = [fill if v is None else v for v in values]
+        table[name] = MaskedColumn(data, mask=mask)
+    for name in ("i:magpsf", "i:sigmapsf", "i:diffmaglim"):
+        table[name].unit = u.mag
+    table["i:jd"].unit = u.day
+    return table
+
+
+def _container(ax, gid):
+    found = [c for c in ax.containers if c[0].get_gid() == gid]
+    assert len(found) == 1, [c[0].get_gid() for c in ax.containers]
+    return found[0]
+
+
+def _line(ax, gid):
+    found = [line for line in ax.lines if line.get_gid() == gid]
+    assert len(found) == 1, [line.get_gid() for line in ax.lines]
+    return found[0]
+
+
+def _expected(table, tag, fid, column):
+    rows = ((table["d:tag"] == tag) & (table["i:fid"] == fid)
+            & ~np.ma.getmaskarray(table[column]))
+    return table[rows]
+
+
+# ----------------------------------------------------------------------------- light curve
+
+def test_lightcurve_valid_points_per_band_match_the_valid_rows():
+    table = lightcurve_table()
+    ax = plot_lightcurve(table)
+    for fid in (1, 2, 3):
+        want = _expected(table, "valid", fid, "i:magpsf")
+        line = _container(ax, f"valid:{fid}")[0]
+        np.testing.assert_allclose(line.get_xdata(), want["i:jd"] - MJD0, rtol=0, atol=1e-7)
+        np.testing.assert_array_equal(line.get_ydata(), want["i:magpsf"])
+    # r has one valid row without magnitude: two rows in the table, one point drawn
+    assert len(_container(ax, "valid:2")[0].get_xdata()) == 1
+
+
+def test_lightcurve_error_bars_are_sigmapsf_and_zero_when_missing():
+    table = lightcurve_table()
+    container = _container(plot_lightcurve(table), "valid:1")
+    [bars] = container.lines[2]
+    half_lengths = [abs(seg[1][1] - seg[0][1]) / 2 for seg in bars.get_segments()]
+    want = _expected(table, "valid", 1, "i:magpsf")["i:sigmapsf"]
+    np.testing.assert_allclose(half_lengths, want.filled(0.0))  # 0.05, 0.06 then none
+
+
+def test_lightcurve_upper_limits_are_open_triangles_at_diffmaglim():
+    table = lightcurve_table()
+    ax = plot_lightcurve(table)
+    for fid in (1, 2):
+        want = _expected(table, "upperlim", fid, "i:diffmaglim")
+        line = _line(ax, f"upperlim:{fid}")
+        np.testing.assert_array_equal(line.get_ydata(), want["i:diffmaglim"])
+        np.testing.assert_allclose(line.get_xdata(), want["i:jd"] - MJD0, rtol=0, atol=1e-7)
+        assert line.get_marker() == "v"
+        assert line.get_markerfacecolor() == "none"
+    # g has two upper-limit rows; the one with a masked limit is not drawn
+    assert len(_line(ax, "upperlim:1").get_ydata()) == 1
+
+
+def test_lightcurve_bad_quality_points_are_faded_hollow_with_errors():
+    table = lightcurve_table()
+    container = _container(plot_lightcurve(table), "badquality:2")
+    np.testing.assert_array_equal(container[0].get_ydata(), [19.2])
+    assert container[0].get_markerfacecolor() == "none"
+    assert container[0].get_alpha() < 1
+    assert container.has_yerr
+
+
+def test_lightcurve_never_draws_masked_values():
+    table = lightcurve_table()
+    ax = plot_lightcurve(table)
+    ys = np.concatenate([line.get_ydata() for line in ax.lines])
+    assert np.all(np.isfinite(ys))
+    assert not np.isin(ys, [0.0, 99.0]).any()
+    drawable = 4 + 1 + 2 + 1  # valid g/r/i with a magnitude, bad quality, limits present
+    assert len(ys) == drawable
+
+
+def test_lightcurve_axes_labels_title_legend_and_inverted_magnitudes():
+    ax = plot_lightcurve(lightcurve_table())
+    assert ax.yaxis_inverted()
+    assert ax.get_xlabel() == "MJD"
+    assert ax.get_title() == "ZTF21aaxtctv"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["g detections", "g upper limits", "r detections", "r upper limits",
+                      "r bad quality", "i detections"]
+    colours = {c.get_label(): c[0].get_color() for c in ax.containers}
+    assert len({colours["g detections"], colours["r detections"],
+                colours["i detections"]}) == 3
+
+
+def test_lightcurve_on_given_axes_keeps_an_already_inverted_axis():
+    _, ax = plt.subplots()
+    ax.invert_yaxis()
+    assert plot_lightcurve(lightcurve_table(), ax=ax) is ax
+    assert ax.yaxis_inverted()
+
+
+def test_lightcurve_hides_upper_limits_and_bad_quality_on_request():
+    ax = plot_lightcurve(lightcurve_table(), show_upperlim=False, show_badquality=False)
+    gids = {line.get_gid() for line in ax.lines}
+    assert gids == {"valid:1", "valid:2", "valid:3"}
+
+
+def test_lightcurve_without_tag_column_treats_every_row_as_detection():
+    table = lightcurve_table()
+    table.remove_column("d:tag")
+    ax = plot_lightcurve(table)
+    ys = np.concatenate([line.get_ydata() for line in ax.lines])
+    want = table["i:magpsf"][~table["i:magpsf"].mask]
+    assert sorted(ys) == sorted(want)
+    assert all(line.get_gid().startswith("valid:") for line in ax.lines)
+
+
+def test_lightcurve_time_formats():
+    table = lightcurve_table()
+    want = _expected(table, "valid", 3, "i:magpsf")["i:jd"]
+    ax = plot_lightcurve(table, time_format="jd")
+    np.testing.assert_array_equal(_container(ax, "valid:3")[0].get_xdata(), want)
+    assert ax.get_xlabel() == "JD"
+    ax = plot_lightcurve(table, time_format="datetime")
+    [when] = _container(ax, "valid:3")[0].get_xdata()
+    assert when.isoformat().startswith("2021-11-14T16:48")  # JD 2459533.2
+    with pytest.raises(ValueError, match="Unknown time_format 'iso'"):
+        plot_lightcurve(table, time_format="iso")
+
+
+def test_lightcurve_several_objects_title_and_filter():
+    one = lightcurve_table()
+    two = lightcurve_table()
+    two["i:objectId"] = "ZTF19acmdpyr"
+    two["i:magpsf"] += 1
+    from astropy.table import vstack
+    both = vstack([one, two])
+    ax = plot_lightcurve(both)
+    assert ax.get_title() == "ZTF21aaxtctv, ZTF19acmdpyr"
+    assert len(_container(ax, "valid:1")[0].get_ydata()) == 6
+    ax = plot_lightcurve(both, object_id="ZTF19acmdpyr")
+    assert ax.get_title() == "ZTF19acmdpyr"
+    np.testing.assert_array_equal(_container(ax, "valid:1")[0].get_ydata(), [19.1, 19.6, 20.0])
+    with pytest.raises(ValueError, match="No rows of ZTF18aaaaaaa"):
+        plot_lightcurve(both, object_id="ZTF18aaaaaaa")
+
+
+def test_lightcurve_missing_columns_are_named():
+    table = lightcurve_table()
+    table.remove_columns(["i:sigmapsf", "i:fid"])
+    with pytest.raises(ValueError, match=r"i:fid, i:sigmapsf"):
+        plot_lightcurve(table)
+    table = lightcurve_table()
+    table.remove_column("i:diffmaglim")
+    with pytest.raises(ValueError, match="i:diffmaglim"):
+        plot_lightcurve(table)
+    assert plot_lightcurve(table, show_upperlim=False).lines  # fine without upper limits
+
+
+def test_lightcurve_nothing_to_plot():
+    table = lightcurve_table()[:0]
+    with pytest.raises(ValueError, match="No row"):
+        plot_lightcurve(table)
+
+
+def test_lightcurve_from_pandas():
+    table = lightcurve_table()
+    frame = table.to_pandas()  # masked floats become NaN
+    assert frame["i:magpsf"].isna().sum() == 4
+    ax = plot_lightcurve(frame)
+    np.testing.assert_array_equal(_line(ax, "upperlim:2").get_ydata(), [19.9])
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'astroquery_fink\[plotting\]'"):
+        plot_lightcurve(lightcurve_table())
+
+
+def test_lightcurve_of_an_emulator_query(emulator):
+    fink = FinkClass(server=emulator.url)
+    table = fink.query_object("ZTF25aauurnj", withupperlim=True, cache=False)
+    ax = plot_lightcurve(table)
+    tags = np.asarray(table["d:tag"])
+    for line in ax.lines:
+        kind, fid = line.get_gid().split(":")
+        rows = (tags == kind) & (np.asarray(table["i:fid"]) == int(fid))
+        column = "i:diffmaglim" if kind == "upperlim" else "i:magpsf"
+        want = table[column][rows]
+        np.testing.assert_array_equal(np.sort(line.get_ydata()), np.sort(want))
+    assert sum(len(line.get_ydata()) for line in ax.lines) == len(table)
+    assert {line.get_gid().split(":")[0] for line in ax.lines} == {
+        "valid", "upperlim", "badquality"}
+
+
+# ----------------------------------------------------------------------------- cutouts
+
+def synthetic_cutouts(order=("SCIENCE", "TEMPLATE", "DIFFERENCE")):
+    rng = np.random.default_rng(3)
+    primary = fits.PrimaryHDU()
+    primary.header["OBJECTID"] = "ZTF21aaxtctv"
+    primary.header["CANDID"] = 1788473621915015001
+    primary.header["JD"] = 2459537.0497222
+    hdus = [primary]
+    for k, name in enumerate(order):
+        data = rng.normal(100.0 * (k + 1), 5.0, (63, 63)).astype(np.float32)
+        data[10, 20] = 5000.0  # a bright pixel off the diagonal: flips would move it
+        data[:3, :] = np.nan  # an off-CCD strip
+        hdus.append(fits.ImageHDU(data, name=name))
+    return fits.HDUList(hdus)
+
+
+def test_cutouts_three_panels_show_the_stamps_with_origin_lower():
+    hdul = synthetic_cutouts()
+    fig = plot_cutouts(hdul)
+    assert [ax.get_title() for ax in fig.axes] == ["Science", "Template", "Difference"]
+    for ax, name in zip(fig.axes, ("SCIENCE", "TEMPLATE", "DIFFERENCE"), strict=True):
+        [image] = ax.images
+        assert image.origin == "lower"
+        shown = image.get_array()
+        np.testing.assert_array_equal(np.ma.filled(shown, np.nan), hdul[name].data)
+        assert shown.mask[:3].all() and not shown.mask[3:].any()  # NaN left out, not filled
+        assert shown[10, 20] == 5000.0
+    assert fig.get_suptitle() == (
+        "ZTF21aaxtctv  candid 1788473621915015001  2021-11-18 13:11:36 UTC")
+
+
+def test_cutouts_default_normalisation_is_zscale_asinh_on_finite_pixels():
+    hdul = synthetic_cutouts()
+    fig = plot_cutouts(hdul)
+    data = hdul["TEMPLATE"].data
+    vmin, vmax = ZScaleInterval().get_limits(data[np.isfinite(data)])
+    norm = fig.axes[1].images[0].norm
+    assert isinstance(norm.stretch, AsinhStretch)
+    assert norm.vmin == pytest.approx(vmin) and norm.vmax == pytest.approx(vmax)
+    assert vmax < 5000  # the bright pixel does not set the scale
+
+
+def test_cutouts_order_follows_the_kind_not_the_hdu_position():
+    hdul = synthetic_cutouts(order=("DIFFERENCE", "SCIENCE", "TEMPLATE"))
+    fig = plot_cutouts(hdul, title="mine", stretch="linear")
+    assert [ax.get_title() for ax in fig.axes] == ["Science", "Template", "Difference"]
+    np.testing.assert_array_equal(np.ma.filled(fig.axes[2].images[0].get_array(), np.nan),
+                                  hdul["DIFFERENCE"].data)
+    assert fig.get_suptitle() == "mine"
+    assert isinstance(fig.axes[0].images[0].norm.stretch, LinearStretch)
+
+
+def test_cutouts_from_a_dict_of_arrays_and_given_axes():
+    hdul = synthetic_cutouts()
+    arrays = {"Difference": hdul[3].data, "Science": hdul[1].data}
+    _, axes = plt.subplots(1, 2)
+    fig = plot_cutouts(arrays, axes=axes, interval=99.5)
+    assert fig is axes[0].figure
+    assert [ax.get_title() for ax in axes] == ["Science", "Difference"]
+    np.testing.assert_array_equal(np.ma.filled(axes[1].images[0].get_array(), np.nan),
+                                  hdul[3].data)
+    with pytest.raises(ValueError, match="2 stamps to draw but only 1 axes"):
+        plot_cutouts(arrays, axes=axes[:1])
+
+
+def test_cutouts_from_a_table_row_with_a_missing_stamp():
+    hdul = synthetic_cutouts()
+    cube = np.stack([hdul[1].data, hdul[1].data]).astype(float)
+    table = Table(masked=True)
+    table["i:objectId"] = ["ZTF21aaxtctv", "ZTF21aaxtctv"]
+    table["i:candid"] = [11, 12]
+    table["b:cutoutScience_stampData"] = MaskedColumn(cube)
+    table["b:cutoutTemplate_stampData"] = MaskedColumn(cube, mask=np.ones(cube.shape, bool))
+    fig = plot_cutouts(table[1])
+    assert [ax.get_title() for ax in fig.axes] == ["Science", "Template"]
+    np.testing.assert_array_equal(np.ma.filled(fig.axes[0].images[0].get_array(), np.nan),
+                                  hdul[1].data)
+    assert not fig.axes[1].images and fig.axes[1].texts[0].get_text() == "not available"
+    assert fig.get_suptitle() == "ZTF21aaxtctv  candid 12"
+    with pytest.raises(ValueError, match="one row"):
+        plot_cutouts(table)
+
+
+def test_cutouts_all_nan_stamp_and_bad_arguments():
+    fig = plot_cutouts({"Science": np.full((5, 5), np.nan)})
+    assert fig.axes[0].images[0].get_array().mask.all()
+    with pytest.raises(ValueError, match="Unknown stretch 'cubic'"):
+        plot_cutouts(synthetic_cutouts(), stretch="cubic")
+    with pytest.raises(ValueError, match="Unknown interval"):
+        plot_cutouts(synthetic_cutouts(), interval="auto")
+    with pytest.raises(ValueError, match="not a 2-D image"):
+        plot_cutouts({"Science": np.zeros((2, 5, 5))})
+    with pytest.raises(TypeError, match="HDUList"):
+        plot_cutouts([1, 2, 3])
+
+
+def test_cutouts_of_an_emulator_alert(emulator):
+    fink = FinkClass(server=emulator.url)
+    hdul = fink.get_cutouts("ZTF25aauurnj", cache=False)
+    fig = plot_cutouts(hdul)
+    assert [ax.get_title() for ax in fig.axes] == ["Science", "Template", "Difference"]
+    for ax, name in zip(fig.axes, ("SCIENCE", "TEMPLATE", "DIFFERENCE"), strict=True):
+        np.testing.assert_array_equal(np.ma.filled(ax.images[0].get_array(), np.nan),
+                                      hdul[name].data)
+    assert fig.get_suptitle().startswith(f"ZTF25aauurnj  candid {hdul[0].header['CANDID']}")
+    arrays = fink.get_cutouts("ZTF25aauurnj", as_array=True, cache=False)
+    fig = plot_cutouts(arrays)
+    np.testing.assert_array_equal(np.ma.filled(fig.axes[0].images[0].get_array(), np.nan),
+                                  hdul["SCIENCE"].data)
