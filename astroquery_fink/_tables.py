@@ -208,6 +208,10 @@ def _ints(values, mask):
     """Integers (exact to 64 bits) and their missing-value mask."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return values.astype(np.int64), mask
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        # a nullable integer written by pandas as floats with NaN
+        missing = np.isnan(values) if mask is None else np.isnan(values) | mask
+        return np.where(missing, 0, values).astype(np.int64), missing
     if mask is None:
         try:  # the common case, no null: numpy converts in C, strings like "2" included
             return np.array(values, dtype=np.int64), None
@@ -340,13 +344,22 @@ def _arrow_columns(table) -> tuple[dict, dict]:
             cols[name] = _arrow_cells(chunked)
         elif pa.types.is_null(kind):
             cols[name] = [None] * len(chunked)
-        elif chunked.null_count and not (pa.types.is_string(kind)
-                                         or pa.types.is_large_string(kind)):
-            fill = False if pa.types.is_boolean(kind) else 0
-            cols[name] = chunked.fill_null(fill).to_numpy()
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            cols[name] = _arrow_strings(chunked)
+        elif chunked.null_count:  # numpy has no null: fill, the mask keeps the truth
+            cols[name] = chunked.fill_null(False if pa.types.is_boolean(kind) else 0).to_numpy()
         else:
             cols[name] = chunked.to_numpy()
     return cols, masks
+
+
+def _arrow_strings(chunked) -> np.ndarray:
+    """A string column -> numpy text, nulls as ''. Fink's text columns repeat a few values
+    (classes, names), so converting each distinct value once is much faster."""
+    encoded = chunked.combine_chunks().dictionary_encode()
+    distinct = np.array(encoded.dictionary.to_pylist() + [""], dtype=str)
+    indices = encoded.indices.fill_null(len(distinct) - 1).to_numpy(zero_copy_only=False)
+    return distinct[indices]
 
 
 def _arrow_cells(chunked):

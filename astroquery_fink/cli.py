@@ -72,8 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="add the cutouts as 3-D b:cutout*_stampData columns")
     q.add_argument("--cutout-kind", choices=CUTOUT_KINDS,
                    help="with --withcutouts, only this cutout")
-    q.add_argument("--output-format", choices=OUTPUT_FORMATS, default="json",
-                   help="wire format of the request (default: json); the table is the same")
+    q.add_argument("--output-format", choices=OUTPUT_FORMATS, default=None,
+                   help="wire format of the request (default: parquet when possible, else "
+                        "json); the table is the same")
     q.add_argument("--prefix", action="store_true",
                    help="treat each OBJECT_ID as a name prefix (may return many objects)")
     o = p.add_argument_group("outputs")

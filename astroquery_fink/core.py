@@ -63,14 +63,14 @@ class FinkClass(BaseQuery):
         kind = _validate.cutout_kind(cutout_kind)
         if cutout_kind is not None and not withcutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
-        fmt = _validate.output_format(output_format)
+        fmt = _validate.output_format(output_format, withupperlim=withupperlim)
         if fmt == "parquet" and withupperlim:
             # The server fails (HTTP 500) writing this: upper-limit rows hold numbers as
             # strings, so columns mix types, and with all columns the index does too
             # (FINK_API.md 1.3 and 2.2).
             raise InvalidQueryError(
                 "The Fink server cannot write parquet with withupperlim=True: use "
-                "output_format='json' (the default)")
+                "output_format='json' (or leave it to the client: output_format=None)")
         options = dict(columns=cols, withupperlim=withupperlim, withcutouts=withcutouts,
                        cutout_kind=kind, output_format=fmt)
         return ids, options
@@ -78,7 +78,7 @@ class FinkClass(BaseQuery):
     # ------------------------------------------------------------------ objects
     def query_object_async(self, object_id, *, columns=None, withupperlim: bool = False,
                            withcutouts: bool = False, cutout_kind: str | None = None,
-                           output_format: str = "json", prefix: bool = False,
+                           output_format: str | None = None, prefix: bool = False,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
         """Send one ``/api/v1/objects`` request for all the given IDs; return the response.
@@ -98,7 +98,7 @@ class FinkClass(BaseQuery):
 
     def query_object(self, object_id, *, columns=None, withupperlim: bool = False,
                      withcutouts: bool = False, cutout_kind: str | None = None,
-                     output_format: str = "json", prefix: bool = False,
+                     output_format: str | None = None, prefix: bool = False,
                      progress: bool | None = None, get_query_payload: bool = False,
                      cache: bool | None = None, timeout: float | None = None) -> Table:
         """All alerts of one or more ZTF objects, as a typed `~astropy.table.Table`.
@@ -121,9 +121,11 @@ class FinkClass(BaseQuery):
             Add the cutouts as 3-D columns (rows x 63 x 63), in FITS pixel order.
         cutout_kind : {'Science', 'Template', 'Difference'}, optional
             With ``withcutouts``, only this cutout. Default: all three.
-        output_format : {'json', 'csv', 'votable', 'parquet'}, optional
+        output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
             Wire format. All give the same Table (see the documentation for the few
-            differences the formats themselves impose).
+            differences the formats themselves impose). Default None: parquet (exact and
+            fastest) when pyarrow is installed and the server can write it for this query
+            (not with ``withupperlim``), else json.
         prefix : bool, optional
             Treat each ID as a prefix: the server then returns every object whose name starts
             with it. Off by default, so that a mistyped ID cannot return thousands of objects.
@@ -282,7 +284,8 @@ class FinkClass(BaseQuery):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoResultsWarning)
             rows = self.query_object(oid, columns=["i:objectId", "i:candid", "i:jd", "i:ra",
-                                                   "i:dec"], cache=cache, timeout=timeout)
+                                                   "i:dec"], output_format="json",
+                                     cache=cache, timeout=timeout)
         if len(rows) == 0:
             raise InvalidQueryError(f"Fink has no alerts for {oid}, hence no cutouts")
         if candid is None:

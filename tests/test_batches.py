@@ -1,7 +1,9 @@
 """Many objects: batches, merge order, and failures that never pass silently."""
+import io
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from _helpers import make_response
 
@@ -21,6 +23,10 @@ def fake_server(poisoned=()):
         if set(ids) & set(poisoned):
             return make_response(b'{"message": "Internal Server Error"}', status=500)
         rows = sorted((r for r in ROWS if r["i:objectId"] in ids), key=lambda r: -r["i:jd"])
+        if body["output-format"] == "parquet":
+            buf = io.BytesIO()
+            pd.DataFrame(rows).to_parquet(buf)
+            return make_response(buf.getvalue(), content_type="parquet")
         return make_response(json.dumps(rows))
     return answer
 
@@ -69,3 +75,38 @@ def test_cutout_queries_use_smaller_batches(recorded):
     with conf.set_temp("batch_size_cutouts", 1):
         payloads = fink.query_object(IDS[:3], withcutouts=True, get_query_payload=True)
     assert [p["objectId"] for p in payloads] == IDS[:3]
+
+
+def test_progress_bar_only_when_asked_or_interactive(recorded, capsys):
+    with conf.set_temp("batch_size", 3):
+        fink, _ = recorded(fake_server())
+        fink.query_object(IDS)  # not a terminal: quiet by default
+        assert capsys.readouterr().err == ""
+        fink.query_object(IDS, progress=True)
+        err = capsys.readouterr().err
+    assert "3/3" in err
+
+
+def test_duplicates_and_comma_strings_in_bulk_give_each_object_once(recorded):
+    with conf.set_temp("batch_size", 3):
+        fink, rec = recorded(fake_server())
+        table = fink.query_object(IDS + IDS[:4] + [",".join(IDS[2:5])][0].split(","))
+    sent = [i for c in rec.calls for i in c[2]["json"]["objectId"].split(",")]
+    assert sorted(sent) == sorted(IDS)
+    assert len(table) == len(ROWS)
+
+
+def test_default_wire_format_is_parquet_unless_upper_limits(recorded):
+    fink, _ = recorded([])
+    assert fink.query_object(IDS[0], get_query_payload=True)["output-format"] == "parquet"
+    with_ul = fink.query_object(IDS[0], withupperlim=True, get_query_payload=True)
+    assert with_ul["output-format"] == "json"
+
+
+def test_parquet_and_json_batches_give_the_same_table(recorded):
+    with conf.set_temp("batch_size", 3):
+        fink, _ = recorded(fake_server())
+        a = fink.query_object(IDS, output_format="json")
+        b = fink.query_object(IDS)
+    for name in a.colnames:
+        assert a[name].dtype == b[name].dtype and list(a[name]) == list(b[name])

@@ -20,19 +20,20 @@ def cached(recorded, tmp_path):
 
 def test_second_identical_query_is_served_from_cache(cached):
     fink, rec = cached(lambda url, body: make_response(GOOD))
-    first = fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
-    second = fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    first = fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd"], cache=True)
+    second = fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd"], cache=True)
     assert len(rec.calls) == 1
     assert list(first["i:candid"]) == list(second["i:candid"])
 
 
 def test_every_argument_is_part_of_the_key(cached):
     fink, rec = cached(lambda url, body: make_response(GOOD))
-    fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
-    fink.query_object("ZTF20abfcszi", columns=["i:jd", "i:fid"], cache=True)
-    fink.query_object("ZTF20abfcszi", columns=["i:jd"], withupperlim=True, cache=True)
+    fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd"], cache=True)
+    fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd", "i:fid"], cache=True)
+    fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd"], withupperlim=True,
+                      cache=True)
     fink.server = "http://other.test"
-    fink.query_object("ZTF20abfcszi", columns=["i:jd"], cache=True)
+    fink.query_object("ZTF20abfcszi", output_format="json", columns=["i:jd"], cache=True)
     assert len(rec.calls) == 4
 
 
@@ -40,7 +41,7 @@ def test_empty_answers_are_not_cached(cached):
     fink, rec = cached(lambda url, body: make_response(b"[]"))
     for _ in range(2):
         with pytest.warns(NoResultsWarning):
-            fink.query_object("ZTF20abfcszi", cache=True)
+            fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     assert len(rec.calls) == 2
     assert not list(fink.cache_location.glob("*.pickle"))
 
@@ -50,9 +51,9 @@ def test_failed_answers_are_not_cached(cached):
                make_response(GOOD)]
     fink, rec = cached(answers)
     with pytest.raises(RemoteServiceError):
-        fink.query_object("ZTF20abfcszi", cache=True)
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     assert not list(fink.cache_location.glob("*.pickle"))
-    assert len(fink.query_object("ZTF20abfcszi", cache=True)) == 21
+    assert len(fink.query_object("ZTF20abfcszi", output_format="json", cache=True)) == 21
     assert len(rec.calls) == 2
 
 
@@ -61,28 +62,28 @@ def test_unparsable_200_is_not_cached(cached):
                make_response(GOOD)]
     fink, rec = cached(answers)
     with conf.set_temp("max_retries", 0), pytest.raises(RemoteServiceError):
-        fink.query_object("ZTF20abfcszi", cache=True)
-    assert len(fink.query_object("ZTF20abfcszi", cache=True)) == 21
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    assert len(fink.query_object("ZTF20abfcszi", output_format="json", cache=True)) == 21
 
 
 def test_entries_expire_after_conf_cache_timeout(cached):
     fink, rec = cached(lambda url, body: make_response(GOOD))
-    fink.query_object("ZTF20abfcszi", cache=True)
+    fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     with conf.set_temp("cache_timeout", 0):
-        fink.query_object("ZTF20abfcszi", cache=True)
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     assert len(rec.calls) == 2
 
 
 def test_default_follows_the_global_switch_and_explicit_false_wins(cached):
     fink, rec = cached(lambda url, body: make_response(GOOD))
     with cache_conf.set_temp("cache_active", True):
-        fink.query_object("ZTF20abfcszi")
-        fink.query_object("ZTF20abfcszi")
+        fink.query_object("ZTF20abfcszi", output_format="json")
+        fink.query_object("ZTF20abfcszi", output_format="json")
         assert len(rec.calls) == 1
-        fink.query_object("ZTF20abfcszi", cache=False)
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=False)
         assert len(rec.calls) == 2
     with cache_conf.set_temp("cache_active", False):
-        fink.query_object("ZTF20abfcszi")
+        fink.query_object("ZTF20abfcszi", output_format="json")
         assert len(rec.calls) == 3
 
 

@@ -89,7 +89,8 @@ def test_withupperlim_string_numbers_become_typed_and_masked(recorded):
 def test_empty_answer_warns_and_keeps_requested_columns(recorded):
     fink, _ = recorded([make_response(b"[]")])
     with pytest.warns(NoResultsWarning, match="ZTF99aaaaaaa"):
-        table = fink.query_object("ZTF99aaaaaaa", columns=["i:jd", "i:magpsf"])
+        table = fink.query_object("ZTF99aaaaaaa", columns=["i:jd", "i:magpsf"],
+                                  output_format="json")
     assert len(table) == 0 and table.colnames == ["i:jd", "i:magpsf"]
     assert table["i:magpsf"].unit == u.mag
 
@@ -111,7 +112,7 @@ BAD_FORMAT = ("{'status': 'error', 'text': 'Output format `xls` is not supported
 def test_400_repr_body_becomes_invalid_query_with_server_words(recorded):
     fink, rec = recorded([make_response(BAD_FORMAT, status=400, content_type="text/html")])
     with pytest.raises(InvalidQueryError, match=r"Output format `xls` is not supported"):
-        fink.query_object("ZTF20abfcszi")
+        fink.query_object("ZTF20abfcszi", output_format="json")
     assert len(rec.calls) == 1  # a 400 is not retried
 
 
@@ -140,7 +141,7 @@ def test_404_names_the_server_setting(recorded):
 def test_transient_503_then_success_is_retried(recorded):
     fink, rec = recorded([make_response(b"<html>busy</html>", status=503, content_type="text/html"),
                           tde_answer("json")])
-    table = fink.query_object("ZTF20abfcszi", columns=TDE_COLUMNS)
+    table = fink.query_object("ZTF20abfcszi", columns=TDE_COLUMNS, output_format="json")
     assert len(table) == 21 and len(rec.calls) == 2
 
 
