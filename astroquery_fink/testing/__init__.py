@@ -8,9 +8,13 @@ Serve recorded alerts (Fink-processed parquet, raw ZTF avro) on a local port, an
 ...     print(emu.url)
 
 The layers follow the moto pattern: `store` (files -> stored rows), `engine` (query
-semantics, no HTTP), `app` (Flask: arguments and serialisation), `server` (`FinkEmulator`).
+semantics, no HTTP), `app` (Flask: arguments and serialisation), `faults` (explicit fault
+injection around the app: `Faults`), `server` (`FinkEmulator`). `make_alert_file` writes a
+file of many objects derived from the bundled sample.
 """
+from .faults import Faults
 from .server import FinkEmulator
 from .store import AlertFileError, bundled_data_files
+from .synthetic import make_alert_file
 
-__all__ = ["FinkEmulator", "AlertFileError", "bundled_data_files"]
+__all__ = ["FinkEmulator", "Faults", "AlertFileError", "bundled_data_files", "make_alert_file"]

@@ -5,9 +5,33 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 
+from .faults import Faults
 from .server import FinkEmulator
 from .store import AlertFileError
+
+_LIST_FIELDS = ("error_statuses", "fail_ids")
+
+
+def _faults(specs: Sequence[str]) -> Faults:
+    """``["error_rate=0.1", "error_statuses=502,503"]`` -> `Faults` (ValueError if invalid)."""
+    types = {f.name: f.type for f in fields(Faults)}
+    kwargs: dict = {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in types:
+            raise ValueError(f"--fault {spec!r}: expected NAME=VALUE with NAME one of "
+                             f"{', '.join(types)}")
+        if name in _LIST_FIELDS:
+            items = [v.strip() for v in value.split(",") if v.strip()]
+            kwargs[name] = [int(v) for v in items] if name == "error_statuses" else items
+        elif name in ("seed", "retry_after"):
+            kwargs[name] = int(value)
+        else:
+            kwargs[name] = float(value)
+    return Faults(**kwargs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -17,12 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ----------
     argv : sequence of str, optional
         Arguments (default ``sys.argv[1:]``): ``--data FILE_OR_DIR ...``, ``--host``,
-        ``--port``.
+        ``--port``, ``--fault NAME=VALUE`` (repeatable, see `Faults`), ``--quiet``.
 
     Returns
     -------
     int
-        0 after Ctrl-C, 2 when a data path is not an alert file.
+        0 after Ctrl-C, 2 when a data path is not an alert file or a fault is invalid.
     """
     parser = argparse.ArgumentParser(
         prog="fink-emulator", description="Offline emulator of the Fink ZTF REST API.")
@@ -30,14 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="alert files or directories (default: the bundled sample)")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
+                        help="inject faults, e.g. --fault error_rate=0.1 --fault latency=0.05 "
+                             "--fault error_statuses=502,503 (fields of Faults; repeatable)")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     try:
-        emu = FinkEmulator(args.data, host=args.host, port=args.port)
-    except AlertFileError as exc:
+        faults = _faults(args.fault)
+        emu = FinkEmulator(args.data, host=args.host, port=args.port, faults=faults,
+                           quiet=args.quiet)
+    except (AlertFileError, ValueError, TypeError) as exc:
         print(f"fink-emulator: error: {exc}", file=sys.stderr)
         return 2
     print(f"Fink emulator: {len(emu.object_ids)} objects, {emu.n_alerts} alerts "
           f"on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    if faults.active:
+        print(f"Injecting {faults}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         emu.serve_forever()
     return 0

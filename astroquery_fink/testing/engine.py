@@ -230,43 +230,71 @@ class Engine:
         base = pd.DataFrame(data, index=pd.RangeIndex(len(alerts)))
         #: stored column names, sorted (b:, d:, i: order as the HBase TreeMap, section 1.3)
         self.stored_columns = names
-        # Per-row v: values are independent of the other rows: compute them once.
+        # Per-row v: values are independent of the other rows: compute them once, vectorised.
         vals = {"v:classification": classify(base)}
         jd, jdstart = _num(base, "i:jd"), _num(base, "i:jdstarthist")
         vals["v:lastdate"] = _iso(jd)
         vals["v:firstdate"] = _iso(jdstart)
         vals["v:lapse"] = jd - jdstart
         vals["v:constellation"] = _constellations(_num(base, "i:ra"), _num(base, "i:dec"))
-        jd, fid = _num(base, "i:jd"), _num(base, "i:fid")
-        mag, err = _num(base, "i:magpsf"), _num(base, "i:sigmapsf")
-        rates = {c: np.full(len(base), np.nan) for c in _RATE_COLUMNS}
         self._row_v = pd.DataFrame(vals, index=base.index)
-        self._base: dict[str, pd.DataFrame] = {}
-        self._full: dict[str, pd.DataFrame] = {}
+        self._row_v_arrays = {c: self._row_v[c].to_numpy() for c in self._row_v.columns}
+        # Rates and colours need an object's rows together: computed on first use (`_rates_of`).
+        self._rate_inputs = (jd, _num(base, "i:fid"), _num(base, "i:magpsf"),
+                             _num(base, "i:sigmapsf"))
+        self._rates: dict[str, dict[str, np.ndarray]] = {}
+        self._base_all = base
+        #: objectId -> (first row, number of rows) in the frames above (row-key order)
+        self._slices: dict[str, tuple[int, int]] = {}
         self._keys: dict[str, list[str]] = {}
         self._present: dict[str, set[str]] = {}
         self._final: dict[str, pd.DataFrame] = {}
-        slices = {}
         start = 0
         for oid in store.object_ids:
-            n = len(store.alerts[oid])
-            sl = slices[oid] = slice(start, start + n)
-            start += n
-            if n > 1:  # one row has no rate nor colour
-                for c, values in _rates(jd[sl], fid[sl], mag[sl], err[sl]).items():
-                    rates[c][sl] = values
-        v_frame = pd.concat([self._row_v, pd.DataFrame(rates, index=base.index)], axis=1)
-        full_all = pd.concat([base, v_frame[list(V_COLUMNS)]], axis=1)
-        for oid, sl in slices.items():
-            self._base[oid] = base.iloc[sl].reset_index(drop=True)
-            full = full_all.iloc[sl].copy()
-            # merge_asof in the server's extract_rate_and_color resets each object's index to
-            # 0..n-1, which parquet writes as __index_level_0__ (section 1.3).
-            full.index = pd.Index(np.arange(len(full), dtype="int64"))
-            self._full[oid] = full
-            self._keys[oid] = [row_key(a.object_id, a.jd) for a in store.alerts[oid]]
+            rows = store.alerts[oid]
+            self._slices[oid] = (start, len(rows))
+            start += len(rows)
+            self._keys[oid] = [row_key(a.object_id, a.jd) for a in rows]
             # the loader stores no cell for a null value, so presence comes from the cells
-            self._present[oid] = {k for a in store.alerts[oid] for k in a.cells}
+            self._present[oid] = {k for a in rows for k in a.cells}
+
+    def _rows(self, oid: str, positions=None) -> np.ndarray:
+        """Rows of ``oid`` in the all-alerts frames (all, or the given positions)."""
+        start, n = self._slices[oid]
+        return start + (np.arange(n) if positions is None else np.asarray(positions, dtype=int))
+
+    def _rates_of(self, oid: str) -> dict[str, np.ndarray]:
+        """The six rate/colour columns of one whole object (cached; a benign race)."""
+        rates = self._rates.get(oid)
+        if rates is None:
+            start, n = self._slices[oid]
+            if n > 1:  # one row has no rate nor colour
+                sl = slice(start, start + n)
+                rates = _rates(*(a[sl] for a in self._rate_inputs))
+            else:
+                rates = {c: np.full(n, np.nan) for c in _RATE_COLUMNS}
+            self._rates[oid] = rates
+        return rates
+
+    def _full_rows(self, oids: list[str]) -> pd.DataFrame:
+        """Stored columns + v: columns of whole objects, each indexed 0..n-1, in this order.
+
+        The server computes the rates per object with ``merge_asof``, which resets each
+        object's index to 0..n-1; parquet writes it as ``__index_level_0__`` (section 1.3).
+        """
+        rows = np.concatenate([self._rows(o) for o in oids])
+        index = np.concatenate([np.arange(self._slices[o][1], dtype="int64") for o in oids])
+        rates = [self._rates_of(o) for o in oids]
+        v = {}
+        for c in V_COLUMNS:
+            if c in self._row_v_arrays:
+                v[c] = self._row_v_arrays[c][rows]
+            else:
+                v[c] = np.concatenate([r[c] for r in rates])
+        frame = pd.concat([self._base_all.iloc[rows].reset_index(drop=True), pd.DataFrame(v)],
+                          axis=1)
+        frame.index = pd.Index(index)
+        return frame
 
     def _with_v(self, part: pd.DataFrame, row_v: pd.DataFrame) -> pd.DataFrame:
         """Stored columns + the 11 v: columns for the rows of one object (jd ascending)."""
@@ -355,28 +383,30 @@ class Engine:
     def _all_columns(self, selected: dict[str, list[int]]) -> pd.DataFrame:
         if not selected:
             return pd.DataFrame({})
-        if len(selected) == 1:
-            ((oid, pos),) = selected.items()
-            if len(pos) == len(self._full[oid]):
-                # Common case, cached on first use (a benign race between threads).
-                final = self._final.get(oid)
-                if final is None:
-                    final = self._final[oid] = self._finalise(self._full[oid], self._present[oid])
-                # quicksort like the server's sort_values (section 2.4: ties unordered)
-                return final.sort_values("i:jd", ascending=False)
-        parts, present = [], set()
-        for oid, pos in selected.items():
-            full = self._full[oid]
-            if len(pos) == len(full):
-                parts.append(full)
-                present |= self._present[oid]
-            else:  # capped scan: the rates see only the returned rows
-                idx = np.asarray(pos)
-                row_v = self._row_v.iloc[self._offset(oid) + idx]
-                part = self._with_v(self._base[oid].iloc[idx], row_v)
-                parts.append(part)
-                present |= {c for c in self.stored_columns if part[c].notna().any()}
-        pdf = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
+        whole = [oid for oid, pos in selected.items() if len(pos) == self._slices[oid][1]]
+        if len(selected) == 1 and whole:
+            (oid,) = whole
+            # Common case, cached on first use (a benign race between threads).
+            final = self._final.get(oid)
+            if final is None:
+                final = self._final[oid] = self._finalise(self._full_rows([oid]),
+                                                          self._present[oid])
+            # quicksort like the server's sort_values (section 2.4: ties unordered)
+            return final.sort_values("i:jd", ascending=False)
+        present = set().union(*(self._present[oid] for oid in whole))
+        if len(whole) == len(selected):  # no capped scan: all rows in one take
+            pdf = self._full_rows(whole)
+        else:
+            parts = []
+            for oid, pos in selected.items():
+                if len(pos) == self._slices[oid][1]:
+                    parts.append(self._full_rows([oid]))
+                else:  # capped scan: the rates see only the returned rows
+                    rows = self._rows(oid, pos)
+                    part = self._with_v(self._base_all.iloc[rows], self._row_v.iloc[rows])
+                    parts.append(part)
+                    present |= {c for c in self.stored_columns if part[c].notna().any()}
+            pdf = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0]
         return self._finalise(pdf, present).sort_values("i:jd", ascending=False)
 
     def _finalise(self, pdf: pd.DataFrame, present: set[str]) -> pd.DataFrame:
@@ -391,15 +421,6 @@ class Engine:
         out.update({c: pdf[c] for c in V_COLUMNS})
         return pd.DataFrame(out, index=pdf.index)
 
-    def _offset(self, oid: str) -> int:
-        if not hasattr(self, "_offsets"):
-            offsets, start = {}, 0
-            for o in self.store.object_ids:
-                offsets[o] = start
-                start += len(self.store.alerts[o])
-            self._offsets = offsets
-        return self._offsets[oid]
-
     def _truncated(self, selected: dict[str, list[int]], cols: str) -> pd.DataFrame:
         names = [c for c in dict.fromkeys(cols.split(",")) if ":" in c]  # no ':' -> skipped
         if any(c.startswith("v:") for c in names):
@@ -410,11 +431,9 @@ class Engine:
             return pd.DataFrame({})
         # columns="" (inferred, section 2.1): no column filter, but truncated mode.
         wanted = [c for c in self.stored_columns if not names or c in names]
-        parts, keys = [], []
-        for oid, pos in selected.items():
-            parts.append(self._base[oid].iloc[pos][wanted])
-            keys.extend(self._keys[oid][p] for p in pos)
-        pdf = pd.concat(parts, axis=0) if len(parts) > 1 else parts[0].copy()
+        rows = np.concatenate([self._rows(oid, pos) for oid, pos in selected.items()])
+        keys = [self._keys[oid][p] for oid, pos in selected.items() for p in pos]
+        pdf = self._base_all.iloc[rows][wanted]
         pdf.index = pd.Index(keys)  # row keys (section 1.3, parquet index)
         pdf = pdf[[c for c in wanted if pdf[c].notna().any()]]
         if "i:jd" in pdf.columns:

@@ -3,15 +3,26 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Sequence
+
+from werkzeug.serving import WSGIRequestHandler
 
 from .app import create_app
 from .engine import NLIMIT, Engine
+from .faults import FaultInjector, Faults
 from .store import AlertStore, bundled_data_files, read_alert_files
 
 __all__ = ["FinkEmulator"]
 
 PathArg = str | os.PathLike | Sequence[str | os.PathLike] | None
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Request handler that does not log each request (errors are still logged)."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
 
 
 class FinkEmulator:
@@ -28,6 +39,11 @@ class FinkEmulator:
         Port to bind; 0 picks a free one (see `url` after `start`).
     nlimit : int
         Rows per scan, per ID and per table (the server's ``NLIMIT``, default 10 000).
+    faults : Faults, optional
+        Faults to inject into the ``/api/v1/*`` answers served on the socket (default none);
+        see `faults`.
+    quiet : bool
+        Do not log one line per request (default True: benchmarks send thousands).
 
     Raises
     ------
@@ -38,10 +54,15 @@ class FinkEmulator:
     --------
     >>> with FinkEmulator() as emu:  # doctest: +SKIP
     ...     requests.post(emu.url + "/api/v1/objects", json={"objectId": "ZTF20abfcszi"})
+
+    A server that fails one request in ten with 503 and delays every answer by 50 ms:
+
+    >>> emu = FinkEmulator(faults=Faults(error_rate=0.1, error_statuses=[503],
+    ...                                  latency=0.05))  # doctest: +SKIP
     """
 
     def __init__(self, data: PathArg = None, *, host: str = "127.0.0.1", port: int = 0,
-                 nlimit: int = NLIMIT):
+                 nlimit: int = NLIMIT, faults: Faults | None = None, quiet: bool = True):
         if data is None:
             paths = bundled_data_files()
         elif isinstance(data, (str, os.PathLike)):
@@ -52,6 +73,9 @@ class FinkEmulator:
         self.engine = Engine(self.store, nlimit=nlimit)
         #: The Flask application (usable with ``app.test_client()`` without `start`).
         self.app = create_app(self.engine)
+        # The fault layer wraps the app only on the socket, as a separate WSGI middleware.
+        self._injector = FaultInjector(self.app, faults)
+        self.quiet = quiet
         self.host = host
         self.port = port
         self._server = None
@@ -66,6 +90,35 @@ class FinkEmulator:
     def n_alerts(self) -> int:
         """Number of alert rows loaded (one per objectId_jd)."""
         return self.store.n_alerts
+
+    @property
+    def faults(self) -> Faults:
+        """The faults injected (`Faults`); can be replaced while serving.
+
+        Setting it (None means ``Faults()``, no faults) restarts the draws: each request counts
+        as first seen again, and `fault_log` is emptied.
+        """
+        return self._injector.faults
+
+    @faults.setter
+    def faults(self, faults: Faults | None) -> None:
+        self._injector.faults = faults
+
+    @property
+    def fault_log(self) -> Counter:
+        """What was injected since `faults` was set: kind -> count.
+
+        Kinds: ``latency``, ``error``, ``429``, ``drop``, ``truncate``, ``html``, ``slow_body``,
+        ``fail_ids`` (see `Faults`).
+        """
+        return self._injector.log
+
+    def _make_server(self):
+        from werkzeug.serving import make_server
+
+        handler = _QuietHandler if self.quiet else None
+        return make_server(self.host, self.port, self._injector, threaded=True,
+                           request_handler=handler)
 
     @property
     def url(self) -> str:
@@ -84,9 +137,7 @@ class FinkEmulator:
         """
         if self._server is not None:
             return self
-        from werkzeug.serving import make_server
-
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self._server = self._make_server()
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="fink-emulator", daemon=True)
         self._thread.start()
@@ -94,9 +145,7 @@ class FinkEmulator:
 
     def serve_forever(self) -> None:
         """Bind and serve in the calling thread until interrupted (used by the CLI)."""
-        from werkzeug.serving import make_server
-
-        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self._server = self._make_server()
         try:
             self._server.serve_forever()
         finally:
