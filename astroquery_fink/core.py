@@ -293,9 +293,10 @@ class FinkClass(BaseQuery):
         else:
             match = np.nonzero(rows["i:candid"] == int(candid))[0]
             if not len(match):
+                shown = ", ".join(map(str, rows["i:candid"][:10]))
                 raise InvalidQueryError(
-                    f"{candid} is not an alert of {oid}; its alerts are "
-                    f"{', '.join(map(str, rows['i:candid'][:10]))}")
+                    f"{candid} is not an alert of {oid}; its latest "
+                    f"{min(10, len(rows))} of {len(rows)} alerts are {shown}")
             row = rows[int(match[0])]
         return {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in rows.colnames}
 

@@ -46,6 +46,15 @@ automodapi_toctreedirnm = "api"
 automodsumm_inherited_members = False
 numpydoc_show_class_members = False
 
+# The figures' code starts the emulator inside the build: keep its request log and
+# astroquery's cache out of it (the emulator's port, hence the cache key, changes each run).
+import logging  # noqa: E402
+
+from astroquery import cache_conf  # noqa: E402
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+cache_conf.cache_active = False
+
 # -- Figures: matplotlib's plot directive, run at build time against the emulator --------------
 plot_include_source = True
 plot_html_show_source_link = False

@@ -54,3 +54,21 @@ def _docs_environment(request, docs_emulator, tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def pytest_collection_modifyitems(items):
+    """Compare the pages' output with whitespace normalised.
+
+    Printed tables end their lines with padding spaces, which editors strip from the .rst
+    files; the examples must not fail for that.
+    """
+    import doctest
+    from pathlib import Path
+
+    from _pytest.doctest import DoctestItem
+
+    docs = Path(__file__).parent
+    for item in items:
+        if isinstance(item, DoctestItem) and Path(item.path).parent == docs:
+            for example in item.dtest.examples:
+                example.options[doctest.NORMALIZE_WHITESPACE] = True

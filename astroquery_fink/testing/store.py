@@ -54,6 +54,10 @@ class AlertFileError(ValueError):
     """
 
 
+# Shown where users meet it: the public package, not this private module.
+AlertFileError.__module__ = "astroquery_fink.testing"
+
+
 def bundled_data_files() -> list[Path]:
     """Return the alert files bundled with the emulator (its default data).
 
