@@ -86,7 +86,7 @@ def _as_bool(v):
     return bool(v)
 
 
-def _array_column(name, values, mask) -> MaskedColumn:
+def _cells(name, values, mask):
     """Cutout cells -> one 3-D float32 column (rows x 63 x 63 for ZTF).
 
     Cells are 2-D lists or arrays, or [] where the server could not fetch a cutout (masked
@@ -108,7 +108,7 @@ def _array_column(name, values, mask) -> MaskedColumn:
             region = (i,) + tuple(slice(0, k) for k in cell.shape)
             data[region] = cell
             fullmask[region] = False
-    return _masked_or_plain(data, name, fullmask)
+    return data, fullmask
 
 
 def _missing(values, mask) -> np.ndarray:
@@ -128,15 +128,19 @@ def _numbers(values):
     return [None if (v is None or v == "") else v for v in values]
 
 
-def _masked_or_plain(data, name, mask):
-    # astropy's convention (as in Table.read): a MaskedColumn only where a value is missing.
+def _column(name: str, data, mask, info) -> Column:
+    """The Column, with unit and description given at construction (cheaper than after).
+
+    astropy's convention (as in Table.read): a MaskedColumn only where a value is missing.
+    """
+    extra = {} if info is None else {"unit": info.unit, "description": info.description}
     if mask is not None and mask.any():
-        return MaskedColumn(data, name=name, mask=mask)
-    return Column(data, name=name)
+        return MaskedColumn(data, name=name, mask=mask, copy=False, **extra)
+    return Column(data, name=name, copy=False, **extra)
 
 
-def typed_column(name: str, values, mask=None) -> MaskedColumn:
-    """One server column -> MaskedColumn with the schema's type, unit and description.
+def typed_column(name: str, values, mask=None) -> Column:
+    """One server column -> Column with the schema's type, unit and description.
 
     ``values`` is a sequence of Python values (json, csv) or a numpy array (votable,
     parquet); ``mask`` marks values already known to be missing. Missing are: ``None``; an
@@ -146,18 +150,19 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
     """
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
-    if kind == "float":
-        try:
-            if isinstance(values, np.ndarray):
-                data = values.astype(np.float64)
-            else:  # fromiter skips numpy's shape discovery: much faster on long tuples
-                data = np.fromiter(values, np.float64, len(values))
-        except (TypeError, ValueError):
-            pass
-        else:
-            nan = np.isnan(data)
-            return _describe(_masked_or_plain(data, name, nan if mask is None else nan | mask),
-                             info)
+    convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
+               "bool": _bools}[kind]
+    data, missing = convert(name, values, mask)
+    return _column(name, data, missing, info)
+
+
+def _floats(name, values, mask):
+    try:
+        if isinstance(values, np.ndarray):
+            data = values.astype(np.float64, copy=False)
+        else:  # fromiter skips numpy's shape discovery: much faster on long tuples
+            data = np.fromiter(values, np.float64, len(values))
+    except (TypeError, ValueError):
         try:  # numpy turns None into NaN and numeric strings into numbers
             data = np.array(values, dtype=np.float64)
         except (TypeError, ValueError):
@@ -165,46 +170,35 @@ def typed_column(name: str, values, mask=None) -> MaskedColumn:
                 data = np.array(_numbers(values), dtype=np.float64)
             except (TypeError, ValueError) as err:
                 raise TableParseError(f"Column {name}: not numbers ({err})") from err
-        nan = np.isnan(data)
-        col = _masked_or_plain(data, name, nan if mask is None else nan | mask)
-        return _describe(col, info)
-    if kind == "int":
-        data, missing = _ints(values, mask)
-        return _describe(_masked_or_plain(data, name, missing), info)
-    if kind == "array":
-        return _describe(_array_column(name, values, mask), info)
-    if kind == "str":
-        return _describe(_str_column(name, values, mask), info)
+    nan = np.isnan(data)
+    return data, nan if mask is None else nan | mask
+
+
+def _bools(name, values, mask):
     missing = _missing(values, mask)
-    if kind == "bool":
-        if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
-                isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
-            values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
-        col = _masked_or_plain(np.array(values, dtype=bool), name, missing)
-    return _describe(col, info)
+    if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
+            isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
+        values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
+    return np.array(values, dtype=bool), missing
 
 
-def _str_column(name, values, mask):
+def _texts(name, values, mask):
     """Text; None and empty strings are missing (csv and VOTable cannot tell them apart)."""
     if len(values) == 0:
-        return Column(np.array([], dtype="U1"), name=name)
+        return np.array([], dtype="U1"), None
     missing = np.zeros(len(values), bool) if mask is None else np.array(mask, bool)
-    if None in values:  # a C-level scan; numpy would write None as 'None'
-        none = np.fromiter((v is None for v in values), bool, len(values))
-        missing |= none
-        values = ["" if m else v for v, m in zip(values, none, strict=True)]
-    data = np.array(values, dtype=str)
-    return _masked_or_plain(data, name, missing | (data == ""))
+    if isinstance(values, np.ndarray) and values.dtype.kind == "U":
+        data = values  # already text (the arrow paths), nulls already ''
+    else:
+        if None in values:  # a C-level scan; numpy would write None as 'None'
+            none = np.fromiter((v is None for v in values), bool, len(values))
+            missing |= none
+            values = ["" if m else v for v, m in zip(values, none, strict=True)]
+        data = np.array(values, dtype=str)
+    return data, missing | (data == "")
 
 
-def _describe(col, info):
-    if info is not None:
-        col.unit = info.unit
-        col.description = info.description
-    return col
-
-
-def _ints(values, mask):
+def _ints(name, values, mask):
     """Integers (exact to 64 bits) and their missing-value mask."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return values.astype(np.int64), mask

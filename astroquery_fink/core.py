@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 import numpy as np
 from astropy.io import fits
 from astropy.table import Table, vstack
-from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
+from astroquery.exceptions import (
+    InvalidQueryError,
+    MaxResultsWarning,
+    NoResultsWarning,
+    RemoteServiceError,
+)
 from astroquery.query import BaseQuery
 
 from . import __version__, _schema, _validate, conf
@@ -158,6 +163,8 @@ class FinkClass(BaseQuery):
         """
         ids, options = self._objects_args(object_id, columns, withupperlim, withcutouts,
                                           cutout_kind, output_format, prefix)
+        if progress is not None:
+            _validate.flag(progress, "progress")
         size = int(conf.batch_size_cutouts if withcutouts else conf.batch_size)
         batches = [ids[i:i + max(size, 1)] for i in range(0, len(ids), max(size, 1))]
         payloads = [_validate.objects_payload(b, **options) for b in batches]
@@ -173,7 +180,9 @@ class FinkClass(BaseQuery):
             "payload": payloads[0] if len(payloads) == 1 else payloads,
             "query_time": datetime.now(UTC).isoformat(timespec="seconds"),
         })
+        _warn_if_capped(table)
         if errors:
+            errors.sort(key=lambda item: ids.index(item[0][0]))  # in the order asked
             failed = [i for b, e in errors for i in b]
             raise PartialResultError(
                 f"{len(failed)} of {len(ids)} objects could not be fetched "
@@ -353,6 +362,28 @@ def _merge(tables, columns) -> Table:
                 keys.insert(0, np.ma.filled(table[name]))
         table = table[np.lexsort(keys)]
     return table
+
+
+# The server keeps at most this many alert rows per requested ID (FINK_API.md 1.1, NLIMIT).
+SERVER_ROW_LIMIT = 10_000
+
+
+def _warn_if_capped(table) -> None:
+    """Say so when an object hit the server's row cap: its oldest rows only came back."""
+    if "i:objectId" not in table.colnames or len(table) < SERVER_ROW_LIMIT:
+        return
+    names = np.asarray(table["i:objectId"])
+    if "d:tag" in table.colnames:  # each kind of row has its own cap
+        names = np.char.add(names, np.char.add("/", np.asarray(table["d:tag"].filled(""))
+                                               if hasattr(table["d:tag"], "filled")
+                                               else np.asarray(table["d:tag"])))
+    uniq, counts = np.unique(names, return_counts=True)
+    capped = sorted({u.split("/")[0] for u in uniq[counts >= SERVER_ROW_LIMIT]})
+    if capped:
+        warnings.warn(
+            f"{', '.join(capped)} reached the server's limit of {SERVER_ROW_LIMIT} rows per "
+            "object: only the oldest rows came back; use Fink's Data Transfer service for "
+            "complete histories", MaxResultsWarning, stacklevel=3)
 
 
 def _first_error(errors) -> str:

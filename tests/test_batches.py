@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _helpers import make_response
+from astroquery.exceptions import MaxResultsWarning
 
 from astroquery_fink import conf
 from astroquery_fink.exceptions import PartialResultError
@@ -110,3 +111,12 @@ def test_parquet_and_json_batches_give_the_same_table(recorded):
         b = fink.query_object(IDS)
     for name in a.colnames:
         assert a[name].dtype == b[name].dtype and list(a[name]) == list(b[name])
+
+
+def test_objects_at_the_server_row_cap_are_warned_about(recorded):
+    rows = [{"i:objectId": "ZTF20aaaaaaa", "i:jd": 2459000.5 + k * 1e-3, "i:candid": k}
+            for k in range(10_000)]
+    fink, _ = recorded([make_response(json.dumps(rows[::-1]))])
+    with pytest.warns(MaxResultsWarning, match="ZTF20aaaaaaa reached the server's limit"):
+        t = fink.query_object("ZTF20aaaaaaa", output_format="json")
+    assert len(t) == 10_000

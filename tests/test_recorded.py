@@ -212,3 +212,21 @@ def test_parquet_recorded_has_server_index_column(recorded):
     assert "__index_level_0__" in names
     table, _ = query_tde(recorded, "parquet")
     assert "__index_level_0__" not in table.colnames
+
+
+def test_restx_json_errors_carry_their_message(recorded):
+    body = (b'{"message": "Did not attempt to load JSON data because the request Content-Type '
+            b'was not \'application/json\'."}\n')
+    fink, _ = recorded([make_response(body, status=415)])
+    with pytest.raises(InvalidQueryError, match="HTTP 415.*Did not attempt to load JSON"):
+        fink.query_object("ZTF20abfcszi", output_format="json")
+
+
+def test_503_maintenance_is_retried_then_reported(recorded):
+    busy = make_response(b"<html><h1>503 Service Unavailable</h1></html>", status=503,
+                         content_type="text/html")
+    with conf.set_temp("max_retries", 3):
+        fink, rec = recorded(lambda url, body: busy)
+        with pytest.raises(RemoteServiceError, match="HTTP 503.*gave up after 4 attempts"):
+            fink.query_object("ZTF20abfcszi", output_format="json")
+    assert len(rec.calls) == 4
