@@ -41,10 +41,14 @@ def _retry_after(response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         when = email.utils.parsedate_to_datetime(value)  # the HTTP-date form
-        if when is None:
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None  # unreadable: fall back to our own back-off
+    if when.tzinfo is None:  # '-0000' means UTC without saying so
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -108,5 +112,7 @@ def _attempt(query, method, url, payload, parse, what, timeout):
         return response, parse(response)
     except (TableParseError, ValueError, OSError) as err:
         # A 200 that does not parse was most likely cut short on the way: try again.
+        reason = str(err)
+        reason = reason if len(reason) <= 300 else reason[:300] + " ..."
         raise _Transient(RemoteServiceError(
-            f"Fink's answer to the {what} query could not be read: {err}")) from err
+            f"Fink's answer to the {what} query could not be read: {reason}")) from err

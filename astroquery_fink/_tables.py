@@ -5,12 +5,14 @@ Every format is first decoded into columns of raw values; one function (`typed_c
 gives each column its type, mask, unit and description from the schema, so the four wire
 formats end in the same Table. Missing values (``null`` or ``NaN`` on the wire) are masked.
 """
+import contextlib
 import csv
 import gc
 import io
 import json
 import operator
 import re
+import threading
 
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
@@ -95,6 +97,8 @@ def _cells(name, values, mask):
     end, so pixel [i, j] is the same pixel as in the stamp itself.
     """
     n = len(values)
+    # text formats (csv, VOTable) carry each cell as the Python repr of a list
+    values = [_csv_list(v) if isinstance(v, str) else v for v in values]
     rowmask = np.zeros(n, bool) if mask is None else np.array(mask, bool)
     rowmask |= np.fromiter((v is None or len(v) == 0 for v in values), bool, n)
     cells = [None if m else np.asarray(v, dtype=np.float64)  # null pixels -> NaN
@@ -217,10 +221,40 @@ def _ints(name, values, mask):
     try:
         return np.array(filled, dtype=np.int64), missing
     except (TypeError, ValueError, OverflowError):
-        # '2.0' in a csv cell, or NaN standing in for a missing int
-        floats = np.array(filled, dtype=np.float64)
-        missing |= np.isnan(floats)
-        return np.where(missing, 0, floats).astype(np.int64), missing
+        pass
+    # Cell by cell ('2.0' in a csv cell, NaN standing in for a missing int), exactly or not
+    # at all: an integer is never rounded through a float.
+    out = np.zeros(len(filled), np.int64)
+    for k, v in enumerate(filled):
+        if missing[k]:
+            continue
+        try:
+            number = _exact_int(v)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise TableParseError(f"Column {name}: {v!r} is not an integer") from err
+        if number is None:
+            missing[k] = True
+        else:
+            out[k] = number
+    return out, missing
+
+
+def _exact_int(v):
+    """An int from an int, an integral float or text; None for NaN; ValueError otherwise."""
+    if isinstance(v, str):
+        try:
+            v = int(v)
+        except ValueError:
+            v = float(v)
+    if isinstance(v, float | np.floating):
+        if np.isnan(v):
+            return None
+        if not float(v).is_integer() or abs(v) > 2**53:  # above 2**53 a float is not exact
+            raise ValueError(v)
+        v = int(v)
+    if not -(2**63) <= int(v) < 2**63:
+        raise OverflowError(v)
+    return int(v)
 
 
 def build_table(columns: dict, masks: dict | None = None) -> Table:
@@ -264,7 +298,7 @@ def _from_json(content: bytes, mixed_types: bool = False) -> Table:
 
 
 def _csv_list(value: str | None):
-    if value is None:
+    if value is None or value == "":
         return None
     # pandas writes list cells as Python reprs ('[[1.0, nan], ...]'): read them as JSON
     # after naming NaN the JSON way; never eval text from a server.
@@ -417,14 +451,33 @@ def parse_objects(content: bytes, output_format: str, *, mixed_types: bool = Fal
     ``mixed_types`` says that some columns hold numbers as strings in some rows (the
     upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
     """
-    # Decoding makes millions of small objects, none of them cyclic: pausing the cyclic
-    # garbage collector meanwhile saves it from scanning them again and again.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_paused():
         if output_format == "json":
             return _from_json(content, mixed_types)
         return _PARSERS[output_format](content)
+
+
+_gc_lock = threading.Lock()
+_gc_state = {"depth": 0, "was_enabled": False}
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while decoding, then restore it as it was.
+
+    Decoding makes millions of small objects, none of them cyclic; without the pause the
+    collector scans them again and again. Parsers run in several threads at once, so the
+    first one in pauses it and the last one out restores the user's setting.
+    """
+    with _gc_lock:
+        if _gc_state["depth"] == 0:
+            _gc_state["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_state["depth"] += 1
+    try:
+        yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_state["depth"] -= 1
+            if _gc_state["depth"] == 0 and _gc_state["was_enabled"]:
+                gc.enable()

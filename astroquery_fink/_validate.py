@@ -4,6 +4,7 @@ import re
 import warnings
 from collections.abc import Iterable
 
+import numpy as np
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from . import _schema
@@ -62,7 +63,7 @@ def column_list(columns, *, withcutouts: bool = False) -> list[str] | None:
         return None
     if isinstance(columns, str):
         names = [c for c in columns.replace(" ", "").split(",")]
-    elif isinstance(columns, Iterable):
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
         names = list(columns)
     else:
         raise InvalidQueryError(
@@ -104,9 +105,19 @@ def column_list(columns, *, withcutouts: bool = False) -> list[str] | None:
 
 
 def flag(value, name: str) -> bool:
-    if not isinstance(value, bool):
+    if not isinstance(value, bool | np.bool_):
         raise InvalidQueryError(f"{name} must be True or False, not {value!r}")
-    return value
+    return bool(value)
+
+
+def candid(value) -> int:
+    """An alert ID (``i:candid``): an integer, or text of one."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer | str):
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}") from None
 
 
 def cutout_kind(kind, *, allow_all: bool = True) -> str | None:

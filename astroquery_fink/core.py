@@ -3,6 +3,7 @@
 import io
 import sys
 import warnings
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
@@ -20,7 +21,7 @@ from astroquery.query import BaseQuery
 from . import __version__, _schema, _validate, conf
 from ._http import fetch
 from ._tables import loads_json, parse_objects
-from .cutouts import stamp_hdu
+from .cutouts import _stamp_hdu
 from .exceptions import PartialResultError
 
 __all__ = ["Fink", "FinkClass"]
@@ -81,7 +82,8 @@ class FinkClass(BaseQuery):
         return ids, options
 
     # ------------------------------------------------------------------ objects
-    def query_object_async(self, object_id, *, columns=None, withupperlim: bool = False,
+    def query_object_async(self, object_id: str | Iterable[str], *,
+                           columns: str | Iterable[str] | None = None, withupperlim: bool = False,
                            withcutouts: bool = False, cutout_kind: str | None = None,
                            output_format: str | None = None, prefix: bool = False,
                            get_query_payload: bool = False, cache: bool | None = None,
@@ -97,11 +99,14 @@ class FinkClass(BaseQuery):
         payload = _validate.objects_payload(ids, **options)
         if get_query_payload:
             return payload
+        fmt = options["output_format"]
         _, response = fetch(self, self._url("objects"), payload, lambda r: r, what="objects",
-                            cache=self._cache(cache), timeout=self._timeout(timeout))
+                            cache=self._cache(cache), timeout=self._timeout(timeout),
+                            is_empty=lambda r: len(parse_objects(r.content, fmt)) == 0)
         return response
 
-    def query_object(self, object_id, *, columns=None, withupperlim: bool = False,
+    def query_object(self, object_id: str | Iterable[str], *,
+                     columns: str | Iterable[str] | None = None, withupperlim: bool = False,
                      withcutouts: bool = False, cutout_kind: str | None = None,
                      output_format: str | None = None, prefix: bool = False,
                      progress: bool | None = None, get_query_payload: bool = False,
@@ -231,7 +236,7 @@ class FinkClass(BaseQuery):
     # ------------------------------------------------------------------ cutouts
     def get_cutouts(self, object_id: str, *, kind: str = "All", candid: int | None = None,
                     as_array: bool = False, cache: bool | None = None,
-                    timeout: float | None = None):
+                    timeout: float | None = None) -> fits.HDUList | np.ndarray | dict:
         """The cutouts (science, template, difference stamps) of one alert.
 
         Parameters
@@ -259,12 +264,15 @@ class FinkClass(BaseQuery):
             with ``origin="lower"`` for the sky orientation (the same picture as the Fink
             docs' ``data[::-1]`` shown with matplotlib's default origin).
         """
+        if not isinstance(object_id, str) or "," in object_id:
+            raise InvalidQueryError(
+                f"get_cutouts takes one ZTF object name, not {object_id!r}; loop over objects, "
+                "or use query_object(..., withcutouts=True) for many")
         [oid] = _validate.object_ids(object_id)
         chosen = _validate.cutout_kind(kind)
         kinds = (chosen,) if chosen else _validate.CUTOUT_KINDS
-        if candid is not None and (isinstance(candid, bool) or
-                                   not isinstance(candid, int | np.integer | str)):
-            raise InvalidQueryError(f"candid must be an integer alert ID, not {candid!r}")
+        if candid is not None:
+            candid = _validate.candid(candid)
         alert = self._alert(oid, candid, cache, timeout)
         cache, timeout = self._cache(cache), self._timeout(timeout)
         url = self._url("cutouts")
@@ -282,7 +290,7 @@ class FinkClass(BaseQuery):
             payload = dict(base, kind=k, **{"output-format": "FITS"})
             stamp, _ = fetch(self, url, payload, lambda r: _fits_from(r.content),
                              what="cutouts", cache=cache, timeout=timeout)
-            hdus.append(stamp_hdu(stamp, k, alert))
+            hdus.append(_stamp_hdu(stamp, k, alert))
         for key, col in (("OBJECTID", "i:objectId"), ("CANDID", "i:candid"), ("JD", "i:jd"),
                          ("RA", "i:ra"), ("DEC", "i:dec")):
             hdus[0].header[key] = alert[col]
@@ -300,7 +308,7 @@ class FinkClass(BaseQuery):
         if candid is None:
             row = rows[int(np.argmax(rows["i:jd"]))]
         else:
-            match = np.nonzero(rows["i:candid"] == int(candid))[0]
+            match = np.nonzero(rows["i:candid"] == candid)[0]
             if not len(match):
                 shown = ", ".join(map(str, rows["i:candid"][:10]))
                 raise InvalidQueryError(
@@ -324,7 +332,9 @@ class FinkClass(BaseQuery):
         schema, _ = fetch(self, self._url("schema"), payload, lambda r: loads_json(r.content),
                           what="schema", cache=self._cache(cache),
                           timeout=self._timeout(timeout), method="GET")
-        if not isinstance(schema, dict):
+        if not isinstance(schema, dict) or not all(
+                isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
+                for fields in schema.values()):
             raise RemoteServiceError(f"Unexpected /schema answer: {str(schema)[:200]}")
         known = _schema.columns()
         rows = []
@@ -352,10 +362,12 @@ def _merge(tables, columns) -> Table:
         return Table([typed_column(n, []) for n in names], masked=True)
     table = tables[0] if len(tables) == 1 else vstack(tables, join_type="outer",
                                                       metadata_conflicts="silent")
-    if len(tables) > 1 and "i:jd" in table.colnames:
-        # The server's single-request order: i:jd descending over all objects. Its order
-        # among equal jds is undefined; ours is fixed (objectId, then candid) so that a
-        # query gives the same Table whichever batch answered first.
+    if len(tables) > 1:
+        table = _unique_rows(table)
+    if "i:jd" in table.colnames:
+        # The server's order: i:jd descending over all objects. Its order among equal jds
+        # is undefined; ours is fixed (objectId, then candid), so that a query gives the same
+        # Table however its IDs were batched.
         keys = [np.ma.filled(table["i:jd"].astype(float), -np.inf) * -1]
         for name in ("i:objectId", "i:candid"):
             if name in table.colnames:
@@ -364,13 +376,28 @@ def _merge(tables, columns) -> Table:
     return table
 
 
+def _unique_rows(table) -> Table:
+    """One row per server row key: batches of overlapping prefixes can repeat objects.
+
+    The server keys a row by objectId and jd, in its alert table and in each of its
+    upper-limit and bad-quality tables (FINK_API.md 2.4), so the key here includes d:tag.
+    """
+    key_names = [n for n in ("i:objectId", "i:jd", "d:tag") if n in table.colnames]
+    if len(key_names) < 2:
+        return table
+    keys = [tuple(row) for row in zip(*(np.ma.filled(table[n]).tolist() for n in key_names),
+                                      strict=True)]
+    first = list({k: i for i, k in reversed(list(enumerate(keys)))}.values())
+    return table if len(first) == len(table) else table[sorted(first)]
+
+
 # The server keeps at most this many alert rows per requested ID (FINK_API.md 1.1, NLIMIT).
-SERVER_ROW_LIMIT = 10_000
+_SERVER_ROW_LIMIT = 10_000
 
 
 def _warn_if_capped(table) -> None:
     """Say so when an object hit the server's row cap: its oldest rows only came back."""
-    if "i:objectId" not in table.colnames or len(table) < SERVER_ROW_LIMIT:
+    if "i:objectId" not in table.colnames or len(table) < _SERVER_ROW_LIMIT:
         return
     names = np.asarray(table["i:objectId"])
     if "d:tag" in table.colnames:  # each kind of row has its own cap
@@ -378,10 +405,10 @@ def _warn_if_capped(table) -> None:
                                                if hasattr(table["d:tag"], "filled")
                                                else np.asarray(table["d:tag"])))
     uniq, counts = np.unique(names, return_counts=True)
-    capped = sorted({u.split("/")[0] for u in uniq[counts >= SERVER_ROW_LIMIT]})
+    capped = sorted({u.split("/")[0] for u in uniq[counts >= _SERVER_ROW_LIMIT]})
     if capped:
         warnings.warn(
-            f"{', '.join(capped)} reached the server's limit of {SERVER_ROW_LIMIT} rows per "
+            f"{', '.join(capped)} reached the server's limit of {_SERVER_ROW_LIMIT} rows per "
             "object: only the oldest rows came back; use Fink's Data Transfer service for "
             "complete histories", MaxResultsWarning, stacklevel=3)
 

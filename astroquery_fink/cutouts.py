@@ -9,12 +9,12 @@ matplotlib's default ``origin="upper"``.
 """
 from astropy.io import fits
 
-__all__ = ["stamp_hdu", "EXTNAMES"]
+__all__: list[str] = []
 
-EXTNAMES = {"Science": "SCIENCE", "Template": "TEMPLATE", "Difference": "DIFFERENCE"}
+_EXTNAMES = {"Science": "SCIENCE", "Template": "TEMPLATE", "Difference": "DIFFERENCE"}
 
 
-def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
+def _stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
     """One stamp as an image extension named after its kind, keeping the stamp's header.
 
     Parameters
@@ -33,7 +33,7 @@ def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
     header = stamp.header.copy()
     for card in ("SIMPLE", "EXTEND"):  # primary-only keywords
         header.remove(card, ignore_missing=True)
-    hdu = fits.ImageHDU(data=stamp.data, header=header, name=EXTNAMES[kind])
+    hdu = fits.ImageHDU(data=stamp.data, header=header, name=_EXTNAMES[kind])
     hdu.header["OBJECTID"] = (alert["i:objectId"], "ZTF object name")
     hdu.header["CANDID"] = (int(alert["i:candid"]), "ZTF alert (candidate) id")
     hdu.header["JD"] = (float(alert["i:jd"]), "Julian date of the alert exposure start")

@@ -169,9 +169,7 @@ def test_batched_query_equals_one_request(fink, emulator):
         many = fink.query_object(ids)
     assert len(many["i:objectId"]) == len(one)
     assert many.colnames == one.colnames
-    # the server leaves the order of equal jds undefined: compare with ties resolved
-    order = np.lexsort([one["i:candid"], one["i:objectId"], -one["i:jd"]])
-    assert list(many["i:candid"]) == list(one["i:candid"][order])
+    assert list(many["i:candid"]) == list(one["i:candid"])
     for name in one.colnames:
         assert many[name].dtype == one[name].dtype, name
 
@@ -213,3 +211,47 @@ def test_server_is_read_at_call_time(emulator):
     with conf.set_temp("server", emulator.url):
         from astroquery_fink import Fink
         assert len(Fink.query_object(TDE, columns=["i:jd"])) == 21
+
+
+@pytest.mark.parametrize("fmt", ["csv", "votable", "parquet"])
+def test_formats_agree_with_cutouts(fink, fmt):
+    ref = fink.query_object(TDE, withcutouts=True, cutout_kind="Difference",
+                            columns=["i:jd", "i:magpsf"], output_format="json")
+    t = fink.query_object(TDE, withcutouts=True, cutout_kind="Difference",
+                          columns=["i:jd", "i:magpsf"], output_format=fmt)
+    col = "b:cutoutDifference_stampData"
+    assert t[col].shape == ref[col].shape == (21, 63, 63)
+    np.testing.assert_allclose(np.ma.filled(t[col], 0), np.ma.filled(ref[col], 0), atol=1e-9)
+
+
+def test_overlapping_prefixes_in_several_batches_give_each_row_once(fink):
+    with conf.set_temp("batch_size", 1):
+        t = fink.query_object(["ZTF20abfcszi", "ZTF20abfcsz", "ZTF20abf"], prefix=True,
+                              columns=["i:objectId", "i:jd"])
+    assert len(t) == 21 and set(t["i:objectId"]) == {TDE}
+
+
+def test_row_order_does_not_depend_on_batching(fink, emulator):
+    ids = emulator.object_ids[:40]
+    with conf.set_temp("batch_size", 50):
+        one = fink.query_object(ids, columns=["i:objectId", "i:jd", "i:candid"])
+    with conf.set_temp("batch_size", 3):
+        many = fink.query_object(ids, columns=["i:objectId", "i:jd", "i:candid"])
+    assert list(many["i:candid"]) == list(one["i:candid"])
+
+
+def test_empty_async_answer_is_not_cached(fink):
+    fink.query_object_async("ZTF99zzzzzzz", output_format="json", cache=True)
+    assert not list(fink.cache_location.glob("*.pickle"))
+    fink.query_object_async(TDE, output_format="json", cache=True)
+    assert len(list(fink.cache_location.glob("*.pickle"))) == 1
+
+
+def test_get_cutouts_refuses_several_objects_and_text_candids(fink):
+    with pytest.raises(InvalidQueryError, match="one ZTF object name"):
+        fink.get_cutouts([TDE, "ZTF18aaqfhlj"])
+    with pytest.raises(InvalidQueryError, match="candid must be an integer"):
+        fink.get_cutouts(TDE, candid="abc")
+    t = fink.query_object(TDE, columns=["i:candid"])
+    hdul = fink.get_cutouts(TDE, candid=str(t["i:candid"][3]), kind="Science")
+    assert hdul[0].header["CANDID"] == t["i:candid"][3]

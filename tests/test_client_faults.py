@@ -1,13 +1,11 @@
 """The client against a misbehaving emulator: every transient fault recovered, every
 permanent one reported with the failed IDs and the rows that arrived."""
-import time
-
 import numpy as np
 import pytest
 from _helpers import make_response
 from astroquery.exceptions import RemoteServiceError
 
-from astroquery_fink import FinkClass, conf
+from astroquery_fink import FinkClass, _http, conf
 from astroquery_fink.exceptions import PartialResultError
 from astroquery_fink.testing import Faults, FinkEmulator, make_alert_file
 
@@ -105,15 +103,36 @@ def test_retries_exhausted_are_reported_not_swallowed(many, client):
     assert emu.fault_log["error"] == 3
 
 
-def test_retry_after_is_honoured(recorded):
-    answers = [make_response(b"slow down", status=429, headers={"Retry-After": "0.3"},
+@pytest.fixture
+def waits(monkeypatch):
+    """The back-off delays the client asks for, without waiting them."""
+    asked = []
+    monkeypatch.setattr(_http.time, "sleep", asked.append)
+    return asked
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("7", 7.0), ("0.3", 0.3),
+    ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),     # a date in the past: no wait
+    ("Wed, 21 Oct 2015 07:28:00 -0000", 0.0),   # the naive-date form
+])
+def test_retry_after_is_honoured(recorded, waits, header, expected):
+    answers = [make_response(b"slow down", status=429, headers={"Retry-After": header},
                              content_type="text/plain"),
                make_response(b'[{"i:jd": 2459000.5}]')]
     fink, rec = recorded(answers)
-    start = time.monotonic()
     t = fink.query_object("ZTF20abfcszi", output_format="json")
-    assert time.monotonic() - start >= 0.3  # measured: the client waited as told
+    assert waits == [pytest.approx(expected)]
     assert len(rec.calls) == 2 and t["i:jd"][0] == 2459000.5
+
+
+def test_unreadable_retry_after_falls_back_to_backoff(recorded, waits):
+    answers = [make_response(b"slow down", status=429, headers={"Retry-After": "soon"},
+                             content_type="text/plain"),
+               make_response(b'[{"i:jd": 2459000.5}]')]
+    fink, _ = recorded(answers)
+    fink.query_object("ZTF20abfcszi", output_format="json")
+    assert len(waits) == 1 and 0 <= waits[0] <= conf.retry_max_delay
 
 
 def test_total_retry_time_is_bounded(recorded):

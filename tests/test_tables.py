@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 from _helpers import recorded_json
+from astroquery.exceptions import TableParseError
 
 from astroquery_fink import _tables
 
@@ -83,3 +84,30 @@ def test_unknown_columns_get_inferred_types():
 def test_booleans_from_strings_are_booleans():
     table = _tables.parse_objects(b"d:from_upper\nTrue\nFalse\n", "csv")
     assert list(table["d:from_upper"]) == [True, False]
+
+
+def test_integers_are_exact_or_refused():
+    big = 1338380384115015005
+    content = json.dumps([{"i:candid": big}, {"i:candid": "2.0"}, {"i:candid": None}]).encode()
+    t = _tables.parse_objects(content, "json")
+    assert list(t["i:candid"].data[:2]) == [big, 2] and t["i:candid"].mask[2]
+    for bad in ("2.5", 2**63, "1e30"):
+        with pytest.raises(TableParseError):
+            _tables.parse_objects(json.dumps([{"i:candid": big}, {"i:candid": bad}]).encode(),
+                                  "json")
+
+
+def test_parsing_in_threads_leaves_the_garbage_collector_as_it_was():
+    import gc
+    from concurrent.futures import ThreadPoolExecutor
+    content = big_answer()
+    assert gc.isenabled()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: _tables.parse_objects(content, "json"), range(8)))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _tables.parse_objects(content, "json")
+        assert not gc.isenabled()  # the user's choice is kept too
+    finally:
+        gc.enable()

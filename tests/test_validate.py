@@ -38,6 +38,8 @@ def test_bad_ids_are_refused(no_network, object_id, match):
     ({"columns": "i:jd,b:cutoutScience_stampData"}, "withcutouts=True"),
     ({"columns": ["magpsf"]}, "write it as 'i:magpsf'"),
     ({"columns": 3}, "columns must be a list"),
+    ({"columns": b"i:jd"}, "columns must be a list"),
+    ({"columns": {"i:jd": 1}}, "columns must be a list"),
     ({"columns": []}, "columns is empty"),
     ({"withupperlim": "True"}, "withupperlim must be True or False"),
     ({"withcutouts": 1}, "withcutouts must be True or False"),
@@ -64,6 +66,14 @@ def test_unknown_column_warns_but_is_sent(recorded):
         payload = fink.query_object("ZTF21aaxtctv", columns=["i:jd", "d:not_a_field"],
                                     get_query_payload=True)
     assert payload["columns"] == "i:jd,d:not_a_field"
+
+
+def test_numpy_booleans_are_flags(recorded):
+    import numpy as np
+    fink, _ = recorded([])
+    payload = fink.query_object("ZTF21aaxtctv", withupperlim=np.bool_(True),
+                                get_query_payload=True)
+    assert payload["withupperlim"] is True
 
 
 def test_payload_uses_server_names_and_exact_true():
