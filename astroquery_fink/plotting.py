@@ -128,11 +128,17 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
 
     Examples
     --------
-    >>> from astroquery_fink import Fink  # doctest: +SKIP
-    >>> from astroquery_fink.plotting import plot_lightcurve  # doctest: +SKIP
-    >>> lc = Fink.query_object("ZTF21aaxtctv", withupperlim=True)  # doctest: +SKIP
-    >>> ax = plot_lightcurve(lc)  # doctest: +SKIP
-    >>> ax.figure.savefig("ZTF21aaxtctv.png")  # doctest: +SKIP
+    On the bundled emulator (with the live service: ``Fink.query_object(...)``):
+
+    >>> from astroquery_fink import FinkClass
+    >>> from astroquery_fink.plotting import plot_lightcurve
+    >>> from astroquery_fink.testing import FinkEmulator
+    >>> with FinkEmulator() as emu:
+    ...     lc = FinkClass(server=emu.url).query_object("ZTF25aauurnj", withupperlim=True)
+    >>> ax = plot_lightcurve(lc)
+    >>> ax.get_title(), ax.get_xlabel(), bool(ax.yaxis_inverted())
+    ('ZTF25aauurnj', 'MJD', True)
+    >>> ax.figure.savefig("ZTF25aauurnj.png")
     """
     if time_format not in TIME_FORMATS:
         raise ValueError(f"Unknown time_format {time_format!r}: choose among "
@@ -367,10 +373,15 @@ def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
 
     Examples
     --------
-    >>> from astroquery_fink import Fink  # doctest: +SKIP
-    >>> from astroquery_fink.plotting import plot_cutouts  # doctest: +SKIP
-    >>> fig = plot_cutouts(Fink.get_cutouts("ZTF21aaxtctv"))  # doctest: +SKIP
-    >>> fig.savefig("ZTF21aaxtctv_cutouts.png")  # doctest: +SKIP
+    >>> from astroquery_fink import FinkClass
+    >>> from astroquery_fink.plotting import plot_cutouts
+    >>> from astroquery_fink.testing import FinkEmulator
+    >>> with FinkEmulator() as emu:
+    ...     hdul = FinkClass(server=emu.url).get_cutouts("ZTF20abfcszi")
+    >>> fig = plot_cutouts(hdul)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Science', 'Template', 'Difference']
+    >>> fig.savefig("ZTF20abfcszi_cutouts.png")
     """
     from astropy.visualization import ImageNormalize
 

@@ -4,8 +4,9 @@ Serve recorded alerts (Fink-processed parquet, raw ZTF avro) on a local port, an
 ``/api/v1/objects``, ``/api/v1/cutouts`` and ``/api/v1/schema`` as the real service does.
 
 >>> from astroquery_fink.testing import FinkEmulator
->>> with FinkEmulator() as emu:  # doctest: +SKIP
-...     print(emu.url)
+>>> with FinkEmulator() as emu:
+...     print(emu.url)  # doctest: +ELLIPSIS
+http://127.0.0.1:...
 
 The layers follow the moto pattern: `store` (files -> stored rows), `engine` (query
 semantics, no HTTP), `app` (Flask: arguments and serialisation), `faults` (explicit fault

@@ -99,8 +99,8 @@ class Faults:
     Examples
     --------
     >>> from astroquery_fink.testing import FinkEmulator, Faults
-    >>> emu = FinkEmulator(faults=Faults(error_rate=0.2, rate_429=0.1, seed=1))  # doctest: +SKIP
-    >>> emu.faults = Faults()  # doctest: +SKIP
+    >>> emu = FinkEmulator(faults=Faults(error_rate=0.2, rate_429=0.1, seed=1))
+    >>> emu.faults = Faults()  # from now on, no fault
     """
 
     latency: float = 0.0

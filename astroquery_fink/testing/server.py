@@ -52,13 +52,17 @@ class FinkEmulator:
 
     Examples
     --------
-    >>> with FinkEmulator() as emu:  # doctest: +SKIP
-    ...     requests.post(emu.url + "/api/v1/objects", json={"objectId": "ZTF20abfcszi"})
+    >>> import requests
+    >>> with FinkEmulator() as emu:
+    ...     answer = requests.post(emu.url + "/api/v1/objects",
+    ...                            json={"objectId": "ZTF20abfcszi", "columns": "i:jd"})
+    >>> answer.status_code, len(answer.json())
+    (200, 21)
 
     A server that fails one request in ten with 503 and delays every answer by 50 ms:
 
-    >>> emu = FinkEmulator(faults=Faults(error_rate=0.1, error_statuses=[503],
-    ...                                  latency=0.05))  # doctest: +SKIP
+    >>> from astroquery_fink.testing import Faults
+    >>> emu = FinkEmulator(faults=Faults(error_rate=0.1, error_statuses=[503], latency=0.05))
     """
 
     def __init__(self, data: PathArg = None, *, host: str = "127.0.0.1", port: int = 0,

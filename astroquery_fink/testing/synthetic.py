@@ -75,10 +75,10 @@ def make_alert_file(path: str | os.PathLike, n_objects: int = 1000, *, seed: int
     Examples
     --------
     >>> from astroquery_fink.testing import FinkEmulator, make_alert_file
-    >>> ids = make_alert_file("many.parquet", n_objects=1000)  # doctest: +SKIP
-    >>> ids[:2]  # doctest: +SKIP
+    >>> ids = make_alert_file("many.parquet", n_objects=1000)
+    >>> ids[:2]
     ['ZTF99aaaaaaa', 'ZTF99aaaaaab']
-    >>> with FinkEmulator("many.parquet") as emu:  # doctest: +SKIP
+    >>> with FinkEmulator("many.parquet") as emu:
     ...     len(emu.object_ids)
     1000
     """
