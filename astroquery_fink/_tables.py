@@ -259,7 +259,8 @@ def _exact_int(v):
 
 def build_table(columns: dict, masks: dict | None = None) -> Table:
     masks = masks or {}
-    return Table([typed_column(n, v, masks.get(n)) for n, v in columns.items()], copy=False)
+    # A dict of Columns: astropy builds the Table several times faster than from a list.
+    return Table({n: typed_column(n, v, masks.get(n)) for n, v in columns.items()}, copy=False)
 
 
 # ----------------------------------------------------------------------------- formats
