@@ -111,3 +111,25 @@ def test_parsing_in_threads_leaves_the_garbage_collector_as_it_was():
         assert not gc.isenabled()  # the user's choice is kept too
     finally:
         gc.enable()
+
+
+def test_without_pyarrow_json_is_parsed_and_parquet_is_refused_clearly(monkeypatch, recorded):
+    import sys
+
+    from astroquery.exceptions import InvalidQueryError
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow.json", None)
+    content = big_answer()
+    table = _tables.parse_objects(content, "json")  # the pure path
+    assert len(table) == 5000 and table["i:candid"].dtype == np.int64
+    fink, _ = recorded([])
+    assert fink.query_object("ZTF20abfcszi", get_query_payload=True)["output-format"] == "json"
+    with pytest.raises(InvalidQueryError, match=r"pip install 'astroquery_fink\[parquet\]'"):
+        fink.query_object("ZTF20abfcszi", output_format="parquet")
+
+
+def test_without_orjson_the_standard_library_decodes(monkeypatch):
+    monkeypatch.setattr(_tables, "_loads", json.loads)
+    table = _tables.parse_objects(b'[{"i:candid": 1338380384115015005, "i:magpsf": null}]',
+                                  "json")
+    assert table["i:candid"][0] == 1338380384115015005 and table["i:magpsf"].mask[0]

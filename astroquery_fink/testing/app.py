@@ -9,7 +9,7 @@ import io
 import json
 import threading
 import warnings
-from pathlib import Path
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,8 @@ from .engine import Engine
 
 __all__ = ["create_app"]
 
-_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "api_v1_schema.json"
+# Static schema data shared with the client (not its code): the package's copy of the answer.
+_SCHEMA_FILE = resources.files("astroquery_fink").joinpath("data/api_v1_schema.json")
 _DOC_URL = "https://api.ztf.fink-portal.org"
 _OBJECTS_DESC = "Get object data based on ZTF ID"
 _CUTOUTS_DESC = "Get cutout data based on ZTF ID"
@@ -221,7 +222,7 @@ def create_app(engine: Engine) -> Flask:
         if not schema_text:
             from flask import json as flask_json
 
-            with open(_SCHEMA_FILE, encoding="utf-8") as fh:
+            with _SCHEMA_FILE.open(encoding="utf-8") as fh:
                 schema_text.append(flask_json.dumps(json.load(fh)))
         return Response(schema_text[0], 200, content_type="application/json")
 
