@@ -97,6 +97,8 @@ def test_png_sigmoid_values(emu, tde):
     np.testing.assert_array_equal(np.array(Image.open(io.BytesIO(r.content))), want)
 
 
+# The live URL below is only text inside the server's error body (FINK_API.md 6); nothing
+# here talks to it: every request goes to the loopback emulator.
 @pytest.mark.parametrize(("params", "status", "body"), [
     ({"kind": "Science"}, 400,
      "{'status': 'error', 'text': 'A value for `objectId` is required. "

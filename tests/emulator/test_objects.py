@@ -325,6 +325,7 @@ def test_missing_required_argument(emu):
     r = post(emu, columns="i:jd")
     assert r.status_code == 400
     assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+    # the live URL is only text in the server's message; the request went to the emulator
     assert r.text == ("{'status': 'error', 'text': 'A value for `objectId` is required. "
                       "See https://api.ztf.fink-portal.org \\n'}")
 
