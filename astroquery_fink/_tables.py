@@ -132,17 +132,6 @@ def _numbers(values):
     return [None if (v is None or v == "") else v for v in values]
 
 
-def _column(name: str, data, mask, info) -> Column:
-    """The Column, with unit and description given at construction (cheaper than after).
-
-    astropy's convention (as in Table.read): a MaskedColumn only where a value is missing.
-    """
-    extra = {} if info is None else {"unit": info.unit, "description": info.description}
-    if mask is not None and mask.any():
-        return MaskedColumn(data, name=name, mask=mask, copy=False, **extra)
-    return Column(data, name=name, copy=False, **extra)
-
-
 def typed_column(name: str, values, mask=None) -> Column:
     """One server column -> Column with the schema's type, unit and description.
 
@@ -152,12 +141,25 @@ def typed_column(name: str, values, mask=None) -> Column:
     and NaN in a float column (the server writes NaN as null in JSON). So the four formats
     give one Table. Numbers sent as strings (the upper-limit rows) are converted.
     """
+    data, info = _typed_data(name, values, mask)
+    extra = {} if info is None else {"unit": info.unit, "description": info.description}
+    if isinstance(data, np.ma.MaskedArray):
+        return MaskedColumn(data, name=name, copy=False, **extra)
+    return Column(data, name=name, copy=False, **extra)
+
+
+def _typed_data(name: str, values, mask=None):
+    """One column's values, typed and masked where missing (see `typed_column`), and the
+    schema's entry for it (None for a column the schema does not know)."""
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
     convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
                "bool": _bools}[kind]
     data, missing = convert(name, values, mask)
-    return _column(name, data, missing, info)
+    # astropy's convention (as in Table.read): masked only where a value is missing
+    if missing is not None and missing.any():
+        data = np.ma.MaskedArray(data, mask=missing, copy=False)
+    return data, info
 
 
 def _floats(name, values, mask):
@@ -199,7 +201,19 @@ def _texts(name, values, mask):
             missing |= none
             values = ["" if m else v for v, m in zip(values, none, strict=True)]
         data = np.array(values, dtype=str)
-    return data, missing | (data == "")
+    return data, _or_empty(data, missing)
+
+
+def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    """``missing | (data == "")`` for a unicode array, looking only at the first character
+    of values not already missing: long, mostly-null text columns are never read whole."""
+    if data.dtype.itemsize == 0 or not data.flags.c_contiguous:
+        return missing | (data == "")
+    rows = np.flatnonzero(~missing)
+    rows = rows[data.view(np.uint32).reshape(len(data), -1)[rows, 0] == 0]
+    out = missing.copy()
+    out[rows] = data[rows] == ""  # a text may start with a NUL character
+    return out
 
 
 def _ints(name, values, mask):
@@ -259,8 +273,14 @@ def _exact_int(v):
 
 def build_table(columns: dict, masks: dict | None = None) -> Table:
     masks = masks or {}
-    # A dict of Columns: astropy builds the Table several times faster than from a list.
-    return Table({n: typed_column(n, v, masks.get(n)) for n, v in columns.items()}, copy=False)
+    data, units, descriptions = {}, {}, {}
+    for name, values in columns.items():
+        data[name], info = _typed_data(name, values, masks.get(name))
+        if info is not None:
+            units[name], descriptions[name] = info.unit, info.description
+    # Arrays in a dict, units and descriptions given to Table: astropy makes each Column
+    # once (making Columns first, then the Table, makes them twice).
+    return Table(data, units=units, descriptions=descriptions, copy=False)
 
 
 # ----------------------------------------------------------------------------- formats
@@ -366,14 +386,12 @@ def _arrow_columns(table) -> tuple[dict, dict]:
             continue
         chunked = table.column(name)
         kind = chunked.type
-        masks[name] = np.concatenate(
-            [c.is_null().to_numpy(zero_copy_only=False) for c in chunked.chunks]
-        ) if chunked.null_count else None
+        masks[name] = chunked.is_null().to_numpy() if chunked.null_count else None
         if pa.types.is_list(kind) or pa.types.is_large_list(kind):
             cols[name] = _arrow_cells(chunked)
         elif pa.types.is_null(kind):
             cols[name] = [None] * len(chunked)
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        elif _is_text(kind) or (pa.types.is_dictionary(kind) and _is_text(kind.value_type)):
             cols[name] = _arrow_strings(chunked)
         elif chunked.null_count:  # numpy has no null: fill, the mask keeps the truth
             cols[name] = chunked.fill_null(False if pa.types.is_boolean(kind) else 0).to_numpy()
@@ -382,13 +400,33 @@ def _arrow_columns(table) -> tuple[dict, dict]:
     return cols, masks
 
 
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
 def _arrow_strings(chunked) -> np.ndarray:
-    """A string column -> numpy text, nulls as ''. Fink's text columns repeat a few values
-    (classes, names), so converting each distinct value once is much faster."""
-    encoded = chunked.combine_chunks().dictionary_encode()
+    """A string column (plain or dictionary-encoded) -> numpy text, nulls as ''.
+
+    Fink's text columns repeat a few values (classes, names), so each distinct value is
+    converted once and the rows are filled by index.
+    """
+    # One array first: the JSON reader gives many chunks, each would cost a round here.
+    # Dictionary chunks (parquet row groups) are concatenated over a unified dictionary.
+    array = chunked.combine_chunks()
+    encoded = array if hasattr(array, "dictionary") else array.dictionary_encode()
     distinct = np.array(encoded.dictionary.to_pylist() + [""], dtype=str)
-    indices = encoded.indices.fill_null(len(distinct) - 1).to_numpy(zero_copy_only=False)
-    return distinct[indices]
+    null = len(distinct) - 1
+    indices = encoded.indices.fill_null(null).to_numpy(zero_copy_only=False)
+    if encoded.null_count == 0:
+        return distinct[indices]
+    # Long, mostly-null columns (d:lc_features_*): np.zeros takes memory the OS zeroes
+    # lazily, so only pages holding a value are ever written.
+    text = np.zeros(len(indices), dtype=distinct.dtype)
+    present = indices != null
+    text[present] = distinct[indices[present]]
+    return text
 
 
 def _arrow_cells(chunked):
@@ -412,8 +450,14 @@ def _arrow_cells(chunked):
 def _from_parquet(content: bytes) -> Table:
     import pyarrow.parquet as pq
 
-    # use_threads=False: this pyarrow's thread pool can abort the interpreter at exit
-    return build_table(*_arrow_columns(pq.read_table(io.BytesIO(content), use_threads=False)))
+    meta = pq.ParquetFile(io.BytesIO(content))
+    # Text columns read as dictionaries: parquet stores them so, and it spares decoding
+    # every row's string and hashing it again in `_arrow_strings`.
+    text = [f.name for f in meta.schema_arrow if _is_text(f.type)]
+    reader = pq.ParquetFile(io.BytesIO(content), metadata=meta.metadata, read_dictionary=text)
+    # use_threads=False: pyarrow's thread pool aborts the interpreter at exit (exit 134)
+    # when any daemon thread is still alive, as in notebooks and servers.
+    return build_table(*_arrow_columns(reader.read(use_threads=False)))
 
 
 def _json_via_arrow(content: bytes) -> Table | None:
@@ -426,15 +470,20 @@ def _json_via_arrow(content: bytes) -> Table | None:
     upper-limit rows do) returns None and the caller decodes with orjson.
     """
     try:
+        import pyarrow as pa
         import pyarrow.json as pa_json
     except ImportError:
         return None
     body = content.strip()
     if not (body.startswith(b"[{") and body.endswith(b"}]")):
         return None
-    lines = body[1:-1].replace(b'},{"', b'}\n{"')
+    lines = body.replace(b'},{"', b'}\n{"')
     try:
-        table = pa_json.read_json(io.BytesIO(lines))
+        # blocks of 4 MiB: fewer chunks to join than the 1 MiB default, as fast to read
+        options = pa_json.ReadOptions(block_size=4 << 20)
+        # the rows without the list's brackets, as a view: no copy of a large answer
+        rows = pa.BufferReader(memoryview(lines)[1:-1])
+        table = pa_json.read_json(rows, read_options=options)
     except Exception:  # noqa: BLE001 - any reader failure means: use the exact path
         return None
     if table.num_rows != lines.count(b"\n") + 1:

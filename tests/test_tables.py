@@ -133,3 +133,63 @@ def test_without_orjson_the_standard_library_decodes(monkeypatch):
     table = _tables.parse_objects(b'[{"i:candid": 1338380384115015005, "i:magpsf": null}]',
                                   "json")
     assert table["i:candid"][0] == 1338380384115015005 and table["i:magpsf"].mask[0]
+
+
+def parquet_bytes(table, **options) -> bytes:
+    import io
+
+    import pyarrow.parquet as pq
+    buf = io.BytesIO()
+    pq.write_table(table, buf, **options)
+    return buf.getvalue()
+
+
+def test_parquet_text_in_row_groups_with_own_dictionaries_equals_json():
+    pa = pytest.importorskip("pyarrow")
+    n = 1000
+    long = "[" + ",".join(str(k * 0.5) for k in range(60)) + "]"
+    rows = {
+        "i:objectId": [f"ZTF{k % 13:02d}" for k in range(n)],
+        # mostly null and long, like d:lc_features_*; also an empty string (missing) and
+        # a text starting with a NUL character (not missing)
+        "d:lc_features_g": [long + str(k) if k % 50 == 0 else None for k in range(n)],
+        "d:cdsxmatch": ["" if k == 3 else "\x00odd" if k == 4 else f"c{k % 900}"
+                        for k in range(n)],
+        "i:fid": [1 + k % 2 for k in range(n)],
+        "i:magpsf": [None if k % 9 == 0 else 18.0 + k / 1000 for k in range(n)],
+    }
+    # small row groups: each chunk has its own dictionary, some chunks all null
+    content = parquet_bytes(pa.table(rows), row_group_size=37)
+    from_parquet = _tables.parse_objects(content, "parquet")
+    from_json = _tables.parse_objects(json.dumps([
+        {name: rows[name][k] for name in rows} for k in range(n)]).encode(), "json")
+    assert_same(from_parquet, from_json)
+    lc = from_parquet["d:lc_features_g"]
+    assert lc[50] == long + "50" and lc.mask.sum() == n - n // 50
+    cds = from_parquet["d:cdsxmatch"]
+    assert cds.mask[3] and not cds.mask[4] and cds[4] == "\x00odd" and cds[5] == "c5"
+    assert cds.mask.sum() == 1
+    assert from_parquet["i:magpsf"].mask.sum() == len(range(0, n, 9))
+
+
+def test_parquet_categorical_columns_are_read_as_their_values():
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    import io
+    frame = pd.DataFrame({
+        "d:cdsxmatch": pd.Categorical(["Star", None, "QSO", "Star"]),
+        "x:level": pd.Categorical([3, 1, 3, 2]),  # a categorical of numbers
+    })
+    buf = io.BytesIO()
+    frame.to_parquet(buf)
+    table = _tables.parse_objects(buf.getvalue(), "parquet")
+    assert list(table["d:cdsxmatch"].filled("-")) == ["Star", "-", "QSO", "Star"]
+    assert table["x:level"].dtype == np.int64 and list(table["x:level"]) == [3, 1, 3, 2]
+
+
+def test_empty_text_test_reads_only_what_it_must():
+    data = np.array(["", "a", "\x00b", "", "long text"])
+    known = np.array([False, False, False, True, False])
+    assert list(_tables._or_empty(data, known)) == [True, False, False, True, False]
+    strided = np.array(["", "x", "", "y"])[::2]  # not contiguous: the plain comparison
+    assert list(_tables._or_empty(strided, np.zeros(2, bool))) == [True, True]
