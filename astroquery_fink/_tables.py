@@ -153,13 +153,22 @@ def _typed_data(name: str, values, mask=None):
     schema's entry for it (None for a column the schema does not know)."""
     info = _schema.columns().get(name)
     kind = info.kind if info else _infer_kind(values)
-    convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
-               "bool": _bools}[kind]
-    data, missing = convert(name, values, mask)
+    if mask is not None and len(mask) and kind in _NOTHING and np.all(mask):
+        # a column with no value (typed formats say so in their masks): what the
+        # converters below would give, without looking at the values
+        data, missing = _NOTHING[kind](len(mask)), mask
+    else:
+        convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
+                   "bool": _bools}[kind]
+        data, missing = convert(name, values, mask)
     # astropy's convention (as in Table.read): masked only where a value is missing
     if missing is not None and missing.any():
         data = np.ma.MaskedArray(data, mask=missing, copy=False)
     return data, info
+
+
+_NOTHING = {"float": lambda n: np.full(n, np.nan), "int": lambda n: np.zeros(n, np.int64),
+            "bool": lambda n: np.zeros(n, bool), "str": lambda n: np.zeros(n, "U1")}
 
 
 def _floats(name, values, mask):
@@ -182,6 +191,8 @@ def _floats(name, values, mask):
 
 def _bools(name, values, mask):
     missing = _missing(values, mask)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "b":
+        return values, missing  # a typed format, its nulls already filled
     if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
             isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
         values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
@@ -207,7 +218,7 @@ def _texts(name, values, mask):
 def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """``missing | (data == "")`` for a unicode array, looking only at the first character
     of values not already missing: long, mostly-null text columns are never read whole."""
-    if data.dtype.itemsize == 0 or not data.flags.c_contiguous:
+    if len(data) == 0 or data.dtype.itemsize == 0 or not data.flags.c_contiguous:
         return missing | (data == "")
     rows = np.flatnonzero(~missing)
     rows = rows[data.view(np.uint32).reshape(len(data), -1)[rows, 0] == 0]
@@ -393,6 +404,8 @@ def _arrow_columns(table) -> tuple[dict, dict]:
             cols[name] = [None] * len(chunked)
         elif _is_text(kind) or (pa.types.is_dictionary(kind) and _is_text(kind.value_type)):
             cols[name] = _arrow_strings(chunked)
+        elif chunked.null_count and pa.types.is_floating(kind):
+            cols[name] = chunked.to_numpy()  # nulls become NaN; the mask keeps the truth
         elif chunked.null_count:  # numpy has no null: fill, the mask keeps the truth
             cols[name] = chunked.fill_null(False if pa.types.is_boolean(kind) else 0).to_numpy()
         else:
@@ -455,8 +468,8 @@ def _from_parquet(content: bytes) -> Table:
     # every row's string and hashing it again in `_arrow_strings`.
     text = [f.name for f in meta.schema_arrow if _is_text(f.type)]
     reader = pq.ParquetFile(io.BytesIO(content), metadata=meta.metadata, read_dictionary=text)
-    # use_threads=False: pyarrow's thread pool aborts the interpreter at exit (exit 134)
-    # when any daemon thread is still alive, as in notebooks and servers.
+    # use_threads=False: threaded parquet reads can abort the interpreter at exit (exit 134)
+    # while any daemon thread lives, as in notebooks and servers (apache/arrow#34314).
     return build_table(*_arrow_columns(reader.read(use_threads=False)))
 
 

@@ -193,3 +193,29 @@ def test_empty_text_test_reads_only_what_it_must():
     assert list(_tables._or_empty(data, known)) == [True, False, False, True, False]
     strided = np.array(["", "x", "", "y"])[::2]  # not contiguous: the plain comparison
     assert list(_tables._or_empty(strided, np.zeros(2, bool))) == [True, True]
+
+
+def test_parquet_nulls_in_every_type_equal_json():
+    pa = pytest.importorskip("pyarrow")
+    rows = {
+        "d:from_upper": [True, None, False, None],  # bool with nulls
+        "i:magpsf": [18.5, None, float("nan"), 19.25],  # float: null and NaN, both missing
+        "i:fid": [1, None, 2, 1],  # int with nulls: exact, not through float
+        "d:Plx": [None] * 4,  # no value at all (arrow's null type)
+        "d:cdsxmatch": pa.array([None] * 4, pa.string()),  # a typed column with no value
+        "i:candid": pa.array([None] * 4, pa.int64()),
+    }
+    from_parquet = _tables.parse_objects(parquet_bytes(pa.table(rows)), "parquet")
+    plain = {k: (v.to_pylist() if isinstance(v, pa.Array) else v) for k, v in rows.items()}
+    from_json = _tables.parse_objects(json.dumps(
+        [{k: plain[k][i] for k in plain} for i in range(4)]).encode(), "json")
+    assert_same(from_parquet, from_json)
+    assert list(from_parquet["d:from_upper"].filled(True)) == [True, True, False, True]
+    assert list(from_parquet["d:from_upper"].mask) == [False, True, False, True]
+    assert list(from_parquet["i:magpsf"].mask) == [False, True, True, False]
+    assert list(from_parquet["i:fid"].filled(-1)) == [1, -1, 2, 1]
+    for name in ("d:Plx", "d:cdsxmatch", "i:candid"):
+        assert from_parquet[name].mask.all(), name
+    assert from_parquet["d:Plx"].dtype == np.float64
+    assert from_parquet["d:cdsxmatch"].dtype.kind == "U"
+    assert from_parquet["i:candid"].dtype == np.int64
