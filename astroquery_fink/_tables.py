@@ -287,8 +287,10 @@ def build_table(columns: dict, masks: dict | None = None) -> Table:
     data, units, descriptions = {}, {}, {}
     for name, values in columns.items():
         data[name], info = _typed_data(name, values, masks.get(name))
-        if info is not None:
-            units[name], descriptions[name] = info.unit, info.description
+        if info is not None and info.unit is not None:
+            units[name] = info.unit
+        if info is not None and info.description:
+            descriptions[name] = info.description
     # Arrays in a dict, units and descriptions given to Table: astropy makes each Column
     # once (making Columns first, then the Table, makes them twice).
     return Table(data, units=units, descriptions=descriptions, copy=False)
@@ -461,13 +463,15 @@ def _arrow_cells(chunked):
 
 
 def _from_parquet(content: bytes) -> Table:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    meta = pq.ParquetFile(io.BytesIO(content))
+    meta = pq.ParquetFile(pa.BufferReader(content))  # BufferReader: no copy of the bytes
     # Text columns read as dictionaries: parquet stores them so, and it spares decoding
     # every row's string and hashing it again in `_arrow_strings`.
     text = [f.name for f in meta.schema_arrow if _is_text(f.type)]
-    reader = pq.ParquetFile(io.BytesIO(content), metadata=meta.metadata, read_dictionary=text)
+    reader = pq.ParquetFile(pa.BufferReader(content), metadata=meta.metadata,
+                            read_dictionary=text)
     # use_threads=False: threaded parquet reads can abort the interpreter at exit (exit 134)
     # while any daemon thread lives, as in notebooks and servers (apache/arrow#34314).
     return build_table(*_arrow_columns(reader.read(use_threads=False)))
