@@ -6,8 +6,9 @@
     python benchmarks/run.py many       # only 4 (many objects over HTTP)
 
 Every figure is measured in the same run as its baseline, on the same bytes, and printed as a
-ratio: times are the best of at least a few repeats and of as many as fit in 2 s (wall clock),
-peak memory is tracemalloc's peak of Python allocations during one run.
+ratio. Times (wall clock) are the best of several runs, taken in turns with the baseline's
+runs so that a slow spell of a shared machine falls on both; peak memory is tracemalloc's
+peak of Python allocations during one run.
 """
 import gc
 import io
@@ -26,16 +27,26 @@ from astroquery_fink._tables import parse_objects
 from astroquery_fink.testing import FinkEmulator
 
 
-def best_time(fn, repeat=5, budget=2.0):
-    """The best of at least ``repeat`` runs, and of as many more as fit in ``budget`` seconds:
-    on a shared machine the minimum is the time least disturbed by other work (as timeit)."""
-    times = []
-    while len(times) < repeat or sum(times) < budget:
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def best_times(fns, rounds=5, budget=0.5):
+    """Best times of several functions measured in turns, round after round, so that a slow
+    spell of a shared machine falls on all of them rather than on one. In each round a
+    function runs at least once and as often as fits in ``budget`` seconds."""
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            spent = 0.0
+            while spent == 0.0 or spent < budget:
+                seconds = _timed(fn)
+                spent += seconds
+                best[name] = min(best[name], seconds)
+    return best
+
+
+def _timed(fn):
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def peak_mib(fn):
@@ -85,10 +96,11 @@ def bench_parse(emu):
     pq_bytes = buf.getvalue()
     print(f"\n1-2. {len(big)} alert rows x {big.shape[1]} columns: JSON {len(js) / 2**20:.1f} MiB, "
           f"parquet {len(pq_bytes) / 2**20:.1f} MiB")
-    floor = best_time(lambda: orjson.loads(js))
-    ours = best_time(lambda: parse_objects(js, "json"))
-    pandas = best_time(lambda: pandas_way(js))
-    ours_pq = best_time(lambda: parse_objects(pq_bytes, "parquet"))
+    best = best_times({"floor": lambda: orjson.loads(js),
+                       "ours": lambda: parse_objects(js, "json"),
+                       "pandas": lambda: pandas_way(js),
+                       "ours_pq": lambda: parse_objects(pq_bytes, "parquet")})
+    floor, ours, pandas, ours_pq = best["floor"], best["ours"], best["pandas"], best["ours_pq"]
     report("1. JSON -> Table", [("orjson.loads alone (floor)", floor),
                                 ("astroquery_fink", ours),
                                 ("Table.from_pandas(pd.read_json) (Fink docs)", pandas)],
@@ -118,8 +130,9 @@ def bench_parse(emu):
             t[c] = cube
         return t
 
-    ours_c = best_time(lambda: parse_objects(cjs, "json"), repeat=3)
-    pandas_c = best_time(pandas_cutouts, repeat=2)
+    best = best_times({"ours": lambda: parse_objects(cjs, "json"), "pandas": pandas_cutouts},
+                      rounds=2)
+    ours_c, pandas_c = best["ours"], best["pandas"]
     report("3. cutouts JSON -> Table with 3-D columns",
            [("astroquery_fink", ours_c), ("pandas + np.array per cell", pandas_c)],
            "astroquery_fink")

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from _helpers import recorded_json
 from astroquery.exceptions import TableParseError
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from astroquery_fink import _tables
 
@@ -219,3 +221,45 @@ def test_parquet_nulls_in_every_type_equal_json():
     assert from_parquet["d:Plx"].dtype == np.float64
     assert from_parquet["d:cdsxmatch"].dtype.kind == "U"
     assert from_parquet["i:candid"].dtype == np.int64
+
+
+# Any column of any kind, nulls anywhere, parquet row groups of any size: the parquet path
+# (dictionaries, lazily filled text, typed masks) gives the Table the exact JSON path gives.
+_KINDS = {
+    "d:cdsxmatch": st.one_of(st.sampled_from(["", "\x00", "\x00b", "a\x00", "QSO", "é"]),
+                             st.text(st.characters(exclude_categories=("Cs",)), max_size=12)),
+    # a column the schema does not know: JSON says nothing of its type, so it needs a value
+    # (an all-null one is a float column from JSON, text from parquet), and no text that
+    # looks like a number or a list, which JSON's inference reads as such
+    "x:unknown_text": st.text(alphabet="ab, {}\"\\", min_size=1, max_size=6),
+    "i:magpsf": st.floats(allow_nan=False, allow_infinity=False, width=64),
+    "i:candid": st.integers(-(2**63), 2**63 - 1),
+    "d:from_upper": st.booleans(),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_parquet_and_json_give_one_table(data):
+    pa = pytest.importorskip("pyarrow")
+    n = data.draw(st.integers(1, 25), label="rows")
+    names = data.draw(st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, unique=True))
+    rows = {name: data.draw(st.lists(st.one_of(st.none(), _KINDS[name]), min_size=n,
+                                     max_size=n), label=name) for name in names}
+    assume(any(v is not None for v in rows.get("x:unknown_text", [0])))
+    types = {"d:cdsxmatch": pa.string(), "x:unknown_text": pa.string(),
+             "i:magpsf": pa.float64(), "i:candid": pa.int64(), "d:from_upper": pa.bool_()}
+    table = pa.table({name: pa.array(v, types[name]) for name, v in rows.items()})
+    group = data.draw(st.integers(1, n), label="row_group_size")
+    from_parquet = _tables.parse_objects(parquet_bytes(table, row_group_size=group), "parquet")
+    from_json = _tables.parse_objects(json.dumps(
+        [{name: rows[name][k] for name in names} for k in range(n)]).encode(), "json")
+    assert_same(from_parquet, from_json)
+    for name in names:  # and what arrived is what was sent
+        column = from_parquet[name]
+        for k, value in enumerate(rows[name]):
+            missing = value is None or (isinstance(value, str) and value.rstrip("\x00") == "")
+            assert bool(np.ma.getmaskarray(column)[k]) == missing, (name, k, value)
+            if not missing:
+                expected = value.rstrip("\x00") if isinstance(value, str) else value
+                assert column[k] == expected, (name, k, value)
