@@ -156,7 +156,7 @@ def _typed_data(name: str, values, mask=None):
     if mask is not None and len(mask) and kind in _NOTHING and np.all(mask):
         # a column with no value (typed formats say so in their masks): what the
         # converters below would give, without looking at the values
-        data, missing = _NOTHING[kind](len(mask)), mask
+        data, missing = _NOTHING[kind](len(mask)), np.asarray(mask, bool)
     else:
         convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
                    "bool": _bools}[kind]
@@ -230,12 +230,22 @@ def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
 def _ints(name, values, mask):
     """Integers (exact to 64 bits) and their missing-value mask."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        if values.dtype.kind == "u" and len(values) and values.max() > np.iinfo(np.int64).max:
+            raise TableParseError(f"Column {name}: {values.max()} does not fit 64 bits")
         return values.astype(np.int64), mask
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
-        # a nullable integer written by pandas as floats with NaN
+        # a nullable integer written by pandas as floats with NaN: exact, or refused
         missing = np.isnan(values) if mask is None else np.isnan(values) | mask
+        present = values[~missing]
+        # from 2**53 on, a float may stand for several integers
+        inexact = (present != np.round(present)) | (np.abs(present) >= 2**53)
+        if inexact.any():
+            raise TableParseError(
+                f"Column {name}: {present[inexact][0]!r} is not an exact integer")
         return np.where(missing, 0, values).astype(np.int64), missing
-    if mask is None:
+    # numpy would make 1.5 into 1 without a word: floats go cell by cell, below
+    floats = any(issubclass(t, float | np.floating) for t in set(map(type, values)))
+    if mask is None and not floats:
         try:  # the common case, no null: numpy converts in C, strings like "2" included
             return np.array(values, dtype=np.int64), None
         except (TypeError, ValueError, OverflowError):
@@ -243,10 +253,11 @@ def _ints(name, values, mask):
     values = _numbers(values)
     missing = _missing(values, mask)
     filled = [0 if m else v for v, m in zip(values, missing, strict=True)]
-    try:
-        return np.array(filled, dtype=np.int64), missing
-    except (TypeError, ValueError, OverflowError):
-        pass
+    if not floats:
+        try:
+            return np.array(filled, dtype=np.int64), missing
+        except (TypeError, ValueError, OverflowError):
+            pass
     # Cell by cell ('2.0' in a csv cell, NaN standing in for a missing int), exactly or not
     # at all: an integer is never rounded through a float.
     out = np.zeros(len(filled), np.int64)
@@ -427,11 +438,19 @@ def _arrow_strings(chunked) -> np.ndarray:
     Fink's text columns repeat a few values (classes, names), so each distinct value is
     converted once and the rows are filled by index.
     """
+    import pyarrow as pa
+
+    kind = chunked.type
+    if pa.types.is_dictionary(kind) and kind.index_type.bit_width < 32:
+        # room for the unified dictionary of all chunks, and for one more (null) entry
+        chunked = chunked.cast(pa.dictionary(pa.int32(), kind.value_type))
     # One array first: the JSON reader gives many chunks, each would cost a round here.
     # Dictionary chunks (parquet row groups) are concatenated over a unified dictionary.
     array = chunked.combine_chunks()
     encoded = array if hasattr(array, "dictionary") else array.dictionary_encode()
-    distinct = np.array(encoded.dictionary.to_pylist() + [""], dtype=str)
+    # a null inside the dictionary is a missing value too: "" (masked as empty text)
+    distinct = np.array(["" if v is None else v for v in encoded.dictionary.to_pylist()]
+                        + [""], dtype=str)
     null = len(distinct) - 1
     indices = encoded.indices.fill_null(null).to_numpy(zero_copy_only=False)
     if encoded.null_count == 0:
@@ -503,9 +522,18 @@ def _json_via_arrow(content: bytes) -> Table | None:
         table = pa_json.read_json(rows, read_options=options)
     except Exception:  # noqa: BLE001 - any reader failure means: use the exact path
         return None
-    if table.num_rows != lines.count(b"\n") + 1:
+    if table.num_rows != lines.count(b"\n") + 1 or not _arrow_json_is_exact(table):
         return None
     return build_table(*_arrow_columns(table))
+
+
+def _arrow_json_is_exact(table) -> bool:
+    """Whether pyarrow's JSON reader kept the values as the JSON says them: it reads text
+    that looks like a date as a timestamp. (A column of integers holding a float, or an
+    integer beyond 64 bits, it reads as floats; `_ints` takes those back only if exact.)"""
+    import pyarrow as pa
+
+    return not any(pa.types.is_temporal(field.type) for field in table.schema)
 
 
 _PARSERS = {"json": _from_json, "csv": _from_csv, "votable": _from_votable,

@@ -263,3 +263,71 @@ def test_parquet_and_json_give_one_table(data):
             if not missing:
                 expected = value.rstrip("\x00") if isinstance(value, str) else value
                 assert column[k] == expected, (name, k, value)
+
+
+def test_parquet_dictionaries_with_narrow_indices():
+    pa = pytest.importorskip("pyarrow")
+    # 128 entries and a null: the null's slot does not fit int8 indices
+    full = pa.DictionaryArray.from_arrays(pa.array([0, None, 127], pa.int8()),
+                                          pa.array([f"c{i}" for i in range(128)]))
+    table = _tables.parse_objects(parquet_bytes(pa.table({"d:cdsxmatch": full})), "parquet")
+    assert list(table["d:cdsxmatch"].filled("-")) == ["c0", "-", "c127"]
+    # two row groups of 100 values each: their union does not fit int8 indices
+    values = [f"v{i}" for i in range(200)]
+    chunks = pa.chunked_array([
+        pa.DictionaryArray.from_arrays(pa.array(range(100), pa.int8()), pa.array(values[:100])),
+        pa.DictionaryArray.from_arrays(pa.array(range(100), pa.int8()), pa.array(values[100:]))])
+    table = _tables.parse_objects(
+        parquet_bytes(pa.table({"d:cdsxmatch": chunks}), row_group_size=100), "parquet")
+    assert list(table["d:cdsxmatch"]) == values
+
+
+def test_a_null_inside_an_arrow_dictionary_is_missing():
+    pa = pytest.importorskip("pyarrow")
+    column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 0], pa.int32()),
+                                            pa.array(["a", None]))
+    table = _tables.build_table(*_tables._arrow_columns(pa.table({"d:cdsxmatch": column})))
+    assert list(table["d:cdsxmatch"].mask) == [False, True, False]
+    assert table["d:cdsxmatch"][0] == "a"
+
+
+def test_typed_column_takes_a_list_mask():
+    column = _tables.typed_column("i:magpsf", [None, None], [True, True])
+    assert column.mask.all() and column.dtype == np.float64 and column.unit == "mag"
+
+
+def test_integers_sent_as_floats_are_exact_or_refused():
+    pa = pytest.importorskip("pyarrow")
+    fine = pa.table({"i:candid": pa.array([2.0**53 - 1, None, -7.0])})  # pandas' nullable ints
+    table = _tables.parse_objects(parquet_bytes(fine), "parquet")
+    assert list(table["i:candid"].filled(0)) == [2**53 - 1, 0, -7] and table["i:candid"].mask[1]
+    for bad in (2.5, 2.0**53, 2.0**60):  # not an integer; from 2**53 on, maybe not this one
+        with pytest.raises(TableParseError, match="not an exact integer"):
+            _tables.parse_objects(parquet_bytes(pa.table({"i:candid": [1.0, bad]})), "parquet")
+
+
+@pytest.mark.parametrize("extra", [
+    {"x:date": "2021-03-04"},  # pyarrow would read it as a timestamp
+    {"i:candid": 2**63 + 5},  # beyond 64 bits: pyarrow makes the column floats
+    {"i:candid": 1.5},  # a float in an integer column: floats too
+])
+def test_large_json_answers_keep_their_values_or_fail(extra):
+    content = big_answer(extra)
+    if "i:candid" in extra:  # either path refuses what is not an exact 64-bit integer
+        with pytest.raises(TableParseError, match="i:candid"):
+            _tables.parse_objects(content, "json")
+    else:  # the pyarrow path steps aside, the exact path keeps the text
+        assert _tables._json_via_arrow(content) is None
+        table = _tables.parse_objects(content, "json")
+        assert table["x:date"][5] == "2021-03-04" and table["x:date"].mask.sum() == 4999
+
+
+def test_integer_columns_never_truncate():
+    content = json.dumps([{"i:candid": 3}, {"i:candid": 2.0}]).encode()
+    assert list(_tables.parse_objects(content, "json")["i:candid"]) == [3, 2]
+    for cells in ([3, 1.5], [None, 1.5], [3, 2.0**60]):
+        content = json.dumps([{"i:candid": v} for v in cells]).encode()
+        with pytest.raises(TableParseError, match="i:candid"):
+            _tables.parse_objects(content, "json")
+    with pytest.raises(TableParseError, match="64 bits"):
+        _tables.typed_column("i:candid", np.array([1, 2**64 - 1], np.uint64))
