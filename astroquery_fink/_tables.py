@@ -122,8 +122,10 @@ def _missing(values, mask) -> np.ndarray:
         flat = np.empty(len(values), dtype=object)
         flat[:] = values  # one cell per value, even when the values are lists
         out |= (flat == None) | (flat == "")  # noqa: E711 - elementwise tests
-    elif values.dtype.kind in "US":
-        out |= values == values.dtype.type()
+    elif values.dtype.kind == "U":
+        out = _or_empty(values, out)
+    elif values.dtype.kind == "S":
+        out |= values == b""
     return out
 
 
@@ -227,6 +229,10 @@ def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return out
 
 
+# From 2**53 on, a float may stand for several integers: it is not taken as an exact one.
+_FLOAT_EXACT_BELOW = 2**53
+
+
 def _ints(name, values, mask):
     """Integers (exact to 64 bits) and their missing-value mask."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
@@ -237,8 +243,7 @@ def _ints(name, values, mask):
         # a nullable integer written by pandas as floats with NaN: exact, or refused
         missing = np.isnan(values) if mask is None else np.isnan(values) | mask
         present = values[~missing]
-        # from 2**53 on, a float may stand for several integers
-        inexact = (present != np.round(present)) | (np.abs(present) >= 2**53)
+        inexact = (present != np.round(present)) | (np.abs(present) >= _FLOAT_EXACT_BELOW)
         if inexact.any():
             raise TableParseError(
                 f"Column {name}: {present[inexact][0]!r} is not an exact integer")
@@ -285,7 +290,7 @@ def _exact_int(v):
     if isinstance(v, float | np.floating):
         if np.isnan(v):
             return None
-        if not float(v).is_integer() or abs(v) > 2**53:  # above 2**53 a float is not exact
+        if not float(v).is_integer() or abs(v) >= _FLOAT_EXACT_BELOW:
             raise ValueError(v)
         v = int(v)
     if not -(2**63) <= int(v) < 2**63:
