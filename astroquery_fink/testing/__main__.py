@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="fink-emulator", description="Offline emulator of the Fink ZTF REST API.")
     parser.add_argument("--data", nargs="+", metavar="FILE_OR_DIR",
                         help="alert files or directories (default: the bundled sample)")
+    parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf",
+                        help="which Fink API to emulate (default ztf)")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
@@ -62,16 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         faults = _faults(args.fault)
         emu = FinkEmulator(args.data, host=args.host, port=args.port, faults=faults,
-                           quiet=args.quiet)
+                           quiet=args.quiet, survey=args.survey)
     except (AlertFileError, ValueError, TypeError) as exc:
         print(f"fink-emulator: error: {exc}", file=sys.stderr)
         return 2
-    print(f"Fink emulator: {len(emu.object_ids)} objects, {emu.n_alerts} alerts "
-          f"on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
-    if faults.active:
-        print(f"Injecting {faults}", flush=True)
+
+    def ready() -> None:
+        # Printed once bound, so that --port 0 shows the port really listened on.
+        print(f"Fink emulator ({args.survey}): {len(emu.object_ids)} objects, "
+              f"{emu.n_alerts} alerts on {emu.url} (Ctrl-C to stop)", flush=True)
+        if faults.active:
+            print(f"Injecting {faults}", flush=True)
+
     with contextlib.suppress(KeyboardInterrupt):
-        emu.serve_forever()
+        emu.serve_forever(ready)
     return 0
 
 

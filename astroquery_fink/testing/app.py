@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-import warnings
+from functools import cache
 from importlib import resources
 
 import numpy as np
-import pandas as pd
-from flask import Flask, Response, jsonify, request, send_file
-from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
+from flask import Flask, Response, jsonify, send_file
 
 from .engine import Engine
+from .wire import Route, ServerError, add_cors, add_routes, bad_request, require, send_tabular
 
 __all__ = ["create_app"]
 
@@ -26,81 +24,10 @@ _DOC_URL = "https://api.ztf.fink-portal.org"
 _OBJECTS_DESC = "Get object data based on ZTF ID"
 _CUTOUTS_DESC = "Get cutout data based on ZTF ID"
 _SCHEMA_DESC = "Get the data schema"
-# warnings.catch_warnings is process-global: serialise its use between request threads.
-_WARN_LOCK = threading.Lock()
-
-
-def _restx_error(code: int, message: str) -> Response:
-    """flask-restx error body: ``json.dumps({"message": ...}) + "\\n"`` (section 0)."""
-    return Response(json.dumps({"message": message}) + "\n", code, mimetype="application/json")
-
-
-def _text_400(rep: dict) -> Response:
-    """400 answers are ``Response(str(dict), 400)``: a Python repr as text/html (section 0)."""
-    return Response(str(rep), 400)
-
-
-def _missing(payload, names) -> Response | None:
-    """``check_args``: only the presence of required keys is checked (section 0 item 4)."""
-    for name in names:
-        if name not in payload:
-            return _text_400({
-                "status": "error",
-                "text": f"A value for `{name}` is required. See {_DOC_URL} \n",
-            })
-    return None
-
-
-def _payload():
-    """GET/POST argument source (section 0 item 3): query string first, else JSON body."""
-    if len(request.args) > 0:
-        return request.args
-    if not request.is_json:
-        raise UnsupportedMediaType(
-            "Did not attempt to load JSON data because the request Content-Type was not "
-            "'application/json'."
-        )
-    try:
-        return json.loads(request.get_data(as_text=True))
-    except ValueError:
-        raise BadRequest() from None
-
-
-def _send_tabular(pdf: pd.DataFrame, output_format) -> Response:
-    """``send_tabular_data`` (section 1.3)."""
-    if output_format == "json":
-        return Response(pdf.to_json(orient="records"), 200, content_type="application/json")
-    if output_format == "csv":
-        return Response(pdf.to_csv(index=False), 200, content_type="application/csv")
-    if output_format == "votable":
-        from astropy.io import votable
-        from astropy.table import Table
-
-        buf = io.BytesIO()
-        with _WARN_LOCK, warnings.catch_warnings():
-            # W03 (ID sanitised from 'i:jd' to 'i_jd') and friends, as on the server.
-            warnings.simplefilter("ignore")
-            votable.writeto(votable.from_table(Table.from_pandas(pdf)), buf)
-        return Response(buf.getvalue(), 200, content_type="text/xml")
-    if output_format == "parquet":
-        if pdf.index.inferred_type in ("mixed", "mixed-integer"):
-            # pandas 2 + pyarrow refuse an index mixing int positions (valid rows) and str
-            # row keys (withupperlim rows): HTTP 500 on the server (section 1.3, parquet).
-            raise TypeError("parquet: index mixes int and str")
-        buf = io.BytesIO()
-        pdf.to_parquet(buf)
-        return Response(buf.getvalue(), 200, content_type="parquet")
-    return _text_400({
-        "status": "error",
-        "text": f"Output format `{output_format}` is not supported. Choose among json, csv, "
-                "votable, or parquet\n",
-    })
 
 
 def _objects(engine: Engine, payload) -> Response:
-    missing = _missing(payload, ["objectId"])
-    if missing is not None:
-        return missing
+    require(payload, ["objectId"], _DOC_URL)
     columns = payload.get("columns", None)
     pdf = engine.objects(
         payload["objectId"],
@@ -111,7 +38,7 @@ def _objects(engine: Engine, payload) -> Response:
         cutout_kind=payload.get("cutout-kind", "All"),
     )
     # The format is checked only now, after the query (section 1.2 step 5).
-    return _send_tabular(pdf, payload.get("output-format", "json"))
+    return send_tabular(pdf, payload.get("output-format", "json"))
 
 
 def _png(array: list, payload) -> bytes:
@@ -142,28 +69,22 @@ def _png(array: list, payload) -> bytes:
 
 
 def _cutouts(engine: Engine, payload) -> Response:
-    missing = _missing(payload, ["objectId", "kind"])
-    if missing is not None:
-        return missing
+    require(payload, ["objectId", "kind"], _DOC_URL)
     kind = payload["kind"]
     if kind not in ("Science", "Template", "Difference", "All"):
         raise ValueError("bad kind")  # an `assert` on the server -> 500 (section 5)
     output_format = payload.get("output-format", "PNG")
     # payload["output-format"] raises KeyError for kind=All without it -> 500 (section 5)
     if kind == "All" and payload["output-format"] != "array":
-        return _text_400({
-            "status": "error",
-            "text": "The option `kind=All` is only compatible with `output-format=array`.\n",
-        })
+        raise ServerError(bad_request(
+            "The option `kind=All` is only compatible with `output-format=array`.\n"))
     filename = f"{payload['objectId']}_{kind}"
     if output_format == "PNG":
         filename += ".png"
     elif output_format == "FITS":
         filename += ".fits"
     elif output_format != "array":
-        return _text_400({
-            "status": "error", "text": "output-format must be one of: PNG, FITS, or array.\n"
-        })
+        raise ServerError(bad_request("output-format must be one of: PNG, FITS, or array.\n"))
     alert = engine.find_cutout(payload["objectId"], payload.get("candid"))
     if output_format == "array":
         return jsonify(engine.cutout_arrays(alert, kind))  # sorted keys, bare NaN tokens
@@ -174,6 +95,27 @@ def _cutouts(engine: Engine, payload) -> Response:
     png = _png(engine.cutout_arrays(alert, kind)[f"b:cutout{kind}_stampData"], payload)
     return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
                      download_name=filename)
+
+
+def _schema(engine: Engine, payload) -> Response:
+    # Static copy of the reference file, re-dumped by flask.json (sorted keys).
+    return Response(_schema_text(), 200, content_type="application/json")
+
+
+@cache
+def _schema_text() -> str:
+    from flask import json as flask_json
+
+    with _SCHEMA_FILE.open(encoding="utf-8") as fh:
+        return flask_json.dumps(json.load(fh))
+
+
+#: The ZTF routes; each further endpoint module adds its own list in `create_app`.
+ROUTES = [
+    Route("/api/v1/objects", _objects, _OBJECTS_DESC),
+    Route("/api/v1/cutouts", _cutouts, _CUTOUTS_DESC),
+    Route("/api/v1/schema", _schema, _SCHEMA_DESC, methods=("GET",), reads_args=False),
+]
 
 
 def create_app(engine: Engine) -> Flask:
@@ -187,53 +129,11 @@ def create_app(engine: Engine) -> Flask:
     Returns
     -------
     flask.Flask
-        Routes ``/api/v1/objects``, ``/api/v1/cutouts`` (GET, POST) and ``/api/v1/schema``.
+        Every route of `ROUTES` (and of the endpoint modules), with the server's CORS headers.
     """
     app = Flask("fink_emulator")
-    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # section 0
+    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
     app.extensions["fink_engine"] = engine
-
-    def endpoint(handler, description):
-        def view():
-            # GET without query string: the namespace description (section 0 item 1).
-            if request.method == "GET" and len(request.args) == 0:
-                return Response(description, 200)
-            try:
-                return handler(engine, _payload())
-            except HTTPException as exc:
-                return _restx_error(exc.code, exc.description)
-            except Exception:
-                # Uncaught errors go through the restx handler (section 0 item 6).
-                return _restx_error(500, "Internal Server Error")
-
-        view.__name__ = handler.__name__.lstrip("_")
-        return view
-
-    app.add_url_rule("/api/v1/objects", view_func=endpoint(_objects, _OBJECTS_DESC),
-                     methods=["GET", "POST"])
-    app.add_url_rule("/api/v1/cutouts", view_func=endpoint(_cutouts, _CUTOUTS_DESC),
-                     methods=["GET", "POST"])
-
-    schema_text: list[str] = []
-
-    @app.get("/api/v1/schema")
-    def schema():
-        # Static copy of the reference file, re-dumped by flask.json (sorted keys, section 4).
-        if not schema_text:
-            from flask import json as flask_json
-
-            with _SCHEMA_FILE.open(encoding="utf-8") as fh:
-                schema_text.append(flask_json.dumps(json.load(fh)))
-        return Response(schema_text[0], 200, content_type="application/json")
-
-    schema.__doc__ = _SCHEMA_DESC
-
-    @app.after_request
-    def cors(response: Response) -> Response:
-        # On every response, errors included (section 0, CORS).
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type,Authorization"
-        response.headers["Access-Control-Allow-Methods"] = "GET,PUT,POST,DELETE,OPTIONS"
-        return response
-
+    add_routes(app, engine, ROUTES)
+    add_cors(app)
     return app

@@ -44,6 +44,10 @@ class FinkEmulator:
         see `faults`.
     quiet : bool
         Do not log one line per request (default True: benchmarks send thousands).
+    survey : {'ztf', 'lsst'}
+        Which Fink API to emulate: ZTF (``https://api.ztf.fink-portal.org``, the default) or
+        Rubin/LSST (``https://api.lsst.fink-portal.org``); ``data`` must then hold alert files
+        of that survey.
 
     Raises
     ------
@@ -66,17 +70,27 @@ class FinkEmulator:
     """
 
     def __init__(self, data: PathArg = None, *, host: str = "127.0.0.1", port: int = 0,
-                 nlimit: int = NLIMIT, faults: Faults | None = None, quiet: bool = True):
-        if data is None:
-            paths = bundled_data_files()
-        elif isinstance(data, (str, os.PathLike)):
-            paths = [data]
+                 nlimit: int = NLIMIT, faults: Faults | None = None, quiet: bool = True,
+                 survey: str = "ztf"):
+        if isinstance(data, (str, os.PathLike)):
+            data = [data]
+        elif data is not None:
+            data = list(data)
+        if survey == "ztf":
+            self.store = AlertStore(read_alert_files(data or bundled_data_files()))
+            self.engine = Engine(self.store, nlimit=nlimit)
+            app = create_app(self.engine)
+        elif survey == "lsst":
+            from . import lsst  # pandas-heavy: only when asked for
+
+            self.store = lsst.load_store(data)
+            self.engine = None
+            app = lsst.create_app(self.store, nlimit=nlimit)
         else:
-            paths = list(data)
-        self.store = AlertStore(read_alert_files(paths))
-        self.engine = Engine(self.store, nlimit=nlimit)
+            raise ValueError(f"survey must be 'ztf' or 'lsst', not {survey!r}")
+        self.survey = survey
         #: The Flask application (usable with ``app.test_client()`` without `start`).
-        self.app = create_app(self.engine)
+        self.app = app
         # The fault layer wraps the app only on the socket, as a separate WSGI middleware.
         self._injector = FaultInjector(self.app, faults)
         self.quiet = quiet
@@ -147,9 +161,18 @@ class FinkEmulator:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        """Bind and serve in the calling thread until interrupted (used by the CLI)."""
+    def serve_forever(self, ready=None) -> None:
+        """Bind and serve in the calling thread until interrupted (used by the CLI).
+
+        Parameters
+        ----------
+        ready : callable, optional
+            Called with no argument once the port is bound (`url` then gives the real port,
+            also when ``port=0`` asked for any free one).
+        """
         self._server = self._make_server()
+        if ready is not None:
+            ready()
         try:
             self._server.serve_forever()
         finally:
