@@ -57,9 +57,9 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
     return rng.uniform(0, ceiling)
 
 
-def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
-          timeout: float, is_empty=lambda result: False, method: str = "POST"):
-    """Send ``payload`` to ``url`` (a JSON body) and return ``(parse(response), response)``.
+def fetch(query, method: str, url: str, payload: dict | None, parse, *, what: str, cache: bool,
+          timeout: float, is_empty=lambda result: False):
+    """Send ``payload`` to ``url`` (a JSON body) and return ``parse(response)``.
 
     ``query`` is the `~astroquery.query.BaseQuery` instance whose ``_request`` sends it.
     Permanent failures raise at once; transient ones are retried (see module docstring).
@@ -69,7 +69,7 @@ def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
     if cache:
         cached = key.from_cache(query.cache_location, float(conf.cache_timeout))
         if cached:
-            return parse(cached), cached
+            return parse(cached)
 
     rng = random.Random()
     deadline = time.monotonic() + float(conf.retry_total_time)
@@ -88,7 +88,7 @@ def fetch(query, url: str, payload: dict, parse, *, what: str, cache: bool,
 
     if cache and not is_empty(result):
         to_cache(response, key.request_file(query.cache_location))
-    return result, response
+    return result
 
 
 def _attempt(query, method, url, payload, parse, what, timeout):

@@ -100,7 +100,7 @@ class FinkClass(BaseQuery):
         if get_query_payload:
             return payload
         fmt = options["output_format"]
-        _, response = fetch(self, self._url("objects"), payload, lambda r: r, what="objects",
+        response = fetch(self, "POST", self._url("objects"), payload, lambda r: r, what="objects",
                             cache=self._cache(cache), timeout=self._timeout(timeout),
                             is_empty=lambda r: len(parse_objects(r.content, fmt)) == 0)
         return response
@@ -208,7 +208,7 @@ class FinkClass(BaseQuery):
             def parse(response):
                 return parse_objects(response.content, fmt, mixed_types=mixed)
 
-            table, _ = fetch(self, url, payload, parse,
+            table = fetch(self, "POST", url, payload, parse,
                              what="objects", cache=cache, timeout=timeout,
                              is_empty=lambda t: len(t) == 0)
             return table
@@ -280,7 +280,7 @@ class FinkClass(BaseQuery):
 
         if as_array:
             payload = dict(base, kind=chosen or "All", **{"output-format": "array"})
-            arrays, _ = fetch(self, url, payload, lambda r: _cutout_arrays(r.content),
+            arrays = fetch(self, "POST", url, payload, lambda r: _cutout_arrays(r.content),
                               what="cutouts", cache=cache, timeout=timeout)
             out = {k: arrays[f"b:cutout{k}_stampData"] for k in kinds}
             return out[chosen] if chosen else out
@@ -288,7 +288,7 @@ class FinkClass(BaseQuery):
         hdus = [fits.PrimaryHDU()]
         for k in kinds:
             payload = dict(base, kind=k, **{"output-format": "FITS"})
-            stamp, _ = fetch(self, url, payload, lambda r: _fits_from(r.content),
+            stamp = fetch(self, "POST", url, payload, lambda r: _fits_from(r.content),
                              what="cutouts", cache=cache, timeout=timeout)
             hdus.append(_stamp_hdu(stamp, k, alert))
         for key, col in (("OBJECTID", "i:objectId"), ("CANDID", "i:candid"), ("JD", "i:jd"),
@@ -329,9 +329,8 @@ class FinkClass(BaseQuery):
             client attaches it) and ``description``.
         """
         payload = {}
-        schema, _ = fetch(self, self._url("schema"), payload, lambda r: loads_json(r.content),
-                          what="schema", cache=self._cache(cache),
-                          timeout=self._timeout(timeout), method="GET")
+        schema = fetch(self, "GET", self._url("schema"), payload, lambda r: loads_json(r.content),
+                       what="schema", cache=self._cache(cache), timeout=self._timeout(timeout))
         if not isinstance(schema, dict) or not all(
                 isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
                 for fields in schema.values()):

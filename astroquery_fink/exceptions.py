@@ -2,7 +2,7 @@
 """Exceptions of `astroquery_fink` beyond astroquery's own (`astroquery.exceptions`)."""
 from astroquery.exceptions import RemoteServiceError
 
-__all__ = ["PartialResultError"]
+__all__ = ["PartialResultError", "TruncatedAnswerError"]
 
 
 class PartialResultError(RemoteServiceError):
@@ -25,3 +25,12 @@ class PartialResultError(RemoteServiceError):
         self.table = table
         self.failed_ids = list(failed_ids)
         self.errors = dict(errors)
+
+
+class TruncatedAnswerError(RemoteServiceError):
+    """The server's answer ended before its end (cut on the way).
+
+    Detected from ``Content-Length`` and from each wire format's own end (a CSV row with too
+    few fields, a parquet file without its footer, JSON that stops mid-value, ...). Such an
+    answer is retried and never cached; this is raised only when every try came back cut.
+    """
