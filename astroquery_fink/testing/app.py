@@ -13,6 +13,7 @@ from importlib import resources
 import numpy as np
 from flask import Flask, Response, jsonify, send_file
 
+from . import ztf_search, ztf_solar
 from .engine import Engine
 from .wire import Route, ServerError, add_cors, add_routes, bad_request, require, send_tabular
 
@@ -134,6 +135,6 @@ def create_app(engine: Engine) -> Flask:
     app = Flask("fink_emulator")
     app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
     app.extensions["fink_engine"] = engine
-    add_routes(app, engine, ROUTES)
+    add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES])
     add_cors(app)
     return app

@@ -1,0 +1,2 @@
+"""Emulated ZTF solar-system, tracklet and resolver endpoints."""
+ROUTES: list = []
