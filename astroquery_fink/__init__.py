@@ -56,6 +56,6 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-from .core import Fink, FinkClass  # noqa: E402  (Conf must exist before core imports it)
+from .ztf import Fink, FinkClass  # noqa: E402  (Conf must exist before ztf imports it)
 
 __all__ = ["Fink", "FinkClass", "Conf", "conf", "__version__"]

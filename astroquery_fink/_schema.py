@@ -101,3 +101,8 @@ def columns() -> dict[str, ColumnInfo]:
             unit = _EXTRA_UNITS.get(name) or _unit_from_doc(entry["doc"])
             out[name] = ColumnInfo(name, family, kind, stype, unit, entry["doc"])
     return out
+
+
+#: Survey name -> function returning its columns (name -> `ColumnInfo`); an `Endpoint`
+#: names the one that types its answers.
+SCHEMAS = {"ztf": columns}

@@ -134,7 +134,7 @@ def _numbers(values):
     return [None if (v is None or v == "") else v for v in values]
 
 
-def typed_column(name: str, values, mask=None) -> Column:
+def typed_column(name: str, values, mask=None, schema=None) -> Column:
     """One server column -> Column with the schema's type, unit and description.
 
     ``values`` is a sequence of Python values (json, csv) or a numpy array (votable,
@@ -143,17 +143,17 @@ def typed_column(name: str, values, mask=None) -> Column:
     and NaN in a float column (the server writes NaN as null in JSON). So the four formats
     give one Table. Numbers sent as strings (the upper-limit rows) are converted.
     """
-    data, info = _typed_data(name, values, mask)
+    data, info = _typed_data(name, values, mask, _or_ztf(schema))
     extra = {} if info is None else {"unit": info.unit, "description": info.description}
     if isinstance(data, np.ma.MaskedArray):
         return MaskedColumn(data, name=name, copy=False, **extra)
     return Column(data, name=name, copy=False, **extra)
 
 
-def _typed_data(name: str, values, mask=None):
+def _typed_data(name: str, values, mask, schema):
     """One column's values, typed and masked where missing (see `typed_column`), and the
     schema's entry for it (None for a column the schema does not know)."""
-    info = _schema.columns().get(name)
+    info = schema.get(name)
     kind = info.kind if info else _infer_kind(values)
     if mask is not None and len(mask) and kind in _NOTHING and np.all(mask):
         # a column with no value (typed formats say so in their masks): what the
@@ -298,11 +298,11 @@ def _exact_int(v):
     return int(v)
 
 
-def build_table(columns: dict, masks: dict | None = None) -> Table:
-    masks = masks or {}
+def build_table(columns: dict, masks: dict | None = None, schema=None) -> Table:
+    masks, schema = masks or {}, _or_ztf(schema)
     data, units, descriptions = {}, {}, {}
     for name, values in columns.items():
-        data[name], info = _typed_data(name, values, masks.get(name))
+        data[name], info = _typed_data(name, values, masks.get(name), schema)
         if info is not None and info.unit is not None:
             units[name] = info.unit
         if info is not None and info.description:
@@ -318,9 +318,9 @@ def build_table(columns: dict, masks: dict | None = None) -> Table:
 _ARROW_JSON_MIN_BYTES = 1 << 20
 
 
-def _from_json(content: bytes, mixed_types: bool = False) -> Table:
+def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
     if not mixed_types and len(content) >= _ARROW_JSON_MIN_BYTES:
-        table = _json_via_arrow(content)
+        table = _json_via_arrow(content, schema)
         if table is not None:
             return table
     try:
@@ -344,7 +344,7 @@ def _from_json(content: bytes, mixed_types: bool = False) -> Table:
     except KeyError:  # rows with other keys: a key absent from a row is a missing value
         names = list(dict.fromkeys(k for r in rows for k in r))
         columns = [[r.get(name) for r in rows] for name in names]
-    return build_table(dict(zip(names, columns, strict=True)))
+    return build_table(dict(zip(names, columns, strict=True)), schema=schema)
 
 
 def _csv_list(value: str | None):
@@ -355,15 +355,15 @@ def _csv_list(value: str | None):
     return json.loads(_NAN_TOKEN.sub(b"NaN", value.encode()))
 
 
-def _is_array_column(name: str, values) -> bool:
-    info = _schema.columns().get(name)
+def _is_array_column(name: str, values, schema) -> bool:
+    info = schema.get(name)
     if info is not None:
         return info.kind == "array"
     present = [v for v in values if v is not None]
     return bool(present) and all(v.startswith("[[") or v == "[]" for v in present)
 
 
-def _from_csv(content: bytes) -> Table:
+def _from_csv(content: bytes, schema) -> Table:
     text = content.decode("utf-8")
     if not text.strip():
         return Table()
@@ -374,12 +374,12 @@ def _from_csv(content: bytes) -> Table:
     for i, name in enumerate(names):
         # an empty field is a missing value (pandas writes NaN and None so)
         values = [(r[i] or None) if i < len(r) else None for r in rows]
-        cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values) \
+        cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values, schema) \
             else values
-    return build_table(cols)
+    return build_table(cols, schema=schema)
 
 
-def _from_votable(content: bytes) -> Table:
+def _from_votable(content: bytes, schema) -> Table:
     import warnings
 
     from astropy.io.votable import parse
@@ -402,7 +402,7 @@ def _from_votable(content: bytes) -> Table:
             cols[name] = list(data)
         else:
             cols[name] = data
-    return build_table(cols, masks)
+    return build_table(cols, masks, schema)
 
 
 def _arrow_columns(table) -> tuple[dict, dict]:
@@ -486,7 +486,7 @@ def _arrow_cells(chunked):
     return cells
 
 
-def _from_parquet(content: bytes) -> Table:
+def _from_parquet(content: bytes, schema) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -498,10 +498,10 @@ def _from_parquet(content: bytes) -> Table:
                             read_dictionary=text)
     # use_threads=False: threaded parquet reads can abort the interpreter at exit (exit 134)
     # while any daemon thread lives, as in notebooks and servers (apache/arrow#34314).
-    return build_table(*_arrow_columns(reader.read(use_threads=False)))
+    return build_table(*_arrow_columns(reader.read(use_threads=False)), schema)
 
 
-def _json_via_arrow(content: bytes) -> Table | None:
+def _json_via_arrow(content: bytes, schema=None) -> Table | None:
     """Large JSON answers through pyarrow's multi-threaded reader, when it can read them.
 
     pandas writes ``[{...},{...}]`` with no spaces, so a row boundary is ``},{"``; turned
@@ -529,7 +529,7 @@ def _json_via_arrow(content: bytes) -> Table | None:
         return None
     if table.num_rows != lines.count(b"\n") + 1 or not _arrow_json_is_exact(table):
         return None
-    return build_table(*_arrow_columns(table))
+    return build_table(*_arrow_columns(table), _or_ztf(schema))
 
 
 def _arrow_json_is_exact(table) -> bool:
@@ -545,16 +545,24 @@ _PARSERS = {"json": _from_json, "csv": _from_csv, "votable": _from_votable,
             "parquet": _from_parquet}
 
 
-def parse_objects(content: bytes, output_format: str, *, mixed_types: bool = False) -> Table:
-    """Parse an ``/api/v1/objects``-style answer in the given wire format.
+def parse_table(content: bytes, output_format: str, *, schema=None,
+                mixed_types: bool = False) -> Table:
+    """Parse a tabular answer (``send_tabular_data``) in the given wire format.
 
+    ``schema`` maps column names to `~astroquery_fink._schema.ColumnInfo` (default: the ZTF
+    columns); columns it does not know keep the type their wire format gives them.
     ``mixed_types`` says that some columns hold numbers as strings in some rows (the
     upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
     """
+    schema = _or_ztf(schema)
     with _gc_paused():
         if output_format == "json":
-            return _from_json(content, mixed_types)
-        return _PARSERS[output_format](content)
+            return _from_json(content, schema, mixed_types)
+        return _PARSERS[output_format](content, schema)
+
+
+def _or_ztf(schema):
+    return _schema.columns() if schema is None else schema
 
 
 _gc_lock = threading.Lock()

@@ -1,13 +1,16 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """User input -> the payload the Fink server expects, or `InvalidQueryError` before any request."""
+import math
 import re
 import warnings
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import numpy as np
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from . import _schema
+from ._cutouts import CUTOUT_KINDS
 
 __all__: list[str] = []
 
@@ -16,7 +19,6 @@ ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
 # Any leading part of such a name, for the server's prefix matching (FINK_API.md 1.1).
 _ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
 
-CUTOUT_KINDS = ("Science", "Template", "Difference")
 OUTPUT_FORMATS = ("json", "csv", "votable", "parquet")
 # Families a user may select with `columns` (v: is computed only in all-columns mode and b:
 # comes with `withcutouts`; FINK_API.md 2.1 and 2.3).
@@ -57,7 +59,7 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def column_list(columns, *, withcutouts: bool = False) -> list[str] | None:
+def column_list(columns) -> list[str] | None:
     """Check a `columns` selection; None means all columns (with the v: columns)."""
     if columns is None:
         return None
@@ -98,16 +100,39 @@ def column_list(columns, *, withcutouts: bool = False) -> list[str] | None:
         out.append(name)
     if not out:
         raise InvalidQueryError("columns is empty: omit it to get all columns")
-    if withcutouts:
-        # The server needs these two to fetch cutouts and fails with HTTP 500 without them.
-        out += [c for c in ("i:objectId", "i:candid") if c not in out]
     return list(dict.fromkeys(out))
 
 
 def flag(value, name: str) -> bool:
+    """A bool (or numpy bool), else `InvalidQueryError`."""
     if not isinstance(value, bool | np.bool_):
         raise InvalidQueryError(f"{name} must be True or False, not {value!r}")
     return bool(value)
+
+
+def timeout_seconds(value) -> float:
+    """A finite number of seconds above 0, else `InvalidQueryError`."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
+                                                             | np.floating):
+        raise InvalidQueryError(f"timeout must be a number of seconds, not {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidQueryError(f"timeout must be a finite number of seconds above 0, not {value}")
+    return value
+
+
+def server_url(value) -> str:
+    """An http(s) base URL, else `InvalidQueryError` (before any request)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidQueryError("server must be an http(s) URL such as "
+                                f"'https://api.ztf.fink-portal.org', not {value!r}")
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidQueryError(
+            f"server {value!r} is not an http(s) URL: write it with its scheme, e.g. "
+            f"'https://{value.split('://')[-1]}'")
+    return value
 
 
 def candid(value) -> int:
@@ -158,13 +183,15 @@ def output_format(fmt, *, withupperlim: bool = False) -> str:
         f"Unknown output_format {fmt!r}: choose among {', '.join(OUTPUT_FORMATS)}")
 
 
-def objects_payload(ids: list[str], *, columns, withupperlim, withcutouts, cutout_kind,
+def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
                     output_format) -> dict:
-    """The JSON body of one ``/api/v1/objects`` request (server argument names)."""
-    payload = {"objectId": ",".join(ids), "output-format": output_format}
+    """The options of an ``/api/v1/objects`` request under the server's argument names
+    (the IDs are added per batch)."""
+    payload = {"output-format": output_format}
     if columns is not None:
         payload["columns"] = ",".join(columns)
-    # The server enables a flag only when str(value) == "True" (FINK_API.md 1.1): send JSON true.
+    # The server enables a flag only when str(value) == "True"
+    # (fink-object-api apps/routes/v1/ztf/objects/utils.py): send JSON true.
     if withupperlim:
         payload["withupperlim"] = True
     if withcutouts:

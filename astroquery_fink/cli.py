@@ -28,8 +28,9 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
 
 from . import __version__
-from ._validate import CUTOUT_KINDS, OUTPUT_FORMATS
-from .core import FinkClass
+from ._cutouts import CUTOUT_KINDS
+from ._validate import OUTPUT_FORMATS
+from .ztf import FinkClass
 from .exceptions import PartialResultError
 
 __all__ = ["main"]

@@ -18,13 +18,16 @@ class PartialResultError(RemoteServiceError):
         The object IDs whose batch failed; query them again later.
     errors : dict
         Failed object ID -> the exception that ended its batch.
+    responses : list of `requests.Response`
+        For the ``_async`` methods: the responses that did arrive (else empty).
     """
 
-    def __init__(self, message: str, *, table, failed_ids, errors):
+    def __init__(self, message: str, *, table, failed_ids, errors, responses=()):
         super().__init__(message)
         self.table = table
         self.failed_ids = list(failed_ids)
         self.errors = dict(errors)
+        self.responses = list(responses)
 
 
 class TruncatedAnswerError(RemoteServiceError):

@@ -16,7 +16,7 @@ from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
 
-from .cutouts import _EXTNAMES
+from ._cutouts import EXTNAMES
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from collections.abc import Sequence
@@ -250,7 +250,7 @@ def _interval(interval):
 
 def _kind_of(name: str) -> str:
     """'SCIENCE', 'Science' or 'b:cutoutScience_stampData' -> 'Science' (else unchanged)."""
-    for kind, extname in _EXTNAMES.items():
+    for kind, extname in EXTNAMES.items():
         if name in (kind, extname, kind.lower(), f"b:cutout{kind}_stampData"):
             return kind
     return name

@@ -23,7 +23,7 @@ import pandas as pd
 from astropy.table import Table
 
 from astroquery_fink import FinkClass, conf
-from astroquery_fink._tables import parse_objects
+from astroquery_fink._tables import parse_table
 from astroquery_fink.testing import FinkEmulator
 
 
@@ -97,9 +97,9 @@ def bench_parse(emu):
     print(f"\n1-2. {len(big)} alert rows x {big.shape[1]} columns: JSON {len(js) / 2**20:.1f} MiB, "
           f"parquet {len(pq_bytes) / 2**20:.1f} MiB")
     best = best_times({"floor": lambda: orjson.loads(js),
-                       "ours": lambda: parse_objects(js, "json"),
+                       "ours": lambda: parse_table(js, "json"),
                        "pandas": lambda: pandas_way(js),
-                       "ours_pq": lambda: parse_objects(pq_bytes, "parquet")})
+                       "ours_pq": lambda: parse_table(pq_bytes, "parquet")})
     floor, ours, pandas, ours_pq = best["floor"], best["ours"], best["pandas"], best["ours_pq"]
     report("1. JSON -> Table", [("orjson.loads alone (floor)", floor),
                                 ("astroquery_fink", ours),
@@ -130,7 +130,7 @@ def bench_parse(emu):
             t[c] = cube
         return t
 
-    best = best_times({"ours": lambda: parse_objects(cjs, "json"), "pandas": pandas_cutouts},
+    best = best_times({"ours": lambda: parse_table(cjs, "json"), "pandas": pandas_cutouts},
                       rounds=2)
     ours_c, pandas_c = best["ours"], best["pandas"]
     report("3. cutouts JSON -> Table with 3-D columns",
@@ -139,11 +139,11 @@ def bench_parse(emu):
 
     print("\n5. Peak memory (tracemalloc, MiB)")
     for name, fn in [("orjson.loads, 10k rows", lambda: orjson.loads(js)),
-                     ("astroquery_fink JSON, 10k rows", lambda: parse_objects(js, "json")),
+                     ("astroquery_fink JSON, 10k rows", lambda: parse_table(js, "json")),
                      ("pandas way JSON, 10k rows", lambda: pandas_way(js)),
                      ("astroquery_fink parquet, 10k rows",
-                      lambda: parse_objects(pq_bytes, "parquet")),
-                     ("astroquery_fink cutouts, 1k rows", lambda: parse_objects(cjs, "json")),
+                      lambda: parse_table(pq_bytes, "parquet")),
+                     ("astroquery_fink cutouts, 1k rows", lambda: parse_table(cjs, "json")),
                      ("pandas cutouts, 1k rows", pandas_cutouts)]:
         print(f"  {name:<42s} {peak_mib(fn):8.1f}")
 

@@ -177,7 +177,8 @@ def test_batched_query_equals_one_request(fink, emulator):
 # ------------------------------------------------ server failures (FINK_API.md section 6)
 
 def raw(fink, endpoint, payload):
-    return fetch(fink, "POST", fink._url(endpoint), payload, lambda r: loads_json(r.content),
+    return fetch(fink, "POST", f"{fink.server}/api/v1/{endpoint}", payload,
+                 lambda r: loads_json(r.content),
                  what=endpoint, cache=False, timeout=10)
 
 

@@ -38,8 +38,8 @@ def assert_same(a, b):
 def test_arrow_json_path_equals_exact_path():
     content = big_answer()
     assert _tables._json_via_arrow(content) is not None
-    fast = _tables.parse_objects(content, "json")
-    exact = _tables.parse_objects(content, "json", mixed_types=True)  # forces the dict path
+    fast = _tables.parse_table(content, "json")
+    exact = _tables.parse_table(content, "json", mixed_types=True)  # forces the dict path
     assert_same(fast, exact)
     assert fast["i:magpsf"].mask.sum() == len([k for k in range(5000) if k % 7 == 0])
 
@@ -48,7 +48,7 @@ def test_row_separator_inside_a_string_is_read_right():
     # In JSON a quote inside a string is escaped, so '},{"' there cannot split a row.
     content = big_answer({"d:cdsxmatch": 'weird},{"label'})
     assert _tables._json_via_arrow(content) is not None
-    table = _tables.parse_objects(content, "json")
+    table = _tables.parse_table(content, "json")
     assert table["d:cdsxmatch"][5] == 'weird},{"label'
     assert len(table) == 5000
 
@@ -56,7 +56,7 @@ def test_row_separator_inside_a_string_is_read_right():
 def test_answer_arrow_cannot_read_falls_back_to_exact_path():
     content = big_answer({"i:fid": "2"})  # a number sent as a string, as upper limits are
     assert _tables._json_via_arrow(content) is None
-    table = _tables.parse_objects(content, "json")
+    table = _tables.parse_table(content, "json")
     assert table["i:fid"].dtype == np.int64 and table["i:fid"][5] == 2
 
 
@@ -64,7 +64,7 @@ def test_csv_list_cells_are_read_without_eval():
     content = (b'i:candid,b:cutoutScience_stampData\n'
                b'7,"[[1.0, nan], [2.5, 3.0]]"\n'
                b'8,[]\n')
-    table = _tables.parse_objects(content, "csv")
+    table = _tables.parse_table(content, "csv")
     cut = table["b:cutoutScience_stampData"]
     assert cut.shape == (2, 2, 2)
     assert cut[0, 0, 0] == 1.0 and np.isnan(cut.data[0, 0, 1]) and cut[0, 1, 0] == 2.5
@@ -74,28 +74,28 @@ def test_csv_list_cells_are_read_without_eval():
 def test_csv_code_in_a_cell_is_never_run():
     content = b'i:candid,b:cutoutScience_stampData\n7,"[__import__(\'os\').getcwd()]"\n'
     with pytest.raises(ValueError):
-        _tables.parse_objects(content, "csv")
+        _tables.parse_table(content, "csv")
 
 
 def test_unknown_columns_get_inferred_types():
-    table = _tables.parse_objects(b'[{"x:new": 1, "x:s": "a", "x:f": 1.5, "x:b": true}]', "json")
+    table = _tables.parse_table(b'[{"x:new": 1, "x:s": "a", "x:f": 1.5, "x:b": true}]', "json")
     assert table["x:new"].dtype == np.int64 and table["x:s"][0] == "a"
     assert table["x:f"][0] == 1.5 and table["x:b"].dtype == bool
 
 
 def test_booleans_from_strings_are_booleans():
-    table = _tables.parse_objects(b"d:from_upper\nTrue\nFalse\n", "csv")
+    table = _tables.parse_table(b"d:from_upper\nTrue\nFalse\n", "csv")
     assert list(table["d:from_upper"]) == [True, False]
 
 
 def test_integers_are_exact_or_refused():
     big = 1338380384115015005
     content = json.dumps([{"i:candid": big}, {"i:candid": "2.0"}, {"i:candid": None}]).encode()
-    t = _tables.parse_objects(content, "json")
+    t = _tables.parse_table(content, "json")
     assert list(t["i:candid"].data[:2]) == [big, 2] and t["i:candid"].mask[2]
     for bad in ("2.5", 2**63, "1e30"):
         with pytest.raises(TableParseError):
-            _tables.parse_objects(json.dumps([{"i:candid": big}, {"i:candid": bad}]).encode(),
+            _tables.parse_table(json.dumps([{"i:candid": big}, {"i:candid": bad}]).encode(),
                                   "json")
 
 
@@ -105,11 +105,11 @@ def test_parsing_in_threads_leaves_the_garbage_collector_as_it_was():
     content = big_answer()
     assert gc.isenabled()
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda _: _tables.parse_objects(content, "json"), range(8)))
+        list(pool.map(lambda _: _tables.parse_table(content, "json"), range(8)))
     assert gc.isenabled()
     gc.disable()
     try:
-        _tables.parse_objects(content, "json")
+        _tables.parse_table(content, "json")
         assert not gc.isenabled()  # the user's choice is kept too
     finally:
         gc.enable()
@@ -122,7 +122,7 @@ def test_without_pyarrow_json_is_parsed_and_parquet_is_refused_clearly(monkeypat
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow -> ImportError
     monkeypatch.setitem(sys.modules, "pyarrow.json", None)
     content = big_answer()
-    table = _tables.parse_objects(content, "json")  # the pure path
+    table = _tables.parse_table(content, "json")  # the pure path
     assert len(table) == 5000 and table["i:candid"].dtype == np.int64
     fink, _ = recorded([])
     assert fink.query_object("ZTF20abfcszi", get_query_payload=True)["output-format"] == "json"
@@ -132,7 +132,7 @@ def test_without_pyarrow_json_is_parsed_and_parquet_is_refused_clearly(monkeypat
 
 def test_without_orjson_the_standard_library_decodes(monkeypatch):
     monkeypatch.setattr(_tables, "_loads", json.loads)
-    table = _tables.parse_objects(b'[{"i:candid": 1338380384115015005, "i:magpsf": null}]',
+    table = _tables.parse_table(b'[{"i:candid": 1338380384115015005, "i:magpsf": null}]',
                                   "json")
     assert table["i:candid"][0] == 1338380384115015005 and table["i:magpsf"].mask[0]
 
@@ -162,8 +162,8 @@ def test_parquet_text_in_row_groups_with_own_dictionaries_equals_json():
     }
     # small row groups: each chunk has its own dictionary, some chunks all null
     content = parquet_bytes(pa.table(rows), row_group_size=37)
-    from_parquet = _tables.parse_objects(content, "parquet")
-    from_json = _tables.parse_objects(json.dumps([
+    from_parquet = _tables.parse_table(content, "parquet")
+    from_json = _tables.parse_table(json.dumps([
         {name: rows[name][k] for name in rows} for k in range(n)]).encode(), "json")
     assert_same(from_parquet, from_json)
     lc = from_parquet["d:lc_features_g"]
@@ -184,7 +184,7 @@ def test_parquet_categorical_columns_are_read_as_their_values():
     })
     buf = io.BytesIO()
     frame.to_parquet(buf)
-    table = _tables.parse_objects(buf.getvalue(), "parquet")
+    table = _tables.parse_table(buf.getvalue(), "parquet")
     assert list(table["d:cdsxmatch"].filled("-")) == ["Star", "-", "QSO", "Star"]
     assert table["x:level"].dtype == np.int64 and list(table["x:level"]) == [3, 1, 3, 2]
 
@@ -207,9 +207,9 @@ def test_parquet_nulls_in_every_type_equal_json():
         "d:cdsxmatch": pa.array([None] * 4, pa.string()),  # a typed column with no value
         "i:candid": pa.array([None] * 4, pa.int64()),
     }
-    from_parquet = _tables.parse_objects(parquet_bytes(pa.table(rows)), "parquet")
+    from_parquet = _tables.parse_table(parquet_bytes(pa.table(rows)), "parquet")
     plain = {k: (v.to_pylist() if isinstance(v, pa.Array) else v) for k, v in rows.items()}
-    from_json = _tables.parse_objects(json.dumps(
+    from_json = _tables.parse_table(json.dumps(
         [{k: plain[k][i] for k in plain} for i in range(4)]).encode(), "json")
     assert_same(from_parquet, from_json)
     assert list(from_parquet["d:from_upper"].filled(True)) == [True, True, False, True]
@@ -251,8 +251,8 @@ def test_parquet_and_json_give_one_table(data):
              "i:magpsf": pa.float64(), "i:candid": pa.int64(), "d:from_upper": pa.bool_()}
     table = pa.table({name: pa.array(v, types[name]) for name, v in rows.items()})
     group = data.draw(st.integers(1, n), label="row_group_size")
-    from_parquet = _tables.parse_objects(parquet_bytes(table, row_group_size=group), "parquet")
-    from_json = _tables.parse_objects(json.dumps(
+    from_parquet = _tables.parse_table(parquet_bytes(table, row_group_size=group), "parquet")
+    from_json = _tables.parse_table(json.dumps(
         [{name: rows[name][k] for name in names} for k in range(n)]).encode(), "json")
     assert_same(from_parquet, from_json)
     for name in names:  # and what arrived is what was sent
@@ -270,14 +270,14 @@ def test_parquet_dictionaries_with_narrow_indices():
     # 128 entries and a null: the null's slot does not fit int8 indices
     full = pa.DictionaryArray.from_arrays(pa.array([0, None, 127], pa.int8()),
                                           pa.array([f"c{i}" for i in range(128)]))
-    table = _tables.parse_objects(parquet_bytes(pa.table({"d:cdsxmatch": full})), "parquet")
+    table = _tables.parse_table(parquet_bytes(pa.table({"d:cdsxmatch": full})), "parquet")
     assert list(table["d:cdsxmatch"].filled("-")) == ["c0", "-", "c127"]
     # two row groups of 100 values each: their union does not fit int8 indices
     values = [f"v{i}" for i in range(200)]
     chunks = pa.chunked_array([
         pa.DictionaryArray.from_arrays(pa.array(range(100), pa.int8()), pa.array(values[:100])),
         pa.DictionaryArray.from_arrays(pa.array(range(100), pa.int8()), pa.array(values[100:]))])
-    table = _tables.parse_objects(
+    table = _tables.parse_table(
         parquet_bytes(pa.table({"d:cdsxmatch": chunks}), row_group_size=100), "parquet")
     assert list(table["d:cdsxmatch"]) == values
 
@@ -299,11 +299,11 @@ def test_typed_column_takes_a_list_mask():
 def test_integers_sent_as_floats_are_exact_or_refused():
     pa = pytest.importorskip("pyarrow")
     fine = pa.table({"i:candid": pa.array([2.0**53 - 1, None, -7.0])})  # pandas' nullable ints
-    table = _tables.parse_objects(parquet_bytes(fine), "parquet")
+    table = _tables.parse_table(parquet_bytes(fine), "parquet")
     assert list(table["i:candid"].filled(0)) == [2**53 - 1, 0, -7] and table["i:candid"].mask[1]
     for bad in (2.5, 2.0**53, 2.0**60):  # not an integer; from 2**53 on, maybe not this one
         with pytest.raises(TableParseError, match="not an exact integer"):
-            _tables.parse_objects(parquet_bytes(pa.table({"i:candid": [1.0, bad]})), "parquet")
+            _tables.parse_table(parquet_bytes(pa.table({"i:candid": [1.0, bad]})), "parquet")
 
 
 @pytest.mark.parametrize("extra", [
@@ -315,19 +315,19 @@ def test_large_json_answers_keep_their_values_or_fail(extra):
     content = big_answer(extra)
     if "i:candid" in extra:  # either path refuses what is not an exact 64-bit integer
         with pytest.raises(TableParseError, match="i:candid"):
-            _tables.parse_objects(content, "json")
+            _tables.parse_table(content, "json")
     else:  # the pyarrow path steps aside, the exact path keeps the text
         assert _tables._json_via_arrow(content) is None
-        table = _tables.parse_objects(content, "json")
+        table = _tables.parse_table(content, "json")
         assert table["x:date"][5] == "2021-03-04" and table["x:date"].mask.sum() == 4999
 
 
 def test_integer_columns_never_truncate():
     content = json.dumps([{"i:candid": 3}, {"i:candid": 2.0}]).encode()
-    assert list(_tables.parse_objects(content, "json")["i:candid"]) == [3, 2]
+    assert list(_tables.parse_table(content, "json")["i:candid"]) == [3, 2]
     for cells in ([3, 1.5], [None, 1.5], [3, 2.0**60]):
         content = json.dumps([{"i:candid": v} for v in cells]).encode()
         with pytest.raises(TableParseError, match="i:candid"):
-            _tables.parse_objects(content, "json")
+            _tables.parse_table(content, "json")
     with pytest.raises(TableParseError, match="64 bits"):
         _tables.typed_column("i:candid", np.array([1, 2**64 - 1], np.uint64))

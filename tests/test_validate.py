@@ -78,14 +78,24 @@ def test_numpy_booleans_are_flags(recorded):
 
 def test_payload_uses_server_names_and_exact_true():
     payload = _validate.objects_payload(
-        ["ZTF21aaxtctv"], columns=["i:jd"], withupperlim=True, withcutouts=True,
-        cutout_kind="Science", output_format="csv")
-    assert payload == {"objectId": "ZTF21aaxtctv", "output-format": "csv", "columns": "i:jd",
+        columns=["i:jd"], withupperlim=True, withcutouts=True, cutout_kind="Science",
+        output_format="csv")
+    assert payload == {"output-format": "csv", "columns": "i:jd",
                        "withupperlim": True, "withcutouts": True, "cutout-kind": "Science"}
 
 
-def test_withcutouts_adds_the_columns_the_server_needs():
-    assert _validate.column_list(["i:jd"], withcutouts=True) == ["i:jd", "i:objectId", "i:candid"]
+def test_withcutouts_adds_the_columns_the_server_needs(recorded):
+    fink, _ = recorded([])
+    payload = fink.query_object("ZTF21aaxtctv", columns=["i:jd"], withcutouts=True,
+                                get_query_payload=True)
+    assert payload["columns"] == "i:jd,i:objectId,i:candid"
+
+
+def test_withupperlim_adds_i_jd_which_the_server_sorts_by(recorded):
+    fink, _ = recorded([])
+    payload = fink.query_object("ZTF21aaxtctv", columns=["i:magpsf"], withupperlim=True,
+                                get_query_payload=True)
+    assert payload["columns"] == "i:magpsf,i:jd"
 
 
 def test_ids_are_deduplicated_in_order_and_comma_strings_split():

@@ -1,0 +1,80 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Run many requests with bounded concurrency, a progress bar, and a prompt Ctrl-C."""
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from typing import TypeVar
+
+__all__: list[str] = []
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# How often the waiting thread wakes up: a Ctrl-C is handled at the latest this late.
+_POLL_SECONDS = 0.25
+
+
+def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
+            progress: bool | None, label: str) -> tuple[list[R | None], dict[int, Exception]]:
+    """``work(task)`` for every task, at most ``max_workers`` at once.
+
+    Returns the results in task order (None where a task failed) and the failures by task
+    index. A single task runs in the calling thread and its exception propagates as it is.
+    A KeyboardInterrupt (or any other BaseException) cancels the tasks not yet started and
+    reaches the caller at once, without waiting for the requests under way.
+    """
+    if len(tasks) == 1:
+        return [work(tasks[0])], {}
+    results: list[R | None] = [None] * len(tasks)
+    errors: dict[int, Exception] = {}
+    bar = _progress_bar(len(tasks), progress, label)
+    pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tasks))),
+                              thread_name_prefix="fink-batch")
+    try:
+        futures = {pool.submit(work, task): k for k, task in enumerate(tasks)}
+        pending = set(futures)
+        while pending:
+            # a timed wait, so that the main thread sees a Ctrl-C within _POLL_SECONDS
+            done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                k = futures[future]
+                try:
+                    results[k] = future.result()
+                except Exception as err:  # noqa: BLE001 - each failure is reported by its task
+                    errors[k] = err
+                if bar is not None:
+                    bar.update(1)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    pool.shutdown(wait=True)
+    return results, errors
+
+
+def _progress_bar(total: int, progress: bool | None, label: str):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        from astropy.utils.console import ProgressBar
+        return _AstropyBar(ProgressBar(total, ipython_widget=False, file=sys.stderr))
+    return tqdm(total=total, unit="request", desc=label, file=sys.stderr)
+
+
+class _AstropyBar:
+    """astropy's ProgressBar with tqdm's update/close."""
+
+    def __init__(self, bar):
+        self._bar = bar
+
+    def update(self, n: int) -> None:
+        self._bar.update()
+
+    def close(self) -> None:
+        self._bar.__exit__(None, None, None)

@@ -1,0 +1,81 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Cutout stamps -> FITS HDUs, and the orientation convention.
+
+Convention, the same for `~astropy.io.fits.HDUList` data, `numpy` arrays and the 3-D cutout
+columns of `~astroquery_fink.FinkClass.query_object`: pixels are kept in the FITS order of the
+ZTF stamp (row 0 is the bottom row of the image). Displayed with ``origin="lower"``, they show
+the sky as Fink shows it; the Fink documentation's ``data[::-1]`` is the same picture for
+matplotlib's default ``origin="upper"``.
+"""
+import io
+
+import numpy as np
+from astropy.io import fits
+from astroquery.exceptions import RemoteServiceError
+
+from ._tables import loads_json
+
+__all__: list[str] = []
+
+#: The three ZTF stamps, in Fink's order (the ``kind`` / ``cutout-kind`` values).
+CUTOUT_KINDS = ("Science", "Template", "Difference")
+#: Kind -> EXTNAME of its HDU in `~astroquery_fink.FinkClass.get_cutouts`.
+EXTNAMES = {kind: kind.upper() for kind in CUTOUT_KINDS}
+
+
+def stamp_column(kind: str) -> str:
+    """The ``/objects`` column holding a kind's stamp (``b:cutoutScience_stampData``)."""
+    return f"b:cutout{kind}_stampData"
+
+
+def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
+    """One stamp as an image extension named after its kind, keeping the stamp's header.
+
+    Parameters
+    ----------
+    stamp : `~astropy.io.fits.PrimaryHDU`
+        The stamp as the server sends it (``/api/v1/cutouts`` with ``output-format=FITS``).
+    kind : {'Science', 'Template', 'Difference'}
+        Which stamp it is.
+    alert : dict
+        ``i:objectId``, ``i:candid`` and ``i:jd`` of the alert, written as OBJECTID, CANDID, JD.
+
+    Returns
+    -------
+    hdu : `~astropy.io.fits.ImageHDU`
+    """
+    header = stamp.header.copy()
+    for card in ("SIMPLE", "EXTEND"):  # primary-only keywords
+        header.remove(card, ignore_missing=True)
+    hdu = fits.ImageHDU(data=stamp.data, header=header, name=EXTNAMES[kind])
+    hdu.header["OBJECTID"] = (alert["i:objectId"], "ZTF object name")
+    hdu.header["CANDID"] = (int(alert["i:candid"]), "ZTF alert (candidate) id")
+    hdu.header["JD"] = (float(alert["i:jd"]), "Julian date of the alert exposure start")
+    hdu.header["CUTOUT"] = (kind, "Fink cutout kind")
+    return hdu
+
+
+def fits_stamp(content: bytes) -> fits.PrimaryHDU:
+    """A ``/cutouts`` FITS answer -> its primary HDU."""
+    try:
+        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True)
+        hdul.verify("silentfix")
+        return hdul[0]
+    except (OSError, ValueError, IndexError) as err:
+        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+
+
+def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
+    """A ``/cutouts`` ``output-format=array`` answer -> stamp column name -> float32 array."""
+    try:
+        data = loads_json(content)
+    except ValueError as err:
+        raise RemoteServiceError(f"Unexpected /cutouts answer: {content[:200]!r}") from err
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]  # the answer's layout before 2024-11-25
+    if not isinstance(data, dict):
+        raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}")
+    try:
+        return {k: np.array(v, dtype=np.float32) for k, v in data.items()}
+    except (TypeError, ValueError) as err:
+        raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}") from err

@@ -1,0 +1,87 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""`Endpoint`: what the client knows of one server endpoint, as a declaration.
+
+Each survey module (`astroquery_fink.ztf`, `astroquery_fink.lsst`) declares its endpoints
+with this class; the shared machinery (`astroquery_fink._query`) reads the declarations to
+batch IDs, add the columns a query needs, merge, de-duplicate, sort and warn about the
+server's limits. A new endpoint is one declaration plus one thin public method.
+"""
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__: list[str] = []
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One server endpoint of a Fink API.
+
+    Parameters
+    ----------
+    path : str
+        The path after ``/api/v1/``, e.g. ``"objects"``.
+    what : str
+        Its name in messages (``"objects"``, ``"cone search"``).
+    items : str
+        What its IDs are, in messages (``"objects"``, ``"positions"``).
+    rows : str
+        What its rows are, in messages (``"alerts"``).
+    method : str
+        ``"POST"`` (a JSON body) or ``"GET"`` (no argument).
+    ids : str, optional
+        The wire argument taking a comma-separated list of IDs; such requests are sent in
+        batches of ``conf.<batch_size>`` IDs, run concurrently and merged.
+    batch_size : str
+        Name of the `~astroquery_fink.Conf` item giving the IDs per request.
+    id_column : str, optional
+        The answer's column naming the ID each row belongs to: used to report the IDs that
+        returned nothing, to refuse rows of IDs that were not asked for, and to count rows
+        per ID against ``rows_per_id``.
+    row_key : tuple of str
+        Columns that identify a row on the server (its row key): one row per key is kept
+        when batches overlap.
+    sort : tuple of (str, bool)
+        The server's order: ``(column, descending)`` pairs, applied after merging batches.
+    tiebreak : tuple of str
+        Columns ordering rows the server leaves tied, so that a result does not depend on
+        how its IDs were batched.
+    rows_per_id : int, optional
+        The server's cap on rows per requested ID and per ``cap_group`` value (HBase scan
+        limit): an ID that reaches it was cut, and a `~astroquery.exceptions.MaxResultsWarning`
+        says so.
+    cap_group : str, optional
+        A column splitting the rows of one ID into separately capped scans (``d:tag``).
+    limit_arg : str, optional
+        The argument capping the number of rows of an answer (``n``): an answer with exactly
+        that many rows was cut, and a warning says so.
+    needs : mapping
+        Option name -> columns the server needs in a ``columns`` selection for that option
+        to work (``"*"`` for every query with a selection).
+    schema : str
+        Which column schema types the answer (a key of `astroquery_fink._schema.SCHEMAS`).
+    """
+
+    path: str
+    what: str
+    items: str = "IDs"
+    rows: str = "rows"
+    method: str = "POST"
+    ids: str | None = None
+    batch_size: str = "batch_size"
+    id_column: str | None = None
+    row_key: tuple[str, ...] = ()
+    sort: tuple[tuple[str, bool], ...] = ()
+    tiebreak: tuple[str, ...] = ()
+    rows_per_id: int | None = None
+    cap_group: str | None = None
+    limit_arg: str | None = None
+    needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    schema: str = "ztf"
+
+    def needed_columns(self, options: Mapping[str, object]) -> tuple[str, ...]:
+        """The columns a selection must hold for the options that are on."""
+        out: list[str] = list(self.needs.get("*", ()))
+        for option, columns in self.needs.items():
+            if option != "*" and options.get(option):
+                out += columns
+        return tuple(dict.fromkeys(out))

@@ -1,0 +1,243 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The query machinery every Fink endpoint of both surveys shares.
+
+validate (in the survey modules) -> `Plan` (IDs in batches, payloads) -> requests run
+concurrently and retried (`_batch`, `_http`) -> parsed into typed Tables (`_tables`) ->
+checked, merged, sorted and reported on (`_merge`). The public sync method and its
+``_async`` twin build the same `Plan`; one returns a Table, the other the raw responses.
+"""
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from astropy.table import Table
+from astroquery.exceptions import NoResultsWarning
+from astroquery.query import BaseQuery
+
+from . import __version__, _merge, conf
+from ._batch import run_all
+from ._endpoint import Endpoint
+from ._http import fetch
+from ._schema import SCHEMAS
+from ._tables import parse_table, typed_column
+from ._validate import flag, server_url, timeout_seconds
+from .exceptions import PartialResultError
+
+__all__: list[str] = []
+
+
+@dataclass
+class Plan:
+    """One call of a public method, ready to send: what to ask, and what to make of it.
+
+    Attributes
+    ----------
+    endpoint : Endpoint
+        The endpoint's declaration.
+    payloads : list of dict
+        One JSON body per request (several when IDs are sent in batches).
+    batches : list of list
+        The requested IDs of each payload (``[[]]`` for a request without IDs).
+    output_format : str
+        The wire format asked for (``json``, ``csv``, ``votable`` or ``parquet``).
+    prefix : bool
+        IDs are prefixes (rows belong to the ID they start with).
+    mixed_types : bool
+        Some columns hold numbers as text in some rows (ZTF's upper-limit rows).
+    columns : list of str, optional
+        The ``columns`` selection sent (an empty answer gets these columns).
+    added_columns : tuple of str
+        Columns the client added to a ``columns`` selection for its own checks (row key,
+        ID column), removed from the result.
+    """
+
+    endpoint: Endpoint
+    payloads: list[dict]
+    batches: list[list] = field(default_factory=lambda: [[]])
+    output_format: str = "json"
+    prefix: bool = False
+    mixed_types: bool = False
+    columns: list[str] | None = None
+    added_columns: tuple[str, ...] = ()
+
+    @property
+    def ids(self) -> list:
+        return [i for batch in self.batches for i in batch]
+
+    def query_payload(self) -> dict | list[dict]:
+        """``get_query_payload``: the body for one request, a list of bodies for several."""
+        return self.payloads[0] if len(self.payloads) == 1 else list(self.payloads)
+
+
+def batched(endpoint: Endpoint, ids: Sequence, payload: dict, *, size: int | None = None
+            ) -> tuple[list[list], list[dict]]:
+    """Split ``ids`` into batches of ``conf.<endpoint.batch_size>`` and write each batch's
+    payload: ``payload`` plus the batch's IDs joined by commas under ``endpoint.ids``."""
+    size = max(1, int(size if size is not None else getattr(conf, endpoint.batch_size)))
+    batches = [list(ids[k:k + size]) for k in range(0, len(ids), size)]
+    payloads = [{endpoint.ids: ",".join(map(str, batch)), **payload} for batch in batches]
+    return batches, payloads
+
+
+def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
+                 client_columns: Sequence[str] = ()) -> tuple[list[str] | None, tuple[str, ...]]:
+    """A ``columns`` selection completed with what the server needs for the options on
+    (kept in the result, as documented) and what the client needs for its checks (removed
+    from the result); returns the selection and the names the client added for itself."""
+    if columns is None:
+        return None, ()
+    selection = list(columns) + [c for c in endpoint.needed_columns(options)
+                                 if c not in columns]
+    mine = tuple(c for c in client_columns if c not in selection)
+    return selection + list(mine), mine
+
+
+class FinkQuery(BaseQuery):
+    """What every Fink client shares: server, time limits, cache switch, and `Plan` runs.
+
+    Subclasses name their survey's server with ``_server_conf`` (the `~astroquery_fink.conf`
+    item read at each call).
+    """
+
+    _server_conf = "server"
+
+    def __init__(self, *, server: str | None = None, timeout: float | None = None):
+        super().__init__()
+        self.server = None if server is None else server_url(server)
+        self.timeout = None if timeout is None else timeout_seconds(timeout)
+        self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
+
+    # ------------------------------------------------------------------ settings
+    def _server(self) -> str:
+        return (self.server or server_url(getattr(conf, self._server_conf))).rstrip("/")
+
+    def _url(self, endpoint: Endpoint) -> str:
+        return f"{self._server()}/api/v1/{endpoint.path}"
+
+    def _timeout(self, timeout) -> float:
+        if timeout is not None:
+            return timeout_seconds(timeout)
+        return self.timeout if self.timeout is not None else timeout_seconds(conf.timeout)
+
+    @staticmethod
+    def _cache(cache) -> bool:
+        # cache=None follows astroquery's global switch (astroquery.cache_conf.cache_active).
+        if cache is None:
+            from astroquery import cache_conf
+            return bool(cache_conf.cache_active)
+        return flag(cache, "cache")
+
+    # ------------------------------------------------------------------ running plans
+    def _fetch(self, endpoint: Endpoint, payload: dict | None, parse: Callable, *,
+               cache=None, timeout=None):
+        """One request to ``endpoint``; ``parse(response)`` is returned."""
+        return fetch(self, endpoint.method, self._url(endpoint), payload, parse,
+                     what=endpoint.what, cache=self._cache(cache),
+                     timeout=self._timeout(timeout))
+
+    def _responses(self, plan: Plan, *, cache=None, timeout=None, progress=None):
+        """The raw responses of a plan (the ``_async`` methods): one, or a list for several
+        requests; failures raise as in `_table` (a `PartialResultError` carries the rest)."""
+        _check_progress(progress)
+        results, errors = self._run(plan, lambda r: r, cache, timeout, progress,
+                                    empty=lambda r: r.content.strip() in (b"", b"[]"))
+        if errors:
+            raise self._partial(plan, errors, Table(),
+                                responses=[r for r in results if r is not None])
+        return results[0] if len(results) == 1 else results
+
+    def _table(self, plan: Plan, *, cache=None, timeout=None, progress=None) -> Table:
+        """The merged, typed Table of a plan, with meta and the warnings it deserves."""
+        _check_progress(progress)
+        endpoint = plan.endpoint
+        schema = SCHEMAS[endpoint.schema]()
+
+        def parse(response):
+            table = parse_table(response.content, plan.output_format, schema=schema,
+                                mixed_types=plan.mixed_types)
+            return table
+
+        results, errors = self._run(plan, parse, cache, timeout, progress,
+                                    empty=lambda t: len(t) == 0)
+        cut = []
+        for batch, payload, table in zip(plan.batches, plan.payloads, results, strict=True):
+            if table is not None:
+                cut += _merge.warn_if_cut(table, endpoint, batch, payload, prefix=plan.prefix)
+        table = _merge.merge([t for t in results if t is not None], endpoint)
+        if not table.colnames and plan.columns:  # an empty answer: the columns asked for
+            table = Table([typed_column(n, [], schema=schema) for n in plan.columns],
+                          masked=True)
+        ids = [i for b, t in zip(plan.batches, results, strict=True) if t is not None for i in b]
+        missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids else []
+        table.remove_columns([c for c in plan.added_columns if c in table.colnames])
+        table.meta.update({
+            "server": self._server(), "endpoint": f"/api/v1/{endpoint.path}",
+            "payload": plan.query_payload(),
+            "query_time": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+        if ids:
+            table.meta["missing_ids"] = missing
+        if cut:
+            table.meta["cut"] = cut
+        if errors:
+            raise self._partial(plan, errors, table)
+        _warn_if_empty(table, plan, missing)
+        return table
+
+    def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty):
+        endpoint = plan.endpoint
+        url, cache, timeout = self._url(endpoint), self._cache(cache), self._timeout(timeout)
+
+        def one(k: int):
+            def checked(response):
+                result = parse(response)
+                if isinstance(result, Table) and plan.batches[k]:
+                    _merge.check_rows_belong(result, endpoint, plan.batches[k],
+                                             prefix=plan.prefix)
+                return result
+
+            return fetch(self, endpoint.method, url, plan.payloads[k], checked,
+                         what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty)
+
+        return run_all(range(len(plan.payloads)), one, max_workers=int(conf.max_workers),
+                       progress=progress, label=f"Fink {endpoint.what}")
+
+    def _partial(self, plan: Plan, errors: dict, table: Table,
+                 responses=()) -> PartialResultError:
+        failed_batches = sorted(errors)
+        failed = [i for k in failed_batches for i in plan.batches[k]]
+        first = errors[failed_batches[0]]
+        what = plan.endpoint.items if failed else "requests"
+        count = len(failed) if failed else len(failed_batches)
+        total = len(plan.ids) if failed else len(plan.payloads)
+        error = PartialResultError(
+            f"{count} of {total} {what} could not be fetched ({first}); "
+            + ("their IDs are in .failed_ids and " if failed else "")
+            + f"the {len(table)} rows that arrived are in .table",
+            table=table, failed_ids=failed,
+            errors={i: errors[k] for k in failed_batches for i in plan.batches[k]},
+            responses=responses)
+        return error
+
+
+def _warn_if_empty(table: Table, plan: Plan, missing: list) -> None:
+    ids, endpoint = plan.ids, plan.endpoint
+    if len(table) == 0:
+        if ids:
+            shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
+            warnings.warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning,
+                          stacklevel=4)
+        else:
+            warnings.warn(f"Fink's {endpoint.what} answer is empty", NoResultsWarning,
+                          stacklevel=4)
+    elif missing:
+        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+        warnings.warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "
+                      f"{endpoint.rows}: {shown} (all are in table.meta['missing_ids'])",
+                      NoResultsWarning, stacklevel=4)
+
+
+def _check_progress(progress) -> None:
+    if progress is not None:
+        flag(progress, "progress")
