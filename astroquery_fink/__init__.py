@@ -17,6 +17,11 @@ class Conf(_config.ConfigNamespace):
         "Base URL of the Fink ZTF REST API (read at call time, so set_temp works).",
         cfgtype="string",
     )
+    server_lsst = _config.ConfigItem(
+        "https://api.lsst.fink-portal.org",
+        "Base URL of the Fink Rubin/LSST REST API (read at call time, so set_temp works).",
+        cfgtype="string",
+    )
     timeout = _config.ConfigItem(
         180, "Time limit in seconds for one HTTP request to the Fink server.", cfgtype="float"
     )
@@ -56,6 +61,7 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-from .ztf import Fink, FinkClass  # noqa: E402  (Conf must exist before ztf imports it)
+from .lsst import FinkLSST, FinkLSSTClass  # noqa: E402  (Conf must exist before these)
+from .ztf import Fink, FinkClass  # noqa: E402
 
-__all__ = ["Fink", "FinkClass", "Conf", "conf", "__version__"]
+__all__ = ["Fink", "FinkClass", "FinkLSST", "FinkLSSTClass", "Conf", "conf", "__version__"]

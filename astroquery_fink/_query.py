@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 from astropy.table import Table
 from astroquery.exceptions import NoResultsWarning
 from astroquery.query import BaseQuery
@@ -50,6 +51,11 @@ class Plan:
     added_columns : tuple of str
         Columns the client added to a ``columns`` selection for its own checks (row key,
         ID column), removed from the result.
+    labels : list, optional
+        One value per request, written in column ``label_column`` of that request's rows
+        (e.g. the index of the input position of a cone search), as astroquery's xmatch does.
+    label_column : str
+        The name of that column.
     """
 
     endpoint: Endpoint
@@ -60,6 +66,8 @@ class Plan:
     mixed_types: bool = False
     columns: list[str] | None = None
     added_columns: tuple[str, ...] = ()
+    labels: list | None = None
+    label_column: str = "input_index"
 
     @property
     def ids(self) -> list:
@@ -154,12 +162,15 @@ class FinkQuery(BaseQuery):
         schema = SCHEMAS[endpoint.schema]()
 
         def parse(response):
-            table = parse_table(response.content, plan.output_format, schema=schema,
-                                mixed_types=plan.mixed_types)
-            return table
+            return parse_table(response.content, plan.output_format, schema=schema,
+                               mixed_types=plan.mixed_types)
 
         results, errors = self._run(plan, parse, cache, timeout, progress,
                                     empty=lambda t: len(t) == 0)
+        if plan.labels is not None:
+            for label, table in zip(plan.labels, results, strict=True):
+                if table is not None and len(table.colnames):
+                    table[plan.label_column] = np.full(len(table), label)
         cut = []
         for batch, payload, table in zip(plan.batches, plan.payloads, results, strict=True):
             if table is not None:

@@ -30,8 +30,8 @@ from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from . import __version__
 from ._cutouts import CUTOUT_KINDS
 from ._validate import OUTPUT_FORMATS
-from .ztf import FinkClass
 from .exceptions import PartialResultError
+from .ztf import FinkClass
 
 __all__ = ["main"]
 
