@@ -1,56 +1,210 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Fink server answers that are failures -> astroquery exceptions carrying the server's words."""
-import ast
-import json
-import re
+"""Fink server answers that are failures -> astroquery exceptions carrying the server's words.
 
+Error bodies come in three shapes, all read here in time and memory linear in a bounded
+prefix (the transport reads at most `ERROR_BODY_LIMIT` bytes of them), without evaluating
+anything and without backtracking regular expressions:
+
+* the Fink API's own 400 answers, ``Response(str(dict), 400)``: a Python repr such as
+  ``{'status': 'error', 'text': 'A value for `objectId` is required. ...\\n'}``, whose
+  ``text`` may also be an exception repr, ``ValueError("Invalid character ...")``
+  (fink-object-api apps/utils/utils.py and apps/routes/v1/ztf/conesearch/utils.py);
+* flask-restx's JSON errors, ``{"message": "..."}``;
+* HTML pages of proxies and servers (nginx 502/504 pages, Werkzeug's 404 page): their
+  ``<title>`` (else their first ``<h1>``, else their text) is the message.
+
+Messages keep the server's words and are at most `MESSAGE_LIMIT` characters.
+"""
+import ast
+import html
+import json
+
+import requests
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 __all__: list[str] = []
 
-_TEXT_FIELD = re.compile(r"""['"]text['"]\s*:\s*(.*?)\s*\}\s*$""", re.S)
+#: Bytes of an error body that are read and looked at; the rest is never downloaded.
+ERROR_BODY_LIMIT = 64 * 1024
+#: Longest message taken from a server's error body.
+MESSAGE_LIMIT = 500
+# A string literal handed to ast.literal_eval is at most this long (it is linear in it).
+_LITERAL_LIMIT = 8 * 1024
 
 
-def server_message(body: str) -> str:
+def server_message(body: str | bytes) -> str:
     """The human part of a Fink error body, without evaluating it.
 
-    400 bodies are ``str(dict)`` (a Python repr, e.g. ``{'status': 'error', 'text': '...'}``;
-    FINK_API.md section 6); restx errors are JSON ``{"message": ...}``. ``ast.literal_eval``
-    only reads literals, and a body it cannot read (one holding an exception repr) falls back
-    to the raw text of its ``text`` field.
+    Parameters
+    ----------
+    body : str or bytes
+        The error body (only its first `ERROR_BODY_LIMIT` characters are looked at).
+
+    Returns
+    -------
+    message : str
+        At most `MESSAGE_LIMIT` characters: the ``text`` or ``message`` field of a Fink or
+        flask-restx error, the title of an HTML page, or the start of the body.
     """
-    body = body.strip()
-    for reader in (json.loads, ast.literal_eval):
+    if isinstance(body, bytes):
+        body = body[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+    body = body[:ERROR_BODY_LIMIT].strip()
+    if body.startswith("<"):
+        return _clean(_html_message(body))
+    if body.startswith(("{", "[")):
         try:
-            value = reader(body)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = json.loads(body)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("message", value.get("text")),
+                                                  str):
+            return _clean(value.get("message", value.get("text")))
+        text = _repr_text_field(body)
+        if text is not None:
+            return _clean(text)
+    return _clean(body)
+
+
+def _repr_text_field(body: str) -> str | None:
+    """The ``text`` value of a ``str(dict)`` body, found by a linear scan (no eval)."""
+    for key in ("'text'", '"text"'):
+        at = body.find(key)
+        if at >= 0:
+            break
+    else:
+        return None
+    i = at + len(key)
+    while i < len(body) and body[i] in " \t\r\n":
+        i += 1
+    if i >= len(body) or body[i] != ":":
+        return None
+    value = body[i + 1:].strip()
+    if value.endswith("}"):
+        value = value[:-1].rstrip()  # the dict's closing brace (text is its last field)
+    literal = _string_literal(value)
+    if literal is not None:
+        return literal
+    return _exception_message(value)
+
+
+def _string_literal(text: str) -> str | None:
+    """The value of the Python string literal that starts ``text``, or None.
+
+    Trailing text after the literal (e.g. ``, 'other': 1``) is ignored.
+    """
+    if not text or text[0] not in "'\"":
+        return None
+    quote, i = text[0], 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
             continue
-        if isinstance(value, dict):
-            text = value.get("text", value.get("message"))
-            if text is not None:
-                return _clean(str(text))
-        break
-    match = _TEXT_FIELD.search(body)
-    if match:
-        return _clean(match.group(1).strip("'\""))
-    return _clean(body[:500])
+        if char == quote:
+            break
+        i += 1
+    else:
+        return None  # no closing quote: not a complete literal
+    literal = text[:i + 1]
+    if len(literal) > _LITERAL_LIMIT:
+        return literal[1:MESSAGE_LIMIT + 1]  # too long to be worth decoding: raw text
+    try:
+        value = ast.literal_eval(literal)  # one string literal only: linear, no code
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return literal[1:-1]
+    return value if isinstance(value, str) else None
+
+
+def _exception_message(value: str) -> str:
+    """``ValueError("msg")`` -> ``msg``; anything else is returned as it is."""
+    name_end = 0
+    while name_end < len(value) and (value[name_end].isalnum() or value[name_end] in "_."):
+        name_end += 1
+    if 0 < name_end < len(value) and value[name_end] == "(" and value.endswith(")"):
+        inner = value[name_end + 1:-1].strip()
+        literal = _string_literal(inner)
+        if literal is not None and len(literal) > 0:
+            return literal
+    return value
+
+
+def _html_message(page: str) -> str:
+    """The ``<title>`` of an HTML page, else its first ``<h1>``, else its text (linear)."""
+    lower = page.lower()
+    for tag in ("title", "h1"):
+        start = lower.find(f"<{tag}")
+        if start < 0:
+            continue
+        start = lower.find(">", start)
+        end = lower.find(f"</{tag}", start + 1) if start >= 0 else -1
+        if start >= 0 and end > start:
+            text = _strip_tags(page[start + 1:end])
+            if text:
+                return text
+    return _strip_tags(page)
+
+
+def _strip_tags(fragment: str) -> str:
+    parts, i = [], 0
+    while i < len(fragment):
+        lt = fragment.find("<", i)
+        if lt < 0:
+            parts.append(fragment[i:])
+            break
+        parts.append(fragment[i:lt])
+        gt = fragment.find(">", lt)
+        if gt < 0:
+            break
+        i = gt + 1
+    return " ".join(html.unescape(" ".join(parts)).split())
 
 
 def _clean(text: str) -> str:
     # The server writes a literal backslash-n at the end of its messages.
-    return text.replace("\\n", "\n").strip()
+    text = text.replace("\\n", "\n").strip()
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT - 4].rstrip() + " ..."
+    return text
 
 
-def raise_for_fink_status(response, what: str) -> None:
-    """Raise the astroquery exception that matches a failed Fink answer; return if it is fine."""
+def body_text(response: requests.Response) -> str:
+    """The first `ERROR_BODY_LIMIT` bytes of a response body as text (no charset guessing)."""
+    content = response.content or b""
+    encoding = requests.utils.get_encoding_from_headers(response.headers) or "utf-8"
+    try:
+        return content[:ERROR_BODY_LIMIT].decode(encoding, "replace")
+    except LookupError:  # a charset Python does not know
+        return content[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
+
+
+def raise_for_fink_status(response: requests.Response, what: str, url: str | None = None) -> None:
+    """Raise the astroquery exception that matches a failed Fink answer; return if it is fine.
+
+    Parameters
+    ----------
+    response : `requests.Response`
+        The answer, whose ``content`` holds (at least the start of) its body.
+    what : str
+        The query's name for messages, e.g. ``"objects"``.
+    url : str, optional
+        The URL asked (default: ``response.url``).
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        HTTP 400, 413, 415 or 422: the server rejected the query.
+    astroquery.exceptions.RemoteServiceError
+        Any other status >= 400 (404 names the URL and the server setting).
+    """
     status = response.status_code
     if status < 400:
         return
-    message = server_message(response.text)
-    if status in (400, 413, 415, 422):
-        raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")
+    url = url or response.url
     if status == 404:
         raise RemoteServiceError(
-            f"Fink has no {what} endpoint at {response.url} (HTTP 404): check "
-            "astroquery_fink.conf.server")
+            f"Fink has no {what} endpoint at {url} (HTTP 404): check the server URL "
+            "(astroquery_fink.conf.server, or FinkClass(server=...))")
+    message = server_message(body_text(response))
+    if status in (400, 413, 415, 422):
+        raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")
     raise RemoteServiceError(f"Fink failed to answer the {what} query (HTTP {status}): {message}")

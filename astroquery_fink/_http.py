@@ -1,29 +1,235 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""One Fink request done carefully: astroquery's cache used deliberately, and retries.
+"""One Fink request done carefully: deadlines, retries, bounded error bodies, redirects, cache.
 
-Every Fink data route is a read, so a request is safe to repeat. Transient failures
-(connection errors, time-outs, HTTP 429/502/503/504, and a 200 whose body cannot be parsed,
-e.g. cut short) are retried with exponential back-off and full jitter, honouring
-``Retry-After``, within a bounded total time. Only answers that parsed into a non-empty
-result are written to the cache.
+`fetch` sends one request through astroquery's ``BaseQuery._request`` and returns the parsed
+answer; `download` streams a large answer to a file. Both follow these rules.
+
+Deadlines
+    ``timeout`` bounds a whole attempt: connecting, the headers and the full body. The
+    ``timeout`` of `requests` only bounds each socket operation ("the number of seconds
+    Requests will wait for your client to establish a connection ... and ... between bytes
+    sent from the server", requests docs, *Timeouts*), so a server that trickles its headers
+    or body a byte at a time would hold it for ever. Here a watchdog thread shuts the
+    attempt's socket down at the deadline, which wakes any blocked read; the attempt then
+    ends in `astroquery.exceptions.TimeoutError`. To reach the socket, the query's
+    `requests.Session` gets a `requests.adapters.HTTPAdapter` whose urllib3 connections
+    report their sockets (only where the session still has requests' default adapter).
+    ``conf.retry_total_time`` bounds a whole `fetch` call, retries and back-off included:
+    each attempt gets ``min(timeout, time left)``.
+Retries
+    Every Fink data route is a read, so a request is safe to repeat. Transient failures
+    (connection errors, time-outs, HTTP 429/502/503/504, answers cut short) are retried with
+    exponential back-off and full jitter, honouring ``Retry-After``, at most
+    ``conf.max_retries`` times. Any other failure is permanent and raised at once.
+Answers cut short
+    A body shorter than its ``Content-Length`` (urllib3 2 raises ``IncompleteRead`` for it,
+    see urllib3's ``enforce_content_length``; it is checked here as well) or a chunked body
+    that stops, and a ``parse`` that raises `~astroquery_fink.exceptions.TruncatedAnswerError`
+    (a wire format's own end is missing) are retried and never cached. Any other exception
+    of ``parse`` on a complete 200 answer is permanent: the same bytes would come again.
+Error answers
+    At most ``_errors.ERROR_BODY_LIMIT`` bytes of an error body are read, whatever its size;
+    the connection is then dropped. ``_errors`` turns it into a short message.
+Redirects
+    `requests` turns a POST into a body-less GET on 301, 302 and 303 (requests
+    ``Session.rebuild_method``), which Fink would answer with a description page. Redirects
+    are therefore followed here: the same method and JSON body are sent to the new location
+    (the semantics of 307/308, RFC 9110 section 15.4), up to ``MAX_REDIRECTS`` hops; a loop,
+    more hops or a non-HTTP location fail at once naming the URLs.
+Errors
+    Every failure leaves `fetch` as an astroquery exception naming the URL:
+    `~astroquery.exceptions.TimeoutError`, `~astroquery.exceptions.InvalidQueryError` (a
+    malformed URL, or a query the server rejected) or
+    `~astroquery.exceptions.RemoteServiceError` (and its subclass
+    `~astroquery_fink.exceptions.TruncatedAnswerError`). ``KeyboardInterrupt`` is never caught.
+Speed
+    Requests are sent with ``stream=True`` and the body is read here in large chunks:
+    astroquery's response hook then logs "Streaming Data" instead of decoding and indenting
+    the whole body for a debug message that astroquery's default log level drops.
+Cache
+    astroquery's cache (``query.cache_location``, key = method, URL and JSON body), used only
+    when asked, for parsed non-empty answers, each living ``conf.cache_timeout`` seconds.
+    Answers of a loopback server (``localhost``, 127.0.0.0/8, ``::1``) are never cached: such
+    a server is a local emulator or tunnel whose data may differ from one start to the next
+    on the same URL, and it answers fast anyway.
 """
+import contextlib
 import email.utils
+import http.client
+import ipaddress
+import os
 import random
+import socket
+import ssl
+import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
-from astroquery.exceptions import RemoteServiceError, TableParseError
+import urllib3
+from astroquery import log
+from astroquery.exceptions import (
+    EmptyResponseError,
+    InvalidQueryError,
+    LoginError,
+    RemoteServiceError,
+    ResolverError,
+    TableParseError,
+)
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
-from astroquery.query import AstroQuery, to_cache
+from astroquery.query import AstroQuery, BaseQuery, to_cache
 
 from . import conf
-from ._errors import raise_for_fink_status
+from ._errors import ERROR_BODY_LIMIT, raise_for_fink_status
+from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
 
-RETRY_STATUS = frozenset({429, 502, 503, 504})
+T = TypeVar("T")
 
+RETRY_STATUS = frozenset({429, 502, 503, 504})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+#: Most redirects followed for one request (requests' own limit is 30).
+MAX_REDIRECTS = 5
+_CHUNK = 1 << 18  # bytes read at a time: large enough to be fast, small for deadline checks
+# A download must bring at least this many bytes per `timeout` seconds to keep going.
+_DOWNLOAD_MIN_BYTES = 1 << 16
+# Exceptions parse may raise that are already the astroquery family: passed on as they are.
+_ASTROQUERY = (RemoteServiceError, InvalidQueryError, TableParseError, AstroTimeoutError,
+               EmptyResponseError, LoginError, ResolverError)
+
+
+# ---------------------------------------------------------------------------- public helpers
+
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """Full-jitter exponential back-off: uniform in [0, base * 2**attempt], capped.
+
+    Parameters
+    ----------
+    attempt : int
+        Number of attempts made so far (1 after the first failure).
+    rng : random.Random
+        Source of the jitter.
+
+    Returns
+    -------
+    delay : float
+        Seconds to wait before the next attempt.
+    """
+    ceiling = min(float(conf.retry_max_delay), float(conf.retry_base_delay) * 2 ** attempt)
+    return rng.uniform(0, ceiling)
+
+
+def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
+          parse: Callable[[requests.Response], T], *, what: str, cache: bool, timeout: float,
+          is_empty: Callable[[T], bool] = lambda result: False) -> T:
+    """Send ``payload`` to ``url`` (a JSON body) and return ``parse(response)``.
+
+    Parameters
+    ----------
+    query : `~astroquery.query.BaseQuery`
+        The instance whose ``_request`` sends the request (and whose cache is used).
+    method : str
+        ``"POST"`` or ``"GET"``.
+    url : str
+        The full URL.
+    payload : dict or None
+        The JSON body; None or ``{}`` sends no body.
+    parse : callable
+        Called with the `requests.Response` (its ``content`` holds the whole body); its
+        result is returned. It raises `~astroquery_fink.exceptions.TruncatedAnswerError` for
+        an answer cut on the way (retried), other astroquery exceptions for answers that are
+        wrong (raised at once).
+    what : str
+        The query's name in messages, e.g. ``"objects"``.
+    cache : bool
+        Use astroquery's cache (see the module docstring for what is cached).
+    timeout : float
+        Seconds for one whole attempt (connection, headers, body).
+    is_empty : callable, optional
+        True for a result that must not be cached (e.g. an empty table).
+
+    Returns
+    -------
+    result
+        ``parse(response)``.
+
+    Raises
+    ------
+    astroquery.exceptions.TimeoutError, astroquery.exceptions.InvalidQueryError, astroquery.exceptions.RemoteServiceError
+        See the module docstring.
+    """  # noqa: E501
+    payload = payload or None  # a GET without arguments sends no body
+    key = AstroQuery(method, url, json=payload) if cache and _cacheable(url) else None
+    if key is not None:
+        hit = _from_cache(query, key, parse)
+        if hit is not _MISS:
+            return hit
+
+    def attempt(budget: float):
+        response = _fetch_once(query, method, url, payload, what, budget, timeout)
+        return response, _parsed(parse, response, what, url)
+
+    response, result = _retrying(attempt, timeout)
+    if key is not None and not _safe_is_empty(is_empty, result):
+        _store(query, key, response)
+    return result
+
+
+def download(query: BaseQuery, method: str, url: str, payload: dict | None,
+             path: str | os.PathLike, *, what: str, timeout: float, progress: bool) -> Path:
+    """Stream an answer into the file ``path``, which appears only once complete.
+
+    The body goes to a temporary file next to ``path``, renamed to ``path`` when it has all
+    its bytes; a cut or failed download leaves neither. Retries and error mapping are those
+    of `fetch`. ``timeout`` bounds the connection and the headers; then the body may take as
+    long as it needs while it keeps flowing (at least 64 KiB every ``timeout`` seconds), so
+    that a large file over a slow link is not cut, while a stalled one ends in
+    `~astroquery.exceptions.TimeoutError`. ``conf.retry_total_time`` bounds the attempts and
+    waits before the body flows, not a body that is arriving.
+
+    Parameters
+    ----------
+    query : `~astroquery.query.BaseQuery`
+        The instance whose ``_request`` sends the request.
+    method : str
+        ``"POST"`` or ``"GET"``.
+    url : str
+        The full URL.
+    payload : dict or None
+        The JSON body; None or ``{}`` sends no body.
+    path : path-like
+        Where to write the answer (replaced if it exists).
+    what : str
+        The query's name in messages.
+    timeout : float
+        Seconds for the headers, and for each 64 KiB of the body.
+    progress : bool
+        Show a progress bar on stderr (tqdm if installed, else astropy's, which needs a
+        ``Content-Length``).
+
+    Returns
+    -------
+    path : `pathlib.Path`
+        The file written.
+    """
+    path = Path(path)
+    payload = payload or None
+
+    def attempt(budget: float) -> Path:
+        return _download_once(query, method, url, payload, path, what, budget, timeout,
+                              progress)
+
+    return _retrying(attempt, timeout)
+
+
+# ---------------------------------------------------------------------------- retries
 
 class _Transient(Exception):
     """A failure worth another try; ``wait`` is the server's Retry-After, if any."""
@@ -34,7 +240,34 @@ class _Transient(Exception):
         self.wait = wait
 
 
-def _retry_after(response) -> float | None:
+def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
+    """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
+    rng = random.Random()
+    total = float(conf.retry_total_time)
+    deadline = time.monotonic() + total if total > 0 else float("inf")
+    tries = 0
+    while True:
+        budget = min(float(timeout), deadline - time.monotonic())
+        try:
+            return attempt(max(budget, 0.001))
+        except _Transient as transient:
+            tries += 1
+            err = transient.error
+            delay = transient.wait if transient.wait is not None else backoff_delay(tries, rng)
+            if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline:
+                raise _gave_up(err, tries) from err
+            time.sleep(delay)
+
+
+def _gave_up(err: Exception, tries: int) -> Exception:
+    message = f"{err} (gave up after {tries} attempt{'s' if tries > 1 else ''})"
+    try:
+        return type(err)(message)
+    except TypeError:  # an exception class with other arguments
+        return RemoteServiceError(message)
+
+
+def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -44,75 +277,520 @@ def _retry_after(response) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)  # the HTTP-date form
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None  # unreadable: fall back to our own back-off
     if when.tzinfo is None:  # '-0000' means UTC without saying so
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def backoff_delay(attempt: int, rng: random.Random) -> float:
-    """Full-jitter exponential back-off: uniform in [0, base * 2**attempt], capped."""
-    ceiling = min(float(conf.retry_max_delay), float(conf.retry_base_delay) * 2 ** attempt)
-    return rng.uniform(0, ceiling)
+# ---------------------------------------------------------------------------- one attempt
+
+def _fetch_once(query, method, url, payload, what, budget, timeout) -> requests.Response:
+    """One attempt: the response with its whole body in ``content``, status checked."""
+    response = None
+    complete = False
+    with _Watch(budget) as watch:
+        try:
+            response, final = _send(query, method, url, payload, what, watch)
+            _check_status(response, what, final, watch)
+            _read_body(response, watch)
+            _check_length(response, what, final)
+            complete = True
+        except (_Transient, *_ASTROQUERY):
+            raise
+        except Exception as err:  # noqa: BLE001 - every transport failure gets our family
+            raise _transport_error(err, url, what, watch, timeout) from err
+        finally:
+            _release(response, complete)
+    return response
 
 
-def fetch(query, method: str, url: str, payload: dict | None, parse, *, what: str, cache: bool,
-          timeout: float, is_empty=lambda result: False):
-    """Send ``payload`` to ``url`` (a JSON body) and return ``parse(response)``.
+def _download_once(query, method, url, payload, path, what, budget, timeout, progress):
+    response = None
+    complete = False
+    tmp = None
+    with _Watch(budget) as watch:
+        try:
+            response, final = _send(query, method, url, payload, what, watch)
+            _check_status(response, what, final, watch)
+            total = _content_length(response)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+            with os.fdopen(fd, "wb") as out, _progress_bar(total, progress, path.name) as bar:
+                if response._content is not False:  # already read (a ready-made response)
+                    out.write(response.content)
+                    bar.add(len(response.content))
+                else:
+                    done = 0
+                    for chunk in response.iter_content(_CHUNK):
+                        out.write(chunk)
+                        done += len(chunk)
+                        bar.add(len(chunk))
+                        watch.progress(done, float(timeout))
+                    watch.check()
+            _check_length(response, what, final)
+            os.replace(tmp, path)
+            tmp = None
+            complete = True
+        except (_Transient, *_ASTROQUERY):
+            raise
+        except Exception as err:  # noqa: BLE001 - every transport failure gets our family
+            raise _transport_error(err, url, what, watch, timeout) from err
+        finally:
+            _release(response, complete)
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+    return path
 
-    ``query`` is the `~astroquery.query.BaseQuery` instance whose ``_request`` sends it.
-    Permanent failures raise at once; transient ones are retried (see module docstring).
-    """
-    payload = payload or None  # a GET without arguments sends no body
-    key = AstroQuery(method, url, json=payload)  # same key as astroquery's own cache
-    if cache:
-        cached = key.from_cache(query.cache_location, float(conf.cache_timeout))
-        if cached:
-            return parse(cached)
 
-    rng = random.Random()
-    deadline = time.monotonic() + float(conf.retry_total_time)
-    attempt = 0
+def _send(query, method, url, payload, what, watch):
+    """Send the request, following redirects with the same method and body."""
+    _watch_session(getattr(query, "_session", None))
+    seen = [url]
+    current = url
     while True:
-        try:
-            response, result = _attempt(query, method, url, payload, parse, what, timeout)
+        watch.check()
+        response = query._request(method, current, json=payload, timeout=watch.left(),
+                                  cache=False, stream=True, allow_redirects=False)
+        if response.status_code not in REDIRECT_STATUS:
+            return response, current
+        location = response.headers.get("Location")
+        _release(response, False)
+        status = response.status_code
+        if not location:
+            raise RemoteServiceError(
+                f"Fink at {current} answered the {what} query with HTTP {status} (a redirect) "
+                "without saying where to")
+        target = urljoin(current, location)
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise RemoteServiceError(
+                f"Fink at {current} redirected the {what} query to {target}, which is not an "
+                "HTTP URL; check astroquery_fink.conf.server")
+        if target in seen:
+            raise RemoteServiceError(
+                f"Fink redirected the {what} query in a loop: {' -> '.join([*seen, target])}")
+        if len(seen) > MAX_REDIRECTS:
+            raise RemoteServiceError(
+                f"Fink redirected the {what} query more than {MAX_REDIRECTS} times: "
+                f"{' -> '.join([*seen, target])}; set astroquery_fink.conf.server to the "
+                "final address")
+        log.debug(f"Fink moved {current} to {target} (HTTP {status}): sending the same "
+                  f"{method} there")
+        seen.append(target)
+        current = target
+
+
+def _check_status(response, what, url, watch) -> None:
+    """Raise for an error status, having read at most ERROR_BODY_LIMIT bytes of its body."""
+    if response.status_code < 400:
+        return
+    _read_body(response, watch, limit=ERROR_BODY_LIMIT)
+    try:
+        raise_for_fink_status(response, what, url)
+    except RemoteServiceError as err:
+        if response.status_code in RETRY_STATUS:
+            raise _Transient(err, _retry_after(response)) from None
+        raise
+
+
+def _read_body(response, watch, limit: int | None = None) -> None:
+    """Read the body (at most ``limit`` bytes) into ``response._content``."""
+    if response._content is not False:  # already read: a ready-made or cached response
+        return
+    chunks, size = [], 0
+    for chunk in response.iter_content(_CHUNK if limit is None else min(_CHUNK, limit)):
+        chunks.append(chunk)
+        size += len(chunk)
+        watch.check()
+        if limit is not None and size >= limit:
             break
-        except _Transient as transient:
-            attempt += 1
-            delay = transient.wait if transient.wait is not None else backoff_delay(attempt, rng)
-            if attempt > int(conf.max_retries) or time.monotonic() + delay > deadline:
-                err = transient.error
-                raise type(err)(f"{err} (gave up after {attempt} attempts)") from err
-            time.sleep(delay)
-
-    if cache and not is_empty(result):
-        to_cache(response, key.request_file(query.cache_location))
-    return result
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    watch.check()  # a body that ended because the watchdog shut the socket
 
 
-def _attempt(query, method, url, payload, parse, what, timeout):
+def _content_length(response) -> int | None:
     try:
-        response = query._request(method, url, json=payload, timeout=timeout, cache=False)
-    except requests.Timeout as err:
-        raise _Transient(AstroTimeoutError(
-            f"Fink did not answer the {what} query within {timeout} s; raise "
-            "astroquery_fink.conf.timeout or ask for fewer objects at once")) from err
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError) as err:  # also bodies cut short
-        raise _Transient(RemoteServiceError(
-            f"Could not reach Fink at {url} for the {what} query: {err}")) from err
-    if response.status_code in RETRY_STATUS:
-        try:
-            raise_for_fink_status(response, what)
-        except RemoteServiceError as err:
-            raise _Transient(err, _retry_after(response)) from err
-    raise_for_fink_status(response, what)
+        length = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def _check_length(response, what, url) -> None:
+    """A body shorter than its Content-Length was cut on the way."""
+    expected = _content_length(response)
+    if expected is None:
+        return
+    raw = response.raw
+    if raw is not None and hasattr(raw, "tell"):
+        arrived = raw.tell()  # bytes on the wire, before any content decoding
+    elif not response.headers.get("Content-Encoding") and response._content is not False:
+        arrived = len(response._content)
+    else:
+        return
+    if arrived < expected:
+        raise _Transient(TruncatedAnswerError(
+            f"Fink's answer to the {what} query at {url} was cut: {arrived} of its "
+            f"{expected} bytes arrived"))
+
+
+def _release(response, complete: bool) -> None:
+    """Give a fully read connection back to the pool; close any other one."""
+    raw = getattr(response, "raw", None)
+    if raw is None:
+        return
+    with contextlib.suppress(Exception):
+        if complete:
+            raw.release_conn()
+        else:
+            raw.close()
+
+
+def _parsed(parse, response, what, url):
+    """``parse(response)``, with its failures sorted into transient and permanent."""
     try:
-        return response, parse(response)
-    except (TableParseError, ValueError, OSError) as err:
-        # A 200 that does not parse was most likely cut short on the way: try again.
-        reason = str(err)
+        return parse(response)
+    except TruncatedAnswerError as err:
+        raise _Transient(err) from err
+    except _ASTROQUERY:
+        raise
+    except Exception as err:  # noqa: BLE001 - a wrong answer, said in our family
+        reason = f"{type(err).__name__}: {err}"
         reason = reason if len(reason) <= 300 else reason[:300] + " ..."
-        raise _Transient(RemoteServiceError(
-            f"Fink's answer to the {what} query could not be read: {reason}")) from err
+        raise RemoteServiceError(
+            f"Fink's answer to the {what} query at {url} could not be read: {reason}") from err
+
+
+# ---------------------------------------------------------------------------- error mapping
+
+def _chain(err: BaseException):
+    """``err`` and the exceptions it wraps (causes, contexts, exception arguments)."""
+    todo, seen = [err], set()
+    while todo and len(seen) < 50:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(e for e in (current.__cause__, current.__context__, *current.args)
+                    if isinstance(e, BaseException))
+
+
+def _is_timeout(err: BaseException) -> bool:
+    # urllib3's NewConnectionError (e.g. connection refused) subclasses its
+    # ConnectTimeoutError for backward compatibility: not a time-out.
+    return (isinstance(err, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError))
+            and not isinstance(err, urllib3.exceptions.NewConnectionError))
+
+
+def _transport_error(err, url, what, watch, timeout) -> Exception:
+    """The astroquery exception for a failure of the transport (wrapped in _Transient if
+    it is worth another try)."""
+    chain = list(_chain(err))
+    if watch.fired or any(_is_timeout(e) for e in chain):
+        return _Transient(AstroTimeoutError(
+            f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s; "
+            f"raise astroquery_fink.conf.timeout (now {float(timeout):g} s) or ask for fewer "
+            "objects at once"))
+    if isinstance(err, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                        requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
+                        urllib3.exceptions.LocationValueError)):
+        return InvalidQueryError(
+            f"The URL {url} of the Fink {what} query is not valid ({err}); check "
+            "astroquery_fink.conf.server, which needs a scheme, e.g. "
+            "https://api.ztf.fink-portal.org")
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        return RemoteServiceError(
+            f"Could not reach Fink at {url} for the {what} query: its TLS certificate was "
+            f"refused ({err})")
+    if isinstance(err, (requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError,
+                        urllib3.exceptions.ProtocolError, http.client.IncompleteRead)):
+        return _Transient(TruncatedAnswerError(
+            f"Fink's answer to the {what} query at {url} was cut on the way: {err}"))
+    if isinstance(err, (requests.ConnectionError, urllib3.exceptions.HTTPError,
+                        http.client.HTTPException, OSError)):
+        return _Transient(RemoteServiceError(
+            f"Could not reach Fink at {url} for the {what} query: {err}"))
+    if isinstance(err, requests.RequestException):
+        return RemoteServiceError(f"The Fink {what} query at {url} failed: {err}")
+    return RemoteServiceError(
+        f"The Fink {what} query at {url} failed: {type(err).__name__}: {err}")
+
+
+# ---------------------------------------------------------------------------- deadlines
+
+_local = threading.local()
+
+
+class _DeadlinePassed(Exception):
+    """The attempt's deadline passed (between two reads)."""
+
+
+class _Watch:
+    """A deadline for one attempt: at it, the attempt's sockets are shut down."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._sockets: list = []
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._mark = 0
+
+    def __enter__(self) -> "_Watch":
+        self._outer = getattr(_local, "watch", None)
+        _local.watch = self
+        threading.Thread(target=self._run, name="astroquery_fink-deadline", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _local.watch = self._outer
+        self._done.set()
+
+    def _run(self) -> None:
+        while not self._done.wait(max(0.0, self.deadline - time.monotonic())):
+            if time.monotonic() >= self.deadline:
+                with self._lock:
+                    self.fired = True
+                    sockets = list(self._sockets)
+                for sock in sockets:
+                    _shutdown(sock)
+                return
+
+    def add(self, sock) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if not any(s is sock for s in self._sockets):
+                self._sockets.append(sock)
+            fired = self.fired
+        if fired:
+            _shutdown(sock)
+
+    def left(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.001)
+
+    def check(self) -> None:
+        if self.fired or time.monotonic() >= self.deadline:
+            self.fired = True
+            raise _DeadlinePassed  # mapped to a TimeoutError by _transport_error
+
+    def progress(self, done: int, seconds: float) -> None:
+        """A download that brought another _DOWNLOAD_MIN_BYTES gets ``seconds`` more."""
+        if done - self._mark >= _DOWNLOAD_MIN_BYTES and not self.fired:
+            self._mark = done
+            self.deadline = max(self.deadline, time.monotonic() + seconds)
+
+
+def _shutdown(sock) -> None:
+    # socket.socket.shutdown also for TLS sockets: SSLSocket.shutdown would drop its SSL
+    # object under the reading thread's feet.
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _watched(sock) -> None:
+    watch = getattr(_local, "watch", None)
+    if watch is not None:
+        watch.add(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """urllib3's connection, reporting its socket to the calling thread's deadline."""
+
+    def connect(self) -> None:
+        super().connect()
+        _watched(self.sock)
+
+    def request(self, *args, **kwargs):  # noqa: D102
+        _watched(self.sock)
+        return super().request(*args, **kwargs)
+
+    def getresponse(self, *args, **kwargs):  # noqa: D102
+        _watched(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    """The TLS twin of `_WatchedHTTPConnection`."""
+
+    def connect(self) -> None:
+        super().connect()
+        _watched(self.sock)
+
+    def request(self, *args, **kwargs):  # noqa: D102
+        _watched(self.sock)
+        return super().request(*args, **kwargs)
+
+    def getresponse(self, *args, **kwargs):  # noqa: D102
+        _watched(self.sock)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with pools of `_WatchedHTTPConnection`."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: D102
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):  # noqa: D102
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if manager.pool_classes_by_scheme == urllib3.poolmanager.pool_classes_by_scheme:
+            manager.pool_classes_by_scheme = dict(_POOLS)  # not for SOCKS proxies
+        return manager
+
+
+_install_lock = threading.Lock()
+
+
+def _watch_session(session) -> None:
+    """Give ``session`` watched adapters where it has requests' default ones."""
+    if not isinstance(session, requests.Session):
+        return
+    with _install_lock:
+        for prefix in ("https://", "http://"):
+            adapter = session.adapters.get(prefix)
+            if type(adapter) is requests.adapters.HTTPAdapter:
+                session.mount(prefix, _WatchedAdapter(
+                    pool_connections=getattr(adapter, "_pool_connections", 10),
+                    pool_maxsize=getattr(adapter, "_pool_maxsize", 10),
+                    max_retries=adapter.max_retries,
+                    pool_block=getattr(adapter, "_pool_block", False)))
+                adapter.close()
+
+
+# ---------------------------------------------------------------------------- cache
+
+_MISS = object()
+
+
+def _cacheable(url: str) -> bool:
+    """Answers of loopback servers are never cached (see the module docstring)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name other than localhost
+    mapped = getattr(address, "ipv4_mapped", None)
+    return not (address.is_loopback or address.is_unspecified
+                or (mapped is not None and mapped.is_loopback))
+
+
+def _from_cache(query, key, parse):
+    try:
+        cached = key.from_cache(query.cache_location, float(conf.cache_timeout))
+    except Exception as err:  # noqa: BLE001 - an unreadable entry is a miss
+        log.debug(f"Unreadable astroquery_fink cache entry ({err}): asking the server")
+        return _MISS
+    if cached is None:
+        return _MISS
+    try:
+        return parse(cached)
+    except Exception as err:  # noqa: BLE001 - e.g. written by another version: ask again
+        log.debug(f"Cached Fink answer could not be read ({err}): asking the server")
+        with contextlib.suppress(OSError):
+            key.request_file(query.cache_location).unlink()
+        return _MISS
+
+
+def _safe_is_empty(is_empty, result) -> bool:
+    try:
+        return bool(is_empty(result))
+    except Exception:  # noqa: BLE001 - when in doubt, do not cache
+        return True
+
+
+def _store(query, key, response) -> None:
+    """Write the answer to astroquery's cache atomically (readers never see half a file)."""
+    clean = requests.Response()
+    clean.__setstate__(response.__getstate__())  # the body, headers, url; no socket
+    if clean.request is not None:
+        # Without hooks: the session's hook holds the query object, which to_cache would
+        # deep-copy.
+        clean.request = clean.request.copy()
+        clean.request.hooks = {"response": []}
+    try:
+        target = key.request_file(query.cache_location)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            to_cache(clean, tmp)
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    except Exception as err:  # noqa: BLE001 - a cache that cannot be written is no failure
+        log.warning(f"Could not write the Fink answer to astroquery's cache: {err}")
+
+
+# ---------------------------------------------------------------------------- progress bars
+
+class _NoBar:
+    def add(self, n: int) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+class _TqdmBar(_NoBar):
+    def __init__(self, bar):
+        self._bar = bar
+
+    def add(self, n: int) -> None:
+        self._bar.update(n)
+
+    def __exit__(self, *exc) -> None:
+        self._bar.close()
+
+
+class _AstropyBar(_NoBar):
+    def __init__(self, bar):
+        self._bar = bar
+        self._done = 0
+
+    def add(self, n: int) -> None:
+        self._done += n
+        self._bar.update(self._done)
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(None, None, None)
+
+
+def _progress_bar(total: int | None, progress: bool, name: str) -> _NoBar:
+    if not progress:
+        return _NoBar()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if total is None:
+            return _NoBar()  # astropy's bar needs to know the end
+        from astropy.utils.console import ProgressBar
+        return _AstropyBar(ProgressBar(total, ipython_widget=False, file=sys.stderr))
+    return _TqdmBar(tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name,
+                         file=sys.stderr))

@@ -2,7 +2,7 @@
 import pytest
 from _helpers import make_response, recorded_bytes
 from astroquery import cache_conf
-from astroquery.exceptions import NoResultsWarning, RemoteServiceError
+from astroquery.exceptions import NoResultsWarning, RemoteServiceError, TableParseError
 
 from astroquery_fink import conf
 
@@ -57,13 +57,17 @@ def test_failed_answers_are_not_cached(cached):
     assert len(rec.calls) == 2
 
 
-def test_unparsable_200_is_not_cached(cached):
+def test_unparsable_200_is_not_cached_nor_retried(cached):
+    # A complete 200 that does not parse would come again: it is raised at once.
     answers = [make_response(b"<html>oops</html>", content_type="text/html"),
                make_response(GOOD)]
     fink, rec = cached(answers)
-    with conf.set_temp("max_retries", 0), pytest.raises(RemoteServiceError):
+    with pytest.raises(TableParseError, match="oops"):
         fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    assert len(rec.calls) == 1
+    assert not list(fink.cache_location.glob("*.pickle"))
     assert len(fink.query_object("ZTF20abfcszi", output_format="json", cache=True)) == 21
+    assert len(rec.calls) == 2
 
 
 def test_entries_expire_after_conf_cache_timeout(cached):
