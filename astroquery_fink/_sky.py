@@ -1,0 +1,273 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Sky positions, radii, dates and time windows given by users -> checked astropy objects.
+
+Shared by the ZTF and Rubin clients. Every function raises
+`~astroquery.exceptions.InvalidQueryError` (before any request) on input it cannot read
+unambiguously. Physical quantities must carry units: a bare ``10`` as a radius could be
+arcseconds (the Fink wire unit) or degrees (astroquery's usual default), so it is refused
+with a message saying how to write it.
+"""
+import datetime
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import Angle, SkyCoord
+from astropy.time import Time, TimeDelta
+from astroquery.exceptions import InvalidQueryError
+
+__all__: list[str] = []
+
+#: The largest cone-search radius the Fink ZTF server accepts, in arcseconds
+#: (fink-object-api apps/routes/v1/ztf/conesearch/utils.py).
+ZTF_MAX_RADIUS_ARCSEC = 18_000.0
+
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool | np.bool_)
+
+
+def _parse_text(text: str) -> SkyCoord:
+    """One position written as text: with units/letters ('10h21m +41d'), else sexagesimal
+    with ':' (hours, degrees), else two numbers in degrees (the Fink server's reading of
+    ``ra``/``dec``: fink-object-api apps/routes/v1/ztf/conesearch/utils.py)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty position")
+    try:
+        return SkyCoord(text, frame="icrs")
+    except (u.UnitsError, ValueError):
+        pass
+    unit = (u.hourangle, u.deg) if ":" in text else (u.deg, u.deg)
+    return SkyCoord(text, frame="icrs", unit=unit)
+
+
+def _one_or_many(value) -> SkyCoord:
+    if isinstance(value, SkyCoord):
+        return value
+    if isinstance(value, str):
+        return _parse_text(value)
+    if isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(v, u.Quantity | str) or _is_number(v) for v in value):
+        ra, dec = value
+        if not (isinstance(ra, u.Quantity) and isinstance(dec, u.Quantity)):
+            if _is_number(ra) or _is_number(dec):
+                raise ValueError("numbers without units")
+            return _parse_text(f"{ra} {dec}")
+        return SkyCoord(ra, dec, frame="icrs")
+    if isinstance(value, Iterable) and not isinstance(value, bytes | dict):
+        items = list(value)
+        if not items:
+            raise ValueError("no position")
+        if all(isinstance(v, SkyCoord) for v in items):
+            return SkyCoord([c.icrs for c in items]) if len(items) > 1 else items[0]
+        if all(isinstance(v, str) for v in items):
+            coords = [_parse_text(v) for v in items]
+            return SkyCoord(coords) if len(coords) > 1 else coords[0]
+        if all(isinstance(v, tuple) for v in items):
+            coords = [_one_or_many(v) for v in items]
+            return SkyCoord(coords) if len(coords) > 1 else coords[0]
+    raise ValueError("not a position")
+
+
+def positions(coordinates) -> SkyCoord:
+    """User positions -> a 1-D ICRS `~astropy.coordinates.SkyCoord`.
+
+    Parameters
+    ----------
+    coordinates : SkyCoord, str, tuple or list
+        A `~astropy.coordinates.SkyCoord` (scalar or array, any celestial frame); text that
+        astropy reads (``"10.68 41.27"`` in degrees, ``"00:42:44.3 +41:16:09"`` in hours and
+        degrees, ``"00h42m44.3s +41d16m09s"``); an ``(ra, dec)`` pair of angle Quantities
+        (scalars or arrays) or of texts; or a list of any of these.
+
+    Returns
+    -------
+    coords : `~astropy.coordinates.SkyCoord`
+        ICRS, one dimension (a scalar gives one position).
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Anything else, including bare numbers (say ``(ra * u.deg, dec * u.deg)``), an empty
+        list and positions outside the sky.
+    """
+    try:
+        coords = _one_or_many(coordinates)
+        coords = coords.icrs
+    except (ValueError, TypeError, u.UnitsError, AttributeError) as err:
+        shown = repr(coordinates)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise InvalidQueryError(
+            f"Cannot read {shown} as sky positions ({err}): give a SkyCoord, text such as "
+            "'10.68 41.27' (degrees) or '00:42:44.3 +41:16:09', or (ra * u.deg, dec * u.deg)"
+        ) from None
+    coords = coords.reshape(-1) if not coords.isscalar else coords.reshape((1,))
+    ra, dec = coords.ra.deg, coords.dec.deg
+    if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
+        raise InvalidQueryError("Sky positions must be finite (some are NaN or infinite)")
+    return coords
+
+
+def radius_arcsec(radius, *, maximum: float | None = None, name: str = "radius") -> float:
+    """A radius given as an angle -> arcseconds (float), within ``(0, maximum]``.
+
+    Parameters
+    ----------
+    radius : `~astropy.units.Quantity`, `~astropy.coordinates.Angle` or str
+        An angle: ``10 * u.arcsec``, ``Angle("0.1d")``, ``"5 arcmin"``.
+    maximum : float, optional
+        The largest radius the server accepts, in arcseconds (e.g.
+        `ZTF_MAX_RADIUS_ARCSEC`).
+    name : str, optional
+        The argument's name, for messages.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Bare numbers (units are required), non-angles, radii not above 0 or above
+        ``maximum``.
+    """
+    if _is_number(radius):
+        raise InvalidQueryError(
+            f"{name} needs a unit: write {name}={radius} * u.arcsec (or u.arcmin, u.deg)")
+    try:
+        if isinstance(radius, str):
+            value = Angle(radius)
+        elif isinstance(radius, u.Quantity):
+            value = radius
+        else:
+            raise TypeError(type(radius).__name__)
+        arcsec = value.to_value(u.arcsec)
+    except (TypeError, ValueError, u.UnitsError) as err:
+        raise InvalidQueryError(
+            f"{name} must be an angle such as 10 * u.arcsec, not {radius!r} ({err})") from None
+    if np.ndim(arcsec) != 0:
+        raise InvalidQueryError(f"{name} must be one angle, not {np.size(arcsec)} of them")
+    arcsec = float(arcsec)
+    if not math.isfinite(arcsec) or arcsec <= 0:
+        raise InvalidQueryError(f"{name} must be a finite angle above 0, not {radius!r}")
+    if maximum is not None and arcsec > maximum:
+        raise InvalidQueryError(
+            f"{name} {arcsec:g} arcsec is above the server's maximum of {maximum:,g} arcsec "
+            f"({maximum / 3600:g} deg)")
+    return arcsec
+
+
+def time_arg(value, name: str) -> Time:
+    """A date given by the user -> a scalar `~astropy.time.Time` (UTC).
+
+    Parameters
+    ----------
+    value : `~astropy.time.Time`, `datetime.datetime`, `datetime.date` or str
+        A Time (any scale or format: ``Time(2459500.5, format="jd")``,
+        ``Time(59500, format="mjd")``), a datetime or date, or ISO text
+        (``"2021-11-20"``, ``"2021-11-20 03:00:00"``, ``"2021-11-20T03:00:00"``).
+    name : str
+        The argument's name, for messages.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Bare numbers or numeric text (JD or MJD? say ``Time(x, format="jd")``), arrays,
+        anything astropy cannot read as a date.
+    """
+    if _is_number(value) or (isinstance(value, str) and _looks_numeric(value)):
+        raise InvalidQueryError(
+            f"{name}={value!r} is ambiguous: write Time({value}, format='jd') or "
+            f"Time({value}, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'")
+    try:
+        if isinstance(value, Time):
+            t = value
+        elif isinstance(value, str | datetime.datetime | datetime.date):
+            if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+                value = datetime.datetime(value.year, value.month, value.day)
+            t = Time(value.strip() if isinstance(value, str) else value, scale="utc")
+        else:
+            raise TypeError(type(value).__name__)
+        t = t.utc
+    except (TypeError, ValueError):
+        raise InvalidQueryError(
+            f"{name} must be a date (astropy Time, datetime or ISO text like "
+            f"'2021-11-20 03:00:00'), not {value!r}") from None
+    if not t.isscalar:
+        raise InvalidQueryError(f"{name} must be one date, not {t.size} of them")
+    if not np.isfinite(t.jd):
+        raise InvalidQueryError(f"{name} must be a finite date, not {value!r}")
+    return t
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def window_days(value, name: str = "window") -> float:
+    """A time window -> days (float above 0).
+
+    Parameters
+    ----------
+    value : `~astropy.units.Quantity` or `~astropy.time.TimeDelta`
+        A duration: ``3 * u.day``, ``12 * u.hour``, ``TimeDelta(2, format="jd")``.
+    name : str, optional
+        The argument's name, for messages.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Bare numbers (units are required), non-durations, durations not above 0.
+    """
+    if _is_number(value):
+        raise InvalidQueryError(f"{name} needs a unit: write {name}={value} * u.day")
+    try:
+        if isinstance(value, TimeDelta | u.Quantity):
+            days = value.to_value(u.day)
+        else:
+            raise TypeError(type(value).__name__)
+    except (TypeError, ValueError, u.UnitsError) as err:
+        raise InvalidQueryError(
+            f"{name} must be a duration such as 3 * u.day, not {value!r} ({err})") from None
+    if np.ndim(days) != 0:
+        raise InvalidQueryError(f"{name} must be one duration, not {np.size(days)} of them")
+    days = float(days)
+    if not math.isfinite(days) or days <= 0:
+        raise InvalidQueryError(f"{name} must be a finite duration above 0, not {value!r}")
+    return days
+
+
+def date_range(startdate=None, stopdate=None, window=None, *,
+               names: tuple[str, str, str] = ("startdate", "stopdate", "window")
+               ) -> tuple[Time | None, Time | None, float | None]:
+    """Check a start/stop/window triple as Fink servers read it.
+
+    The server reads ``window`` only with a start date and only when no stop date is given
+    (fink-object-api apps/routes/v1/ztf/conesearch/utils.py), so those combinations are
+    refused rather than silently ignored; a stop date before the start date is refused too.
+
+    Returns
+    -------
+    start, stop, window : `~astropy.time.Time` or None, `~astropy.time.Time` or None, float or None
+        UTC Times and the window in days.
+    """
+    start = None if startdate is None else time_arg(startdate, names[0])
+    stop = None if stopdate is None else time_arg(stopdate, names[1])
+    days = None if window is None else window_days(window, names[2])
+    if days is not None and start is None:
+        raise InvalidQueryError(f"{names[2]} needs {names[0]}: the server ignores it otherwise")
+    if days is not None and stop is not None:
+        raise InvalidQueryError(f"Give {names[1]} or {names[2]}, not both")
+    if start is not None and stop is not None and stop < start:
+        raise InvalidQueryError(
+            f"{names[1]} {stop.iso} is before {names[0]} {start.iso}")
+    return start, stop, days
+
+
+def wire_time(t: Time) -> str:
+    """A Time as the ISO text (UTC, millisecond precision) Fink servers parse."""
+    return t.utc.iso
