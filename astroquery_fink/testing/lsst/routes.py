@@ -1,0 +1,233 @@
+"""The Fink/LSST routes: thin handlers from request arguments to `models` and back.
+
+Argument reading, tabular writing and error bodies are the shared ones of `..wire`
+(fink-object-api ``apps/utils/utils.py``); the namespaces and their descriptions are those of
+``app_lsst.py`` and ``apps/routes/v1/lsst/*/api.py``.
+"""
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from flask import Flask, Response, jsonify, request, send_file
+from werkzeug.exceptions import MethodNotAllowed
+
+from .. import wire
+from ..wire import Route, ServerError, bad_request, require
+from . import models
+from .store import LsstStore
+
+__all__ = ["ROUTES", "create_app"]
+
+# The shared check_args points to the ZTF site, also on the LSST server.
+_DOC_URL = "https://api.ztf.fink-portal.org"
+
+
+@dataclass
+class Backend:
+    """What the handlers share: the tables and the serving options."""
+
+    store: LsstStore
+    nlimit: int = 10000
+    ids_as: str = "number"
+
+
+def _raise(exc: models.ApiError):
+    if exc.plain:
+        raise ServerError(Response(exc.text, exc.status)) from None
+    raise ServerError(bad_request(exc.text)) from None
+
+
+def _ids_as_text(pdf: pd.DataFrame) -> pd.DataFrame:
+    """64-bit ID columns (``...Id``) as text, for ``ids_as="string"``."""
+    out = pdf.copy()
+    for col in out.columns:
+        if str(col).endswith("Id") and isinstance(out[col].dtype, pd.Int64Dtype):
+            out[col] = pd.Series([None if v is pd.NA else str(v) for v in out[col]],
+                                 dtype=object, index=out.index)
+    return out
+
+
+def _tabular(backend: Backend, fn, args: Mapping, required: list[str], *,
+             with_limit: bool = True) -> Response:
+    require(args, required, _DOC_URL)
+    try:
+        pdf = fn(backend.store, args, backend.nlimit) if with_limit else fn(backend.store, args)
+    except models.ApiError as exc:
+        _raise(exc)
+    output_format = args.get("output-format", "json")
+    if backend.ids_as == "string" and output_format in ("json", "csv"):
+        pdf = _ids_as_text(pdf)
+    return wire.send_tabular(pdf, output_format)
+
+
+def _sources(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.sources, args, ["diaObjectId"])
+
+
+def _objects(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.objects, args, ["diaObjectId"])
+
+
+def _fp(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.fp, args, ["diaObjectId"])
+
+
+def _conesearch(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.conesearch, args, ["ra", "dec", "radius"])
+
+
+def _sso(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.sso, args, ["n_or_d"])
+
+
+def _resolver(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.resolver, args, ["resolver", "name_or_id"])
+
+
+def _skymap(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.skymap, args, ["credible_level"])
+
+
+def _statistics(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.statistics, args, ["date"], with_limit=False)
+
+
+def _png(array: list, args: Mapping) -> bytes:
+    """PNG rendering of a stamp: NaN -> 0, stretch, optional convolution and colormap."""
+    from PIL import Image
+
+    from .._plotting import convolve, legacy_normalizer, sigmoid_normalizer
+
+    data = np.nan_to_num(np.array(array, dtype=float))
+    stretch = args.get("stretch", "sigmoid")
+    with np.errstate(all="ignore"):
+        if stretch == "sigmoid":
+            data = sigmoid_normalizer(data, 0, 1)
+        elif stretch is not None:
+            data = legacy_normalizer(data, stretch=stretch)
+        if "convolution_kernel" in args:
+            if args["convolution_kernel"] not in ("gauss", "box"):
+                raise ValueError("convolution_kernel must be gauss or box")  # assert -> 500
+            data = convolve(data, smooth=1, kernel=args["convolution_kernel"])
+        if "colormap" in args:
+            from matplotlib import colormaps
+
+            data = colormaps[args["colormap"]](data)  # unknown name -> 500
+        image = np.uint8(data * 255)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _cutouts(backend: Backend, args: Mapping) -> Response:
+    require(args, ["diaSourceId", "kind"], _DOC_URL)
+    kind = args["kind"]
+    output_format = args.get("output-format", "PNG")
+    # args["output-format"] raises KeyError for kind=All without it -> 500, as on the server.
+    if kind == "All" and args["output-format"] != "array":
+        raise ServerError(bad_request(
+            "The option `kind=All` is only compatible with `output-format=array`.\n"))
+    filename = f"{args['diaSourceId']}_{kind}"
+    if output_format == "PNG":
+        filename += ".png"
+    elif output_format == "FITS":
+        filename += ".fits"
+    elif output_format != "array":
+        raise ServerError(bad_request("output-format must be one of: PNG, FITS, or array.\n"))
+    stamps = models.cutout(backend.store, args["diaSourceId"])
+    if stamps is None:
+        # Unknown diaSourceId: an empty PNG attachment with status 200, whatever the format.
+        return send_file(io.BytesIO(), mimetype="image/png", as_attachment=True,
+                         download_name=filename)
+    if kind not in (*models.KINDS, "All"):
+        raise ValueError(f"bad kind {kind!r}")  # an assert of the cutout service -> 500
+    if output_format == "array":
+        kinds = models.KINDS if kind == "All" else (kind,)
+        return jsonify({f"b:cutout{k}": models.cutout_array(stamps[k]) for k in kinds})
+    if output_format == "FITS":
+        return send_file(io.BytesIO(models.cutout_fits(stamps[kind])),
+                         mimetype="application/octet-stream", as_attachment=True,
+                         download_name=filename)
+    png = _png(models.cutout_array(stamps[kind]), args)
+    return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
+                     download_name=filename)
+
+
+def _schema(backend: Backend, args: Mapping) -> Response:
+    require(args, ["endpoint"], _DOC_URL)
+    try:
+        types = models.schema(args)
+    except models.ApiError as exc:
+        _raise(exc)
+    return Response(json.dumps(types), 200, content_type="application/json")
+
+
+def _tags(backend: Backend, args: Mapping) -> Response:
+    if request.method == "GET" and len(request.args) == 0:
+        return jsonify(models.tags())  # the tag list, keys sorted
+    args = wire.payload()
+    return _tabular(backend, models.tag_alerts, args, ["tag"], with_limit=False)
+
+
+def _blocks(backend: Backend, args: Mapping) -> Response:
+    if request.method != "GET":
+        # No post() on the server's resource: flask-restx's 405 JSON body.
+        raise MethodNotAllowed(valid_methods=["GET"])
+    return jsonify(models.blocks())
+
+
+#: The LSST namespaces, in the server's order (``app_lsst.py``).
+ROUTES = [
+    Route("/api/v1/sources", _sources, "Get diaSource data based on Rubin diaObjectId"),
+    Route("/api/v1/objects", _objects,
+          "Get diaObject & aggregated data based on Rubin diaObjectId"),
+    Route("/api/v1/fp", _fp, "Get forced photometry data based on Rubin diaObjectId"),
+    Route("/api/v1/conesearch", _conesearch, "Get Rubin alerts data based on coordinates"),
+    Route("/api/v1/cutouts", _cutouts, "Get cutout alert data based on Rubin diaSourceId"),
+    Route("/api/v1/schema", _schema,
+          "Retrieve the data schema for a given endpoint for Fink/Rubin API"),
+    Route("/api/v1/sso", _sso, "Retrieve Solar System object data from Fink/Rubin based on "
+          "their number or designation"),
+    Route("/api/v1/resolver", _resolver, "Resolve astronomical names to LSST IDs, and "
+          "vice-versa"),
+    Route("/api/v1/skymap", _skymap, "Return Fink/LSST alerts within a GW skymap"),
+    Route("/api/v1/statistics", _statistics,
+          "Get statistics about Fink and the Rubin alert stream"),
+    Route("/api/v1/tags", _tags, "Get latest Rubin alerts by tags", reads_args=False),
+    Route("/api/v1/blocks", _blocks, "Get blocks definition", reads_args=False),
+]
+
+
+def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number") -> Flask:
+    """Build the Flask app serving the emulated Fink/LSST API.
+
+    Parameters
+    ----------
+    store : LsstStore
+        The tables (from `load_store`).
+    nlimit : int
+        Rows per prefix scan (the server's ``NLIMIT``).
+    ids_as : {'number', 'string'}
+        How 64-bit IDs (``r:diaObjectId``, ``r:diaSourceId``, ... columns ending in ``Id``) are
+        written in JSON and CSV answers: exact JSON numbers (default, as pandas writes them) or
+        JSON strings.
+
+    Returns
+    -------
+    flask.Flask
+        Every route of `ROUTES`, with the server's CORS headers.
+    """
+    if ids_as not in ("number", "string"):
+        raise ValueError(f"ids_as must be 'number' or 'string', not {ids_as!r}")
+    app = Flask("fink_lsst_emulator")
+    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
+    backend = Backend(store, nlimit=nlimit, ids_as=ids_as)
+    app.extensions["fink_lsst_backend"] = backend
+    wire.add_routes(app, backend, ROUTES)
+    wire.add_cors(app)
+    return app
