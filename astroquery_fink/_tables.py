@@ -16,9 +16,11 @@ import threading
 
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
-from astroquery.exceptions import TableParseError
+from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from . import _schema
+from ._errors import server_message
+from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -45,8 +47,13 @@ def loads_json(content: bytes):
 
 # ----------------------------------------------------------------------------- typing
 
-def _infer_kind(values) -> str:
-    """The kind of a column the schema does not know, from its values."""
+def _infer_kind(values, untyped_text: bool = False) -> str:
+    """The kind of a column the schema does not know, as its wire format gives it.
+
+    Typed formats (JSON, parquet, VOTable) say it: a JSON string stays text (``"007"`` is
+    not 7). Only csv, whose every cell is text (``untyped_text``), is read for what its text
+    says, and then only where nothing is lost (``"007"`` stays text there too).
+    """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return {"f": "float", "i": "int", "u": "int", "b": "bool"}.get(values.dtype.kind, "str")
     if isinstance(values, np.ndarray):  # strings from a typed format (parquet, VOTable)
@@ -54,8 +61,8 @@ def _infer_kind(values) -> str:
     present = [v for v in values if v is not None and v != ""]
     if not present:
         return "float"
-    if all(isinstance(v, str) for v in present):  # text formats: look at what the text says
-        return _infer_text_kind(present)
+    if all(isinstance(v, str) for v in present):
+        return _infer_text_kind(present) if untyped_text else "str"
     if all(isinstance(v, bool) for v in present):
         return "bool"
     if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
@@ -68,18 +75,22 @@ def _infer_kind(values) -> str:
 
 
 def _infer_text_kind(texts) -> str:
+    """csv text -> the kind that reads every value back exactly, else text."""
     if all(t in ("True", "False", "true", "false") for t in texts):
         return "bool"
-    for kind, convert in (("int", int), ("float", float)):
-        try:
-            for t in texts:
-                convert(t)
-        except ValueError:
-            continue
-        return kind
+    if all(_LOSSLESS_INT.fullmatch(t) for t in texts):
+        return "int"
+    if all(_LOSSLESS_FLOAT.fullmatch(t) for t in texts):
+        return "float"
     if all(t.startswith("[[") or t == "[]" for t in texts):
         return "array"
     return "str"
+
+
+# Integers written without leading zeros or signs pandas would not write; floats likewise
+# (so "007", "0x1F", "1_000" or "nan" stay text). Linear patterns: no backtracking.
+_LOSSLESS_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_LOSSLESS_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def _as_bool(v):
@@ -150,11 +161,11 @@ def typed_column(name: str, values, mask=None, schema=None) -> Column:
     return Column(data, name=name, copy=False, **extra)
 
 
-def _typed_data(name: str, values, mask, schema):
+def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
     """One column's values, typed and masked where missing (see `typed_column`), and the
     schema's entry for it (None for a column the schema does not know)."""
     info = schema.get(name)
-    kind = info.kind if info else _infer_kind(values)
+    kind = info.kind if info else _infer_kind(values, untyped_text)
     if mask is not None and len(mask) and kind in _NOTHING and np.all(mask):
         # a column with no value (typed formats say so in their masks): what the
         # converters below would give, without looking at the values
@@ -298,11 +309,12 @@ def _exact_int(v):
     return int(v)
 
 
-def build_table(columns: dict, masks: dict | None = None, schema=None) -> Table:
+def build_table(columns: dict, masks: dict | None = None, schema=None,
+                untyped_text: bool = False) -> Table:
     masks, schema = masks or {}, _or_ztf(schema)
     data, units, descriptions = {}, {}, {}
     for name, values in columns.items():
-        data[name], info = _typed_data(name, values, masks.get(name), schema)
+        data[name], info = _typed_data(name, values, masks.get(name), schema, untyped_text)
         if info is not None and info.unit is not None:
             units[name] = info.unit
         if info is not None and info.description:
@@ -326,9 +338,16 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
     try:
         rows = loads_json(content)
     except ValueError as err:
-        raise TableParseError(f"The server's answer is not JSON: {content[:200]!r}") from err
+        body = content.strip()
+        if body[:1] in (b"[", b"{") and body[-1:] != {b"[": b"]", b"{": b"}"}[body[:1]]:
+            raise TruncatedAnswerError(
+                f"The server's JSON answer stops before its end ({len(content)} bytes)") from err
+        raise not_an_answer(content, "JSON rows") from err
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise TableParseError(f"Expected a JSON list of rows, got: {content[:200]!r}")
+        raise not_an_answer(content, "a JSON list of rows")
+    if rows and all(set(r) <= {"status", "text", "message"} for r in rows):
+        # an error written as rows (a dict turned into a one-row frame)
+        raise not_an_answer(content, "rows")
     if not rows:
         return Table()
     names = list(rows[0])
@@ -364,19 +383,36 @@ def _is_array_column(name: str, values, schema) -> bool:
 
 
 def _from_csv(content: bytes, schema) -> Table:
-    text = content.decode("utf-8")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise not_an_answer(content, "csv") from err
     if not text.strip():
-        return Table()
+        if text:  # an empty result is written "\n"
+            return Table()
+        raise not_an_answer(content, "csv")
+    if text.lstrip().startswith(("<", "{")):
+        raise not_an_answer(content, "csv")
+    if not text.endswith("\n"):  # pandas ends every row, the last one too
+        raise TruncatedAnswerError(
+            f"The server's csv answer stops inside a row ({len(content)} bytes)")
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
     rows = [r for r in reader if r]
+    short = [k for k, r in enumerate(rows) if len(r) != len(names)]
+    if short:
+        if short == [len(rows) - 1] and len(rows[-1]) < len(names):
+            raise TruncatedAnswerError(
+                f"The server's csv answer stops inside its last row ({len(content)} bytes)")
+        raise TableParseError(f"csv row {short[0] + 2} has {len(rows[short[0]])} fields, "
+                              f"the header {len(names)}")
     cols = {}
     for i, name in enumerate(names):
         # an empty field is a missing value (pandas writes NaN and None so)
-        values = [(r[i] or None) if i < len(r) else None for r in rows]
+        values = [r[i] or None for r in rows]
         cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values, schema) \
             else values
-    return build_table(cols, schema=schema)
+    return build_table(cols, schema=schema, untyped_text=True)
 
 
 def _from_votable(content: bytes, schema) -> Table:
@@ -388,6 +424,13 @@ def _from_votable(content: bytes, schema) -> Table:
     with warnings.catch_warnings():
         # The server's FIELD IDs ('i_jd') are sanitised names, which astropy warns about.
         warnings.simplefilter("ignore", VOWarning)
+        tail = content.rstrip()[-64:]
+        if content.lstrip()[:1] == b"<" and b"VOTABLE" in content[:4096] \
+                and b"</VOTABLE>" not in tail:
+            raise TruncatedAnswerError(
+                f"The server's VOTable answer stops before its end ({len(content)} bytes)")
+        if b"VOTABLE" not in content[:4096]:
+            raise not_an_answer(content, "a VOTable")
         vot = parse(io.BytesIO(content))
     table = vot.get_first_table().to_table(use_names_over_ids=True)
     cols, masks = {}, {}
@@ -490,6 +533,12 @@ def _from_parquet(content: bytes, schema) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # A parquet file starts and ends with its magic bytes; the footer (schema) is at the end.
+    if content[:4] != b"PAR1":
+        raise not_an_answer(content, "parquet")
+    if content[-4:] != b"PAR1":
+        raise TruncatedAnswerError(
+            f"The server's parquet answer stops before its footer ({len(content)} bytes)")
     meta = pq.ParquetFile(pa.BufferReader(content))  # BufferReader: no copy of the bytes
     # Text columns read as dictionaries: parquet stores them so, and it spares decoding
     # every row's string and hashing it again in `_arrow_strings`.
@@ -555,10 +604,30 @@ def parse_table(content: bytes, output_format: str, *, schema=None,
     upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
     """
     schema = _or_ztf(schema)
-    with _gc_paused():
-        if output_format == "json":
-            return _from_json(content, schema, mixed_types)
-        return _PARSERS[output_format](content, schema)
+    try:
+        with _gc_paused():
+            if output_format == "json":
+                return _from_json(content, schema, mixed_types)
+            return _PARSERS[output_format](content, schema)
+    except (TruncatedAnswerError, TableParseError, RemoteServiceError):
+        raise
+    except Exception as err:  # noqa: BLE001 - any reader failure is a bad answer, said so
+        raise TableParseError(
+            f"The server's {output_format} answer could not be read: "
+            f"{type(err).__name__}: {str(err)[:300]}") from err
+
+
+def not_an_answer(content: bytes, expected: str) -> RemoteServiceError:
+    """A complete answer that is not what the endpoint returns (an error page, an error
+    written as rows, empty text): permanent, with the server's words if it has some."""
+    if not content.strip():
+        return RemoteServiceError(f"Fink's answer is empty where {expected} was expected")
+    return RemoteServiceError(
+        f"Fink's answer is not {expected}: {server_message(content[:_MESSAGE_BYTES])}")
+
+
+# An error body is read for its message from this many bytes at most.
+_MESSAGE_BYTES = 64 * 1024
 
 
 def _or_ztf(schema):

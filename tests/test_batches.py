@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import make_response
+from _helpers import make_response, recorded_bytes
 from astroquery.exceptions import MaxResultsWarning
 
 from astroquery_fink import conf
@@ -120,3 +120,17 @@ def test_objects_at_the_server_row_cap_are_warned_about(recorded):
     with pytest.warns(MaxResultsWarning, match="ZTF20aaaaaaa reached the server's limit"):
         t = fink.query_object("ZTF20aaaaaaa", output_format="json")
     assert len(t) == 10_000
+
+
+def test_empty_async_answer_is_not_cached(recorded, tmp_path):
+    answers = {"ZTF99zzzzzzz": b"[]", "ZTF20abfcszi": recorded_bytes(
+        "objects_ZTF20abfcszi_columns.json")}
+    fink, rec = recorded(lambda url, body: make_response(answers[body["objectId"]]))
+    fink.cache_location = tmp_path
+    for _ in range(2):
+        assert fink.query_object_async("ZTF99zzzzzzz", output_format="json",
+                                       cache=True).content == b"[]"
+    assert len(rec.calls) == 2 and not list(tmp_path.glob("*.pickle"))
+    for _ in range(2):
+        fink.query_object_async("ZTF20abfcszi", output_format="json", cache=True)
+    assert len(rec.calls) == 3

@@ -241,13 +241,6 @@ def test_row_order_does_not_depend_on_batching(fink, emulator):
     assert list(many["i:candid"]) == list(one["i:candid"])
 
 
-def test_empty_async_answer_is_not_cached(fink):
-    fink.query_object_async("ZTF99zzzzzzz", output_format="json", cache=True)
-    assert not list(fink.cache_location.glob("*.pickle"))
-    fink.query_object_async(TDE, output_format="json", cache=True)
-    assert len(list(fink.cache_location.glob("*.pickle"))) == 1
-
-
 def test_get_cutouts_refuses_several_objects_and_text_candids(fink):
     with pytest.raises(InvalidQueryError, match="one ZTF object name"):
         fink.get_cutouts([TDE, "ZTF18aaqfhlj"])

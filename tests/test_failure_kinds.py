@@ -1,0 +1,248 @@
+"""Failure kinds users hit, each fixed as a kind: the right value, or an astroquery error."""
+import io
+import json
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from _helpers import make_response
+from astroquery.exceptions import (
+    InvalidQueryError,
+    MaxResultsWarning,
+    NoResultsWarning,
+    RemoteServiceError,
+    TableParseError,
+)
+
+from astroquery_fink import FinkClass, _tables, conf
+from astroquery_fink.exceptions import PartialResultError, TruncatedAnswerError
+
+
+def rows_json(rows) -> bytes:
+    return pd.DataFrame(rows).to_json(orient="records").encode()
+
+
+def objects_server(rows, *, by_prefix=True):
+    """Answers /objects from ``rows`` (prefix matching, as the server's HBase scan)."""
+    def answer(url, body):
+        ids = body["objectId"].split(",")
+        keep = [r for r in rows if any(r["i:objectId"].startswith(i) for i in ids)]
+        if "columns" in body:
+            keep = [{c: r[c] for c in body["columns"].split(",") if c in r} for r in keep]
+        return make_response(rows_json(keep) if keep else b"[]")
+    return answer
+
+
+# ------------------------------------------------------------- 2. limits are never silent
+
+def test_prefix_covering_many_objects_cut_at_10000_rows_warns(recorded):
+    rows = [{"i:objectId": f"ZTF21a{k:07d}"[:12], "i:jd": 2459000.5 + k, "i:candid": k}
+            for k in range(10_000)]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
+    with pytest.warns(MaxResultsWarning, match=r"ZTF21a reached the server's limit of 10000 "
+                                               r"rows per requested prefix.*longer prefixes"):
+        table = fink.query_object("ZTF21a", prefix=True, output_format="json")
+    assert len(table) == 10_000 and table.meta["cut"] == ["ZTF21a"]
+
+
+def test_object_below_the_cap_does_not_warn(recorded):
+    rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
+            for k in range(9_999)]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
+    table = fink.query_object("ZTF21aaaaaaa", output_format="json")
+    assert len(table) == 9_999 and "cut" not in table.meta
+
+
+# ------------------------------------------------------------- 3. types from the wire
+
+def test_json_text_stays_text_in_a_column_the_schema_does_not_know():
+    table = _tables.parse_table(b'[{"d:new_code": "007"}, {"d:new_code": "010"}]', "json")
+    assert list(table["d:new_code"]) == ["007", "010"]
+
+
+def test_csv_text_becomes_a_number_only_when_nothing_is_lost():
+    table = _tables.parse_table(b"d:code,d:count,d:x\n007,3,1.5\n010,12,-2e3\n", "csv")
+    assert list(table["d:code"]) == ["007", "010"]
+    assert table["d:count"].dtype == np.int64 and list(table["d:count"]) == [3, 12]
+    assert list(table["d:x"]) == [1.5, -2000.0]
+
+
+def test_batches_typed_differently_merge_into_one_type(recorded):
+    answers = {  # d:new is int in one batch, only nulls in another, text in a third
+        "ZTF21aaaaaaa": [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 3.5, "d:new": 2**62 + 1,
+                          "d:other": 1}],
+        "ZTF21aaaaaab": [{"i:objectId": "ZTF21aaaaaab", "i:jd": 2.5, "d:new": None,
+                          "d:other": None}],
+        "ZTF21aaaaaac": [{"i:objectId": "ZTF21aaaaaac", "i:jd": 1.5, "d:new": 5,
+                          "d:other": "x"}],
+    }
+    fink, _ = recorded(lambda url, body: make_response(json.dumps(answers[body["objectId"]])))
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object(list(answers), output_format="json")
+    assert table["d:new"].dtype == np.int64  # never through float, despite the null batch
+    assert table["d:new"][0] == 2**62 + 1 and table["d:new"].mask.tolist() == [False, True, False]
+    assert table["d:other"].dtype.kind == "U" and list(table["d:other"].filled("")) == [
+        "1", "", "x"]
+
+
+# ------------------------------------------------------------- 4. cut and invalid answers
+
+GOOD = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5, "i:candid": 1, "i:magpsf": 18.5}]
+
+
+def parquet_bytes(rows) -> bytes:
+    buf = io.BytesIO()
+    pd.DataFrame(rows).to_parquet(buf)
+    return buf.getvalue()
+
+
+def votable_bytes(rows) -> bytes:
+    from astropy.io import votable
+    from astropy.table import Table
+
+    buf = io.BytesIO()
+    with pytest.warns(Warning):
+        votable.writeto(votable.from_table(Table.from_pandas(pd.DataFrame(rows))), buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet", "votable"])
+def test_body_cut_short_is_detected_in_every_format(fmt):
+    whole = {"json": rows_json(GOOD * 3), "csv": pd.DataFrame(GOOD * 3).to_csv(
+        index=False).encode(), "parquet": parquet_bytes(GOOD * 3),
+        "votable": votable_bytes(GOOD * 3)}[fmt]
+    assert len(_tables.parse_table(whole, fmt)) == 3
+    # (the VOTable writer ends with a newline: without it the document is still whole)
+    for cut in (len(whole) - (12 if fmt == "votable" else 1), len(whole) - 20, len(whole) // 2):
+        with pytest.raises(TruncatedAnswerError):
+            _tables.parse_table(whole[:cut], fmt)
+
+
+def test_cut_answer_is_retried_and_the_whole_one_kept(recorded):
+    whole = rows_json(GOOD)
+    fink, rec = recorded([make_response(whole[:-5]), make_response(whole)])
+    table = fink.query_object("ZTF21aaaaaaa", output_format="json")
+    assert len(rec.calls) == 2 and table["i:magpsf"][0] == 18.5
+
+
+@pytest.mark.parametrize(("body", "match"), [
+    (b"{'status': 'error', 'text': 'Output format is not supported'}", "not supported"),
+    (b'[{"status": "error", "text": "something failed"}]', "something failed"),
+    (b"<html><head><title>502 Bad Gateway</title></head></html>", "502 Bad Gateway"),
+    (b"", "empty"),
+])
+def test_complete_200_that_is_not_rows_fails_at_once(recorded, body, match):
+    fink, rec = recorded(lambda url, b: make_response(body))
+    with pytest.raises(RemoteServiceError, match=match):
+        fink.query_object("ZTF21aaaaaaa", output_format="json")
+    assert len(rec.calls) == 1
+
+
+def test_rows_of_objects_not_asked_for_are_refused(recorded):
+    stray = GOOD + [dict(GOOD[0], **{"i:objectId": "ZTF18zzzzzzz"})]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(stray)))
+    with pytest.raises(RemoteServiceError, match="not asked for.*ZTF18zzzzzzz"):
+        fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
+
+
+def test_csv_row_with_a_wrong_field_count_inside_is_a_parse_error():
+    with pytest.raises(TableParseError, match="row 2 has 1 fields"):
+        _tables.parse_table(b"i:jd,i:fid\n1.5\n2.5,1\n", "csv")
+
+
+# ------------------------------------------------------------- 7. every argument checked
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), float("inf"), "10", None, True])
+def test_bad_timeouts_are_refused_before_any_request(recorded, timeout):
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError, match="timeout"):
+        if timeout is None:
+            FinkClass(timeout="soon")
+        else:
+            fink.query_object("ZTF21aaaaaaa", timeout=timeout)
+    assert rec.calls == []
+
+
+@pytest.mark.parametrize("server", ["", "   ", "api.ztf.fink-portal.org", "ftp://x.org", 5])
+def test_bad_servers_are_refused(server):
+    with pytest.raises(InvalidQueryError, match="server"):
+        FinkClass(server=server)
+
+
+def test_bad_cache_and_as_array_values_are_refused(recorded):
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError, match="cache must be True or False"):
+        fink.query_object("ZTF21aaaaaaa", cache="yes")
+    with pytest.raises(InvalidQueryError, match="as_array must be True or False"):
+        fink.get_cutouts("ZTF21aaaaaaa", as_array="yes")
+    assert rec.calls == []
+
+
+def test_a_scheme_less_server_in_conf_is_refused_at_call_time(recorded):
+    fink = FinkClass()
+    with conf.set_temp("server", "api.ztf.fink-portal.org"), \
+            pytest.raises(InvalidQueryError, match="https://api.ztf.fink-portal.org"):
+        fink.query_object("ZTF21aaaaaaa")
+
+
+# ------------------------------------------------------------- 8. duplicates, 10. missing IDs
+
+def test_overlapping_prefixes_give_each_row_once_without_the_row_key(recorded):
+    rows = [{"i:objectId": f"ZTF21aab{c}aaaa", "i:jd": 2459000.5 + k, "i:magpsf": 18.0 + k}
+            for k, c in enumerate("abc")]
+    fink, rec = recorded(objects_server(rows))
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object(["ZTF21aab", "ZTF21aa", "ZTF21aabb"], prefix=True,
+                                  columns=["i:magpsf"], output_format="json")
+    assert [c[2]["json"]["objectId"] for c in rec.calls] == ["ZTF21aa"]  # the others covered
+    assert table.colnames == ["i:magpsf"] and sorted(table["i:magpsf"]) == [18.0, 19.0, 20.0]
+
+
+def test_objects_without_rows_are_named(recorded):
+    rows = [dict(GOOD[0], **{"i:objectId": oid}) for oid in ("ZTF21aaaaaaa", "ZTF21aaaaaac")]
+    fink, _ = recorded(objects_server(rows))
+    with pytest.warns(NoResultsWarning, match=r"1 of 3 requested objects returned no alerts: "
+                                              r"ZTF21aaaaaab"):
+        table = fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab", "ZTF21aaaaaac"],
+                                  columns=["i:jd"], output_format="json")
+    assert table.meta["missing_ids"] == ["ZTF21aaaaaab"] and table.colnames == ["i:jd"]
+
+
+# ------------------------------------------------------------- 1. Ctrl-C reaches the caller
+
+def test_ctrl_c_during_many_batches_reaches_the_caller_promptly(recorded):
+    started = threading.Event()
+
+    def slow(url, body):
+        started.set()
+        time.sleep(3)  # a slow server (this thread stands for it): never waited for
+        return make_response(b"[]")
+
+    fink, _ = recorded(slow)
+
+    def interrupt():
+        started.wait(10)
+        import _thread
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    begin = time.monotonic()
+    with conf.set_temp("batch_size", 1), pytest.raises(KeyboardInterrupt):
+        fink.query_object([f"ZTF21aaaaaa{c}" for c in "abcdefgh"], output_format="json")
+    assert time.monotonic() - begin < 2.0
+
+
+def test_partial_failures_keep_the_rows_and_name_the_ids(recorded):
+    def answer(url, body):
+        if body["objectId"] == "ZTF21aaaaaab":
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        return make_response(rows_json([dict(GOOD[0], **{"i:objectId": body["objectId"]})]))
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_retries", 0), \
+            pytest.raises(PartialResultError) as info:
+        fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
+    assert info.value.failed_ids == ["ZTF21aaaaaab"]
+    assert list(info.value.table["i:objectId"]) == ["ZTF21aaaaaaa"]
