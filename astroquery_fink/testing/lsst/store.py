@@ -372,6 +372,7 @@ class LsstStore:
     n_alerts: int = 0
     _nights: dict = field(default_factory=dict, repr=False)
     _latest: dict = field(default_factory=dict, repr=False)
+    _alert_keys: set = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.tns.add_columns({f"f:{n}": k for n, k in (
@@ -406,9 +407,12 @@ class LsstStore:
                 # History rows: Rubin fields only (their Fink values are not in this alert).
                 cells = {**_cells(prv, ds_kinds, "r:"), "r:salt": s}
                 key = f"{s}_{obj_id}_{_mjd_key(prv['midpointMjdTai'])}"
-                self.sources.put(key, cells, overwrite=False)
+                # Same key, later write wins (HBase), except over a row of a current alert.
+                self.sources.put(key, cells, overwrite=key not in self._alert_keys)
             row = {**current, **root, "r:salt": s, **fink_src}
-            self.sources.put(f"{s}_{obj_id}_{_mjd_key(mjd)}", row)
+            key = f"{s}_{obj_id}_{_mjd_key(mjd)}"
+            self._alert_keys.add(key)
+            self.sources.put(key, row)
 
             fp_kinds = kinds.get("prvDiaForcedSources")
             self.fp.add_columns({**_col_kinds(fp_kinds, "r:"), "r:salt": "str"})
