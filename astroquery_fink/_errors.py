@@ -104,7 +104,7 @@ def _string_literal(text: str) -> str | None:
             break
         i += 1
     else:
-        return None  # no closing quote: not a complete literal
+        return text[1:]  # no closing quote (a body cut at our read limit): its raw text
     literal = text[:i + 1]
     if len(literal) > _LITERAL_LIMIT:
         return literal[1:MESSAGE_LIMIT + 1]  # too long to be worth decoding: raw text

@@ -260,7 +260,7 @@ def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
 
 
 def _gave_up(err: Exception, tries: int) -> Exception:
-    message = f"{err} (gave up after {tries} attempt{'s' if tries > 1 else ''})"
+    message = f"{_text(err)} (gave up after {tries} attempt{'s' if tries > 1 else ''})"
     try:
         return type(err)(message)
     except TypeError:  # an exception class with other arguments
@@ -457,7 +457,7 @@ def _parsed(parse, response, what, url):
     except _ASTROQUERY:
         raise
     except Exception as err:  # noqa: BLE001 - a wrong answer, said in our family
-        reason = f"{type(err).__name__}: {err}"
+        reason = f"{type(err).__name__}: {_text(err)}"
         reason = reason if len(reason) <= 300 else reason[:300] + " ..."
         raise RemoteServiceError(
             f"Fink's answer to the {what} query at {url} could not be read: {reason}") from err
@@ -476,6 +476,14 @@ def _chain(err: BaseException):
         yield current
         todo.extend(e for e in (current.__cause__, current.__context__, *current.args)
                     if isinstance(e, BaseException))
+
+
+def _text(err: BaseException) -> str:
+    """``str(err)``, even for an exception whose ``__str__`` fails."""
+    try:
+        return str(err)
+    except Exception:  # noqa: BLE001 - e.g. built with arguments its __str__ cannot format
+        return type(err).__name__
 
 
 def _is_timeout(err: BaseException) -> bool:
@@ -498,26 +506,26 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
                         requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
                         urllib3.exceptions.LocationValueError)):
         return InvalidQueryError(
-            f"The URL {url} of the Fink {what} query is not valid ({err}); check "
+            f"The URL {url} of the Fink {what} query is not valid ({_text(err)}); check "
             "astroquery_fink.conf.server, which needs a scheme, e.g. "
             "https://api.ztf.fink-portal.org")
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
         return RemoteServiceError(
             f"Could not reach Fink at {url} for the {what} query: its TLS certificate was "
-            f"refused ({err})")
+            f"refused ({_text(err)})")
     if isinstance(err, (requests.exceptions.ChunkedEncodingError,
                         requests.exceptions.ContentDecodingError,
                         urllib3.exceptions.ProtocolError, http.client.IncompleteRead)):
         return _Transient(TruncatedAnswerError(
-            f"Fink's answer to the {what} query at {url} was cut on the way: {err}"))
+            f"Fink's answer to the {what} query at {url} was cut on the way: {_text(err)}"))
     if isinstance(err, (requests.ConnectionError, urllib3.exceptions.HTTPError,
                         http.client.HTTPException, OSError)):
         return _Transient(RemoteServiceError(
-            f"Could not reach Fink at {url} for the {what} query: {err}"))
+            f"Could not reach Fink at {url} for the {what} query: {_text(err)}"))
     if isinstance(err, requests.RequestException):
-        return RemoteServiceError(f"The Fink {what} query at {url} failed: {err}")
+        return RemoteServiceError(f"The Fink {what} query at {url} failed: {_text(err)}")
     return RemoteServiceError(
-        f"The Fink {what} query at {url} failed: {type(err).__name__}: {err}")
+        f"The Fink {what} query at {url} failed: {type(err).__name__}: {_text(err)}")
 
 
 # ---------------------------------------------------------------------------- deadlines

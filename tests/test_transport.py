@@ -1,0 +1,763 @@
+"""The transport (`astroquery_fink._http`) against small loopback servers that misbehave on
+purpose: deadlines, cut answers, error bodies, redirects, exception families, speed, files."""
+import contextlib
+import http.client
+import inspect
+import json
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+from http import HTTPStatus
+
+import pytest
+import requests
+import urllib3
+from _helpers import Recorder, make_response
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TableParseError
+from astroquery.exceptions import TimeoutError as AstroTimeoutError
+from astroquery.query import AstroQuery, BaseQuery
+
+from astroquery_fink import _errors, _http, conf
+from astroquery_fink._http import download, fetch
+from astroquery_fink.exceptions import TruncatedAnswerError
+
+ASTROQUERY_FAMILY = (RemoteServiceError, InvalidQueryError, AstroTimeoutError)
+
+
+class Client(BaseQuery):
+    """The smallest astroquery query class: fetch only needs `_request` and the cache."""
+
+
+def parse_json(response):
+    try:
+        return json.loads(response.content)
+    except ValueError as err:
+        raise TableParseError(f"not JSON: {response.content[:50]!r}") from err
+
+
+# ------------------------------------------------------------------------ a loopback server
+
+class Request:
+    def __init__(self, method, path, headers, body):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+
+class Server:
+    """A raw HTTP server on 127.0.0.1 (any free port): each connection is answered by
+    ``handler(server, conn, request)`` and then closed."""
+
+    def __init__(self, handler, *, read=True):
+        self.handler = handler
+        self.read = read
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.seen: list[Request] = []
+        self.stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        ready = threading.Event()
+        self._accepter = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._accepter.start()
+        ready.wait(5)
+
+    def _serve(self, ready):
+        ready.set()
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._one, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _one(self, conn):
+        with conn:
+            try:
+                conn.settimeout(5)
+                request = _read_request(conn) if self.read else Request("", "", {}, b"")
+                if request is not None:
+                    self.seen.append(request)
+                    self.handler(self, conn, request)
+            except OSError:
+                pass  # the client went away: that is what several tests do
+
+    def close(self):
+        self.stop.set()
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self._accepter.join(5)
+        for thread in self._threads:
+            thread.join(5)
+
+
+def _read_request(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    method, path, _ = lines[0].split(" ", 2)
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+    length = int(headers.get("content-length", 0))
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return Request(method, path, headers, body)
+
+
+def head(status=200, length=None, headers=None, content_type="application/json") -> bytes:
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Type: {content_type}",
+             "Connection: close"]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def reply(conn, body=b"", status=200, headers=None, content_type="application/json"):
+    conn.sendall(head(status, len(body), headers, content_type) + body)
+
+
+def trickle(server, conn, data, every):
+    """Send ``data`` one byte every ``every`` seconds (until the server stops)."""
+    for i in range(len(data)):
+        if server.stop.wait(every):
+            return
+        conn.sendall(data[i:i + 1])
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(handler, **kwargs):
+        server = Server(handler, **kwargs)
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def no_retries():
+    with conf.set_temp("max_retries", 0):
+        yield
+
+
+def call(url, *, payload=None, parse=parse_json, timeout=2.0, cache=False, client=None,
+         method="POST", **kwargs):
+    return fetch(client or Client(), method, url, payload if payload is not None else {"a": 1},
+                 parse, what="objects", cache=cache, timeout=timeout, **kwargs)
+
+
+def timed(function, *args, **kwargs):
+    start = time.monotonic()
+    try:
+        function(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - returned for the test to look at
+        return err, time.monotonic() - start
+    return None, time.monotonic() - start
+
+
+# ------------------------------------------------------------------------ 1. deadlines
+
+def never_answer(server, conn, request):
+    server.stop.wait()
+
+
+def trickled_body(server, conn, request):
+    conn.sendall(head(200, 100_000))
+    trickle(server, conn, b"[" + b" " * 99_999, every=0.02)
+
+
+def trickled_headers(server, conn, request):
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    trickle(server, conn, b"X-Slow: " + b"a" * 10_000, every=0.02)
+
+
+@pytest.mark.parametrize("handler", [never_answer, trickled_body, trickled_headers])
+def test_a_slow_server_ends_in_timeout_within_the_deadline(serve, no_retries, handler):
+    server = serve(handler)
+    err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=0.5)
+    assert isinstance(err, AstroTimeoutError), err
+    assert "within 0.5 s" in str(err) and "conf.timeout" in str(err) and server.url in str(err)
+    assert 0.45 <= elapsed < 0.9
+    assert len(server.seen) == 1
+
+
+def test_retry_total_time_bounds_the_whole_call(serve):
+    server = serve(never_answer)
+    with conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 0.8):
+        err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=0.3)
+    assert isinstance(err, AstroTimeoutError) and "gave up after" in str(err)
+    # tries of 0.3, 0.3 then the 0.2 s left (a last sliver may start): never 10 tries
+    assert 0.75 <= elapsed < 1.2
+    assert 3 <= len(server.seen) <= 4
+
+
+def test_a_slow_but_steady_body_is_waited_for(serve):
+    body = json.dumps([{"i:jd": 2459000.5 + k} for k in range(200)]).encode()
+
+    def steady(server, conn, request):
+        conn.sendall(head(200, len(body)))
+        for k in range(0, len(body), len(body) // 10):
+            if server.stop.wait(0.03):
+                return
+            conn.sendall(body[k:k + len(body) // 10])
+
+    server = serve(steady)
+    assert call(server.url, timeout=1.0) == json.loads(body)
+
+
+@pytest.mark.parametrize("where", ["_request", "parse"])
+def test_keyboard_interrupt_is_never_swallowed(where):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    client = Client()
+    recorder = Recorder(interrupt if where == "_request" else
+                        (lambda url, body: make_response(b"[]")))
+    client._request = recorder
+    parse = interrupt if where == "parse" else parse_json
+    with conf.set_temp("max_retries", 5), pytest.raises(KeyboardInterrupt):
+        call("http://fink.test/api/v1/objects", parse=parse, client=client)
+    assert len(recorder.calls) == 1
+
+
+# ------------------------------------------------------------------------ 2. cut answers
+
+FULL = json.dumps([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5 + k} for k in range(500)])
+FULL = FULL.encode()
+
+
+def cut_then_whole(cuts):
+    def handler(server, conn, request):
+        if len(server.seen) <= cuts:
+            conn.sendall(head(200, len(FULL)) + FULL[:len(FULL) // 2])  # then close
+        else:
+            reply(conn, FULL)
+    return handler
+
+
+def test_a_body_shorter_than_its_content_length_is_retried(serve):
+    server = serve(cut_then_whole(cuts=2))
+    with conf.set_temp("max_retries", 5):
+        assert call(server.url) == json.loads(FULL)
+    assert len(server.seen) == 3
+
+
+def test_a_body_cut_every_time_is_reported_as_truncated(serve):
+    server = serve(cut_then_whole(cuts=100))
+    with conf.set_temp("max_retries", 2), pytest.raises(TruncatedAnswerError) as info:
+        call(server.url)
+    assert "cut" in str(info.value) and "gave up after 3 attempts" in str(info.value)
+    assert server.url in str(info.value)
+    assert len(server.seen) == 3
+
+
+def test_a_chunked_body_that_stops_is_truncated(serve, no_retries):
+    def handler(server, conn, request):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                     b"400\r\n" + FULL[:100])
+
+    server = serve(handler)
+    with pytest.raises(TruncatedAnswerError, match="cut"):
+        call(server.url)
+
+
+def test_content_length_is_checked_on_ready_made_responses(tmp_path):
+    # e.g. an answer whose body was read by another layer: the count is still checked
+    client = Client()
+    client.cache_location = tmp_path
+    short = make_response(FULL[:100], headers={"Content-Length": str(len(FULL))})
+    client._request = recorder = Recorder([short, make_response(FULL)])
+    result = call("http://fink.test/api/v1/objects", client=client, cache=True,
+                  parse=lambda r: r.content)
+    assert result == FULL and len(recorder.calls) == 2
+
+
+def test_truncated_parse_is_retried_and_never_cached(tmp_path):
+    client = Client()
+    client.cache_location = tmp_path
+
+    def parse(response):
+        if response.content == b"cut":
+            raise TruncatedAnswerError("the answer stops before its end")
+        return json.loads(response.content)
+
+    client._request = recorder = Recorder([make_response(b"cut"), make_response(b"[1, 2]")])
+    url = "http://fink.test/api/v1/objects"
+    assert call(url, client=client, cache=True, parse=parse) == [1, 2]
+    assert len(recorder.calls) == 2
+    # the whole answer, not the cut one, is in the cache: no request the second time
+    assert call(url, client=client, cache=True, parse=parse) == [1, 2]
+    assert len(recorder.calls) == 2
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+
+
+@pytest.mark.parametrize("error", [TableParseError("bad table"), ValueError("bad value"),
+                                   KeyError("i:jd"), IndexError("list index"),
+                                   TypeError("NoneType"), RecursionError("deep")])
+def test_other_parse_failures_are_permanent_and_astroquery_exceptions(error):
+    def parse(response):
+        raise error
+
+    client = Client()
+    client._request = recorder = Recorder(lambda url, body: make_response(b"[]"))
+    with conf.set_temp("max_retries", 5):
+        err, _ = timed(call, "http://fink.test/api/v1/objects", client=client, parse=parse)
+    assert len(recorder.calls) == 1  # the same bytes would come again: no retry
+    if isinstance(error, TableParseError):
+        assert err is error
+    else:
+        assert type(err) is RemoteServiceError
+        assert f"{type(error).__name__}: {error}" in str(err) and "fink.test" in str(err)
+        assert err.__cause__ is error
+
+
+# ------------------------------------------------------------------------ 3. error bodies
+
+NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center>"
+             "<h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+             "</body>\r\n</html>\r\n")
+WERKZEUG_404 = ('<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found'
+                '</h1>\n<p>The requested URL was not found on the server. If you entered the '
+                'URL manually please check your spelling and try again.</p>\n')
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("{'status': 'error', 'text': 'A value for `objectId` is required. See "
+     "https://api.ztf.fink-portal.org \\n'}",
+     "A value for `objectId` is required. See https://api.ztf.fink-portal.org"),
+    ("{'status': 'error', 'text': ValueError(\"Invalid character at col 0 parsing angle "
+     "'kfdlkj'\")}", "Invalid character at col 0 parsing angle 'kfdlkj'"),
+    ("{'status': 'error', 'text': KeyError('i:jd')}", "i:jd"),
+    ("{'status': 'error', 'text': <object at 0x7f>}", "<object at 0x7f>"),
+    ("{'status': 'error', 'text': \"it's \\\\ fine\"}", "it's \\ fine"),
+    ('{"message": "Did not attempt to load JSON data"}\n', "Did not attempt to load JSON data"),
+    ('{"status": "error", "text": "Output format `xls` is not supported"}',
+     "Output format `xls` is not supported"),
+    (NGINX_502, "502 Bad Gateway"),
+    (WERKZEUG_404, "404 Not Found"),
+    ("<html><body><h1>Service &amp; co. down</h1></body></html>", "Service & co. down"),
+    ("<html><body><p>plain <b>page</b></p></body></html>", "plain page"),
+    ("Internal Server Error", "Internal Server Error"),
+    (b"\xff\xfe binary", "\ufffd\ufffd binary"),
+])
+def test_server_message_keeps_the_server_words(body, expected):
+    assert _errors.server_message(body) == expected
+
+
+def test_server_message_is_short():
+    message = _errors.server_message("x" * 10_000)
+    assert len(message) == 500 and message.endswith(" ...")
+    message = _errors.server_message("{'status': 'error', 'text': '" + "y" * 100_000 + "'}")
+    assert len(message) <= 500 and message.startswith("yyy")
+
+
+PATHOLOGICAL = {
+    # the old `_TEXT_FIELD` regex backtracked cubically on these (a 5 kB one took ~30 s)
+    "unclosed text and spaces": "{'status': 'error', 'text': 'a" + " " * 5_000,
+    "many closing braces": "{'text': " + " }" * 30_000,
+    "nested braces": "{" * 60_000,
+    "nested lists": "[" * 60_000,
+    "many text keys": "'text':" * 9_000,
+    "escaped quotes": "{'text': '" + "\\'" * 30_000,
+    "exception calls": "{'text': ValueError(" * 3_000,
+    "tags": "<title" * 10_000,
+    "angles": "<" * 60_000,
+    "a megabyte": "{'status': 'error', 'text': '" + "z" * 1_000_000 + "'}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_error_bodies_cost_bounded_time(name):
+    start = time.perf_counter()
+    message = _errors.server_message(PATHOLOGICAL[name])
+    assert time.perf_counter() - start < 0.1
+    assert len(message) <= 500
+
+
+def test_a_huge_error_body_is_read_only_in_part(serve, no_retries):
+    page = (b"<html><head><title>500 Internal Server Error</title></head><body>"
+            + b"x" * 200_000)
+
+    def handler(server, conn, request):
+        conn.sendall(head(500, 50_000_000, content_type="text/html") + page)
+        server.stop.wait()  # the other 49.8 MB never come: reading them would time out
+
+    server = serve(handler)
+    err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=2.0)
+    assert type(err) is RemoteServiceError
+    assert str(err) == ("Fink failed to answer the objects query (HTTP 500): "
+                        "500 Internal Server Error")
+    assert elapsed < 1.0
+
+
+@pytest.mark.parametrize(("status", "family", "calls"), [
+    (400, InvalidQueryError, 1), (413, InvalidQueryError, 1), (415, InvalidQueryError, 1),
+    (422, InvalidQueryError, 1), (404, RemoteServiceError, 1), (500, RemoteServiceError, 1),
+    (501, RemoteServiceError, 1), (429, RemoteServiceError, 3), (502, RemoteServiceError, 3),
+    (503, RemoteServiceError, 3), (504, RemoteServiceError, 3),
+])
+def test_status_mapping(status, family, calls):
+    client = Client()
+    client._request = recorder = Recorder(
+        lambda url, body: make_response(NGINX_502.replace("502 Bad Gateway", "the words"),
+                                        status=status, content_type="text/html", url=url))
+    with conf.set_temp("max_retries", 2), pytest.raises(family) as info:
+        call("http://fink.test/api/v1/objects", client=client)
+    assert type(info.value) is family and len(recorder.calls) == calls
+    if status == 404:
+        assert "http://fink.test/api/v1/objects" in str(info.value)
+        assert "conf.server" in str(info.value)
+    else:
+        assert f"(HTTP {status}): the words" in str(info.value)
+
+
+def test_retry_after_is_honoured_and_bounded(monkeypatch):
+    waits = []
+    monkeypatch.setattr(_http.time, "sleep", waits.append)
+    client = Client()
+    client._request = recorder = Recorder([
+        make_response(b"busy", status=503, headers={"Retry-After": "0.25"}),
+        make_response(b"busy", status=429, headers={"Retry-After": "1000"}),
+    ])
+    with conf.set_temp("max_retries", 5), conf.set_temp("retry_total_time", 60), \
+            pytest.raises(RemoteServiceError, match="HTTP 429.*gave up after 2 attempts"):
+        call("http://fink.test/api/v1/objects", client=client)
+    assert waits == [0.25] and len(recorder.calls) == 2  # 1000 s would overrun 60 s
+
+
+# ------------------------------------------------------------------------ 4. redirects
+
+def echo(server, conn, request):
+    reply(conn, json.dumps({"method": request.method, "path": request.path,
+                            "body": json.loads(request.body or b"null")}).encode())
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_resends_the_same_post(serve, status):
+    def handler(server, conn, request):
+        if request.path.startswith("/old/"):
+            reply(conn, b"", status=status,
+                  headers={"Location": request.path.replace("/old/", "/new/")})
+        else:
+            echo(server, conn, request)
+
+    server = serve(handler)
+    payload = {"objectId": "ZTF20abfcszi", "output-format": "json"}
+    answer = call(server.url + "/old/api/v1/objects", payload=payload)
+    assert answer == {"method": "POST", "path": "/new/api/v1/objects", "body": payload}
+    assert [(r.method, r.path) for r in server.seen] == [("POST", "/old/api/v1/objects"),
+                                                         ("POST", "/new/api/v1/objects")]
+
+
+def test_a_redirect_to_another_server_resends_the_same_post(serve):
+    target = serve(echo)
+    moved = serve(lambda server, conn, request: reply(
+        conn, status=301, headers={"Location": target.url + request.path}))
+    answer = call(moved.url + "/api/v1/objects", payload={"objectId": "ZTF21aaxtctv"})
+    assert answer == {"method": "POST", "path": "/api/v1/objects",
+                      "body": {"objectId": "ZTF21aaxtctv"}}
+    assert len(moved.seen) == 1 and len(target.seen) == 1
+
+
+def test_a_get_is_redirected_as_a_get(serve):
+    def handler(server, conn, request):
+        if request.path == "/api/v1/schema":
+            reply(conn, status=302, headers={"Location": "/v2/schema"})
+        else:
+            echo(server, conn, request)
+
+    server = serve(handler)
+    answer = fetch(Client(), "GET", server.url + "/api/v1/schema", {}, parse_json,
+                   what="schema", cache=False, timeout=2)
+    assert answer == {"method": "GET", "path": "/v2/schema", "body": None}
+
+
+def test_a_redirect_loop_fails_at_once_naming_it(serve):
+    def handler(server, conn, request):
+        reply(conn, status=302, headers={"Location": "/b" if request.path == "/a" else "/a"})
+
+    server = serve(handler)
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/a")
+    assert str(info.value) == (f"Fink redirected the objects query in a loop: {server.url}/a -> "
+                               f"{server.url}/b -> {server.url}/a")
+    assert [r.path for r in server.seen] == ["/a", "/b"]
+
+
+def test_too_many_redirects_fail_at_once(serve):
+    def handler(server, conn, request):
+        reply(conn, status=307, headers={"Location": f"/r{int(request.path[2:]) + 1}"})
+
+    server = serve(handler)
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError,
+                                                        match="more than 5 times"):
+        call(server.url + "/r0")
+    assert [r.path for r in server.seen] == [f"/r{k}" for k in range(6)]
+
+
+@pytest.mark.parametrize(("location", "match"), [
+    ("ftp://fink.test/x", "not an HTTP URL"), (None, "without saying where"),
+])
+def test_unusable_redirects_fail_at_once(location, match):
+    client = Client()
+    headers = {"Location": location} if location else {}
+    client._request = recorder = Recorder(lambda url, body: make_response(
+        b"", status=301, headers=headers))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError, match=match):
+        call("http://fink.test/api/v1/objects", client=client)
+    assert len(recorder.calls) == 1
+
+
+@pytest.mark.parametrize("url", [
+    "api.ztf.fink-portal.org/api/v1/objects",      # requests' MissingSchema
+    "htp://api.ztf.fink-portal.org/api/v1/objects",  # InvalidSchema
+    "http:///api/v1/objects",                        # InvalidURL: no host
+    "http://[::1/api/v1/objects",                    # InvalidURL: unparsable
+    "http://127.0.0.1:99999/api/v1/objects",         # InvalidURL: port out of range
+])
+def test_a_malformed_url_is_an_invalid_query_naming_it(url):
+    with conf.set_temp("max_retries", 5), pytest.raises(InvalidQueryError) as info:
+        call(url)
+    assert url in str(info.value) and "conf.server" in str(info.value)
+
+
+def test_tls_to_a_plain_http_server_is_a_remote_service_error(serve, no_retries):
+    # answers at once in plain HTTP, without waiting for the (TLS) request
+    server = serve(lambda server, conn, request: reply(conn, b"[]"), read=False)
+    url = server.url.replace("http://", "https://") + "/api/v1/objects"
+    with pytest.raises(RemoteServiceError) as info:
+        call(url)
+    assert url in str(info.value)
+
+
+def test_a_refused_certificate_is_permanent():
+    refused = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    client = Client()
+    client._request = recorder = Recorder(
+        lambda url, body: requests.exceptions.SSLError(urllib3.exceptions.SSLError(refused)))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError,
+                                                        match="certificate was refused"):
+        call("https://fink.test/api/v1/objects", client=client)
+    assert len(recorder.calls) == 1
+
+
+def _instances():
+    """One instance of every exception class requests and urllib3 define (and more)."""
+    classes = [c for module in (requests.exceptions, urllib3.exceptions)
+               for _, c in inspect.getmembers(module, inspect.isclass)
+               if issubclass(c, BaseException) and not issubclass(c, Warning)
+               and c.__module__ == module.__name__]
+    found = []
+    for cls in classes:
+        for args in (("boom",), (None, "http://fink.test/x", "boom"), (None, "boom"),
+                     ("boom", None), (0, 10), ()):
+            try:
+                found.append(cls(*args))
+                break
+            except Exception:  # noqa: BLE001, S112 - try the next argument shape
+                continue
+    return found + [OSError("boom"), ConnectionResetError(104, "reset"), ValueError("boom"),
+                    KeyError("k"), TypeError("t"), RecursionError("r"),
+                    http.client.RemoteDisconnected("gone"), http.client.IncompleteRead(b"x", 9),
+                    ssl.SSLError(1, "boom"), TimeoutError("slow"), socket.gaierror(-2, "dns")]
+
+
+INSTANCES = _instances()
+
+
+def test_every_transport_exception_becomes_an_astroquery_one():
+    assert len(INSTANCES) > 60  # all of requests' and urllib3's, and more
+    escaped = []
+    client = Client()
+    for error in INSTANCES:
+        client._request = Recorder(lambda url, body, error=error: error)
+        try:
+            with conf.set_temp("max_retries", 1):
+                call("http://fink.test/api/v1/objects", client=client, timeout=0.5)
+        except ASTROQUERY_FAMILY as err:
+            if "http://fink.test/api/v1/objects" not in str(err):
+                escaped.append((error, err))
+        except Exception as err:  # noqa: BLE001 - collected and shown below
+            escaped.append((error, err))
+    assert escaped == []
+
+
+@pytest.mark.parametrize(("error", "family"), [
+    (requests.ConnectTimeout("slow"), AstroTimeoutError),
+    (requests.ReadTimeout("slow"), AstroTimeoutError),
+    (requests.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, "u", "slow")),
+     AstroTimeoutError),
+    (requests.ConnectionError(urllib3.exceptions.NewConnectionError(None, "refused")),
+     RemoteServiceError),
+    (requests.exceptions.ChunkedEncodingError("cut"), TruncatedAnswerError),
+    (requests.exceptions.MissingSchema("no scheme"), InvalidQueryError),
+])
+def test_transient_failures_are_retried_into_the_right_exception(error, family):
+    client = Client()
+    client._request = recorder = Recorder(lambda url, body: error)
+    with conf.set_temp("max_retries", 2), pytest.raises(family) as info:
+        call("http://fink.test/api/v1/objects", client=client)
+    assert type(info.value) is family
+    assert len(recorder.calls) == (1 if family is InvalidQueryError else 3)
+
+
+# ------------------------------------------------------------------------ 5. speed
+
+def test_requests_are_streamed_so_astroquerys_hook_never_decodes_bodies(serve):
+    body = json.dumps(list(range(100_000))).encode()
+    server = serve(lambda server, conn, request: reply(conn, body))
+    client = Client()
+    seen = []
+    client._session.hooks["response"] = [lambda r, *a, **kw: seen.append(kw.get("stream"))]
+    assert call(server.url, client=client) == list(range(100_000))
+    assert seen == [True]
+
+
+# ------------------------------------------------------------------------ 6. cache keys
+
+@pytest.mark.parametrize(("url", "cacheable"), [
+    ("https://api.ztf.fink-portal.org/api/v1/objects", True),
+    ("http://fink.test/api/v1/objects", True),
+    ("http://10.1.2.3:5000/api/v1/objects", True),
+    ("http://127.0.0.1:5000/api/v1/objects", False),
+    ("http://127.3.2.1/api/v1/objects", False),
+    ("http://localhost:5000/api/v1/objects", False),
+    ("http://LOCALHOST/api/v1/objects", False),
+    ("http://emulator.localhost/api/v1/objects", False),
+    ("http://[::1]:5000/api/v1/objects", False),
+    ("http://[::ffff:127.0.0.1]/api/v1/objects", False),
+    ("http://0.0.0.0:5000/api/v1/objects", False),
+    ("not a url", False),
+])
+def test_loopback_answers_are_never_cached(url, cacheable):
+    assert _http._cacheable(url) is cacheable
+
+
+def test_a_loopback_server_is_asked_every_time(serve, tmp_path):
+    server = serve(echo)
+    client = Client()
+    client.cache_location = tmp_path
+    for _ in range(2):
+        call(server.url + "/api/v1/objects", client=client, cache=True)
+    assert len(server.seen) == 2 and not list(tmp_path.iterdir())
+
+
+def test_an_unreadable_cache_entry_is_a_miss(tmp_path):
+    client = Client()
+    client.cache_location = tmp_path
+    url = "http://fink.test/api/v1/objects"
+    key = AstroQuery("POST", url, json={"a": 1})
+    key.request_file(tmp_path).write_bytes(b"\x80\x04 not a pickle")
+    client._request = recorder = Recorder(lambda u, body: make_response(b"[1]"))
+    assert call(url, client=client, cache=True) == [1]
+    assert call(url, client=client, cache=True) == [1]
+    assert len(recorder.calls) == 1  # the bad entry was replaced by the good answer
+    assert [p.name for p in tmp_path.iterdir()] == [key.request_file(tmp_path).name]
+
+
+def test_a_cached_answer_that_no_longer_parses_is_asked_again(tmp_path):
+    client = Client()
+    client.cache_location = tmp_path
+    url = "http://fink.test/api/v1/objects"
+    client._request = recorder = Recorder([make_response(b"[1]"), make_response(b"[2]")])
+    assert call(url, client=client, cache=True) == [1]
+
+    def picky(response):
+        if response.content == b"[1]":
+            raise TableParseError("written by another version")
+        return json.loads(response.content)
+
+    assert call(url, client=client, cache=True, parse=picky) == [2]
+    assert len(recorder.calls) == 2
+
+
+# ------------------------------------------------------------------------ download
+
+BIG = bytes(range(256)) * (3 * 4096)  # 3 MiB
+
+
+def test_download_writes_the_whole_file(serve, tmp_path):
+    server = serve(lambda server, conn, request: reply(conn, BIG,
+                                                       content_type="application/octet-stream"))
+    path = download(Client(), "POST", server.url + "/api/v1/ssobulk", {"kind": "x"},
+                    tmp_path / "sso.parquet", what="ssobulk", timeout=2, progress=False)
+    assert path == tmp_path / "sso.parquet" and path.read_bytes() == BIG
+    assert json.loads(server.seen[0].body) == {"kind": "x"} and server.seen[0].method == "POST"
+    assert os.listdir(tmp_path) == ["sso.parquet"]
+
+
+def cut_download(cuts):
+    def handler(server, conn, request):
+        if len(server.seen) <= cuts:
+            conn.sendall(head(200, len(BIG), content_type="application/octet-stream")
+                         + BIG[:len(BIG) // 3])
+        else:
+            reply(conn, BIG, content_type="application/octet-stream")
+    return handler
+
+
+def test_a_cut_download_is_retried(serve, tmp_path):
+    server = serve(cut_download(cuts=1))
+    path = download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
+                    timeout=2, progress=False)
+    assert path.read_bytes() == BIG and len(server.seen) == 2
+    assert os.listdir(tmp_path) == ["f.bin"]
+
+
+def test_a_download_cut_every_time_leaves_no_file(serve, tmp_path):
+    server = serve(cut_download(cuts=100))
+    (tmp_path / "f.bin").write_bytes(b"old")
+    with conf.set_temp("max_retries", 1), pytest.raises(TruncatedAnswerError):
+        download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
+                 timeout=2, progress=False)
+    assert os.listdir(tmp_path) == ["f.bin"] and (tmp_path / "f.bin").read_bytes() == b"old"
+    assert len(server.seen) == 2
+
+
+def test_a_stalled_download_times_out(serve, tmp_path, no_retries):
+    def handler(server, conn, request):
+        conn.sendall(head(200, len(BIG)) + BIG[:100_000])
+        trickle(server, conn, BIG[100_000:], every=0.01)  # 100 B/s: below 64 KiB per 0.5 s
+
+    server = serve(handler)
+    err, elapsed = timed(download, Client(), "POST", server.url, None, tmp_path / "f.bin",
+                         what="ssobulk", timeout=0.5, progress=False)
+    assert isinstance(err, AstroTimeoutError) and elapsed < 1.5
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_download_error_status_is_raised_with_its_message(serve, tmp_path, no_retries):
+    server = serve(lambda server, conn, request: reply(
+        conn, b"{'status': 'error', 'text': 'bad kind'}", status=400, content_type="text/html"))
+    with pytest.raises(InvalidQueryError, match=r"HTTP 400\): bad kind"):
+        download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
+                 timeout=2, progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("bar", ["tqdm", "astropy"])
+def test_download_progress_bar(serve, tmp_path, capsys, monkeypatch, bar):
+    if bar == "astropy":
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails: astropy's bar
+    server = serve(lambda server, conn, request: reply(conn, BIG))
+    path = download(Client(), "GET", server.url, None, tmp_path / "f.bin", what="ssobulk",
+                    timeout=2, progress=True)
+    assert path.read_bytes() == BIG
+    err = capsys.readouterr().err
+    if bar == "tqdm":
+        assert "f.bin" in err and "3.00M" in err
