@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import logging
+import re
 import sys
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -118,16 +121,28 @@ def _table_format(path: str) -> str:
     if fmt is None:
         raise _UsageError(f"cannot tell the table format of {path!r} from its extension: use "
                           f"one of {', '.join(_TABLE_FORMATS)}")
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise _Failure(f"-o {path}: writing parquet needs pyarrow: install the parquet extra "
+                       "(pip install 'astroquery_fink[parquet]')")
     return fmt
 
 
 def _plain_meta(meta) -> dict:
-    """Table meta with nested values as JSON text (FITS headers hold only scalars)."""
+    """Table meta with nested values as JSON text (FITS headers hold only ASCII scalars)."""
     out = {}
     for key, value in meta.items():
         name = str(key).upper().replace("_", "")[:8]  # short keywords: no HIERARCH cards
+        if isinstance(value, str):
+            value = _ascii(value)
         out[name] = value if isinstance(value, str | int | float | bool) else json.dumps(value)
     return out
+
+
+def _ascii(text: str) -> str:
+    """Text FITS can hold (ASCII): accents dropped (Boötes -> Bootes), other signs as '?'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode(
+        "ascii", "replace").decode("ascii")
 
 
 def _for_fits(table: Table, notes: list[str]) -> Table:
@@ -136,6 +151,17 @@ def _for_fits(table: Table, notes: list[str]) -> Table:
     out.meta = _plain_meta(table.meta)
     for name in out.colnames:
         col = out[name]
+        if col.dtype.kind == "U" and col.ndim == 1:
+            text = np.asarray(col)
+            wide = np.char.str_len(np.char.encode(text, "utf-8")) != np.char.str_len(text)
+            if wide.any():
+                out[name] = type(col)(np.array([_ascii(v) for v in text.tolist()]),
+                                      name=name, unit=col.unit, description=col.description,
+                                      **({"mask": col.mask} if hasattr(col, "mask") else {}))
+                notes.append(f"{name}: FITS text is ASCII, {int(wide.sum())} values written "
+                             f"transliterated (e.g. {text[wide][0]} -> {_ascii(text[wide][0])}); "
+                             "use .ecsv, .vot or .parquet to keep them as they are")
+            continue
         if not isinstance(col, MaskedColumn) or not col.mask.any():
             continue
         if col.dtype.kind == "b":
@@ -204,8 +230,8 @@ def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise _Failure(f"{option} needs matplotlib: pip install "
-                       "'astroquery_fink[plotting]'") from None
+        raise _Failure(f"{option} needs matplotlib: install the plotting extra (pip install "
+                       "'astroquery_fink[plotting]')") from None
     formats = Figure().canvas.get_supported_filetypes()
     if suffix.lstrip(".") not in formats:
         allowed = ([".fits"] if fits_ok else []) + [f".{f}" for f in ("png", "pdf", "svg")]
@@ -222,6 +248,27 @@ def _save_figure(fig, path) -> None:
 
 
 # ----------------------------------------------------------------------------- running
+
+# Python keywords of query_object -> the flags that set them, for messages on the command line.
+_FLAGS = {"object_id": "OBJECT_ID", "output_format": "--output-format",
+          "cutout_kind": "--cutout-kind", "withcutouts": "--withcutouts",
+          "withupperlim": "--withupperlim", "columns": "--columns", "prefix": "--prefix",
+          "timeout": "--timeout"}
+_KEYWORD = re.compile(r"\b(" + "|".join(_FLAGS) + r")(=(True\b|'[^']*'|\S+))?")
+
+
+def _cli_words(message: str) -> str:
+    """A validation message in the words of the command line (--output-format json, not
+    output_format='json'); the rest of the message is kept."""
+    def flag(match: re.Match) -> str:
+        name, value = _FLAGS[match.group(1)], match.group(3)
+        if value is None or value == "True":
+            return name
+        if value == "None":
+            return f"no {name}"
+        return f"{name} {value.strip(chr(39))}"
+    return _KEYWORD.sub(flag, message)
+
 
 def _check_args(args) -> None:
     """Every check that needs no server, so a typo fails at once (exit 2)."""
@@ -258,7 +305,7 @@ def _server(args, stack: contextlib.ExitStack) -> str | None:
     try:
         from .testing import AlertFileError, FinkEmulator
     except ImportError as err:
-        raise _Failure(f"the emulator cannot start ({err}): pip install "
+        raise _Failure(f"--emulator needs the emulator extra ({err}): pip install "
                        "'astroquery_fink[emulator]'") from None
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     try:
@@ -349,7 +396,7 @@ def _run(args, say) -> int:
                 warnings.simplefilter("ignore")  # shown once, by the real query below
                 fink.query_object(args.object_id, get_query_payload=True, **fink_options)
         except InvalidQueryError as err:
-            raise _UsageError(str(err)) from None
+            raise _UsageError(_cli_words(str(err))) from None
         table, ok = _query(fink, args.object_id, fink_options, cache, say)
         objects = _objects(table, args.object_id)
         written = []
@@ -405,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             args.object_id += ids
             if not args.emulator_data:
                 parser.error("argument --emulator-data: expected at least one FILE")
+        # "ZTF1,ZTF2 ZTF3": IDs may be given separately or comma-separated, as the help says
+        args.object_id = [i.strip() for arg in args.object_id for i in arg.split(",")
+                          if i.strip()]
         if not args.object_id:
             parser.error("the following arguments are required: OBJECT_ID")
     except SystemExit as exit_:  # argparse has printed its usage message

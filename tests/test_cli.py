@@ -310,7 +310,7 @@ def test_options_map_to_query_object_arguments(monkeypatch, tmp_path, capsys):
                    "--lightcurve", str(tmp_path / "lc.png")])
     assert status == 0, capsys.readouterr().err
     server, timeout, ids, kwargs = calls[-1]
-    assert (server, timeout, ids) == ("http://fink.test", 12.0, ["ZTF21aaxtctv,ZTF19acmdpyr"])
+    assert (server, timeout, ids) == ("http://fink.test", 12.0, ["ZTF21aaxtctv", "ZTF19acmdpyr"])
     assert kwargs == dict(columns=None, withupperlim=True, withcutouts=False, cutout_kind=None,
                           output_format="votable", prefix=True, cache=False)
 
@@ -336,3 +336,47 @@ def test_warnings_are_one_line_on_stderr(run, tmp_path):
     assert status == 0
     assert stderr.strip() == ("fink-query: warning: 'i:foo' is not in the Fink schema known to "
                               "this client; the server ignores unknown names")
+
+
+def test_comma_separated_ids_as_the_help_says(run, emulator, tmp_path):
+    out = tmp_path / "two.ecsv"
+    status, stdout, _ = run(f"{TDE},{TAGGED}", "--columns", "i:objectId,i:jd", "-o", str(out))
+    assert status == 0, stdout
+    table = Table.read(out)
+    assert sorted(set(table["i:objectId"])) == sorted([TDE, TAGGED])
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--cutout-kind", "Science"], "--cutout-kind is used only with --withcutouts"),
+    (["--withupperlim", "--output-format", "parquet"],
+     "cannot write parquet with --withupperlim: use --output-format json"),
+])
+def test_usage_messages_name_the_flags_not_python_keywords(capsys, args, words):
+    assert main([TDE, "--server", "http://127.0.0.1:9", *args]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "withcutouts=True" not in err and "output_format" not in err
+
+
+def test_non_ascii_text_in_every_output_format(tmp_path, capsys):
+    table = Table({"i:objectId": ["ZTF20abfcszi", "ZTF21aaxtctv"],
+                   "v:constellation": ["Boötes", "Ursa Major"]})
+    for suffix in (".ecsv", ".fits", ".vot", ".parquet", ".csv"):
+        path = tmp_path / f"t{suffix}"
+        notes = _write_table(table, str(path))
+        back = Table.read(path, **({"use_names_over_ids": True} if suffix == ".vot" else {}))
+        names = [v.decode() if isinstance(v, bytes) else str(v) for v in back["v:constellation"]]
+        if suffix == ".fits":  # FITS text is ASCII: transliterated, and said so
+            assert names == ["Bootes", "Ursa Major"]
+            assert notes and "Boötes -> Bootes" in notes[0]
+        else:
+            assert names == ["Boötes", "Ursa Major"], suffix
+
+
+def test_missing_parquet_extra_is_said_before_any_query(monkeypatch, tmp_path, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    assert main([TDE, "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.parquet")]) == 1
+    assert "install the parquet extra" in capsys.readouterr().err
