@@ -93,3 +93,40 @@ def test_default_follows_the_global_switch_and_explicit_false_wins(cached):
 
 def test_default_lifetime_fits_nightly_data():
     assert conf.cache_timeout <= 24 * 3600
+
+
+def test_two_emulators_on_one_port_never_answer_for_each_other(tmp_path):
+    """A loopback server's data may change between starts on the same URL: not cached."""
+    import json
+
+    import pandas as pd
+    from astroquery.query import BaseQuery
+
+    from astroquery_fink._http import fetch
+    from astroquery_fink.testing import FinkEmulator, bundled_data_files
+
+    [first_file] = [p for p in bundled_data_files() if "ztf20abfcszi" in str(p)]
+    alerts = pd.read_parquet(first_file)
+    second_file = tmp_path / "every_other_alert.parquet"
+    alerts.iloc[::2].to_parquet(second_file)
+
+    class Client(BaseQuery):
+        pass
+
+    client = Client()
+    client.cache_location = tmp_path / "cache"
+    payload = {"objectId": "ZTF20abfcszi", "columns": "i:candid", "output-format": "json"}
+
+    def candids(emulator):
+        rows = fetch(client, "POST", f"{emulator.url}/api/v1/objects", payload,
+                     lambda r: json.loads(r.content), what="objects", cache=True, timeout=10)
+        return sorted(row["i:candid"] for row in rows)
+
+    with FinkEmulator(data=[first_file]) as first:
+        url = first.url
+        assert candids(first) == sorted(alerts["candid"])
+    with FinkEmulator(data=[second_file], port=int(url.rsplit(":", 1)[1])) as second:
+        assert second.url == url
+        answer = candids(second)
+    assert answer == sorted(alerts["candid"].iloc[::2]) and len(answer) == 11
+    assert not list(client.cache_location.glob("*.pickle"))
