@@ -5,21 +5,35 @@ Each endpoint is an `Endpoint` declaration below plus a thin public method; vali
 in `_validate`, the shared machinery (batches, retries, parsing, merging, warnings) in
 `_query`. Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/).
 """
+import gzip
+import os
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
-from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
+from astropy.time import Time
+from astroquery.exceptions import (
+    InputWarning,
+    InvalidQueryError,
+    MaxResultsWarning,
+    NoResultsWarning,
+    RemoteServiceError,
+)
 
-from . import _schema, _validate
+from . import _merge, _schema, _sky, _validate
 from ._cutouts import CUTOUT_KINDS, fits_stamp, stamp_arrays, stamp_column, stamp_hdu
 from ._endpoint import Endpoint
+from ._http import download
 from ._merge import drop_covered_prefixes
 from ._query import FinkQuery, Plan, batched, with_columns
-from ._tables import loads_json
+from ._tables import loads_json, parse_table, typed_column
 
 __all__ = ["Fink", "FinkClass"]
 
@@ -39,6 +53,64 @@ OBJECTS = Endpoint(
 OBJECTS_CUTOUTS = replace(OBJECTS, batch_size="batch_size_cutouts")
 CUTOUTS = Endpoint("cutouts", "cutouts")
 SCHEMA = Endpoint("schema", "schema", method="GET")
+
+# Cone search: one row per object (its last alert), nearest first
+# (fink-object-api apps/routes/v1/ztf/conesearch/utils.py). The rows of several positions are
+# labelled with the position's index and kept apart: an object near two positions is in both.
+CONESEARCH = Endpoint(
+    "conesearch", "cone search", items="positions", rows="objects",
+    sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("i:objectId",),
+    limit_arg="n",
+    # with a `columns` selection the server keeps one alert per object only when both are
+    # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
+    needs={"*": ("i:objectId", "i:jd")},
+)
+# Class search: the newest alerts of a class, newest first: a reversed range scan on keys
+# <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
+LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True),),
+                   tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n")
+CLASSES = Endpoint("classes", "class list", method="GET")
+SSO = Endpoint(
+    "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
+    sort=(("i:jd", True),), tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"),
+    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without them
+    needs={"withcutouts": ("i:objectId", "i:candid")},
+)
+SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows")
+# only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
+SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
+SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
+SSOBULK = Endpoint("ssobulk", "SSO light curves")
+TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
+                    tiebreak=("i:objectId",))
+RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax")
+# SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
+# (apps/routes/v1/ztf/resolver/utils.py)
+RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
+SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
+                  tiebreak=("i:objectId",))
+STATISTICS = Endpoint("statistics", "statistics", rows="nights",
+                      sort=(("basic:date", False),), tiebreak=("key:key",))
+ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
+                   tiebreak=("i:objectId",), limit_arg="n")
+
+#: Start of Fink operations: the servers' default start date.
+FINK_START = "2019-11-01 00:00:00"
+#: The Fink classifiers (fink-object-api assets/fink_types.csv).
+FINK_CLASSES = (
+    "Early SN Ia candidate", "Kilonova candidate", "SN candidate", "SLSN candidate",
+    "Microlensing candidate", "Tracklet", "Solar System MPC", "Solar System candidate",
+    "Ambiguous", "(CTA) Blazar low state", "(CTA) Blazar high state",
+)
+# Classes whose table the server groups to one alert per object after the scan, so that a
+# cut answer may hold fewer than n rows (apps/routes/v1/ztf/latests/utils.py).
+_GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN candidate")
+_TRENDS = ("rising", "fading", "low_state", "new_low_state")
+_RESOLVERS = ("simbad", "ssodnet", "tns")
+_SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
+_TRACKLET_ID = re.compile(r"TRCK_\d{8}_\d{6}_\d{2}")
+# 100 MiB request bodies at most (fink-object-api app_ztf.py, MAX_CONTENT_LENGTH)
+_MAX_BODY = 100 * 2**20
 
 
 class FinkClass(FinkQuery):
@@ -330,6 +402,877 @@ class FinkClass(FinkQuery):
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/schema"})
         return table
 
+    # ------------------------------------------------------------------ shared
+    def _answer(self, plan: Plan, get_query_payload: bool, is_async: bool, *, cache, timeout,
+             progress=None):
+        """The payload, the raw responses or the Table of a plan, as asked."""
+        if get_query_payload:
+            return plan.query_payload()
+        if is_async:
+            return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    # ------------------------------------------------------------------ cone search
+    def _region_plan(self, coordinates, radius, startdate, stopdate, window, n, columns,
+                     output_format) -> Plan:
+        coords = _sky.positions(coordinates)
+        labelled = not _one_position(coordinates)
+        arcsec = _sky.radius_arcsec(radius, maximum=_sky.ZTF_MAX_RADIUS_ARCSEC)
+        start, stop, days = _sky.date_range(startdate, stopdate, window)
+        n = _count(n, "n")
+        fmt = _validate.output_format(output_format)
+        cols, added = with_columns(CONESEARCH, _validate.column_list(columns), {})
+        base = {"radius": arcsec, "n": n}
+        if start is not None:
+            base["startdate"] = _sky.wire_time(start)
+        if stop is not None:
+            base["stopdate"] = _sky.wire_time(stop)
+        if days is not None:
+            base["window"] = days
+        if cols is not None:
+            base["columns"] = ",".join(cols)
+        base["output-format"] = fmt
+        payloads = [{"ra": float(ra), "dec": float(dec), **base}
+                    for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
+        empty = (cols or _all_columns()) + ["v:separation_degree"]
+        return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
+                    columns=empty + (["input_index"] if labelled else []),
+                    added_columns=added, labels=list(range(len(payloads))) if labelled else None)
+
+    def query_region_async(self, coordinates, radius, *, startdate=None, stopdate=None,
+                           window=None, n: int = 1000,
+                           columns: str | Iterable[str] | None = None,
+                           output_format: str | None = None, get_query_payload: bool = False,
+                           cache: bool | None = None, timeout: float | None = None,
+                           progress: bool | None = None):
+        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the raw
+        responses (one, or a list in the order of the positions)."""
+        plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
+                                 output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
+                         progress=progress)
+
+    def query_region(self, coordinates, radius, *, startdate=None, stopdate=None, window=None,
+                     n: int = 1000, columns: str | Iterable[str] | None = None,
+                     output_format: str | None = None, get_query_payload: bool = False,
+                     cache: bool | None = None, timeout: float | None = None,
+                     progress: bool | None = None) -> Table:
+        """ZTF objects within ``radius`` of one or more sky positions (``/api/v1/conesearch``).
+
+        The server keeps the last alert of each object whose last alert lies within the
+        radius, adds its distance ``v:separation_degree`` and sorts by it (fink-object-api
+        apps/routes/v1/ztf/conesearch/utils.py). Keyword names are the server's arguments
+        (``coordinates`` gives ``ra`` and ``dec``).
+
+        Parameters
+        ----------
+        coordinates : `~astropy.coordinates.SkyCoord`, str, tuple or list
+            One position or several: a SkyCoord (scalar or array, any celestial frame), text
+            (``"193.82 2.89"`` in degrees, ``"12:55:17.2 +02:53:50"``), ``(ra, dec)``
+            angle Quantities, or a list of these. Several positions are sent as one request
+            each (at most ``conf.max_workers`` at once, each retried on transient failures)
+            and their rows merged, labelled by the position's index in ``input_index``.
+        radius : `~astropy.units.Quantity` or str
+            An angle (``10 * u.arcsec``, ``"2 arcmin"``); at most 18,000 arcsec (5 deg),
+            the server's maximum. Bare numbers are refused (arcsec or deg?).
+        startdate, stopdate : `~astropy.time.Time`, datetime or ISO str, optional
+            Keep objects whose *first detection* (``i:jdstarthist``) is in this range (server
+            defaults: 2019-11-01 and now). Bare JD/MJD numbers are refused: give
+            ``Time(x, format="jd")``.
+        window : `~astropy.units.Quantity`, optional
+            Instead of ``stopdate``: a duration after ``startdate`` (``3 * u.day``).
+        n : int, optional
+            The server's row limit (default 1000), applied to its database scan: an answer
+            with ``n`` rows was cut (`~astroquery.exceptions.MaxResultsWarning`), and as
+            the scan counts alerts before keeping one per object, a cut answer may even hold
+            fewer rows.
+        columns : str or list of str, optional
+            ``i:``/``d:`` columns to return (default: all, with the ``v:`` ones).
+            ``i:objectId`` and ``i:jd`` are added (without them the server returns every
+            alert instead of the last one per object), and the server adds ``i:ra``,
+            ``i:dec`` and ``v:separation_degree``.
+        output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
+            Wire format; all give the same Table. Default: parquet with pyarrow, else json.
+        get_query_payload : bool, optional
+            Return the request body (a list of them for several positions) instead.
+        cache, timeout, progress : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per object and position, nearest first (by position, then distance);
+            ``v:separation_degree`` in deg; ``input_index`` (several positions only) gives
+            the index of the position in ``coordinates``.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request): positions, a radius without units or above
+            18,000 arcsec, dates, ``window`` without ``startdate`` or with ``stopdate``.
+
+        Warns
+        -----
+        astroquery.exceptions.MaxResultsWarning
+            An answer reached ``n`` rows.
+        astroquery.exceptions.NoResultsWarning
+            No object at all.
+        """
+        plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
+                                 output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        table = self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        table = _or_empty_columns(table, plan.columns)
+        if "v:separation_degree" in table.colnames:
+            table["v:separation_degree"].unit = u.deg
+            table["v:separation_degree"].description = (
+                "Angular distance between the object's last alert and the position")
+        if "input_index" in table.colnames:
+            table["input_index"].description = "Index of the position in the input"
+        table.meta["radius_arcsec"] = plan.payloads[0]["radius"]
+        return table
+
+    # ------------------------------------------------------------------ class search
+    def _class_plan(self, class_name, n, startdate, stopdate, trend, color, columns,
+                    output_format, fetch_all) -> tuple[Plan, Time | None, Time | None]:
+        if not isinstance(class_name, str) or not class_name.strip():
+            raise InvalidQueryError(
+                f"class_name must be a class name such as 'SN candidate' (see get_classes()), "
+                f"not {class_name!r}")
+        class_name = class_name.strip()
+        n = _count(n, "n")
+        start, stop, _ = _sky.date_range(startdate, stopdate, None)
+        if trend is not None:
+            if trend not in _TRENDS:
+                raise InvalidQueryError(
+                    f"Unknown trend {trend!r}: choose among {', '.join(_TRENDS)}")
+            if trend in ("low_state", "new_low_state") and class_name != FINK_CLASSES[9]:
+                raise InvalidQueryError(
+                    f"trend={trend!r} exists only for class '{FINK_CLASSES[9]}'; other "
+                    "classes take rising or fading")
+        color = _validate.flag(color, "color")
+        fetch_all = _validate.flag(fetch_all, "fetch_all")
+        if fetch_all and trend is not None:
+            raise InvalidQueryError(
+                "fetch_all cannot be used with trend: the server filters by trend after "
+                "cutting at n rows, so a cut answer cannot be told from a complete one")
+        if fetch_all and class_name in _GROUPED_CLASSES:
+            raise InvalidQueryError(
+                f"fetch_all cannot be used with {class_name!r}: the server keeps one alert "
+                "per object after cutting at n rows, so a cut answer cannot be told from a "
+                "complete one")
+        fmt = _validate.output_format(output_format)
+        mine = ("i:objectId", "i:jd") if fetch_all else ()
+        cols, added = with_columns(LATESTS, _validate.column_list(columns), {}, mine)
+        payload = {"class": class_name, "n": n}
+        if start is not None:
+            payload["startdate"] = _sky.wire_time(start)
+        if stop is not None:
+            payload["stopdate"] = _sky.wire_time(stop)
+        if trend is not None:
+            payload["trend"] = trend
+        if color:
+            # the server turns colours on when the key is present, whatever its value
+            payload["color"] = True
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload["output-format"] = fmt
+        plan = Plan(LATESTS, [payload], output_format=fmt, columns=cols or _all_columns(),
+                    added_columns=added)
+        return plan, start, stop
+
+    def query_class_async(self, class_name: str, *, n: int = 10, startdate=None,
+                          stopdate=None, trend: str | None = None, color: bool = False,
+                          columns: str | Iterable[str] | None = None,
+                          output_format: str | None = None, get_query_payload: bool = False,
+                          cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/latests`` request of `query_class`; return the raw response."""
+        plan, _, _ = self._class_plan(class_name, n, startdate, stopdate, trend, color,
+                                      columns, output_format, False)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
+    def query_class(self, class_name: str, *, n: int = 10, startdate=None, stopdate=None,
+                    trend: str | None = None, color: bool = False,
+                    columns: str | Iterable[str] | None = None, fetch_all: bool = False,
+                    max_requests: int = 64, output_format: str | None = None,
+                    get_query_payload: bool = False, cache: bool | None = None,
+                    timeout: float | None = None, progress: bool | None = None) -> Table:
+        """The latest alerts of a class (``/api/v1/latests``), newest first.
+
+        Keyword names are the server's arguments (``class_name`` is ``class``).
+
+        Parameters
+        ----------
+        class_name : str
+            A Fink class (``"SN candidate"``, ``"Early SN Ia candidate"``, ...), a SIMBAD
+            type as ``"(SIMBAD) <type>"`` or a TNS type as ``"(TNS) <type>"``; the list is
+            `get_classes`.
+        n : int, optional
+            The newest ``n`` alerts in the date range (server default 10). An answer with
+            ``n`` rows was cut (`~astroquery.exceptions.MaxResultsWarning`); see
+            ``fetch_all``.
+        startdate, stopdate : `~astropy.time.Time`, datetime or ISO str, optional
+            The alerts' date range (server defaults: 2019-11-01 and now).
+        trend : {'rising', 'fading', 'low_state', 'new_low_state'}, optional
+            Keep alerts whose magnitude rate ``d:mag_rate`` is negative (rising) or positive
+            (fading); the last two only for ``"(CTA) Blazar low state"``. The server filters
+            after cutting at ``n`` rows, so fewer rows may come back.
+        color : bool, optional
+            Add the ``v:`` colour columns.
+        columns : str or list of str, optional
+            ``i:``/``d:`` columns to return (default all, with the ``v:`` columns).
+        fetch_all : bool, optional
+            When the date range holds more than ``n`` alerts, split it in halves (and so on)
+            until no part is cut, then merge: every alert of the class in the range. Not with
+            ``trend`` or the classes the server groups per object (the blazar states, SLSN),
+            for which a cut cannot be detected.
+        max_requests : int, optional
+            With ``fetch_all``: at most this many requests (default 64); if parts are still
+            cut then, their alerts are returned and a MaxResultsWarning names them.
+        output_format, get_query_payload, cache, timeout, progress : optional
+            As in `query_object` (``get_query_payload`` gives the first request's body).
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert, sorted by ``i:jd`` descending.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request).
+
+        Warns
+        -----
+        astroquery.exceptions.MaxResultsWarning
+            The answer (or with ``fetch_all``, a part still cut after ``max_requests``) has
+            ``n`` rows: more alerts exist.
+        astroquery.exceptions.NoResultsWarning
+            No alert.
+        """
+        plan, start, stop = self._class_plan(class_name, n, startdate, stopdate, trend, color,
+                                             columns, output_format, fetch_all)
+        if get_query_payload:
+            return plan.query_payload()
+        if not fetch_all:
+            return _or_empty_columns(
+                self._table(plan, cache=cache, timeout=timeout, progress=progress),
+                plan.columns)
+        max_requests = _count(max_requests, "max_requests")
+        start = Time(FINK_START, scale="utc") if start is None else start
+        stop = Time.now() if stop is None else stop
+        return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
+                               progress=progress)
+
+    def _class_all(self, plan: Plan, start: Time, stop: Time, max_requests: int, *, cache,
+                   timeout, progress) -> Table:
+        """Split cut date ranges in halves until none is cut (or ``max_requests`` are sent)."""
+        n = plan.payloads[0]["n"]
+        uncapped = replace(plan.endpoint, limit_arg=None)
+        windows, done, sent, still_cut = [(start, stop)], [], 0, []
+        while windows:
+            if sent + len(windows) > max_requests and sent:
+                break
+            payloads = [dict(plan.payloads[0], startdate=_sky.wire_time(a),
+                             stopdate=_sky.wire_time(b)) for a, b in windows]
+            part = replace(plan, endpoint=uncapped, payloads=payloads,
+                           batches=[[] for _ in payloads], labels=list(range(len(payloads))),
+                           label_column="_window", added_columns=())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoResultsWarning)
+                table = self._table(part, cache=cache, timeout=timeout, progress=progress)
+            sent += len(payloads)
+            counts = (np.bincount(np.asarray(table["_window"]), minlength=len(windows))
+                      if len(table) else np.zeros(len(windows), int))
+            following = []
+            for k, (a, b) in enumerate(windows):
+                rows = table[np.asarray(table["_window"]) == k] if len(table) else table[:0]
+                # a range of one millisecond is not split further (the wire's precision)
+                if counts[k] >= n and (b - a).to_value(u.s) > 0.002:
+                    mid = a + (b - a) / 2
+                    following += [(a, mid), (mid, b)]
+                else:
+                    if counts[k] >= n:
+                        still_cut.append((a, b))
+                    done.append(rows)
+            windows = following
+        still_cut += windows
+        table = _merge.merge([t for t in done if len(t)], plan.endpoint)
+        if "_window" in table.colnames:
+            table.remove_column("_window")
+        table.remove_columns([c for c in plan.added_columns if c in table.colnames])
+        table = _or_empty_columns(table, plan.columns)
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/latests",
+                           "payload": plan.payloads[0], "requests": sent})
+        if still_cut:
+            shown = ", ".join(f"{a.iso} to {b.iso}" for a, b in still_cut[:3])
+            table.meta["cut"] = [(a.iso, b.iso) for a, b in still_cut]
+            warnings.warn(
+                f"{len(still_cut)} date ranges still hold more than n={n} alerts after "
+                f"{sent} requests ({shown}{' ...' if len(still_cut) > 3 else ''}): raise n "
+                "or max_requests", MaxResultsWarning, stacklevel=3)
+        if len(table) == 0:
+            warnings.warn("Fink's class search answer is empty", NoResultsWarning,
+                          stacklevel=3)
+        return table
+
+    def get_classes(self, *, as_table: bool = False, cache: bool | None = None,
+                    timeout: float | None = None) -> dict | Table:
+        """The class names `query_class` takes (``/api/v1/classes``).
+
+        Parameters
+        ----------
+        as_table : bool, optional
+            Return a Table (columns ``class`` and ``origin``) instead of a dict.
+
+        Returns
+        -------
+        classes : dict or `~astropy.table.Table`
+            ``{origin: [class names]}`` as the server gives it: the Fink classifiers, the TNS
+            types (``"(TNS) ..."``) and the SIMBAD types (``"(SIMBAD) ..."``), each list
+            sorted case-insensitively.
+        """
+        as_table = _validate.flag(as_table, "as_table")
+        classes = self._fetch(CLASSES, None, lambda r: _classes_answer(r.content),
+                              cache=cache, timeout=timeout)
+        if not as_table:
+            return classes
+        rows = [(name, origin) for origin, names in classes.items() for name in names]
+        table = Table(rows=rows or None, names=("class", "origin"), dtype=(str, str))
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/classes"})
+        return table
+
+    # ------------------------------------------------------------------ solar system
+    def _sso_plan(self, n_or_d, withEphem, withResiduals, withcutouts, cutout_kind, columns,
+                  output_format) -> Plan:
+        ids = _sso_names(n_or_d)
+        with_ephem = _validate.flag(withEphem, "withEphem")
+        with_residuals = _validate.flag(withResiduals, "withResiduals")
+        with_cutouts = _validate.flag(withcutouts, "withcutouts")
+        if with_residuals and len(ids) > 1:
+            raise InvalidQueryError(
+                "withResiduals works for one object only (the server refuses lists)")
+        kind = _validate.cutout_kind(cutout_kind, allow_all=False)
+        if cutout_kind is not None and not with_cutouts:
+            raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
+        fmt = _validate.output_format(output_format)
+        cols, added = with_columns(SSO, _validate.column_list(columns),
+                                   {"withcutouts": with_cutouts})
+        payload = {}
+        if with_ephem:
+            payload["withEphem"] = True
+        if with_residuals:
+            payload["withResiduals"] = True
+        if with_cutouts:
+            payload["withcutouts"] = True
+            if kind is not None:
+                payload["cutout-kind"] = kind
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload["output-format"] = fmt
+        # one batch when residuals are asked (a single object)
+        batches, payloads = batched(SSO, ids, payload)
+        # rows name their object by i:ssnamenr, not by the name asked: no per-ID checks
+        return Plan(SSO, payloads, [[] for _ in payloads], output_format=fmt,
+                    columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
+                    _all_columns() + ["sso_name", "sso_number"], added_columns=added)
+
+    def query_sso_async(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
+                        withcutouts: bool = False, cutout_kind: str | None = None,
+                        columns: str | Iterable[str] | None = None,
+                        output_format: str | None = None, get_query_payload: bool = False,
+                        cache: bool | None = None, timeout: float | None = None,
+                        progress: bool | None = None):
+        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw response(s)."""
+        plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
+                              columns, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
+                         progress=progress)
+
+    def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
+                  withcutouts: bool = False, cutout_kind: str | None = None,
+                  columns: str | Iterable[str] | None = None, output_format: str | None = None,
+                  get_query_payload: bool = False, cache: bool | None = None,
+                  timeout: float | None = None, progress: bool | None = None) -> Table:
+        """The alerts of Solar System objects (``/api/v1/sso``), newest first.
+
+        Keyword names are the server's arguments, one to one.
+
+        Parameters
+        ----------
+        n_or_d : str, int or list
+            IAU number (``8467``, ``"10P"``), designation (``"2010JO69"``, ``"C/2020V2"``) or
+            name, or a list of them (or a comma-separated string). The server resolves each
+            through SsODNet quaero and adds ``sso_name`` and ``sso_number``. Many names are
+            sent in batches of ``conf.batch_size``.
+        withEphem : bool, optional
+            Add Miriade ephemerides columns (computed by the server).
+        withResiduals : bool, optional
+            Add ``residuals_shg1g2`` (observed minus sHG1G2 model); one object only.
+        withcutouts : bool, optional
+            Add a cutout column (``b:cutout<Kind>_stampData``, 2-D arrays).
+        cutout_kind : {'Science', 'Template', 'Difference'}, optional
+            With ``withcutouts``: which cutout (server default Science).
+        columns : str or list of str, optional
+            ``i:``/``d:`` columns to return; the server adds ``i:ssnamenr``; ``i:objectId``
+            and ``i:candid`` are added with ``withcutouts`` (the server refuses without).
+        output_format, get_query_payload, cache, timeout, progress : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert, sorted by ``i:jd`` descending, with ``sso_name`` and
+            ``sso_number``.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or a name the server cannot resolve.
+
+        Warns
+        -----
+        astroquery.exceptions.NoResultsWarning
+            No alert.
+        """
+        plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
+                              columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return _or_empty_columns(
+            self._table(plan, cache=cache, timeout=timeout, progress=progress), plan.columns)
+
+    def _ssocand_plan(self, kind, ssoCandId, start_date, stop_date, maxnumber,
+                      output_format) -> Plan:
+        if kind not in ("orbParams", "lightcurves"):
+            raise InvalidQueryError(
+                f"kind must be 'orbParams' (orbital parameters) or 'lightcurves', not {kind!r}")
+        start, stop, _ = _sky.date_range(start_date, stop_date, None,
+                                         names=("start_date", "stop_date", "window"))
+        if kind == "orbParams" and (start is not None or stop is not None):
+            raise InvalidQueryError(
+                "start_date and stop_date apply to kind='lightcurves' only (the server "
+                "ignores them for orbParams)")
+        maxnumber = _count(maxnumber, "maxnumber")
+        fmt = _validate.output_format(output_format)
+        payload = {"kind": kind}
+        if ssoCandId is not None:
+            if not isinstance(ssoCandId, str | int) or isinstance(ssoCandId, bool) \
+                    or not str(ssoCandId).strip():
+                raise InvalidQueryError(f"ssoCandId must be a trajectory ID, not {ssoCandId!r}")
+            payload["ssoCandId"] = str(ssoCandId).strip()
+        if start is not None:
+            payload["start_date"] = _sky.wire_time(start)
+        if stop is not None:
+            payload["stop_date"] = _sky.wire_time(stop)
+        payload["maxnumber"] = maxnumber
+        payload["output-format"] = fmt
+        endpoint = SSOCAND_LIGHTCURVES if kind == "lightcurves" else SSOCAND
+        return Plan(endpoint, [payload], output_format=fmt)
+
+    def query_ssocand(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
+                      start_date=None, stop_date=None, maxnumber: int = 10_000,
+                      output_format: str | None = None, get_query_payload: bool = False,
+                      cache: bool | None = None, timeout: float | None = None) -> Table:
+        """Solar System candidates found by Fink (``/api/v1/ssocand``).
+
+        Parameters
+        ----------
+        kind : {'orbParams', 'lightcurves'}
+            Orbital parameters of the candidate trajectories, or their alerts.
+        ssoCandId : str, optional
+            One trajectory; default all.
+        start_date, stop_date : `~astropy.time.Time`, datetime or ISO str, optional
+            With ``kind="lightcurves"``: the date range (server defaults 2019-11-01 and now).
+        maxnumber : int, optional
+            At most this many rows (server default 10,000; applied to light curves): an
+            answer with that many rows was cut (`~astroquery.exceptions.MaxResultsWarning`).
+        output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            The rows in the server's order.
+        """
+        plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
+                                  output_format)
+        return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
+
+    def query_ssocand_async(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
+                            start_date=None, stop_date=None, maxnumber: int = 10_000,
+                            output_format: str | None = None, get_query_payload: bool = False,
+                            cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/ssocand`` request of `query_ssocand`; return the response."""
+        plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
+                                  output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
+    def get_ssoft(self, *, sso_name: str | None = None, sso_number: int | None = None,
+                  flavor: str = "SHG1G2", version: str | None = None, schema: bool = False,
+                  output_format: str = "parquet", get_query_payload: bool = False,
+                  cache: bool | None = None, timeout: float | None = None) -> Table | dict:
+        """The Solar System Fink Table (SSOFT, ``/api/v1/ssoft``): phase-curve parameters.
+
+        Parameters
+        ----------
+        sso_name : str, optional
+            Only this object (IAU name or provisional designation).
+        sso_number : int, optional
+            Only this object (IAU number).
+        flavor : {'SHG1G2', 'HG1G2', 'HG', 'SOCCA'}, optional
+            The phase-curve model (server default SHG1G2).
+        version : str, optional
+            ``"YYYY.MM"``, from ``"2023.07"``; default the latest.
+        schema : bool, optional
+            Return the table's column descriptions (a dict) instead of the table.
+        output_format : {'parquet', 'json', 'csv', 'votable'}, optional
+            Wire format; parquet (the server's default) is the fast one for the whole table.
+        get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table` or dict
+            One row per object; or ``{column: description}`` with ``schema=True``.
+        """
+        payload: dict = {}
+        if sso_name is not None and sso_number is not None:
+            raise InvalidQueryError("Give sso_name or sso_number, not both")
+        if sso_name is not None:
+            if not isinstance(sso_name, str) or not sso_name.strip():
+                raise InvalidQueryError(f"sso_name must be a name, not {sso_name!r}")
+            payload["sso_name"] = sso_name.strip()
+        if sso_number is not None:
+            payload["sso_number"] = _count(sso_number, "sso_number")
+        if flavor not in _SSOFT_FLAVORS:
+            raise InvalidQueryError(
+                f"Unknown flavor {flavor!r}: choose among {', '.join(_SSOFT_FLAVORS)}")
+        payload["flavor"] = flavor
+        if version is not None:
+            if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
+                raise InvalidQueryError(f"version must be 'YYYY.MM', not {version!r}")
+            if version < "2023.07":
+                raise InvalidQueryError(f"The SSOFT starts at version 2023.07, not {version}")
+            payload["version"] = version
+        if _validate.flag(schema, "schema"):
+            payload["schema"] = True
+        fmt = _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        if get_query_payload:
+            return payload
+        if schema:
+            return self._fetch(SSOFT, payload, lambda r: _json_dict(r.content, "/ssoft schema"),
+                               cache=cache, timeout=timeout)
+        table = self._fetch(SSOFT, payload, lambda r: parse_table(r.content, fmt, schema={}),
+                            cache=cache, timeout=timeout)
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/ssoft",
+                           "payload": payload})
+        if len(table) == 0:
+            warnings.warn("Fink's SSO Fink table answer is empty", NoResultsWarning,
+                          stacklevel=2)
+        return table
+
+    def download_ssobulk(self, path: str | os.PathLike, *, progress: bool | None = None,
+                         timeout: float | None = None) -> Path:
+        """Download every SSO light curve Fink holds (``/api/v1/ssobulk``) to a parquet file.
+
+        The file is large: it is streamed to ``path`` (never held in memory), which appears
+        only once complete.
+
+        Parameters
+        ----------
+        path : path-like
+            Where to write the parquet file (replaced if it exists).
+        progress : bool, optional
+            Show a progress bar. Default: only in an interactive terminal.
+        timeout : float, optional
+            Seconds for the answer's headers, and for each 64 KiB of its body.
+
+        Returns
+        -------
+        path : `pathlib.Path`
+            The file written; read it with ``astropy.table.Table.read(path)``.
+        """
+        if progress is None:
+            import sys
+            progress = sys.stderr.isatty()
+        progress = _validate.flag(progress, "progress")
+        # a body is needed: the server reads request.json on POST
+        return download(self, SSOBULK.method, self._url(SSOBULK), {"output-format": "parquet"},
+                        path, what=SSOBULK.what, timeout=self._timeout(timeout),
+                        progress=progress)
+
+    # ------------------------------------------------------------------ tracklets
+    def _tracklet_plan(self, id, date, columns, output_format) -> Plan:
+        if (id is None) == (date is None):
+            raise InvalidQueryError(
+                "Give a tracklet id ('TRCK_20211120_031428_00') or a date (prefix), one of them")
+        payload = {}
+        if id is not None:
+            if not isinstance(id, str) or not re.fullmatch(r"TRCK_[\d_]*", id.strip()) \
+                    or not _TRACKLET_ID.match(id.strip() + "0" * 30)[0].startswith(id.strip()):
+                raise InvalidQueryError(
+                    f"Not a tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN, or a leading part): {id!r}")
+            payload["id"] = id.strip()
+        else:
+            payload["date"] = _tracklet_date(date)
+        fmt = _validate.output_format(output_format)
+        cols, added = with_columns(TRACKLET, _validate.column_list(columns), {})
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload["output-format"] = fmt
+        return Plan(TRACKLET, [payload], output_format=fmt, columns=cols or _all_columns(),
+                    added_columns=added)
+
+    def query_tracklet(self, id: str | None = None, *, date=None,
+                       columns: str | Iterable[str] | None = None,
+                       output_format: str | None = None, get_query_payload: bool = False,
+                       cache: bool | None = None, timeout: float | None = None) -> Table:
+        """Alerts of fast-moving objects' tracklets (``/api/v1/tracklet``), newest first.
+
+        Parameters
+        ----------
+        id : str, optional
+            A tracklet ID, ``TRCK_YYYYMMDD_HHMMSS_NN`` (or a leading part of one).
+        date : str, `~astropy.time.Time` or datetime, optional
+            Instead of ``id``: every tracklet of a night, hour, minute or second. Text is a
+            prefix of ``"YYYY-MM-DD hh:mm:ss"`` (``"2021-11-20"``, ``"2021-11-20 03"``); a
+            Time or datetime means that second.
+        columns, output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert (``d:tracklet`` names its tracklet), sorted by ``i:jd``
+            descending.
+        """
+        plan = self._tracklet_plan(id, date, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return _or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
+                                 plan.columns)
+
+    def query_tracklet_async(self, id: str | None = None, *, date=None,
+                             columns: str | Iterable[str] | None = None,
+                             output_format: str | None = None,
+                             get_query_payload: bool = False, cache: bool | None = None,
+                             timeout: float | None = None):
+        """Send the ``/api/v1/tracklet`` request of `query_tracklet`; return the response."""
+        plan = self._tracklet_plan(id, date, columns, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
+    # ------------------------------------------------------------------ resolver
+    def resolve(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
+                output_format: str | None = None, get_query_payload: bool = False,
+                cache: bool | None = None, timeout: float | None = None) -> Table:
+        """Resolve an object name with SIMBAD, SsODNet or TNS (``/api/v1/resolver``).
+
+        Parameters
+        ----------
+        name : str
+            The name: ``"Vega"`` (simbad), ``"Julienpeloton"`` or ``"33803"`` (ssodnet),
+            ``"SN 2023vwy"`` (tns); with ``reverse=True``, a ZTF object name. ``""`` with
+            tns gives the whole TNS table (``nmax`` rows).
+        resolver : {'simbad', 'ssodnet', 'tns'}
+            Which service.
+        reverse : bool, optional
+            From a ZTF object name to the other names.
+        nmax : int, optional
+            At most this many matches (server default 10); an answer with ``nmax`` rows was
+            cut (`~astroquery.exceptions.MaxResultsWarning`). With ssodnet, ``nmax=1``
+            asks for the exact name only.
+        output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            The matches, in the server's order, with the columns the service gives.
+        """
+        if not isinstance(name, str):
+            raise InvalidQueryError(f"name must be a string, not {name!r}")
+        if resolver not in _RESOLVERS:
+            raise InvalidQueryError(
+                f"Unknown resolver {resolver!r}: choose among {', '.join(_RESOLVERS)}")
+        reverse = _validate.flag(reverse, "reverse")
+        if reverse and not _validate.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
+                .startswith("ZTF") and resolver != "tns":
+            raise InvalidQueryError(
+                f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {name!r}")
+        if not name.strip() and resolver != "tns":
+            raise InvalidQueryError("name is empty")
+        nmax = _count(nmax, "nmax")
+        fmt = _validate.output_format(output_format)
+        payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
+        if reverse:
+            payload["reverse"] = True  # the server tests `is True`: JSON true
+        payload["output-format"] = fmt
+        uncapped = (resolver == "simbad" and not reverse) or (
+            resolver == "ssodnet" and not reverse and nmax == 1)
+        plan = Plan(RESOLVER_UNCAPPED if uncapped else RESOLVER, [payload], output_format=fmt)
+        return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
+
+    # ------------------------------------------------------------------ sky maps
+    def query_skymap(self, event_name: str | None = None, *,
+                     bayestar: str | os.PathLike | bytes | None = None,
+                     credible_level: float, n_day_before: float = 1, n_day_after: float = 6,
+                     output_format: str | None = None, get_query_payload: bool = False,
+                     cache: bool | None = None, timeout: float | None = None) -> Table:
+        """Objects in a gravitational-wave sky map's credible region (``/api/v1/skymap``).
+
+        The server keeps the objects whose last alert falls in the HEALPix pixels (nside 128)
+        of the map's credible region, first detected from ``n_day_before`` days before the
+        event to ``n_day_after`` days after that start (fink-object-api
+        apps/routes/v1/ztf/skymap/utils.py).
+
+        Parameters
+        ----------
+        event_name : str, optional
+            A GraceDB event (``"S200219ac"``): the server downloads its bayestar map.
+        bayestar : path-like or bytes, optional
+            Instead: a local sky map (FITS, gzipped or not), sent in the request body.
+        credible_level : float
+            The credible level, in (0, 1]: 0.1 keeps the most probable 10%.
+        n_day_before, n_day_after : float or `~astropy.units.Quantity`, optional
+            Days before the event, and after that start (server defaults 1 and 6; documented
+            maxima 7 and 14, warned about but not refused as the server does not enforce
+            them).
+        output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per object (its last alert), sorted by ``i:jd`` descending, with
+            ``v:jdstartgw`` (the event's JD).
+        """
+        if (event_name is None) == (bayestar is None):
+            raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
+        payload: dict = {}
+        if event_name is not None:
+            if not isinstance(event_name, str) or not re.fullmatch(r"[A-Za-z0-9_]+",
+                                                                   event_name.strip()):
+                raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
+            payload["event_name"] = event_name.strip()
+        else:
+            payload["bayestar"] = _bayestar_text(bayestar)
+        if isinstance(credible_level, bool) or not isinstance(credible_level, int | float) \
+                or not 0 < credible_level <= 1:
+            raise InvalidQueryError(
+                f"credible_level must be a number in (0, 1], not {credible_level!r}")
+        payload["credible_level"] = float(credible_level)
+        for key, value, most in (("n_day_before", n_day_before, 7),
+                                 ("n_day_after", n_day_after, 14)):
+            days = _days(value, key)
+            if days > most:
+                warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
+                              "most; the search may be slow", InputWarning, stacklevel=2)
+            payload[key] = days
+        fmt = _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        plan = Plan(SKYMAP, [payload], output_format=fmt)
+        if get_query_payload:
+            return plan.query_payload()
+        table = self._table(plan, cache=cache, timeout=timeout)
+        if "v:jdstartgw" in table.colnames:
+            table["v:jdstartgw"].unit = u.day
+        return table
+
+    # ------------------------------------------------------------------ statistics
+    def get_statistics(self, date: str = "", *, columns: str | Iterable[str] | None = None,
+                       schema: bool = False, output_format: str | None = None,
+                       get_query_payload: bool = False, cache: bool | None = None,
+                       timeout: float | None = None) -> Table | list:
+        """Nightly counts of the ZTF alert stream in Fink (``/api/v1/statistics``).
+
+        Parameters
+        ----------
+        date : str, `~astropy.time.Time` or datetime, optional
+            A night (``"20211120"``), a month (``"202111"``), a year (``"2021"``), or
+            ``""`` for every night (default). A Time or datetime means its night (UTC date).
+        columns : str or list of str, optional
+            Counters to return, e.g. ``["basic:sci", "basic:raw"]``; default all.
+            ``basic:date`` is added (it dates the rows).
+        schema : bool, optional
+            Return the names of the counters (a list) instead.
+        output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table` or list of str
+            One row per night, oldest first: ``time`` (a `~astropy.time.Time`, the night's
+            UTC date) then the counters (``basic:``, ``class:`` columns).
+        """
+        payload: dict = {"date": _statistics_date(date)}
+        schema = _validate.flag(schema, "schema")
+        cols = None
+        if columns is not None:
+            cols = _statistics_columns(columns)
+            if "basic:date" not in cols:
+                cols = cols + ["basic:date"]
+            payload["columns"] = ",".join(cols)
+        if schema:
+            payload["schema"] = True
+        fmt = _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        plan = Plan(STATISTICS, [payload], output_format=fmt, columns=cols)
+        if get_query_payload:
+            return plan.query_payload()
+        if schema:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoResultsWarning)
+                table = self._table(plan, cache=cache, timeout=timeout)
+            return [str(v) for v in table["schema"]] if "schema" in table.colnames else []
+        table = self._table(plan, cache=cache, timeout=timeout)
+        return _with_night_time(table)
+
+    # ------------------------------------------------------------------ anomalies
+    def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
+                      columns: str | Iterable[str] | None = None,
+                      output_format: str | None = None, get_query_payload: bool = False,
+                      cache: bool | None = None, timeout: float | None = None) -> Table:
+        """The latest alerts Fink's anomaly detection flagged (``/api/v1/anomaly``).
+
+        Parameters
+        ----------
+        n : int, optional
+            The newest ``n`` alerts (server default 10); an answer with ``n`` rows was cut
+            (`~astroquery.exceptions.MaxResultsWarning`).
+        start_date, stop_date : `~astropy.time.Time`, datetime or ISO str, optional
+            The date range (server defaults 2019-11-01 and now). The server adds one day to
+            ``stop_date``, so that a date (``"2021-11-20"``) includes that whole day.
+        columns, output_format, get_query_payload, cache, timeout : optional
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert, sorted by ``i:jd`` descending.
+        """
+        n = _count(n, "n")
+        start, stop, _ = _sky.date_range(start_date, stop_date, None,
+                                         names=("start_date", "stop_date", "window"))
+        fmt = _validate.output_format(output_format)
+        cols, added = with_columns(ANOMALY, _validate.column_list(columns), {})
+        payload: dict = {"n": n}
+        if start is not None:
+            payload["start_date"] = _sky.wire_time(start)
+        if stop is not None:
+            payload["stop_date"] = _sky.wire_time(stop)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload["output-format"] = fmt
+        plan = Plan(ANOMALY, [payload], output_format=fmt, columns=cols or _all_columns(),
+                    added_columns=added)
+        if get_query_payload:
+            return plan.query_payload()
+        return _or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
+                                 plan.columns)
+
 
 def _schema_answer(content: bytes) -> dict:
     """``/api/v1/schema``: {category: {field: {"type": ..., "doc": ...}}}, else an error."""
@@ -342,6 +1285,191 @@ def _schema_answer(content: bytes) -> dict:
             for fields in schema.values()):
         raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
     return schema
+
+
+# ---------------------------------------------------------------------- private helpers
+
+def _count(value, name: str) -> int:
+    """A whole number above 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise InvalidQueryError(f"{name} must be a whole number above 0, not {value!r}")
+    if value < 1:
+        raise InvalidQueryError(f"{name} must be above 0, not {value}")
+    return int(value)
+
+
+def _days(value, name: str) -> float:
+    """Days: a number (the argument's unit) or a time Quantity, at least 0."""
+    if isinstance(value, u.Quantity):
+        days = _sky.window_days(value, name) if value.value != 0 else 0.0
+    elif isinstance(value, int | float | np.integer | np.floating) \
+            and not isinstance(value, bool | np.bool_) and np.isfinite(value):
+        days = float(value)
+    else:
+        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
+    if days < 0:
+        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
+    return days
+
+
+def _one_position(coordinates) -> bool:
+    """Whether the user gave one position (no ``input_index`` column) rather than a list."""
+    if isinstance(coordinates, SkyCoord):
+        return coordinates.isscalar
+    if isinstance(coordinates, str):
+        return True
+    if isinstance(coordinates, tuple) and len(coordinates) == 2:
+        return all(np.ndim(getattr(c, "value", c)) == 0 for c in coordinates)
+    return False
+
+
+def _all_columns() -> list[str]:
+    """The columns of an answer with every column (for empty answers): ``i:``, ``d:``, ``v:``."""
+    return [n for n, c in _schema.columns().items() if c.family in ("i", "d", "v")
+            and n != "d:tag"]
+
+
+def _or_empty_columns(table: Table, names: list[str] | None) -> Table:
+    """An empty answer gets the columns a full one would have (typed from the schema)."""
+    if len(table) or table.colnames or not names:
+        return table
+    schema = _schema.columns()
+    empty = Table([typed_column(n, [], schema=schema) for n in dict.fromkeys(names)],
+                  masked=True)
+    empty.meta.update(table.meta)
+    return empty
+
+
+def _sso_names(n_or_d) -> list[str]:
+    """SSO numbers, designations or names -> a list of non-empty strings (duplicates dropped)."""
+    if isinstance(n_or_d, str):
+        pieces = n_or_d.split(",")
+    elif isinstance(n_or_d, int | np.integer) and not isinstance(n_or_d, bool):
+        pieces = [str(n_or_d)]
+    elif isinstance(n_or_d, Iterable) and not isinstance(n_or_d, bytes | dict):
+        pieces = list(n_or_d)
+    else:
+        raise InvalidQueryError(
+            f"n_or_d must be an SSO number, designation or name, or a list, not {n_or_d!r}")
+    names = []
+    for piece in pieces:
+        if isinstance(piece, bool) or not isinstance(piece, str | int | np.integer):
+            raise InvalidQueryError(f"Not an SSO number, designation or name: {piece!r}")
+        # the server removes spaces ("2010 JO69" is "2010JO69")
+        name = str(piece).replace(" ", "")
+        if not name:
+            raise InvalidQueryError(f"Empty SSO name in {n_or_d!r}")
+        names.append(name)
+    if not names:
+        raise InvalidQueryError("n_or_d is empty")
+    return list(dict.fromkeys(names))
+
+
+def _tracklet_date(date) -> str:
+    """A tracklet date prefix "YYYY-MM-DD hh:mm:ss" (or a leading part of it)."""
+    if isinstance(date, str):
+        text = date.strip().replace("T", " ")
+        full = "2000-01-01 00:00:00"
+        if not text or len(text) > len(full) or not re.fullmatch(
+                r"\d{4}(-\d{0,2}(-\d{0,2}( \d{0,2}(:\d{0,2}(:\d{0,2})?)?)?)?)?",
+                text):
+            raise InvalidQueryError(
+                f"date must be a leading part of 'YYYY-MM-DD hh:mm:ss', not {date!r}")
+        return text
+    t = _sky.time_arg(date, "date")
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _statistics_date(date) -> str:
+    """"YYYYMMDD", "YYYYMM", "YYYY" or "" (all nights)."""
+    if isinstance(date, str):
+        text = date.strip().replace("-", "")
+        if text == "" or re.fullmatch(r"\d{4}(\d{2}(\d{2})?)?", text):
+            return text
+        raise InvalidQueryError(
+            f"date must be 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' (every night), not {date!r}")
+    return _sky.time_arg(date, "date").strftime("%Y%m%d")
+
+
+def _statistics_columns(columns) -> list[str]:
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",") if c]
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(f"columns must be a list of names like 'basic:sci', "
+                                f"not {columns!r}")
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
+                "'class:SN candidate'")
+    if not names:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    return list(dict.fromkeys(names))
+
+
+def _with_night_time(table: Table) -> Table:
+    """Add ``time`` (the night's UTC date) from ``basic:date`` (or the row key ztf_YYYYMMDD)."""
+    if not len(table):
+        return table
+    if "basic:date" in table.colnames:
+        nights = [str(v) for v in np.ma.filled(table["basic:date"].astype(str), "")]
+    elif "key:key" in table.colnames:
+        nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
+    else:
+        return table
+    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
+    if any(v is None for v in iso):
+        return table
+    table.add_column(Time(iso, scale="utc"), name="time", index=0)
+    table.meta["time"] = "UTC date of each night (from basic:date)"
+    return table
+
+
+def _bayestar_text(bayestar) -> str:
+    """A sky map (path or bytes) as the server reads it: str() of the gzipped FITS bytes,
+    which it evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
+    if isinstance(bayestar, bytes):
+        data = bayestar
+    elif isinstance(bayestar, str | os.PathLike):
+        try:
+            data = Path(bayestar).read_bytes()
+        except OSError as err:
+            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
+    else:
+        raise InvalidQueryError(
+            f"bayestar must be a FITS file path or its bytes, not {type(bayestar).__name__}")
+    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if not raw.startswith(b"SIMPLE"):
+        raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
+    if data[:2] != b"\x1f\x8b":
+        data = gzip.compress(data)
+    text = str(data)
+    if len(text) > _MAX_BODY:
+        raise InvalidQueryError(
+            f"The sky map makes a {len(text) / 2**20:.0f} MiB request; the server takes at "
+            "most 100 MiB: use a lower-resolution map, or event_name")
+    return text
+
+
+def _json_dict(content: bytes, what: str) -> dict:
+    try:
+        value = loads_json(content)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
+    return value
+
+
+def _classes_answer(content: bytes) -> dict:
+    """``/api/v1/classes``: {origin: [class names]}, else an error."""
+    classes = _json_dict(content, "/classes")
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+               for v in classes.values()):
+        raise RemoteServiceError(f"Unexpected /classes answer: {content[:200]!r}")
+    return classes
 
 
 Fink = FinkClass()
