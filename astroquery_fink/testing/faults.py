@@ -58,12 +58,17 @@ class Faults:
 
     Every rate is the probability that one ``/api/v1/*`` request gets that fault; the kinds
     ``error``, ``429``, ``drop``, ``truncate`` and ``html`` exclude each other (their rates may
-    not add up to more than 1). ``latency`` and ``slow_body`` apply to every request.
+    not add up to more than 1). ``latency``, ``latency_per_id`` and ``slow_body`` apply to every
+    request.
 
     Parameters
     ----------
     latency : float
         Seconds slept in the server before handling each request.
+    latency_per_id : float
+        Seconds slept in the server for each requested object ID (the comma-separated
+        ``objectId`` values), added to ``latency``: a server whose work grows with the IDs
+        asked for, as Fink's does (one table scan per ID).
     error_rate : float
         Fraction answered with an HTTP error drawn uniformly from ``error_statuses``, with a
         JSON body ``{"message": "<reason>"}`` as flask-restx writes it.
@@ -104,6 +109,7 @@ class Faults:
     """
 
     latency: float = 0.0
+    latency_per_id: float = 0.0
     error_rate: float = 0.0
     error_statuses: tuple[int, ...] = (502, 503, 504)
     rate_429: float = 0.0
@@ -125,6 +131,7 @@ class Faults:
                 f"Faults: error_rate + rate_429 + drop_rate + truncate_rate + html_rate = "
                 f"{total:g} > 1; these faults exclude each other")
         put(self, "latency", _seconds("latency", self.latency))
+        put(self, "latency_per_id", _seconds("latency_per_id", self.latency_per_id))
         put(self, "slow_body", _seconds("slow_body", self.slow_body))
         if int(self.retry_after) != self.retry_after or self.retry_after < 0:
             raise ValueError(f"Faults(retry_after={self.retry_after!r}): whole seconds >= 0")
@@ -147,7 +154,8 @@ class Faults:
     @property
     def active(self) -> bool:
         """Whether any fault is set (``Faults()`` is not)."""
-        return bool(self.latency or self.slow_body or self.fail_ids or any(self._exclusive()))
+        return bool(self.latency or self.latency_per_id or self.slow_body or self.fail_ids
+                    or any(self._exclusive()))
 
     def decide(self, method: str, path: str, query: str, body: bytes, n: int
                ) -> tuple[str | None, int, float]:
@@ -275,9 +283,10 @@ class FaultInjector:
         environ["CONTENT_LENGTH"] = str(len(body))
         method, query = environ.get("REQUEST_METHOD", "GET"), environ.get("QUERY_STRING", "")
         n = run.arrival((method, path, query, body))
-        if faults.latency:
+        if faults.latency or faults.latency_per_id:
             run.record("latency")
-            time.sleep(faults.latency)
+            per_id = faults.latency_per_id * len(_object_ids(query, body) - {""})
+            time.sleep(faults.latency + per_id)
 
         cut = None
         if faults.fail_ids and faults.fail_ids & _object_ids(query, body):
