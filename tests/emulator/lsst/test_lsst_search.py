@@ -1,0 +1,181 @@
+"""/conesearch, /sso, /resolver, /statistics, /tags, /blocks and /schema."""
+import datetime
+import json
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+
+
+def _get(client, query, status=200):
+    r = client.get(query)
+    assert r.status_code == status, r.data
+    return json.loads(r.data) if status == 200 else r.data.decode()
+
+
+def _latest_by_object(alerts):
+    latest = {}
+    for a in alerts:
+        oid = a["diaSource"]["diaObjectId"]
+        if oid and (oid not in latest or a["diaSource"]["midpointMjdTai"]
+                    > latest[oid]["diaSource"]["midpointMjdTai"]):
+            latest[oid] = a
+    return latest
+
+
+@pytest.mark.parametrize("radius", [5.0, 100.0, 1800.0])
+def test_conesearch_membership(lsst, raw, processed, radius):
+    centre = SkyCoord(10.024, -44.64, unit="deg")
+    latest = _latest_by_object(raw + processed)
+    pos = SkyCoord([a["diaSource"]["ra"] for a in latest.values()],
+                   [a["diaSource"]["dec"] for a in latest.values()], unit="deg")
+    sep = centre.separation(pos).to(u.arcsec).value
+    expected = {oid for oid, s in zip(latest, sep, strict=True) if s <= radius}
+    rows = _get(lsst, f"/api/v1/conesearch?ra=10.024&dec=-44.64&radius={radius}"
+                      "&columns=r:diaObjectId")
+    assert {r["r:diaObjectId"] for r in rows} == expected
+    assert len(expected) >= {5.0: 1, 100.0: 2, 1800.0: 3}[radius]
+    if rows:
+        assert set(rows[0]) == {"r:diaObjectId", "r:ra", "r:dec", "r:midpointMjdTai",
+                                "v:separation_degree"}
+        seps = [r["v:separation_degree"] for r in rows]
+        assert seps == sorted(seps)
+        np.testing.assert_allclose(sorted(seps), sorted(s / 3600 for s in sep if s <= radius),
+                                   atol=1e-9)
+
+
+def test_conesearch_formats_and_all_columns(lsst, processed):
+    alert = processed[0]
+    ra, dec = alert["diaSource"]["ra"], alert["diaSource"]["dec"]
+    (row,) = _get(lsst, f"/api/v1/conesearch?ra={ra}&dec={dec}&radius=5")
+    assert row["r:diaObjectId"] == alert["diaSource"]["diaObjectId"]
+    assert row["r:diaSourceId"] == alert["diaSourceId"]
+    assert row["f:clf_cats_class"] == alert["clf"]["cats_class"]
+    assert row["r:nDiaSources"] == alert["diaObject"]["nDiaSources"]
+    assert row["v:separation_degree"] < 1e-6
+    # sexagesimal input is the same place
+    c = SkyCoord(ra, dec, unit="deg")
+    text = c.to_string("hmsdms", sep=":").split()
+    rows = _get(lsst, f"/api/v1/conesearch?ra={text[0]}&dec={text[1]}&radius=5")
+    assert [r["r:diaObjectId"] for r in rows] == [row["r:diaObjectId"]]
+    assert _get(lsst, "/api/v1/conesearch?ra=0&dec=80&radius=1") == []
+
+
+def test_conesearch_dates_and_errors(lsst, processed):
+    alert = processed[0]
+    ra, dec = alert["diaSource"]["ra"], alert["diaSource"]["dec"]
+    first = alert["misc"]["firstDiaSourceMjdTaiFink"]
+    base = f"/api/v1/conesearch?ra={ra}&dec={dec}&radius=5"
+    assert len(_get(lsst, f"{base}&startdate={first - 1}")) == 1
+    assert _get(lsst, f"{base}&startdate={first + 1}") == []
+    assert _get(lsst, f"{base}&startdate={first - 10}&window=1") == []
+    body = _get(lsst, f"{base}&startdate={first}&columns=r:diaObjectId", 400)
+    assert body == str({"status": "error", "text": "You need to specify "
+                        "f:firstDiaSourceMjdTaiFink in the columns to filter on dates.\n"})
+    body = _get(lsst, "/api/v1/conesearch?ra=0&dec=0&radius=18001", 400)
+    assert "cannot be bigger than 18,000 arcseconds" in body
+    body = _get(lsst, "/api/v1/conesearch?ra=kfdlkj&dec=0&radius=1", 400)
+    assert body.startswith("{'status': 'error', 'text': ValueError(")
+    # r:raErr hides r:ra from the appended columns: KeyError on the server -> 500
+    assert lsst.get(f"{base}&columns=r:raErr").status_code == 500
+
+
+def test_sso(lsst, processed):
+    sso = [a for a in processed if a["mpc_orbits"]["packed_primary_provisional_designation"]]
+    assert len(sso) == 2
+    for alert in sso:
+        orbit = alert["mpc_orbits"]
+        for name in (orbit["unpacked_primary_provisional_designation"],
+                     orbit["packed_primary_provisional_designation"]):
+            rows = _get(lsst, f"/api/v1/sso?n_or_d={name}")
+            assert len(rows) == 1 and len(rows[0]) == 140
+            assert rows[0]["r:diaSourceId"] == alert["diaSourceId"]
+            assert rows[0]["r:ssObjectId"] == alert["diaSource"]["ssObjectId"]
+            assert rows[0]["f:sso_name"] == orbit["unpacked_primary_provisional_designation"]
+    rows = _get(lsst, "/api/v1/sso?n_or_d=K04J12Q,2020_SJ88&columns=r:midpointMjdTai")
+    assert {r["f:sso_name"] for r in rows} == {"2004 JQ12", "2020 SJ88"}
+    assert set(rows[0]) == {"r:midpointMjdTai", "r:packed_primary_provisional_designation",
+                            "f:sso_name"}
+    body = _get(lsst, "/api/v1/sso?n_or_d=kdflsjffld", 400)
+    assert "kdflsjffld is not a valid name or number according to quaero." in body
+    body = _get(lsst, "/api/v1/sso?n_or_d=K04J12Q,K20S88J&withResiduals=True", 400)
+    assert "You cannot request residuals for a list object names." in body
+
+
+def test_resolver(lsst, processed):
+    alert = processed[0]
+    oid = alert["diaSource"]["diaObjectId"]
+    r = lsst.post("/api/v1/resolver", json={"resolver": "simbad", "name_or_id": str(oid),
+                                            "reverse": True})
+    (row,) = json.loads(r.data)
+    assert row["r:diaObjectId"] == oid and set(row) == {
+        "r:diaObjectId", "r:ra", "r:dec"}  # main_label_crossmatch is null in these alerts
+    sso = next(a for a in processed if not a["diaSource"]["diaObjectId"])
+    r = lsst.post("/api/v1/resolver", json={"resolver": "ssodnet", "reverse": True,
+                                            "name_or_id": str(sso["diaSource"]["ssObjectId"])})
+    (row,) = json.loads(r.data)
+    assert row["r:diaSourceId"] == sso["diaSourceId"]
+    assert row["r:packed_primary_provisional_designation"] == sso["mpc_orbits"][
+        "packed_primary_provisional_designation"]
+    # a query-string reverse=True is text, not True: a forward TNS search, here empty
+    assert _get(lsst, f"/api/v1/resolver?resolver=tns&name_or_id={oid}&reverse=True") == []
+    assert lsst.get("/api/v1/resolver?resolver=foo&name_or_id=x").status_code == 500
+
+
+def test_statistics(lsst, processed, raw):
+    rows = _get(lsst, "/api/v1/statistics?date=")
+    assert [r["f:night"] for r in rows] == ["20250906", "20260306"]
+    (row,) = _get(lsst, "/api/v1/statistics?date=20260306")
+    assert len(row) == 22
+    assert row["f:alerts"] == str(len(processed))
+    assert row["f:alerts_i"] == str(sum(a["diaSource"]["band"] == "i" for a in processed))
+    assert row["f:is_sso"] == str(sum(a["pred"]["is_sso"] for a in processed))
+    assert row["f:visits"] == str(len({a["diaSource"]["visit"] for a in processed}))
+    assert row["f:fink_science_version"] == processed[0]["fink_science_version"]
+    (row,) = _get(lsst, "/api/v1/statistics?date=2025&columns=f:night,f:alerts")
+    assert row == {"f:night": "20250906", "f:alerts": str(len(raw))}
+    day = (datetime.datetime(1858, 11, 17)
+           + datetime.timedelta(days=raw[0]["diaSource"]["midpointMjdTai"]))
+    assert day.strftime("%Y%m%d") == "20250906"
+    assert _get(lsst, "/api/v1/statistics?date=1999") == []
+
+
+def test_tags_and_blocks(lsst):
+    tags = _get(lsst, "/api/v1/tags")
+    assert len(tags) == 9 and list(tags) == sorted(tags)
+    assert tags["in_tns"]["API support"] is True
+    assert tags["uniform_sample"]["API support"] is False
+    assert _get(lsst, "/api/v1/tags?tag=in_tns&n=10") == []  # no TNS counterpart in the data
+    assert "cataloged is not a valid tag" in _get(lsst, "/api/v1/tags?tag=cataloged", 400)
+    body = _get(lsst, "/api/v1/tags?tag=uniform_sample", 400)
+    assert "only available from the Livestream service" in body
+    blocks = _get(lsst, "/api/v1/blocks")
+    assert len(blocks) == 15 and list(blocks) == sorted(blocks)
+    assert blocks["b_is_solar_system"] == "Return alerts that are asteroids according to Rubin"
+    r = lsst.post("/api/v1/blocks", json={})
+    assert r.status_code == 405 and "message" in json.loads(r.data)
+
+
+def test_schema(lsst):
+    r = lsst.get("/api/v1/schema")
+    assert r.data.decode() == "Retrieve the data schema for a given endpoint for Fink/Rubin API"
+    body = _get(lsst, "/api/v1/schema?endpoint=/api/v1/sources")
+    assert list(body) == ["LSST original fields (r:)", "Fink science module outputs (f:)"]
+    r_fields, f_fields = body.values()
+    assert len(r_fields) == 100 and list(r_fields) == sorted(r_fields)
+    assert r_fields["diaObjectId"]["type"] == ["null", "long"]
+    assert r_fields["psfFlux"]["doc"]
+    assert len(f_fields) == 32 and "xm_spicy_SPICY" in f_fields
+    assert f_fields["clf_cats_class"]["type"] == "int"
+    fp = _get(lsst, "/api/v1/schema?endpoint=/api/v1/fp&major_version=10&minor_version=0")
+    assert len(fp["LSST original fields (r:)"]) == 14
+    stats = _get(lsst, "/api/v1/schema?endpoint=/api/v1/statistics")
+    assert len(stats["Fink science module outputs (f:)"]) == 22
+    cut = _get(lsst, "/api/v1/schema?endpoint=/api/v1/cutouts")
+    assert sorted(cut["LSST original cutouts (b:)"]) == [
+        "cutoutDifference", "cutoutScience", "cutoutTemplate"]
+    assert _get(lsst, "/api/v1/schema?endpoint=/api/v1/foo", 404) == (
+        "/api/v1/foo is not a valid endpoint")
+    r = lsst.get("/api/v1/schema?endpoint=/api/v1/sources&major_version=9&minor_version=0")
+    assert r.status_code == 500  # 9.0 has no mpc_orbits schema
