@@ -1,9 +1,224 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""`FinkLSSTClass`: the Fink Rubin/LSST API (https://api.lsst.fink-portal.org)."""
-from ._query import FinkQuery
+"""`FinkLSSTClass`: the Fink Rubin/LSST API (https://api.lsst.fink-portal.org).
 
-__all__ = ["FinkLSST", "FinkLSSTClass"]
+Each endpoint is an `Endpoint` declaration below plus a thin public method; the shared
+machinery (batches, retries, parsing, merging, warnings) is `_query`'s. Server behaviour is
+cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>/). Keywords are the server's
+argument names (``output-format`` written ``output_format``), except the first, positional,
+argument of each method.
 
+Rubin IDs (``diaObjectId``, ``diaSourceId``, ...) are 64-bit integers above 2**53: they are
+sent as text and read as exact int64 in every wire format, never through a float; 0 means
+"no ID" and is masked.
+"""
+import gzip
+import io
+import numbers
+import os
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Row, Table
+from astropy.time import Time
+from astroquery.exceptions import (
+    InputWarning,
+    InvalidQueryError,
+    NoResultsWarning,
+    RemoteServiceError,
+)
+
+from . import _lsst_schema, _sky, _validate
+from ._cutouts import stamp_arrays
+from ._endpoint import Endpoint
+from ._lsst_schema import BANDS, flux_to_mag, to_time
+from ._query import FinkQuery, Plan, batched, with_columns
+from ._tables import loads_json
+from .exceptions import PartialResultError
+
+__all__ = ["FinkLSST", "FinkLSSTClass", "flux_to_mag", "to_time", "BANDS", "CUTOUT_KINDS"]
+
+# The server keeps at most NLIMIT rows per scan, i.e. per requested ID
+# (fink-object-api config.yml NLIMIT, apps/utils/client.py).
+_ROWS_PER_ID = 10_000
+# The largest cone-search radius (fink-object-api apps/routes/v1/lsst/conesearch/utils.py).
+MAX_RADIUS_ARCSEC = 18_000.0
+
+#: The three Rubin cutouts, in the server's ``kind`` spelling.
+CUTOUT_KINDS = ("Science", "Template", "Difference")
+
+_LIGHT_CURVE = dict(
+    sort=(("r:midpointMjdTai", True),), row_key=("r:diaObjectId", "r:midpointMjdTai"),
+    schema="lsst")
+
+SOURCES = Endpoint(
+    "sources", "sources", items="objects", rows="sources", ids="diaObjectId",
+    id_column="r:diaObjectId", tiebreak=("r:diaObjectId", "r:diaSourceId"),
+    rows_per_id=_ROWS_PER_ID, **_LIGHT_CURVE)
+OBJECTS = Endpoint(
+    "objects", "objects", items="objects", rows="objects", ids="diaObjectId",
+    id_column="r:diaObjectId", row_key=("r:diaObjectId",), tiebreak=("r:diaObjectId",),
+    schema="lsst")
+FP = Endpoint(
+    "fp", "forced photometry", items="objects", rows="forced sources", ids="diaObjectId",
+    id_column="r:diaObjectId", tiebreak=("r:diaObjectId", "r:diaForcedSourceId"),
+    rows_per_id=_ROWS_PER_ID, **_LIGHT_CURVE)
+# The server appends r:ra, r:dec, r:midpointMjdTai to a selection only when they are not
+# *substrings* of it (so "r:raErr" hides "r:ra" and the request fails): the client always
+# names them. A date filter needs f:firstDiaSourceMjdTaiFink in a selection (HTTP 400).
+CONESEARCH = Endpoint(
+    "conesearch", "cone search", items="positions", rows="objects",
+    row_key=("input_index", "r:diaObjectId"),
+    sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("r:diaObjectId",),
+    needs={"*": ("r:diaObjectId", "r:ra", "r:dec", "r:midpointMjdTai"),
+           "dates": ("f:firstDiaSourceMjdTaiFink",)},
+    schema="lsst")
+CUTOUTS = Endpoint("cutouts", "cutouts", items="alerts", schema="lsst")
+SCHEMA = Endpoint("schema", "schema", schema="lsst")
+SSO = Endpoint(
+    "sso", "Solar System objects", items="names", rows="alerts", ids="n_or_d",
+    row_key=("r:diaSourceId",), sort=(("r:midpointMjdTai", True),), tiebreak=("r:diaSourceId",),
+    schema="lsst")
+RESOLVER = Endpoint("resolver", "resolver", rows="matches", schema="lsst")
+SKYMAP = Endpoint(
+    "skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),
+    tiebreak=("r:diaObjectId",), schema="lsst")
+STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("f:night", False),),
+                      schema="lsst")
+TAGS = Endpoint(
+    "tags", "tag search", rows="alerts", limit_arg="n", tiebreak=("r:diaObjectId",),
+    **_LIGHT_CURVE)
+TAG_LIST = Endpoint("tags", "tag list", method="GET", schema="lsst")
+BLOCKS = Endpoint("blocks", "block list", method="GET", schema="lsst")
+
+#: The ``endpoint`` values of ``/api/v1/schema`` (fink-object-api apps/routes/v1/lsst/schema).
+SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics",
+                    "tags")
+_RESOLVERS = ("tns", "simbad", "ssodnet")
+_SELECTABLE = ("r", "f")
+_VERSIONS = ("f:fink_broker_version", "f:fink_science_version", "f:lsst_schema_version")
+
+
+# ----------------------------------------------------------------------------- input checks
+
+def dia_ids(value, name: str = "diaObjectId") -> list[int]:
+    """Rubin IDs given by the user -> exact Python ints, duplicates dropped, order kept.
+
+    Accepts an int, a numpy integer, a text of digits, a comma-separated text, or a list,
+    array or column of those. Floats are refused (above 2**53 a float has lost the last
+    digits: 313761043604045880 becomes 313761043604045888), and so are 0 ("no ID") and
+    negative or over-64-bit numbers.
+    """
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    elif isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        raise InvalidQueryError(f"{name}: some of the IDs given are masked (missing)")
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
+        items = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) \
+            else list(value)
+    else:
+        items = [value]
+    if not items:
+        raise InvalidQueryError(f"No {name} given")
+    out = []
+    for item in items:
+        out.append(_one_id(item, name))
+    return list(dict.fromkeys(out))
+
+
+def _one_id(item, name: str) -> int:
+    if isinstance(item, bool | np.bool_):
+        raise InvalidQueryError(f"{name} must be an integer ID, not {item!r}")
+    digits = isinstance(item, str) and item.isascii() and item.isdigit()
+    if digits or isinstance(item, numbers.Integral):
+        number = int(item)
+    elif isinstance(item, float | np.floating):
+        raise InvalidQueryError(
+            f"{name} {item!r} is a float: Rubin IDs are above 2**53, where a float has lost "
+            "the last digits (313761043604045880 becomes 313761043604045888); give it as an "
+            "int or as text")
+    else:
+        raise InvalidQueryError(
+            f"{name} must be an integer ID such as 313897383979122767 (int or digits), "
+            f"not {item!r}")
+    if number == 0:
+        raise InvalidQueryError(
+            f"{name} 0 is not an ID: Rubin writes 0 for 'none' (e.g. the diaObjectId of a "
+            "Solar System alert; use query_sso for those)")
+    if not 0 < number < 2**63:
+        raise InvalidQueryError(f"{name} {number} is not a 64-bit Rubin ID")
+    return number
+
+
+def column_list(columns) -> list[str] | None:
+    """A ``columns`` selection of ``r:``/``f:`` names; None (or ``"*"``) for all columns."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",") if c]
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(
+            f"columns must be a list of names like 'r:psfFlux', not {type(columns).__name__}")
+    if names == ["*"]:
+        return None
+    known = _lsst_schema.columns()
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Column {name!r} has no family prefix: write it as 'r:{name}' (Rubin field) "
+                f"or 'f:{name}' (Fink field)")
+        family = name.split(":", 1)[0]
+        if family not in _SELECTABLE:
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: the server selects r: and f: columns only "
+                "(v: columns are computed, b: cutouts come from get_cutouts)")
+        if name not in known:
+            warnings.warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
+                          "the server ignores unknown names", InputWarning, stacklevel=4)
+    if not names:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    return list(dict.fromkeys(names))
+
+
+def _output_format(fmt) -> str:
+    # JSON by default: exact for 64-bit IDs (read without floats), and the server can always
+    # write it; its parquet writer fails (HTTP 500) when a flag column holds the text "nan"
+    # for missing cells next to booleans (apps/utils/decoding.py, apps/utils/utils.py).
+    return "json" if fmt is None else _validate.output_format(fmt)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) \
+            or int(value) <= 0:
+        raise InvalidQueryError(f"{name} must be a positive integer, not {value!r}")
+    return int(value)
+
+
+def _mjd_tai(value, name: str) -> str:
+    """A time as the server keys it: the full-precision text of its TAI MJD."""
+    if isinstance(value, Time):
+        if not value.isscalar:
+            raise InvalidQueryError(f"{name} must be one time, not {value.size}")
+        return repr(float(value.tai.mjd))
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise InvalidQueryError(
+            f"{name} must be an MJD (TAI) number or an astropy Time, not {value!r}")
+    if not np.isfinite(value):
+        raise InvalidQueryError(f"{name} must be finite, not {value!r}")
+    return repr(float(value))
+
+
+def _wire_tai(t: Time) -> str:
+    # The server reads start/stop dates as TAI (conesearch: Time(..., scale="tai")) or
+    # compares their MJD with TAI MJDs (tags): the TAI calendar text matches both.
+    return t.tai.iso
+
+
+# ----------------------------------------------------------------------------- the client
 
 class FinkLSSTClass(FinkQuery):
     """Query the Fink alert broker's REST API for Rubin/LSST alerts.
@@ -11,13 +226,852 @@ class FinkLSSTClass(FinkQuery):
     Parameters
     ----------
     server : str, optional
-        Base URL of a Fink Rubin API deployment. Defaults to
+        Base URL of a Fink Rubin API deployment, e.g. ``"http://127.0.0.1:5000"`` for the
+        bundled emulator (``fink-emulator --survey lsst``). Defaults to
         ``astroquery_fink.conf.server_lsst``, read at each call.
     timeout : float, optional
         Seconds allowed for one whole HTTP request. Defaults to ``astroquery_fink.conf.timeout``.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
     """
 
     _server_conf = "server_lsst"
+
+    def _table(self, plan: Plan, *, cache=None, timeout=None, progress=None) -> Table:
+        # The shared machinery, then what is particular to Rubin answers: the text "nan"
+        # for missing text and flags, flags as booleans, 0 for "no ID" (masked).
+        ints = () if plan.endpoint is not STATISTICS else _STATISTICS_INTS
+        try:
+            table = super()._table(plan, cache=cache, timeout=timeout, progress=progress)
+        except PartialResultError as err:
+            if err.table is not None:
+                _lsst_schema.finish(err.table, int_columns=ints)
+            raise
+        return _lsst_schema.finish(table, int_columns=ints)
+
+    # ------------------------------------------------------------------ light curves
+    def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
+        ids = dia_ids(object_id)
+        fmt = _output_format(output_format)
+        mine = (endpoint.id_column,) if len(ids) > 1 else ()
+        cols, added = with_columns(endpoint, column_list(columns), {}, mine)
+        payload = {"output-format": fmt}
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload.update(extra or {})
+        batches, payloads = batched(endpoint, ids, payload)
+        return Plan(endpoint, payloads, batches, output_format=fmt, columns=cols,
+                    added_columns=added)
+
+    def _sources_plan(self, object_id, midpointMjdTai, columns, output_format) -> Plan:  # noqa: N803
+        extra = {}
+        if midpointMjdTai is not None:
+            if len(dia_ids(object_id)) != 1:
+                # the server ignores it for a list (apps/routes/v1/lsst/sources/utils.py)
+                raise InvalidQueryError("midpointMjdTai works with one diaObjectId only")
+            extra["midpointMjdTai"] = _mjd_tai(midpointMjdTai, "midpointMjdTai")
+        return self._ids_plan(SOURCES, object_id, columns, output_format, extra)
+
+    def query_object_async(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
+                           output_format: str | None = None, progress: bool | None = None,
+                           get_query_payload: bool = False, cache: bool | None = None,
+                           timeout: float | None = None):
+        """Send the ``/api/v1/sources`` requests of `query_object`; return the raw responses.
+
+        Takes the arguments of `query_object`.
+
+        Returns
+        -------
+        response : `requests.Response` or list of `requests.Response`
+            One response when the IDs fit in one request (``conf.batch_size``), else one per
+            batch, in the order of the IDs.
+        """
+        plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+
+    def query_object(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
+                     output_format: str | None = None, progress: bool | None = None,
+                     get_query_payload: bool = False, cache: bool | None = None,
+                     timeout: float | None = None) -> Table:
+        """The light curve (every diaSource) of one or more Rubin objects (``/api/v1/sources``).
+
+        The Rubin counterpart of `FinkClass.query_object <astroquery_fink.FinkClass.query_object>`
+        (ZTF ``/api/v1/objects``). Server: fink-object-api apps/routes/v1/lsst/sources/.
+
+        Parameters
+        ----------
+        object_id : int, str or list
+            One ``diaObjectId`` (int, numpy int or digits, e.g. ``313897383979122767``), a
+            list of them, or a comma-separated text; duplicates dropped. Sent as text
+            (server ``diaObjectId``), in batches of ``conf.batch_size`` run concurrently.
+        midpointMjdTai : float or `~astropy.time.Time`, optional
+            Only the source observed at this time (MJD, TAI), one object only. The server
+            matches it as a *prefix* of its row key, so give the full-precision value (a
+            value rounded up, as JSON answers write them, matches nothing).
+        columns : str or list of str, optional
+            ``r:`` (Rubin) and ``f:`` (Fink) names, e.g. ``["r:midpointMjdTai", "r:psfFlux",
+            "r:band"]``. Default: all (131 columns for schema 10.0, slower).
+            ``r:diaObjectId`` is added for several objects (to attribute rows) and removed.
+        output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
+            Wire format (``output-format``); all give the same Table. Default json.
+        progress : bool, optional
+            Progress bar for multi-batch queries (default: in an interactive terminal).
+        get_query_payload : bool, optional
+            Return the request body (or list of bodies) instead of querying.
+        cache : bool, optional
+            Use astroquery's cache; default ``astroquery.cache_conf.cache_active``.
+        timeout : float, optional
+            Seconds for one whole HTTP request (default ``conf.timeout``).
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per diaSource, sorted by ``r:midpointMjdTai`` descending (ties by
+            ``r:diaObjectId``, ``r:diaSourceId``). Fluxes in nJy (see `flux_to_mag`), times
+            in days (MJD, TAI: see `to_time`), IDs exact int64 (0 masked), flags booleans
+            (missing masked). ``meta`` holds the server, endpoint, payload(s), query time
+            and ``missing_ids``.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or the server refused the query.
+        astroquery.exceptions.RemoteServiceError
+            The server failed; `~astroquery_fink.exceptions.PartialResultError` when some
+            batches did, with the rows that arrived.
+
+        Warns
+        -----
+        astroquery.exceptions.NoResultsWarning
+            No source at all, or none for some IDs (Solar System alerts have no diaObject:
+            use `query_sso`).
+        astroquery.exceptions.MaxResultsWarning
+            An object reached the server's 10,000 rows per scan.
+        """
+        plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    def get_object_summary(self, object_id, *, columns=None, output_format: str | None = None,
+                           progress: bool | None = None, get_query_payload: bool = False,
+                           cache: bool | None = None, timeout: float | None = None) -> Table:
+        """The latest diaObject record of one or more objects (``/api/v1/objects``).
+
+        One row per object: Rubin's per-band flux statistics (``r:g_psfFluxMean``, ...),
+        ``r:nDiaSources``, the position, and Fink's object-level fields (``f:is_sso``,
+        ``f:is_cataloged``, ``f:main_label_classifier``, ``f:firstDiaSourceMjdTaiFink``).
+        Note that ``/api/v1/objects`` is a *light curve* on ZTF, a *summary* here. Server:
+        fink-object-api apps/routes/v1/lsst/objects/.
+
+        Parameters
+        ----------
+        object_id, columns, output_format, progress, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per object found, sorted by ``r:diaObjectId`` (the server's order is
+            unspecified).
+        """
+        plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    def query_forced_photometry(self, object_id, *, columns=None,
+                                output_format: str | None = None, progress: bool | None = None,
+                                get_query_payload: bool = False, cache: bool | None = None,
+                                timeout: float | None = None) -> Table:
+        """Forced photometry (diaForcedSources) of one or more objects (``/api/v1/fp``).
+
+        Rubin measures forced photometry at the object position in each visit; Fink keeps
+        it for objects with at least 2 detections, from alerts since 2026-02-17. There are
+        no upper limits on Rubin: this is what replaces them. Server: fink-object-api
+        apps/routes/v1/lsst/fp/.
+
+        Parameters
+        ----------
+        object_id, columns, output_format, progress, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per forced source (``r:diaForcedSourceId``, ``r:psfFlux``,
+            ``r:psfFluxErr``, ``r:scienceFlux``, ``r:band``, ``r:midpointMjdTai``, ...),
+            sorted by ``r:midpointMjdTai`` descending.
+        """
+        plan = self._ids_plan(FP, object_id, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    # ------------------------------------------------------------------ cone search
+    def _region_plan(self, coordinates, radius, n, startdate, stopdate, window, kind, columns,
+                     output_format) -> Plan:
+        coords = _sky.positions(coordinates)
+        arcsec = _sky.radius_arcsec(radius, maximum=MAX_RADIUS_ARCSEC)
+        start, stop, days = _sky.date_range(startdate, stopdate, window)
+        fmt = _output_format(output_format)
+        payload: dict = {"radius": arcsec, "output-format": fmt}
+        if n is not None:
+            payload["n"] = _positive_int(n, "n")
+        if start is not None:
+            payload["startdate"] = _wire_tai(start)
+        if stop is not None:
+            payload["stopdate"] = _wire_tai(stop)
+        if days is not None:
+            payload["window"] = days
+        if kind is not None:
+            if kind not in ("within", "across"):
+                raise InvalidQueryError(f"kind must be 'within' or 'across', not {kind!r}")
+            payload["kind"] = kind
+        dates = start is not None or stop is not None
+        cols, added = with_columns(CONESEARCH, column_list(columns), {"dates": dates})
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
+        return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
+                    columns=cols, added_columns=added, labels=list(range(len(payloads))))
+
+    def query_region_async(self, coordinates, radius, *, n: int | None = None, startdate=None,
+                           stopdate=None, window=None, kind: str | None = None, columns=None,
+                           output_format: str | None = None, progress: bool | None = None,
+                           get_query_payload: bool = False, cache: bool | None = None,
+                           timeout: float | None = None):
+        """Send the ``/api/v1/conesearch`` requests of `query_region` (one per position);
+        return the raw response, or the list of responses."""
+        plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
+                                 columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+
+    def query_region(self, coordinates, radius, *, n: int | None = None, startdate=None,
+                     stopdate=None, window=None, kind: str | None = None, columns=None,
+                     output_format: str | None = None, progress: bool | None = None,
+                     get_query_payload: bool = False, cache: bool | None = None,
+                     timeout: float | None = None) -> Table:
+        """Rubin objects within ``radius`` of one or more positions (``/api/v1/conesearch``).
+
+        Server: fink-object-api apps/routes/v1/lsst/conesearch/utils.py (HEALPix nside 1024
+        pixels scanned, one row per object: its latest alert).
+
+        Parameters
+        ----------
+        coordinates : `~astropy.coordinates.SkyCoord`, str, tuple or list
+            One or more positions (a SkyCoord array, texts such as ``"63.34963 -47.18076"``
+            in degrees, or ``(ra * u.deg, dec * u.deg)``). Each is one request (``ra``,
+            ``dec`` in degrees, ICRS).
+        radius : `~astropy.units.Quantity` or str
+            An angle, e.g. ``5 * u.arcsec`` (server ``radius``, arcseconds, at most 18,000).
+        n : int, optional
+            The server's row limit *per HEALPix pixel scanned* (default 1000), not a limit
+            on the whole answer.
+        startdate, stopdate : `~astropy.time.Time`, datetime or ISO text, optional
+            Keep objects first detected (``f:firstDiaSourceMjdTaiFink``) at or after
+            ``startdate``, and whose latest alert is at or before ``stopdate``. Sent as the
+            TAI calendar date, which the server reads as TAI.
+        window : `~astropy.units.Quantity`, optional
+            A duration (e.g. ``2 * u.day``) after ``startdate``: latest alert at or before
+            ``startdate + window``.
+        kind : {'within', 'across'}, optional
+            Passed on; not read by the server at fink-object-api 3.5.0.
+        columns : str or list of str, optional
+            A selection; ``r:diaObjectId``, ``r:ra``, ``r:dec``, ``r:midpointMjdTai`` (and
+            ``f:firstDiaSourceMjdTaiFink`` with dates) are added, as the server needs them.
+        output_format, progress, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per object and position: ``input_index`` (the position's index in
+            ``coordinates``), ``v:separation_degree`` (deg) and the alert's columns; sorted
+            by position, then separation.
+        """
+        plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
+                                 columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    # ------------------------------------------------------------------ tags
+    def query_tags(self, tag: str, *, n: int | None = None, startdate=None, stopdate=None,
+                   columns=None, output_format: str | None = None,
+                   get_query_payload: bool = False, cache: bool | None = None,
+                   timeout: float | None = None) -> Table:
+        """The latest alerts carrying a Fink tag (``/api/v1/tags``): Rubin's class search.
+
+        Tags are Fink's user filters (``get_tags`` lists them); an alert can have several.
+        Server: fink-object-api apps/routes/v1/lsst/tags/utils.py.
+
+        Parameters
+        ----------
+        tag : str
+            A tag with API support, e.g. ``"extragalactic_new_candidate"``.
+        n : int, optional
+            How many of the latest alerts (server default 10). An answer with exactly ``n``
+            rows may have been cut: a `~astroquery.exceptions.MaxResultsWarning` says so.
+        startdate, stopdate : `~astropy.time.Time`, datetime or ISO text, optional
+            Time window (server defaults: 2019-11-01 and now). Sent as the TAI calendar date,
+            the scale of the ``r:midpointMjdTai`` the server compares it with.
+        columns, output_format, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert (the ``/sources`` columns), newest first.
+        """
+        if not isinstance(tag, str) or not tag.strip():
+            raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
+        start, stop, _ = _sky.date_range(startdate, stopdate)
+        fmt = _output_format(output_format)
+        payload: dict = {"tag": tag.strip(), "output-format": fmt}
+        if n is not None:
+            payload["n"] = _positive_int(n, "n")
+        if start is not None:
+            payload["startdate"] = _wire_tai(start)
+        if stop is not None:
+            payload["stopdate"] = _wire_tai(stop)
+        cols = column_list(columns)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        plan = Plan(TAGS, [payload], output_format=fmt, columns=cols)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout)
+
+    def get_tags(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
+        """The Fink tags (``GET /api/v1/tags``): ``tag``, ``description``, ``api_support``
+        (False: the tag exists only in Fink's live streams, `query_tags` refuses it)."""
+        data = self._fetch(TAG_LIST, None, lambda r: _json_dict(r.content, "tags"),
+                           cache=cache, timeout=timeout)
+        rows = [(str(k), str(v.get("description", "")) if isinstance(v, dict) else str(v),
+                 bool(v.get("API support", False)) if isinstance(v, dict) else False)
+                for k, v in sorted(data.items())]
+        table = Table(rows=rows, names=("tag", "description", "api_support"),
+                      dtype=(str, str, bool))
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/tags"})
+        return table
+
+    def get_blocks(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
+        """The building blocks of Fink's tag filters (``GET /api/v1/blocks``): ``block``,
+        ``description``."""
+        data = self._fetch(BLOCKS, None, lambda r: _json_dict(r.content, "blocks"),
+                           cache=cache, timeout=timeout)
+        rows = [(str(k), str(v)) for k, v in sorted(data.items())]
+        table = Table(rows=rows, names=("block", "description"), dtype=(str, str))
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/blocks"})
+        return table
+
+    # ------------------------------------------------------------------ Solar System
+    def query_sso(self, name, *, withEphem: bool = False, withResiduals: bool = False,  # noqa: N803
+                  columns=None, output_format: str | None = None, progress: bool | None = None,
+                  get_query_payload: bool = False, cache: bool | None = None,
+                  timeout: float | None = None) -> Table:
+        """Alerts of Solar System objects (``/api/v1/sso``).
+
+        Server: fink-object-api apps/routes/v1/lsst/sso/utils.py (names resolved by IMCCE
+        quaero to packed designations; a name it does not know is an error, HTTP 400).
+
+        Parameters
+        ----------
+        name : str, int or list
+            Number, name or (packed) provisional designation (``"2004 JQ12"``, ``"K04J12Q"``,
+            ``8467``), a list of them or a comma-separated text (server ``n_or_d``).
+        withEphem : bool, optional
+            Add Miriade ephemerides as extra (unprefixed) columns.
+        withResiduals : bool, optional
+            Residuals to the sHG1G2 model (one object only; implies ``withEphem``).
+        columns, output_format, progress, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert, newest first, with ``f:sso_name`` and
+            ``r:packed_primary_provisional_designation``; ``r:diaObjectId`` is masked
+            (Solar System alerts have none).
+        """
+        names = _sso_names(name)
+        withEphem = _validate.flag(withEphem, "withEphem")
+        withResiduals = _validate.flag(withResiduals, "withResiduals")
+        if withResiduals and len(names) > 1:
+            raise InvalidQueryError("withResiduals works with one object only")
+        fmt = _output_format(output_format)
+        payload: dict = {"output-format": fmt}
+        if withEphem:
+            payload["withEphem"] = True
+        if withResiduals:
+            payload["withResiduals"] = True
+        cols = column_list(columns)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        batches, payloads = batched(SSO, names, payload)
+        plan = Plan(SSO, payloads, batches, output_format=fmt, columns=cols)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    # ------------------------------------------------------------------ resolver
+    def resolve(self, name_or_id, *, resolver: str = "tns", reverse: bool = False,
+                nmax: int | None = None, output_format: str | None = None,
+                get_query_payload: bool = False, cache: bool | None = None,
+                timeout: float | None = None) -> Table:
+        """Resolve names to Rubin IDs, or IDs to names (``/api/v1/resolver``).
+
+        Server: fink-object-api apps/routes/v1/lsst/resolver/utils.py.
+
+        Parameters
+        ----------
+        name_or_id : str or int
+            A name (``"SN 2022and"`` for TNS, ``"M31"`` for SIMBAD, ``"2015 BC557"`` for
+            SSODNet), or with ``reverse=True`` a ``diaObjectId`` (tns, simbad) or an
+            ``ssObjectId`` (ssodnet). The server argument is ``name_or_id`` (``name`` on ZTF).
+        resolver : {'tns', 'simbad', 'ssodnet'}, optional
+        reverse : bool, optional
+            ID -> names. Sent as a JSON ``true`` (the server ignores a text "True").
+        nmax : int, optional
+            Most matches (server default 10).
+        output_format, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            The resolver's rows (columns depend on the resolver: ``f:fullname``,
+            ``f:internalname``, ``r:diaObjectId``, ...); empty, with a
+            `~astroquery.exceptions.NoResultsWarning`, when nothing matches.
+        """
+        if resolver not in _RESOLVERS:
+            raise InvalidQueryError(
+                f"resolver must be one of {', '.join(_RESOLVERS)}, not {resolver!r}")
+        reverse = _validate.flag(reverse, "reverse")
+        if reverse:
+            kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"
+            ids = dia_ids(name_or_id, kind)
+            if len(ids) != 1:
+                raise InvalidQueryError(f"resolve takes one {kind}, not {len(ids)}")
+            value = str(ids[0])
+        else:
+            if not isinstance(name_or_id, str | numbers.Integral) or \
+                    isinstance(name_or_id, bool):
+                raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
+            value = str(name_or_id).strip()
+        fmt = _output_format(output_format)
+        payload: dict = {"resolver": resolver, "name_or_id": value, "output-format": fmt}
+        if reverse:
+            payload["reverse"] = True
+        if nmax is not None:
+            payload["nmax"] = _positive_int(nmax, "nmax")
+        plan = Plan(RESOLVER, [payload], output_format=fmt)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout)
+
+    # ------------------------------------------------------------------ sky maps
+    def query_skymap(self, *, event_name: str | None = None, bayestar=None,
+                     credible_level: float = 0.9, n_day_before: float | None = None,
+                     n_day_after: float | None = None, output_format: str | None = None,
+                     get_query_payload: bool = False, cache: bool | None = None,
+                     timeout: float | None = None) -> Table:
+        """Rubin alerts inside a gravitational-wave sky map (``/api/v1/skymap``).
+
+        Server: fink-object-api apps/routes/v1/lsst/skymap/utils.py.
+
+        Parameters
+        ----------
+        event_name : str, optional
+            A GraceDB superevent (e.g. ``"S230518h"``): the server downloads its
+            ``bayestar.fits.gz``.
+        bayestar : str, path, bytes or `~astropy.io.fits.HDUList`, optional
+            Or a local sky map: a file (gzipped FITS or FITS), its bytes, or an HDUList. Sent
+            gzipped as the text the server reads (server ``bayestar``).
+        credible_level : float, optional
+            Credible-region threshold in (0, 1] (default 0.9).
+        n_day_before, n_day_after : float, optional
+            Days before / after the event; passed on but ignored by the server at
+            fink-object-api 3.5.0 (its time filter is disabled).
+        output_format, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per alert in the region, with ``v:startgwMjdTai``; newest first.
+        """
+        if (event_name is None) == (bayestar is None):
+            raise InvalidQueryError("Give event_name or bayestar (one of them)")
+        if isinstance(credible_level, bool) or not isinstance(credible_level, numbers.Real) \
+                or not 0 < float(credible_level) <= 1:
+            raise InvalidQueryError(
+                f"credible_level must be a number in (0, 1], not {credible_level!r}")
+        fmt = _output_format(output_format)
+        payload: dict = {"credible_level": float(credible_level), "output-format": fmt}
+        if event_name is not None:
+            if not isinstance(event_name, str) or not event_name.strip():
+                raise InvalidQueryError(f"event_name must be a GraceDB name, not {event_name!r}")
+            payload["event_name"] = event_name.strip()
+        else:
+            payload["bayestar"] = str(_gzipped_skymap(bayestar))
+        for key, value, most in (("n_day_before", n_day_before, 7),
+                                 ("n_day_after", n_day_after, 14)):
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                        or not 0 <= value <= most:
+                    raise InvalidQueryError(f"{key} must be a number of days in [0, {most}]")
+                payload[key] = float(value)
+        plan = Plan(SKYMAP, [payload], output_format=fmt)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout)
+
+    # ------------------------------------------------------------------ statistics
+    def get_statistics(self, date: str = "", *, columns=None, output_format: str | None = None,
+                       get_query_payload: bool = False, cache: bool | None = None,
+                       timeout: float | None = None) -> Table:
+        """Nightly counts of the Rubin alert stream at Fink (``/api/v1/statistics``).
+
+        Parameters
+        ----------
+        date : str or int, optional
+            ``YYYYMMDD`` (a night), ``YYYYMM`` (a month), ``YYYY`` (a year), or ``""``
+            (default: every night).
+        columns : str or list of str, optional
+            ``f:`` names, e.g. ``["f:night", "f:alerts"]``.
+        output_format, get_query_payload, cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per night (``f:night`` as the integer YYYYMMDD), oldest first; the
+            counters as integers.
+        """
+        text = str(date).strip() if isinstance(date, str | numbers.Integral) \
+            and not isinstance(date, bool) else None
+        if text is None or not (text == "" or (text.isdigit() and len(text) in (4, 6, 8))):
+            raise InvalidQueryError(
+                f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
+        fmt = _output_format(output_format)
+        payload: dict = {"date": text, "output-format": fmt}
+        if columns is not None:
+            cols = [columns] if isinstance(columns, str) else list(columns)
+            cols = [c.strip() for name in cols for c in name.split(",") if c.strip()]
+            if not cols or not all(c.startswith("f:") for c in cols):
+                raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
+            payload["columns"] = ",".join(dict.fromkeys(cols))
+        plan = Plan(STATISTICS, [payload], output_format=fmt)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._table(plan, cache=cache, timeout=timeout)
+
+    # ------------------------------------------------------------------ schema
+    def get_schema(self, endpoint: str = "sources", *, major_version: int | None = None,
+                   minor_version: int | None = None, cache: bool | None = None,
+                   timeout: float | None = None) -> Table:
+        """The columns the server describes for one endpoint (``/api/v1/schema``).
+
+        Parameters
+        ----------
+        endpoint : str, optional
+            ``"sources"`` (default), ``"objects"``, ``"fp"``, ``"conesearch"``, ``"cutouts"``,
+            ``"sso"``, ``"statistics"`` or ``"tags"`` (``"/api/v1/sources"`` also works).
+        major_version, minor_version : int, optional
+            A Rubin alert schema version (e.g. 10, 0); both or neither (the server's latest).
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            ``name`` (prefixed: ``r:psfFlux``), ``family``, ``type`` (Avro; unions written
+            ``null|float``), ``unit`` (as this client attaches it) and ``description``.
+        """
+        short = endpoint.rsplit("/", 1)[-1] if isinstance(endpoint, str) else None
+        if short not in SCHEMA_ENDPOINTS:
+            raise InvalidQueryError(
+                f"endpoint must be one of {', '.join(SCHEMA_ENDPOINTS)}, not {endpoint!r}")
+        payload: dict = {"endpoint": f"/api/v1/{short}"}
+        if (major_version is None) != (minor_version is None):
+            raise InvalidQueryError(
+                "Give major_version and minor_version together (the server ignores one alone)")
+        if major_version is not None:
+            payload["major_version"] = _positive_int(major_version, "major_version")
+            if isinstance(minor_version, bool) or not isinstance(minor_version, numbers.Integral) \
+                    or minor_version < 0:
+                raise InvalidQueryError(f"minor_version must be an integer >= 0, not "
+                                        f"{minor_version!r}")
+            payload["minor_version"] = int(minor_version)
+        schema = self._fetch(SCHEMA, payload, lambda r: _schema_answer(r.content),
+                             cache=cache, timeout=timeout)
+        known = _lsst_schema.columns()
+        rows = []
+        for category, fields in schema.items():
+            family = category.rsplit("(", 1)[-1][:1] if "(" in category else category[:1]
+            for field, entry in fields.items():
+                name = f"{family}:{field}"
+                stype = entry.get("type")
+                stype = "|".join(map(str, stype)) if isinstance(stype, list) else str(stype)
+                unit = known[name].unit if name in known else None
+                rows.append((name, family, stype, "" if unit is None else unit.to_string(),
+                             str(entry.get("doc", ""))))
+        table = Table(rows=rows, names=("name", "family", "type", "unit", "description"),
+                      dtype=(str, str, str, str, str))
+        table.sort("name")
+        table.meta.update({"server": self._server(), "endpoint": "/api/v1/schema",
+                           "payload": payload})
+        return table
+
+    # ------------------------------------------------------------------ cutouts
+    def get_cutouts(self, source, *, kind: str = "All", object_id=None, as_array: bool = False,
+                    cache: bool | None = None, timeout: float | None = None):
+        """The cutouts of one Rubin alert (``/api/v1/cutouts``), by its ``diaSourceId``.
+
+        Server: fink-object-api apps/routes/v1/lsst/cutouts/utils.py (the stamps of the
+        alert packet, sent as FITS or as arrays). Stamps are at least 30 x 30 pixels and vary
+        (up to 71 x 71 and more; templates are sometimes larger).
+
+        Parameters
+        ----------
+        source : int, str or `~astropy.table.Row`
+            The ``diaSourceId`` of the alert, or a row of `query_object` (its
+            ``r:diaSourceId``, and ``r:diaObjectId``, ``r:midpointMjdTai``, ``r:ra``,
+            ``r:dec``, ``r:band`` when present, written in the headers).
+        kind : {'All', 'Science', 'Template', 'Difference'}, optional
+            Which stamp(s); default the three.
+        object_id : int or str, optional
+            The alert's ``diaObjectId``: its light curve is then read to write the alert's
+            time, position and band in the headers (and to check that the source is one of
+            its alerts).
+        as_array : bool, optional
+            Return the image pixels (nJy) as float32 arrays: one array for one kind, a dict
+            ``{"Science": array, ...}`` for ``kind="All"`` (one request: ``kind=All``).
+        cache, timeout
+            As in `query_object`.
+
+        Returns
+        -------
+        hdulist : `~astropy.io.fits.HDUList`
+            An empty primary HDU with ``DIASRCID`` (and ``DIAOBJID``, ``MJD-AVG`` with
+            ``TIMESYS='TAI'``, ``RA``, ``DEC``, ``BAND`` when known), then for each kind the
+            server's three HDUs renamed: ``SCIENCE`` (image in nJy, ``BUNIT``, the stamp's
+            WCS keywords), ``SCIENCE_UNCERT`` (its uncertainty) and ``SCIENCE_PSF`` (the
+            PSF image); likewise ``TEMPLATE*`` and ``DIFFERENCE*``. Each keeps its header,
+            plus ``DIASRCID`` and ``CUTOUT``. Pixels keep the FITS order (row 0 is the
+            bottom row): show them with ``origin="lower"``. The stamps' FITS WCS is known to
+            be unreliable (fink docs "data issues"): use it with care.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or no alert with that ``diaSourceId`` (the
+            server answers an empty body).
+        """
+        chosen = _cutout_kind(kind)
+        kinds = CUTOUT_KINDS if chosen == "All" else (chosen,)
+        as_array = _validate.flag(as_array, "as_array")
+        alert = self._alert_of(source, object_id, cache, timeout)
+        sid = alert["r:diaSourceId"]
+
+        if as_array:
+            payload = {"diaSourceId": str(sid), "kind": chosen, "output-format": "array"}
+            arrays = self._fetch(CUTOUTS, payload, lambda r: _arrays(r.content, sid),
+                                 cache=cache, timeout=timeout)
+            missing = [k for k in kinds if f"b:cutout{k}" not in arrays]
+            if missing:
+                raise RemoteServiceError(
+                    f"Fink's cutouts answer has no {', '.join(missing)} stamp: "
+                    f"{sorted(arrays)[:5]}")
+            out = {k: arrays[f"b:cutout{k}"] for k in kinds}
+            return out if chosen == "All" else out[chosen]
+
+        primary = fits.PrimaryHDU()
+        _alert_cards(primary.header, alert)
+        hdus = [primary]
+        for k in kinds:
+            payload = {"diaSourceId": str(sid), "kind": k, "output-format": "FITS"}
+            stamp = self._fetch(CUTOUTS, payload, lambda r: _fits_stamp(r.content, sid),
+                                cache=cache, timeout=timeout)
+            hdus += _renamed(stamp, k, sid)
+        return fits.HDUList(hdus)
+
+    def _alert_of(self, source, object_id, cache, timeout) -> dict:
+        """The alert's IDs (and time, position, band when known) from the user's input."""
+        alert: dict = {}
+        if isinstance(source, Row):
+            for name in ("r:diaSourceId", "r:diaObjectId", "r:midpointMjdTai", "r:ra",
+                         "r:dec", "r:band"):
+                if name in source.colnames and not np.ma.is_masked(source[name]):
+                    value = source[name]
+                    alert[name] = value.item() if hasattr(value, "item") else value
+            if "r:diaSourceId" not in alert:
+                raise InvalidQueryError("This row has no r:diaSourceId: select it in columns")
+        else:
+            [alert["r:diaSourceId"]] = _single(dia_ids(source, "diaSourceId"), "diaSourceId")
+        if object_id is not None:
+            [oid] = _single(dia_ids(object_id), "diaObjectId")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NoResultsWarning)
+                rows = self.query_object(
+                    oid, columns=["r:diaSourceId", "r:diaObjectId", "r:midpointMjdTai",
+                                  "r:ra", "r:dec", "r:band"], cache=cache, timeout=timeout)
+            match = np.nonzero(np.asarray(rows["r:diaSourceId"]) == alert["r:diaSourceId"])[0] \
+                if len(rows) else []
+            if not len(match):
+                raise InvalidQueryError(
+                    f"diaSourceId {alert['r:diaSourceId']} is not an alert of diaObjectId "
+                    f"{oid} ({len(rows)} sources)")
+            row = rows[int(match[0])]
+            for name in rows.colnames:
+                if not np.ma.is_masked(row[name]):
+                    alert[name] = row[name].item() if hasattr(row[name], "item") else row[name]
+        return alert
+
+
+# ----------------------------------------------------------------------------- helpers
+
+# Statistics counters are integers whatever the schema says of their names (f:is_sso is a
+# flag in /objects, a count here); the server does not cast them (statistics/utils.py).
+_STATISTICS_INTS = tuple(
+    n for n, e in _lsst_schema.raw()["columns"].items()
+    if "fink_statistics" in e.get("sections", ()) and n not in _VERSIONS)
+
+
+def _single(ids: list[int], name: str) -> list[int]:
+    if len(ids) != 1:
+        raise InvalidQueryError(f"Give one {name}, not {len(ids)}")
+    return ids
+
+
+def _sso_names(name) -> list[str]:
+    if isinstance(name, str):
+        items = [v.strip() for v in name.split(",")]
+    elif isinstance(name, Iterable) and not isinstance(name, bytes | dict):
+        items = list(name)
+    else:
+        items = [name]
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | numbers.Integral):
+            raise InvalidQueryError(f"Solar System names are text or numbers, not {item!r}")
+        text = str(item).strip()
+        if not text:
+            raise InvalidQueryError("An empty Solar System object name was given")
+        out.append(text)
+    if not out:
+        raise InvalidQueryError("No Solar System object name given")
+    return list(dict.fromkeys(out))
+
+
+def _cutout_kind(kind) -> str:
+    for k in (*CUTOUT_KINDS, "All"):
+        if isinstance(kind, str) and kind.lower() == k.lower():
+            return k
+    raise InvalidQueryError(
+        f"kind must be one of All, {', '.join(CUTOUT_KINDS)}, not {kind!r}")
+
+
+def _no_alert(sid) -> InvalidQueryError:
+    return InvalidQueryError(
+        f"Fink has no alert with diaSourceId {sid} (the server's answer is empty), "
+        "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
+
+
+def _fits_stamp(content: bytes, sid) -> fits.HDUList:
+    if not content.strip():
+        raise _no_alert(sid)
+    try:
+        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
+        hdul.verify("silentfix")
+        return hdul
+    except (OSError, ValueError, IndexError) as err:
+        raise RemoteServiceError(
+            f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+
+
+def _arrays(content: bytes, sid) -> dict:
+    if not content.strip():
+        raise _no_alert(sid)
+    return stamp_arrays(content)
+
+
+_SUFFIX = ("", "_UNCERT", "_PSF")
+
+
+def _renamed(stamp: fits.HDUList, kind: str, sid: int) -> list[fits.ImageHDU]:
+    """The server's PRIMARY / UNCERT / PSFIMAGE HDUs as KIND, KIND_UNCERT, KIND_PSF."""
+    out = []
+    for k, hdu in enumerate(stamp[:3]):
+        header = hdu.header.copy()
+        for card in ("SIMPLE", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT", "EXTNAME"):
+            header.remove(card, ignore_missing=True, remove_all=True)
+        name = kind.upper() + (_SUFFIX[k] if k < len(_SUFFIX) else f"_{k}")
+        image = fits.ImageHDU(data=hdu.data, header=header, name=name)
+        image.header["DIASRCID"] = (int(sid), "Rubin diaSourceId of the alert")
+        image.header["CUTOUT"] = (kind, "Fink cutout kind")
+        if k:
+            image.header["SRCEXT"] = (hdu.name, "EXTNAME in the alert's cutout")
+        out.append(image)
+    return out
+
+
+def _alert_cards(header: fits.Header, alert: dict) -> None:
+    header["DIASRCID"] = (int(alert["r:diaSourceId"]), "Rubin diaSourceId of the alert")
+    if "r:diaObjectId" in alert:
+        header["DIAOBJID"] = (int(alert["r:diaObjectId"]), "Rubin diaObjectId")
+    if "r:midpointMjdTai" in alert:
+        header["MJD-AVG"] = (float(alert["r:midpointMjdTai"]), "[d] midpointMjdTai of the alert")
+        header["TIMESYS"] = ("TAI", "time scale of MJD-AVG")
+    for key, name, comment in (("RA", "r:ra", "[deg] diaSource right ascension (ICRS)"),
+                               ("DEC", "r:dec", "[deg] diaSource declination (ICRS)")):
+        if name in alert:
+            header[key] = (float(alert[name]), comment)
+    if "r:band" in alert:
+        header["BAND"] = (str(alert["r:band"]), "Rubin band")
+
+
+def _gzipped_skymap(bayestar) -> bytes:
+    if isinstance(bayestar, fits.HDUList):
+        buffer = io.BytesIO()
+        bayestar.writeto(buffer)
+        data = buffer.getvalue()
+    elif isinstance(bayestar, bytes):
+        data = bayestar
+    elif isinstance(bayestar, str | os.PathLike):
+        path = Path(bayestar)
+        if not path.is_file():
+            raise InvalidQueryError(f"bayestar: no such file {str(path)!r}")
+        data = path.read_bytes()
+    else:
+        raise InvalidQueryError(
+            f"bayestar must be a file path, bytes or an HDUList, not {type(bayestar).__name__}")
+    return data if data[:2] == b"\x1f\x8b" else gzip.compress(data)
+
+
+def _json_dict(content: bytes, what: str) -> dict:
+    try:
+        data = loads_json(content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise RemoteServiceError(f"Unexpected /{what} answer: {content[:200]!r}")
+    return data
+
+
+def _schema_answer(content: bytes) -> dict:
+    data = _json_dict(content, "schema")
+    if not all(isinstance(f, dict) and all(isinstance(e, dict) for e in f.values())
+               for f in data.values()):
+        raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
+    return data
 
 
 FinkLSST = FinkLSSTClass()
