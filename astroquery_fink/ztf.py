@@ -108,7 +108,7 @@ _GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN c
 _TRENDS = ("rising", "fading", "low_state", "new_low_state")
 _RESOLVERS = ("simbad", "ssodnet", "tns")
 _SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
-_TRACKLET_ID = re.compile(r"TRCK_\d{8}_\d{6}_\d{2}")
+_TRACKLET_ID = "TRCK_00000000_000000_00"  # 0 stands for any digit
 # 100 MiB request bodies at most (fink-object-api app_ztf.py, MAX_CONTENT_LENGTH)
 _MAX_BODY = 100 * 2**20
 
@@ -670,12 +670,14 @@ class FinkClass(FinkQuery):
         """Split cut date ranges in halves until none is cut (or ``max_requests`` are sent)."""
         n = plan.payloads[0]["n"]
         uncapped = replace(plan.endpoint, limit_arg=None)
-        windows, done, sent, still_cut = [(start, stop)], [], 0, []
+        # each range to ask, with the index in `parents` of the cut answer it splits: if the
+        # request budget ends first, that answer's rows are returned for it
+        windows, parents, done, sent, still_cut = [(start, stop, None)], [], [], 0, []
         while windows:
             if sent + len(windows) > max_requests and sent:
                 break
             payloads = [dict(plan.payloads[0], startdate=_sky.wire_time(a),
-                             stopdate=_sky.wire_time(b)) for a, b in windows]
+                             stopdate=_sky.wire_time(b)) for a, b, _ in windows]
             part = replace(plan, endpoint=uncapped, payloads=payloads,
                            batches=[[] for _ in payloads], labels=list(range(len(payloads))),
                            label_column="_window", added_columns=())
@@ -683,21 +685,23 @@ class FinkClass(FinkQuery):
                 warnings.simplefilter("ignore", NoResultsWarning)
                 table = self._table(part, cache=cache, timeout=timeout, progress=progress)
             sent += len(payloads)
-            counts = (np.bincount(np.asarray(table["_window"]), minlength=len(windows))
-                      if len(table) else np.zeros(len(windows), int))
+            labels = np.asarray(table["_window"]) if len(table) else np.zeros(0, int)
             following = []
-            for k, (a, b) in enumerate(windows):
-                rows = table[np.asarray(table["_window"]) == k] if len(table) else table[:0]
-                # a range of one millisecond is not split further (the wire's precision)
-                if counts[k] >= n and (b - a).to_value(u.s) > 0.002:
+            for k, (a, b, _) in enumerate(windows):
+                rows = table[labels == k] if len(table) else table[:0]
+                # a range of two milliseconds is not split further (the wire's precision)
+                if len(rows) >= n and (b - a).to_value(u.s) > 0.002:
                     mid = a + (b - a) / 2
-                    following += [(a, mid), (mid, b)]
+                    parents.append(rows)
+                    following += [(a, mid, len(parents) - 1), (mid, b, len(parents) - 1)]
                 else:
-                    if counts[k] >= n:
+                    if len(rows) >= n:
                         still_cut.append((a, b))
                     done.append(rows)
             windows = following
-        still_cut += windows
+        left = sorted({p for _, _, p in windows})
+        done += [parents[p] for p in left]
+        still_cut += [(a, b) for a, b, _ in windows]
         table = _merge.merge([t for t in done if len(t)], plan.endpoint)
         if "_window" in table.colnames:
             table.remove_column("_window")
@@ -1011,8 +1015,7 @@ class FinkClass(FinkQuery):
                 "Give a tracklet id ('TRCK_20211120_031428_00') or a date (prefix), one of them")
         payload = {}
         if id is not None:
-            if not isinstance(id, str) or not re.fullmatch(r"TRCK_[\d_]*", id.strip()) \
-                    or not _TRACKLET_ID.match(id.strip() + "0" * 30)[0].startswith(id.strip()):
+            if not isinstance(id, str) or not _is_tracklet_id(id.strip()):
                 raise InvalidQueryError(
                     f"Not a tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN, or a leading part): {id!r}")
             payload["id"] = id.strip()
@@ -1363,6 +1366,15 @@ def _sso_names(n_or_d) -> list[str]:
     if not names:
         raise InvalidQueryError("n_or_d is empty")
     return list(dict.fromkeys(names))
+
+
+def _is_tracklet_id(text: str) -> bool:
+    """A tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN) or a leading part of one (the server matches
+    prefixes); at least "TRCK_" and one digit."""
+    if not 6 <= len(text) <= len(_TRACKLET_ID):
+        return False
+    pairs = zip(text, _TRACKLET_ID, strict=False)
+    return all(c.isdigit() if t == "0" else c == t for c, t in pairs)
 
 
 def _tracklet_date(date) -> str:

@@ -1,0 +1,88 @@
+"""Rebuild the recorded ZTF answers tests/data/ztf_* from the bundled alert files.
+
+Each answer is written in the Fink server's shape (fink-object-api apps/utils/utils.py,
+send_tabular_data: ``DataFrame.to_json(orient="records")`` or ``to_parquet``), computed here
+with pandas and astropy from the alerts, independently of the emulator. Run from the
+repository root: ``python tests/data/ztf_make_recorded.py``.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).parent
+ALERTS = sorted((ROOT / "astroquery_fink" / "testing" / "data").glob("*.parquet"))
+
+#: the cone-search positions and radius of the recorded answers
+CONES = [(23.5, 30.7), (23.62, 30.95), (60.0, 25.0)]
+RADIUS_ARCSEC = 1_800.0
+CONE_COLUMNS = ["i:objectId", "i:jd", "i:candid", "i:magpsf", "i:jdstarthist"]
+
+
+def alerts() -> pd.DataFrame:
+    frames = []
+    for path in ALERTS:
+        df = pd.read_parquet(path)
+        cand = pd.json_normalize(df["candidate"].tolist())
+        frame = pd.DataFrame({f"i:{c}": cand[c] for c in cand.columns})
+        frame["i:objectId"] = df["objectId"].to_numpy()
+        frame["d:cdsxmatch"] = df["cdsxmatch"].to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def cone(pdf: pd.DataFrame, ra: float, dec: float) -> pd.DataFrame:
+    """The server's cone search: last alert per object, within the radius, nearest first."""
+    last = pdf.loc[pdf.groupby("i:objectId")["i:jd"].idxmax()]
+    sep = SkyCoord(ra, dec, unit="deg").separation(
+        SkyCoord(last["i:ra"].to_numpy(), last["i:dec"].to_numpy(), unit="deg")).deg
+    out = last[CONE_COLUMNS + ["i:ra", "i:dec"]].copy()
+    out["v:separation_degree"] = sep
+    out = out.sort_values("v:separation_degree")
+    return out[out["v:separation_degree"] <= RADIUS_ARCSEC / 3600]
+
+
+def statistics(pdf: pd.DataFrame) -> pd.DataFrame:
+    """Per-night counters in the shape of the statistics_class table (row key ztf_<date>)."""
+    nights = Time(pdf["i:jd"].to_numpy(), format="jd").strftime("%Y%m%d")
+    rows = []
+    for night in sorted(set(nights)):
+        sel = pdf[nights == night]
+        row = {"key:key": f"ztf_{night}", "basic:date": night, "basic:sci": len(sel),
+               "basic:raw": len(sel)}
+        for label, count in sel["d:cdsxmatch"].value_counts().items():
+            row[f"class:{label}"] = int(count)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    pdf = alerts()
+    for k, (ra, dec) in enumerate(CONES):
+        answer = cone(pdf, ra, dec)
+        (OUT / f"ztf_conesearch_{k}.json").write_text(answer.to_json(orient="records"))
+        answer.to_parquet(OUT / f"ztf_conesearch_{k}.parquet")
+    stats = statistics(pdf)
+    (OUT / "ztf_statistics_all.json").write_text(stats.to_json(orient="records"))
+    classes = {
+        "Fink classifiers": sorted(["Early SN Ia candidate", "SN candidate", "Ambiguous"],
+                                   key=str.lower),
+        "Cross-match with TNS": ["(TNS) SN Ia", "(TNS) TDE"],
+        "Cross-match with SIMBAD (see http://simbad.u-strasbg.fr/simbad/sim-display?"
+        "data=otypes)": ["(SIMBAD) Galaxy", "(SIMBAD) QSO"],
+    }
+    (OUT / "ztf_classes.json").write_text(json.dumps(classes))
+    # the alerts a class search sees, for a stand-in server in the tests
+    night = pdf[["i:objectId", "i:jd", "i:candid", "i:magpsf", "d:cdsxmatch"]]
+    night = night.sort_values("i:jd", ascending=False)
+    night.to_parquet(OUT / "ztf_latests_alerts.parquet")
+    print("counts:", [len(cone(pdf, ra, dec)) for ra, dec in CONES], len(stats),
+          np.unique(night["d:cdsxmatch"], return_counts=True)[1].max())
+
+
+if __name__ == "__main__":
+    main()
