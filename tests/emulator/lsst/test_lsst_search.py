@@ -179,3 +179,41 @@ def test_schema(lsst):
         "/api/v1/foo is not a valid endpoint")
     r = lsst.get("/api/v1/schema?endpoint=/api/v1/sources&major_version=9&minor_version=0")
     assert r.status_code == 500  # 9.0 has no mpc_orbits schema
+
+
+def test_skymap(lsst, raw):
+    """A GW map centred on the LSSTCam field: the alerts inside its 90% region."""
+    import gzip
+    import io
+
+    from astropy.io import fits
+
+    HEALPix = pytest.importorskip("astropy_healpix").HEALPix  # optional: skymap needs it
+    hp = HEALPix(nside=64, order="nested")
+    lon, lat = hp.healpix_to_lonlat(np.arange(hp.npix))
+    centre = SkyCoord(10.0, -44.6, unit="deg")
+    dist = centre.separation(SkyCoord(lon, lat)).deg
+    prob = np.exp(-0.5 * (dist / 0.5) ** 2)
+    prob /= prob.sum()
+    hdu = fits.BinTableHDU.from_columns([fits.Column("PROB", "D", array=prob)])
+    hdu.header.update(ORDERING="NESTED", NSIDE=64, **{"DATE-OBS": "2025-09-06T07:00:00"})
+    buf = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buf)
+    payload = {"credible_level": 0.9, "bayestar": str(gzip.compress(buf.getvalue()))}
+    r = lsst.post("/api/v1/skymap", json=payload)
+    assert r.status_code == 200, r.data
+    rows = json.loads(r.data)
+    # credible level of each pixel, then of each static raw alert's pixel
+    order = np.argsort(prob)[::-1]
+    level = np.empty_like(prob)
+    level[order] = np.cumsum(prob[order])
+    static = [a for a in raw if a["diaSource"]["diaObjectId"]]
+    pix = hp.lonlat_to_healpix([a["diaSource"]["ra"] for a in static] * u.deg,
+                               [a["diaSource"]["dec"] for a in static] * u.deg)
+    expected = {a["diaSourceId"] for a, p in zip(static, pix, strict=True) if level[p] <= 0.9}
+    assert expected and {row["r:diaSourceId"] for row in rows} == expected
+    # DATE-OBS (UTC) as a TAI MJD: 37 s later than the UTC MJD
+    assert [row["v:startgwMjdTai"] for row in rows] == [
+        pytest.approx(60924.0 + 7 / 24 + 37 / 86400, abs=1e-8)] * len(rows)
+    r = lsst.post("/api/v1/skymap", json={"credible_level": 0.9, "event_name": "S230518h"})
+    assert r.status_code == 200 and list(json.loads(r.data)[0]) == ["status"]
