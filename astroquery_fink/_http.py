@@ -498,10 +498,14 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
     it is worth another try)."""
     chain = list(_chain(err))
     if watch.fired or any(_is_timeout(e) for e in chain):
+        if watch.seconds < float(timeout) - 1e-3:  # cut short by the budget of all tries
+            limit = ("what was left of astroquery_fink.conf.retry_total_time "
+                     f"(now {float(conf.retry_total_time):g} s)")
+        else:
+            limit = f"astroquery_fink.conf.timeout (now {float(timeout):g} s)"
         return _Transient(AstroTimeoutError(
-            f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s; "
-            f"raise astroquery_fink.conf.timeout (now {float(timeout):g} s) or ask for fewer "
-            "objects at once"))
+            f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s, "
+            f"{limit}: raise it, or ask for fewer objects at once"))
     if isinstance(err, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                         requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
                         urllib3.exceptions.LocationValueError)):

@@ -200,6 +200,7 @@ def test_retry_total_time_bounds_the_whole_call(serve):
     with conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 0.8):
         err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=0.3)
     assert isinstance(err, AstroTimeoutError) and "gave up after" in str(err)
+    assert "conf.retry_total_time (now 0.8 s)" in str(err)
     # tries of 0.3, 0.3 then the 0.2 s left (a last sliver may start): never 10 tries
     assert 0.75 <= elapsed < 1.2
     assert 3 <= len(server.seen) <= 4
@@ -373,6 +374,7 @@ PATHOLOGICAL = {
     "nested braces": "{" * 60_000,
     "nested lists": "[" * 60_000,
     "many text keys": "'text':" * 9_000,
+    "text then spaces": "'text':" + " " * 5_000 + "x",  # the old code: 96 s
     "escaped quotes": "{'text': '" + "\\'" * 30_000,
     "exception calls": "{'text': ValueError(" * 3_000,
     "tags": "<title" * 10_000,
