@@ -279,11 +279,9 @@ def _near(table: Table, coord, radius_deg: float) -> list[tuple[str, dict]]:
     """Rows of ``table`` whose ``r:ra``/``r:dec`` lie within ``radius_deg`` of ``coord``."""
     from astropy.coordinates import SkyCoord
 
-    keys = table.keys()
+    keys, ra, dec = table.positions()
     if not keys:
         return []
-    ra = np.array([table.rows[k].get("r:ra", np.nan) for k in keys], dtype=float)
-    dec = np.array([table.rows[k].get("r:dec", np.nan) for k in keys], dtype=float)
     sep = coord.separation(SkyCoord(ra, dec, unit="deg")).deg
     return [(keys[i], table.rows[keys[i]]) for i in np.flatnonzero(sep <= radius_deg)]
 
@@ -478,9 +476,7 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     idx = np.argsort(prob)[::-1]
     levels = np.empty_like(prob)
     levels[idx] = np.cumsum(prob[idx])
-    keys = store.pixel.keys()
-    ra = np.array([store.pixel.rows[k].get("r:ra", np.nan) for k in keys], dtype=float)
-    dec = np.array([store.pixel.rows[k].get("r:dec", np.nan) for k in keys], dtype=float)
+    keys, ra, dec = store.pixel.positions()
     pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg)
     rows = [(keys[i], store.pixel.rows[keys[i]]) for i in np.flatnonzero(levels[pix] <= threshold)]
     pdf = decode(rows, store.pixel, list(store.pixel.columns), sort=False)

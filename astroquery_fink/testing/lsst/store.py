@@ -111,6 +111,7 @@ class Table:
     columns: dict = field(default_factory=dict)
     rows: dict = field(default_factory=dict)
     _keys: list | None = field(default=None, repr=False)
+    _radec: tuple | None = field(default=None, repr=False)
 
     def add_columns(self, kinds: dict) -> None:
         """Add columns (first kind seen wins)."""
@@ -129,6 +130,15 @@ class Table:
         if self._keys is None:
             self._keys = sorted(self.rows)
         return self._keys
+
+    def positions(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Sorted row keys with their ``r:ra`` and ``r:dec`` in degrees (NaN if absent)."""
+        keys = self.keys()
+        if self._radec is None or self._radec[0] is not keys:
+            ra = np.array([self.rows[k].get("r:ra", np.nan) for k in keys], dtype=float)
+            dec = np.array([self.rows[k].get("r:dec", np.nan) for k in keys], dtype=float)
+            self._radec = (keys, ra, dec)
+        return self._radec
 
     def scan(self, prefix: str, limit: int | None = None) -> list[tuple[str, dict]]:
         """Prefix scan, at most ``limit`` rows in key order."""
