@@ -17,7 +17,7 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.table import Table
+from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 from astroquery.exceptions import (
     InputWarning,
@@ -25,6 +25,7 @@ from astroquery.exceptions import (
     MaxResultsWarning,
     NoResultsWarning,
     RemoteServiceError,
+    TableParseError,
 )
 
 from . import _merge, _schema, _sky, _validate
@@ -89,8 +90,7 @@ RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax
 RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
 SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
                   tiebreak=("i:objectId",))
-STATISTICS = Endpoint("statistics", "statistics", rows="nights",
-                      sort=(("basic:date", False),), tiebreak=("key:key",))
+STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),))
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n")
 
@@ -482,10 +482,11 @@ class FinkClass(FinkQuery):
         window : `~astropy.units.Quantity`, optional
             Instead of ``stopdate``: a duration after ``startdate`` (``3 * u.day``).
         n : int, optional
-            The server's row limit (default 1000), applied to its database scan: an answer
-            with ``n`` rows was cut (`~astroquery.exceptions.MaxResultsWarning`), and as
-            the scan counts alerts before keeping one per object, a cut answer may even hold
-            fewer rows.
+            The server's limit (default 1000) on the alerts read by each of its database
+            scans (one per HEALPix pixel of nside 128 the cone touches), before it keeps one
+            alert per object: an answer with at least ``n`` rows may have been cut
+            (`~astroquery.exceptions.MaxResultsWarning`); a cut answer may also hold more,
+            or fewer, than ``n`` rows.
         columns : str or list of str, optional
             ``i:``/``d:`` columns to return (default: all, with the ``v:`` ones).
             ``i:objectId`` and ``i:jd`` are added (without them the server returns every
@@ -1143,7 +1144,10 @@ class FinkClass(FinkQuery):
             Days before the event, and after that start (server defaults 1 and 6; documented
             maxima 7 and 14, warned about but not refused as the server does not enforce
             them).
-        output_format, get_query_payload, cache, timeout : optional
+        output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
+            Wire format; default json (the server's answer for an unknown event cannot be
+            read from parquet).
+        get_query_payload, cache, timeout : optional
             As in `query_object`.
 
         Returns
@@ -1151,6 +1155,11 @@ class FinkClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per object (its last alert), sorted by ``i:jd`` descending, with
             ``v:jdstartgw`` (the event's JD).
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or an event GraceDB does not know.
         """
         if (event_name is None) == (bayestar is None):
             raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
@@ -1174,12 +1183,25 @@ class FinkClass(FinkQuery):
                 warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
                               "most; the search may be slow", InputWarning, stacklevel=2)
             payload[key] = days
-        fmt = _validate.output_format(output_format)
+        # json by default: when GraceDB has no such event the server answers a one-row
+        # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
+        fmt = "json" if output_format is None else _validate.output_format(output_format)
         payload["output-format"] = fmt
         plan = Plan(SKYMAP, [payload], output_format=fmt)
         if get_query_payload:
             return plan.query_payload()
-        table = self._table(plan, cache=cache, timeout=timeout)
+        try:
+            table = self._table(plan, cache=cache, timeout=timeout)
+        except (TableParseError, RemoteServiceError) as err:
+            # the answer [{"status": ...}] is read as an error body, or (parquet) not at all
+            if event_name is not None and "status" in str(err):
+                raise InvalidQueryError(
+                    f"GraceDB has no sky map for {event_name!r} (the server's answer: "
+                    f"{err})") from None
+            raise
+        if table.colnames == ["status"]:
+            raise InvalidQueryError(
+                f"GraceDB has no sky map for {event_name!r}: {table['status'][0]}")
         if "v:jdstartgw" in table.colnames:
             table["v:jdstartgw"].unit = u.day
         return table
@@ -1197,8 +1219,8 @@ class FinkClass(FinkQuery):
             A night (``"20211120"``), a month (``"202111"``), a year (``"2021"``), or
             ``""`` for every night (default). A Time or datetime means its night (UTC date).
         columns : str or list of str, optional
-            Counters to return, e.g. ``["basic:sci", "basic:raw"]``; default all.
-            ``basic:date`` is added (it dates the rows).
+            Counters to return, e.g. ``["basic:sci", "basic:raw"]``; default all. The row
+            key ``key:key`` (``ztf_YYYYMMDD``), which dates the rows, always comes back.
         schema : bool, optional
             Return the names of the counters (a list) instead.
         output_format, get_query_payload, cache, timeout : optional
@@ -1208,15 +1230,14 @@ class FinkClass(FinkQuery):
         -------
         table : `~astropy.table.Table` or list of str
             One row per night, oldest first: ``time`` (a `~astropy.time.Time`, the night's
-            UTC date) then the counters (``basic:``, ``class:`` columns).
+            UTC date, from the row key) then the counters (``basic:``, ``class:`` columns)
+            as integers (the server sends them as text).
         """
         payload: dict = {"date": _statistics_date(date)}
         schema = _validate.flag(schema, "schema")
         cols = None
         if columns is not None:
             cols = _statistics_columns(columns)
-            if "basic:date" not in cols:
-                cols = cols + ["basic:date"]
             payload["columns"] = ",".join(cols)
         if schema:
             payload["schema"] = True
@@ -1231,7 +1252,7 @@ class FinkClass(FinkQuery):
                 table = self._table(plan, cache=cache, timeout=timeout)
             return [str(v) for v in table["schema"]] if "schema" in table.colnames else []
         table = self._table(plan, cache=cache, timeout=timeout)
-        return _with_night_time(table)
+        return _with_night_time(_counters(table))
 
     # ------------------------------------------------------------------ anomalies
     def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
@@ -1421,21 +1442,38 @@ def _statistics_columns(columns) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _counters(table: Table) -> Table:
+    """Counters sent as text (HBase cells: apps/routes/v1/ztf/statistics/utils.py does not
+    type them) -> integers, or floats; the row key and the date stay text."""
+    for name in table.colnames:
+        column = table[name]
+        if name in ("key:key", "basic:date") or column.dtype.kind not in "US":
+            continue
+        mask = np.ma.getmaskarray(column)
+        texts = [str(v) for v in np.asarray(column)[~mask]]
+        for kind in (int, float):
+            try:
+                values = [kind(t) for t in texts]
+            except ValueError:
+                continue
+            data = np.zeros(len(column), dtype=np.int64 if kind is int else float)
+            data[~mask] = values
+            table[name] = MaskedColumn(data, mask=mask, name=name,
+                                       description=column.description)
+            break
+    return table
+
+
 def _with_night_time(table: Table) -> Table:
-    """Add ``time`` (the night's UTC date) from ``basic:date`` (or the row key ztf_YYYYMMDD)."""
-    if not len(table):
+    """Add ``time`` (the night's UTC date) from the row key ``ztf_YYYYMMDD``."""
+    if not len(table) or "key:key" not in table.colnames:
         return table
-    if "basic:date" in table.colnames:
-        nights = [str(v) for v in np.ma.filled(table["basic:date"].astype(str), "")]
-    elif "key:key" in table.colnames:
-        nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
-    else:
-        return table
+    nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
     iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
     if any(v is None for v in iso):
         return table
     table.add_column(Time(iso, scale="utc"), name="time", index=0)
-    table.meta["time"] = "UTC date of each night (from basic:date)"
+    table["time"].info.description = "UTC date of the night (from the row key)"
     return table
 
 

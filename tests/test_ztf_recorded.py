@@ -275,7 +275,7 @@ def test_statistics_time_column_and_counts(recorded):
 def test_statistics_arguments():
     from astroquery_fink import Fink
     assert Fink.get_statistics("2021-11", columns="basic:sci", get_query_payload=True) == {
-        "date": "202111", "columns": "basic:sci,basic:date", "output-format": "parquet"}
+        "date": "202111", "columns": "basic:sci", "output-format": "parquet"}
     assert Fink.get_statistics(Time("2021-11-20T03:00:00"), get_query_payload=True)[
         "date"] == "20211120"
     with pytest.raises(InvalidQueryError, match="YYYYMMDD"):
