@@ -250,6 +250,9 @@ class FinkLSSTClass(FinkQuery):
             if err.table is not None:
                 _lsst_schema.finish(err.table, int_columns=ints)
             raise
+        if plan.labels is not None and plan.label_column not in table.colnames:
+            # no row at all: the column still says where rows would come from
+            table[plan.label_column] = np.zeros(len(table), dtype=np.int64)
         return _lsst_schema.finish(table, int_columns=ints)
 
     # ------------------------------------------------------------------ light curves
