@@ -1,0 +1,147 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Quick-look figures of ZTF search results: a cone search on the sky, statistics over time.
+
+matplotlib is optional (``pip install 'astroquery_fink[plotting]'``): it is imported only when
+a function here is called. `astroquery_fink.plotting` re-exports these functions.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from astropy import units as u
+from astropy.table import Table
+from astropy.time import Time
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_region", "plot_statistics"]
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError(
+            "astroquery_fink plots need matplotlib: install the plotting extra, "
+            "pip install 'astroquery_fink[plotting]'") from err
+    return plt
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    return _pyplot().subplots()[1]
+
+
+def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
+                labels: bool | None = None) -> Axes:
+    """A cone-search result on the sky: each object and the searched circle.
+
+    Positions are drawn as offsets from the center on the tangent plane (east to the left,
+    as on the sky), so that the circle is round whatever the declination.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        A `~astroquery_fink.FinkClass.query_region` result (``i:ra``, ``i:dec``; optional
+        ``i:objectId``, ``input_index``). With ``input_index``, only the rows of position 0
+        are drawn unless ``center`` is that position: select rows first for another one.
+    center : `~astropy.coordinates.SkyCoord` or anything ``query_region`` takes
+        The searched position (one).
+    radius : `~astropy.units.Quantity`
+        The searched radius (an angle).
+    ax : `matplotlib.axes.Axes`, optional
+        Where to draw; default a new figure.
+    labels : bool, optional
+        Write each object's name next to it; default when there are at most 20 objects.
+
+    Returns
+    -------
+    ax : `matplotlib.axes.Axes`
+        Offsets in arcmin (arcsec below 2 arcmin, degrees above 2 degrees).
+    """
+    from ._sky import positions, radius_arcsec
+
+    center = positions(center)
+    if len(center) != 1:
+        raise ValueError("plot_region draws one position: give the center of the rows drawn")
+    center = center[0]
+    arcsec = radius_arcsec(radius)
+    for name in ("i:ra", "i:dec"):
+        if name not in table.colnames:
+            raise ValueError(f"plot_region needs the column {name} (a query_region result)")
+    unit = u.arcsec if arcsec < 120 else u.deg if arcsec > 7200 else u.arcmin
+    rows = table
+    if "input_index" in table.colnames and len(set(np.asarray(table["input_index"]))) > 1:
+        rows = table[np.asarray(table["input_index"]) == 0]
+    from astropy.coordinates import SkyCoord
+
+    coords = SkyCoord(np.asarray(rows["i:ra"], float) * u.deg,
+                      np.asarray(rows["i:dec"], float) * u.deg)
+    dlon, dlat = center.spherical_offsets_to(coords)
+    x, y = dlon.to_value(unit), dlat.to_value(unit)
+    r = (arcsec * u.arcsec).to_value(unit)
+    plt = _pyplot()
+    ax = _axes(ax)
+    ax.add_patch(plt.Circle((0, 0), r, fill=False, color="0.4", linestyle="--",
+                            label=f"radius {arcsec:g} arcsec"))
+    ax.plot([0], [0], marker="+", color="k", markersize=12, linestyle="none",
+            label=center.to_string("decimal", precision=5))
+    ax.scatter(x, y, s=18, color="#1f77b4", zorder=3, label=f"{len(rows)} objects")
+    if labels is None:
+        labels = len(rows) <= 20
+    if labels and "i:objectId" in rows.colnames:
+        for xi, yi, name in zip(x, y, rows["i:objectId"], strict=True):
+            ax.annotate(str(name), (xi, yi), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xlim(1.1 * r, -1.1 * r)  # east to the left
+    ax.set_ylim(-1.1 * r, 1.1 * r)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"East offset ({unit.to_string()})")
+    ax.set_ylabel(f"North offset ({unit.to_string()})")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_statistics(table: Table, columns: str | Sequence[str] = ("basic:sci",), *,
+                    ax: Axes | None = None, cumulative: bool = False) -> Axes:
+    """Counters of `~astroquery_fink.FinkClass.get_statistics` over time, one line each.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        A `~astroquery_fink.FinkClass.get_statistics` result (its ``time`` column).
+    columns : str or list of str, optional
+        The counters to draw (default ``basic:sci``, the alerts processed each night).
+    ax : `matplotlib.axes.Axes`, optional
+        Where to draw; default a new figure.
+    cumulative : bool, optional
+        Draw running totals instead of nightly counts.
+
+    Returns
+    -------
+    ax : `matplotlib.axes.Axes`
+    """
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if "time" not in table.colnames or not isinstance(table["time"], Time):
+        raise ValueError("plot_statistics needs a get_statistics result (its time column)")
+    missing = [c for c in columns if c not in table.colnames]
+    if missing:
+        shown = ", ".join(c for c in table.colnames if c != "time")[:200]
+        raise ValueError(f"No column {', '.join(missing)} in the table; it has {shown}")
+    order = np.argsort(table["time"].jd)
+    when = table["time"][order].datetime
+    ax = _axes(ax)
+    for name in columns:
+        values = np.ma.filled(np.ma.asarray(table[name], dtype=float), np.nan)[order]
+        if cumulative:
+            values = np.nancumsum(values)
+        ax.plot(when, values, marker="o", markersize=3, label=name)
+    ax.set_xlabel("Night (UTC)")
+    ax.set_ylabel("Running total" if cumulative else "Count per night")
+    ax.legend(fontsize=8)
+    ax.figure.autofmt_xdate()
+    return ax
