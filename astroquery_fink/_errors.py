@@ -5,10 +5,11 @@ Error bodies come in three shapes, all read here in time and memory linear in a 
 prefix (the transport reads at most `ERROR_BODY_LIMIT` bytes of them), without evaluating
 anything and without backtracking regular expressions:
 
-* the Fink API's own 400 answers, ``Response(str(dict), 400)``: a Python repr such as
-  ``{'status': 'error', 'text': 'A value for `objectId` is required. ...\\n'}``, whose
-  ``text`` may also be an exception repr, ``ValueError("Invalid character ...")``
-  (fink-object-api apps/utils/utils.py and apps/routes/v1/ztf/conesearch/utils.py);
+* the Fink API's own 400 answers, ``Response(str(rep), 400)`` (fink-object-api
+  apps/routes/v1/ztf/objects/api.py): a Python repr such as
+  ``{'status': 'error', 'text': 'A value for `objectId` is required. ...\\n'}``
+  (``check_args`` in apps/utils/utils.py), whose ``text`` may also be an exception repr,
+  ``ValueError("Invalid character ...")`` (apps/routes/v1/ztf/conesearch/utils.py);
 * flask-restx's JSON errors, ``{"message": "..."}``;
 * HTML pages of proxies and servers (nginx 502/504 pages, Werkzeug's 404 page): their
   ``<title>`` (else their first ``<h1>``, else their text) is the message.

@@ -245,9 +245,11 @@ def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
     rng = random.Random()
     total = float(conf.retry_total_time)
     deadline = time.monotonic() + total if total > 0 else float("inf")
-    tries = 0
+    tries, err = 0, None
     while True:
         budget = min(float(timeout), deadline - time.monotonic())
+        if err is not None and budget < 0.01:  # no time left for a real try
+            raise _gave_up(err, tries) from err
         try:
             return attempt(max(budget, 0.001))
         except _Transient as transient:

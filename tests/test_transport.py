@@ -618,6 +618,16 @@ def test_transient_failures_are_retried_into_the_right_exception(error, family):
     assert len(recorder.calls) == (1 if family is InvalidQueryError else 3)
 
 
+def test_the_session_gets_watched_adapters_but_custom_ones_are_kept(serve):
+    server = serve(echo)
+    client = Client()
+    custom = type("Custom", (requests.adapters.HTTPAdapter,), {})()
+    client._session.mount("https://", custom)
+    call(server.url, client=client)
+    assert type(client._session.adapters["http://"]) is _http._WatchedAdapter
+    assert client._session.adapters["https://"] is custom
+
+
 # ------------------------------------------------------------------------ 5. speed
 
 def test_requests_are_streamed_so_astroquerys_hook_never_decodes_bodies(serve):
