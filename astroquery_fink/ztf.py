@@ -998,7 +998,8 @@ class FinkClass(FinkQuery):
         Returns
         -------
         path : `pathlib.Path`
-            The file written; read it with ``astropy.table.Table.read(path)``.
+            The file written; read it with ``pandas.read_parquet(path)`` or
+            ``pyarrow.parquet.read_table(path)``.
         """
         if progress is None:
             import sys
