@@ -19,7 +19,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .store import CUTOUT_KINDS, LsstStore, Table
+from .store import CUTOUT_KINDS, LsstStore, Table, healpix1024
 
 __all__ = ["ApiError", "BLOCKS", "TAGS", "blocks", "conesearch", "cutout", "decode", "fp",
            "objects", "resolver", "schema", "skymap", "sources", "sso", "statistics",
@@ -222,9 +222,9 @@ def _mjd(value) -> float:
 def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     """``/api/v1/conesearch``: the latest alert of each object within ``radius`` arcsec.
 
-    Candidates are taken by angular distance rather than by HEALPix pixel (nside 1024 pixels
-    are 3.4 arcmin wide: every alert within the radius is found either way); ``n`` caps the
-    rows scanned in total, not per pixel.
+    The nside-1024 pixels overlapping the cone are scanned, ``n`` rows at most each, as on the
+    server. Without astropy-healpix, candidates are taken by angular distance instead and
+    ``n`` caps the rows in total.
     """
     from astropy import units as u
     from astropy.coordinates import SkyCoord
@@ -254,7 +254,7 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
         raise ApiError("You need to specify f:firstDiaSourceMjdTaiFink in the columns to "
                        "filter on dates.\n")
     radius_deg = float(radius) / 3600.0
-    rows = _near(store.pixel, coord, radius_deg + 0.06)[:n]
+    rows = _cone_rows(store.pixel, coord, radius_deg, n)
     # The pixel scans are always decoded in truncated mode ("*" = every stored column).
     names = list(store.pixel.columns) if cols is None else cols.split(",")
     pdf = decode(rows, store.pixel, names, group_alerts=True)
@@ -275,15 +275,21 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     return pdf
 
 
-def _near(table: Table, coord, radius_deg: float) -> list[tuple[str, dict]]:
-    """Rows of ``table`` whose ``r:ra``/``r:dec`` lie within ``radius_deg`` of ``coord``."""
+def _cone_rows(table: Table, coord, radius_deg: float, n: int) -> list[tuple[str, dict]]:
+    """Rows of the pixels overlapping the cone (``query_disc(inclusive=True)``)."""
+    from astropy import units as u
     from astropy.coordinates import SkyCoord
 
+    grid = healpix1024()
+    if grid is not None:
+        pixels = grid.cone_search_lonlat(coord.ra, coord.dec, radius_deg * u.deg)
+        return _scan(table, [f"{p}_" for p in sorted(pixels)], n)
     keys, ra, dec = table.positions()
     if not keys:
         return []
+    # Everything a pixel (3.4 arcmin) away from the cone may be scanned: a margin of 0.06 deg.
     sep = coord.separation(SkyCoord(ra, dec, unit="deg")).deg
-    return [(keys[i], table.rows[keys[i]]) for i in np.flatnonzero(sep <= radius_deg)]
+    return [(keys[i], table.rows[keys[i]]) for i in np.flatnonzero(sep <= radius_deg + 0.06)][:n]
 
 
 def cutout(store: LsstStore, sid: str) -> dict | None:

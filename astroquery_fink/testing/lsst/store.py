@@ -347,7 +347,7 @@ class LsstStore:
     ----------
     sources, objects, fp, sso, pixel : Table
         ``rubin.diaSource_static``, ``rubin.diaObject``, ``rubin.fp``, ``rubin.diaSource_sso``
-        and ``rubin.pixel1024`` (keys ``<diaObjectId>_<midpointMjdTai>``, no pixel index).
+        and ``rubin.pixel1024``.
     cutouts : Table
         ``rubin.cutouts``, key ``<salt>_<diaSourceId>``; the cell ``stamps`` maps
         ``Science``/``Template``/``Difference`` to the FITS bytes of the alert.
@@ -383,6 +383,7 @@ class LsstStore:
     _nights: dict = field(default_factory=dict, repr=False)
     _latest: dict = field(default_factory=dict, repr=False)
     _alert_keys: set = field(default_factory=set, repr=False)
+    _pixel_rows: list = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.tns.add_columns({f"f:{n}": k for n, k in (
@@ -445,9 +446,9 @@ class LsstStore:
             dup = set(ds_kinds)
             self.pixel.add_columns({**source_cols, **_col_kinds(obj_kinds, "r:", dup),
                                     **FINK_OBJECT_KINDS, **FINK_SOURCE_KINDS})
-            self.pixel.put(f"{obj_id}_{_mjd_key(mjd)}",
-                           {**current, **root, **_cells(rec.get("diaObject"), obj_kinds, "r:",
-                                                        dup), **fink_obj, **fink_src})
+            self._pixel_rows.append({**current, **root, **_cells(rec.get("diaObject"), obj_kinds,
+                                                                 "r:", dup),
+                                     **fink_obj, **fink_src})
             tns_name = (rec.get("xm") or {}).get("tns_fullname")
             if tns_name:
                 self._add_tns(rec, ds, obj_id, mjd, tns_name, row)
@@ -512,6 +513,30 @@ class LsstStore:
             if rec.get(name):
                 acc["versions"][name] = rec[name]
 
+    def _index_pixels(self) -> None:
+        """Key ``<pixel1024>_<firstDiaSourceMjdTaiFink>_<diaObjectId>``: per object and pixel
+        the row of its latest alert (the key has no alert time: later writes replace it).
+
+        Without astropy-healpix the pixel part is left out (one row per object).
+        """
+        from astropy import units as u
+
+        rows = sorted(self._pixel_rows, key=lambda r: r["r:midpointMjdTai"])
+        grid = healpix1024()
+        if grid is not None and rows:
+            ra = np.array([r.get("r:ra", np.nan) for r in rows], dtype=float)
+            dec = np.array([r.get("r:dec", np.nan) for r in rows], dtype=float)
+            pix = grid.lonlat_to_healpix(ra * u.deg, dec * u.deg)
+            self.pixel.add_columns({"f:pixel1024": "int"})
+        for i, row in enumerate(rows):
+            first = row.get("f:firstDiaSourceMjdTaiFink")
+            key = f"{first!r}_{row['r:diaObjectId']}"
+            if grid is not None:
+                row["f:pixel1024"] = int(pix[i])
+                key = f"{pix[i]}_{key}"
+            self.pixel.put(key, row)
+        self._pixel_rows = []
+
     def finish(self) -> LsstStore:
         """Derive the statistics rows and the object list once every alert is stored."""
         for night, acc in self._nights.items():
@@ -529,8 +554,18 @@ class LsstStore:
                 row[f"f:{name}"] = acc["versions"].get(name, "")
             # Values come back from HBase as text, uncast.
             self.statistics[night] = {k: str(v) for k, v in row.items()}
+        self._index_pixels()
         self.object_ids = sorted({str(r["r:diaObjectId"]) for r in self.objects.rows.values()})
         return self
+
+
+def healpix1024():
+    """The nside-1024 RING HEALPix grid of ``rubin.pixel1024`` (None without astropy-healpix)."""
+    try:
+        from astropy_healpix import HEALPix
+    except ImportError:
+        return None
+    return HEALPix(nside=1024, order="ring")
 
 
 def load_store(data: Sequence[str | os.PathLike] | str | os.PathLike | None = None) -> LsstStore:

@@ -217,3 +217,47 @@ def test_skymap(lsst, raw):
         pytest.approx(60924.0 + 7 / 24 + 37 / 86400, abs=1e-8)] * len(rows)
     r = lsst.post("/api/v1/skymap", json={"credible_level": 0.9, "event_name": "S230518h"})
     assert r.status_code == 200 and list(json.loads(r.data)[0]) == ["status"]
+
+
+def test_conesearch_pixels_and_cap(lsst, raw):
+    """Keys <pixel1024>_<firstDiaSourceMjdTaiFink>_<diaObjectId>, ``n`` rows per pixel scan."""
+    hp = pytest.importorskip("astropy_healpix").HEALPix(nside=1024, order="ring")
+    centre = SkyCoord(10.024, -44.64, unit="deg")
+    latest = _latest_by_object(raw)
+    ra = np.array([a["diaSource"]["ra"] for a in latest.values()])
+    dec = np.array([a["diaSource"]["dec"] for a in latest.values()])
+    pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg)
+    rows = _get(lsst, "/api/v1/conesearch?ra=10.024&dec=-44.64&radius=1800"
+                      "&columns=r:diaObjectId,f:pixel1024")
+    assert {r["r:diaObjectId"]: r["f:pixel1024"] for r in rows} == {
+        oid: int(p) for oid, p, s in zip(latest, pix, centre.separation(
+            SkyCoord(ra, dec, unit="deg")).arcsec, strict=True) if s <= 1800}
+    # n=1: the first key of each pixel (smallest first detection, then ID) within the radius
+    first = {}
+    for a, p in zip(latest.values(), pix, strict=True):
+        mjd = min([a["diaSource"]["midpointMjdTai"],
+                   *(s["midpointMjdTai"] for s in a["prvDiaSources"] or [])])
+        key = (repr(mjd), str(a["diaSource"]["diaObjectId"]))
+        first[p] = min(first.get(p, key), key)
+    capped = _get(lsst, "/api/v1/conesearch?ra=10.024&dec=-44.64&radius=1800&n=1"
+                        "&columns=r:diaObjectId")
+    expected = {int(k[1]) for k in first.values()} & {r["r:diaObjectId"] for r in rows}
+    assert {r["r:diaObjectId"] for r in capped} == expected
+    assert len(capped) < len(rows)  # some pixels hold several objects
+
+
+def test_conesearch_without_healpix(monkeypatch, processed):
+    """Without astropy-healpix: candidates by distance, the same objects."""
+    from conftest import PROCESSED
+
+    from astroquery_fink.testing.lsst import create_app, load_store, models, store
+
+    monkeypatch.setattr(store, "healpix1024", lambda: None)
+    monkeypatch.setattr(models, "healpix1024", lambda: None)
+    client = create_app(load_store([PROCESSED])).test_client()
+    for alert in processed:
+        if alert["diaSource"]["diaObjectId"]:
+            ra, dec = alert["diaSource"]["ra"], alert["diaSource"]["dec"]
+            rows = _get(client, f"/api/v1/conesearch?ra={ra}&dec={dec}&radius=2")
+            assert [r["r:diaObjectId"] for r in rows] == [alert["diaSource"]["diaObjectId"]]
+            assert "f:pixel1024" not in rows[0]
