@@ -1,0 +1,68 @@
+"""Shared input checks of _sky: positions, radii, dates, windows."""
+import datetime
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from astropy.time import Time, TimeDelta
+from astroquery.exceptions import InvalidQueryError
+
+from astroquery_fink import _sky
+
+
+@pytest.mark.parametrize("value, ra, dec", [
+    ("10.68 41.27", 10.68, 41.27),
+    ("00:42:44.3 +41:16:09", 10.684583, 41.269167),
+    ("00h42m44.3s +41d16m09s", 10.684583, 41.269167),
+    ((10.68 * u.deg, 41.27 * u.deg), 10.68, 41.27),
+    (("10.68", "41.27"), 10.68, 41.27),
+    (SkyCoord(10.68, 41.27, unit="deg"), 10.68, 41.27),
+    (SkyCoord(10.68, 41.27, unit="deg").galactic, 10.68, 41.27),
+])
+def test_positions_one(value, ra, dec):
+    c = _sky.positions(value)
+    assert c.shape == (1,) and c.frame.name == "icrs"
+    assert c.ra.deg[0] == pytest.approx(ra, abs=2e-3) and c.dec.deg[0] == pytest.approx(dec,
+                                                                                        abs=2e-3)
+
+
+def test_positions_many():
+    arr = SkyCoord([1, 2, 3], [4, 5, 6], unit="deg")
+    assert _sky.positions(arr).shape == (3,)
+    assert _sky.positions(["1 4", "2 5"]).shape == (2,)
+    assert _sky.positions(([1, 2] * u.deg, [4, 5] * u.deg)).shape == (2,)
+    np.testing.assert_allclose(_sky.positions([arr[0], arr[2]]).ra.deg, [1, 3])
+
+
+@pytest.mark.parametrize("bad", [(10, 20), 5, "abc", [], None, (10 * u.deg, 100 * u.deg),
+                                 [1.0, 2.0]])
+def test_positions_refused(bad):
+    with pytest.raises(InvalidQueryError, match="sky positions"):
+        _sky.positions(bad)
+
+
+def test_radius():
+    assert _sky.radius_arcsec(2 * u.arcmin, maximum=18_000) == 120
+    assert _sky.radius_arcsec("5 deg", maximum=18_000) == 18_000
+    for bad, match in [(10, "needs a unit"), (5.01 * u.deg, "maximum"), (0 * u.arcsec, "above 0"),
+                       (1 * u.m, "angle"), ([1, 2] * u.arcsec, "one angle"),
+                       (np.nan * u.arcsec, "finite")]:
+        with pytest.raises(InvalidQueryError, match=match):
+            _sky.radius_arcsec(bad, maximum=18_000)
+
+
+def test_time_and_window():
+    assert _sky.time_arg("2021-11-20", "d").iso == "2021-11-20 00:00:00.000"
+    assert _sky.time_arg(datetime.date(2021, 11, 20), "d").jd == Time("2021-11-20").jd
+    assert _sky.time_arg(Time(2459538.5, format="jd", scale="tt"), "d").scale == "utc"
+    for bad in (2459538.5, "59538", "yesterday", Time(["2021-01-01", "2021-01-02"])):
+        with pytest.raises(InvalidQueryError):
+            _sky.time_arg(bad, "startdate")
+    assert _sky.window_days(36 * u.hour) == 1.5
+    assert _sky.window_days(TimeDelta(2, format="jd")) == 2
+    for bad in (3, -1 * u.day, 1 * u.m):
+        with pytest.raises(InvalidQueryError):
+            _sky.window_days(bad)
+    start, stop, days = _sky.date_range("2021-01-01", None, 2 * u.day)
+    assert stop is None and days == 2 and _sky.wire_time(start) == "2021-01-01 00:00:00.000"
