@@ -488,6 +488,17 @@ def _text(err: BaseException) -> str:
         return type(err).__name__
 
 
+def _cut_reason(chain: list) -> str:
+    """How much of a cut body arrived, from the IncompleteRead behind it (else its text)."""
+    for e in chain:
+        if isinstance(e, (urllib3.exceptions.IncompleteRead, http.client.IncompleteRead)):
+            partial = e.partial if isinstance(e.partial, int) else len(e.partial or b"")
+            expected = e.expected
+            if isinstance(expected, int):
+                return f"{partial} bytes arrived, {expected} more were expected"
+    return _text(chain[0])
+
+
 def _is_timeout(err: BaseException) -> bool:
     # urllib3's NewConnectionError (e.g. connection refused) subclasses its
     # ConnectTimeoutError for backward compatibility: not a time-out.
@@ -523,7 +534,8 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
                         requests.exceptions.ContentDecodingError,
                         urllib3.exceptions.ProtocolError, http.client.IncompleteRead)):
         return _Transient(TruncatedAnswerError(
-            f"Fink's answer to the {what} query at {url} was cut on the way: {_text(err)}"))
+            f"Fink's answer to the {what} query at {url} was cut on the way: "
+            f"{_cut_reason(chain)}"))
     if isinstance(err, (requests.ConnectionError, urllib3.exceptions.HTTPError,
                         http.client.HTTPException, OSError)):
         return _Transient(RemoteServiceError(

@@ -49,11 +49,13 @@ class Server:
     """A raw HTTP server on 127.0.0.1 (any free port): each connection is answered by
     ``handler(server, conn, request)`` and then closed."""
 
-    def __init__(self, handler, *, read=True):
+    def __init__(self, handler, *, read=True, tls=None):
         self.handler = handler
         self.read = read
+        self.tls = tls
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
         self.seen: list[Request] = []
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -74,15 +76,18 @@ class Server:
             thread.start()
 
     def _one(self, conn):
-        with conn:
-            try:
-                conn.settimeout(5)
-                request = _read_request(conn) if self.read else Request("", "", {}, b"")
-                if request is not None:
-                    self.seen.append(request)
-                    self.handler(self, conn, request)
-            except OSError:
-                pass  # the client went away: that is what several tests do
+        try:
+            conn.settimeout(5)
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            request = _read_request(conn) if self.read else Request("", "", {}, b"")
+            if request is not None:
+                self.seen.append(request)
+                self.handler(self, conn, request)
+        except OSError:
+            pass  # the client went away: that is what several tests do
+        finally:
+            conn.close()
 
     def close(self):
         self.stop.set()
@@ -195,6 +200,62 @@ def test_a_slow_server_ends_in_timeout_within_the_deadline(serve, no_retries, ha
     assert len(server.seen) == 1
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (server context, CA bundle path)."""
+    pytest.importorskip("cryptography")
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context, folder / "cert.pem"
+
+
+@pytest.mark.parametrize("handler", [None, trickled_body, trickled_headers])
+def test_deadlines_hold_over_tls(serve, certificate, monkeypatch, no_retries, handler):
+    context, bundle = certificate
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))  # requests' documented variable
+    server = serve(handler or echo, tls=context)
+    assert server.url.startswith("https://")
+    if handler is None:
+        assert call(server.url + "/x", payload={"b": 2}) == {"method": "POST", "path": "/x",
+                                                             "body": {"b": 2}}
+        return
+    err, elapsed = timed(call, server.url, timeout=0.5)
+    assert isinstance(err, AstroTimeoutError), err
+    assert 0.45 <= elapsed < 0.9
+
+
+def test_an_unknown_certificate_is_refused_at_once(serve, certificate):
+    server = serve(echo, tls=certificate[0])  # self-signed, not in any CA bundle
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError) as info:
+        call(server.url)
+    assert "certificate was refused" in str(info.value) and server.url in str(info.value)
+    assert len(server.seen) == 0
+
+
 def test_retry_total_time_bounds_the_whole_call(serve):
     server = serve(never_answer)
     with conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 0.8):
@@ -261,7 +322,10 @@ def test_a_body_cut_every_time_is_reported_as_truncated(serve):
     server = serve(cut_then_whole(cuts=100))
     with conf.set_temp("max_retries", 2), pytest.raises(TruncatedAnswerError) as info:
         call(server.url)
-    assert "cut" in str(info.value) and "gave up after 3 attempts" in str(info.value)
+    half = len(FULL) // 2
+    assert str(info.value) == (
+        f"Fink's answer to the objects query at {server.url} was cut on the way: {half} bytes "
+        f"arrived, {len(FULL) - half} more were expected (gave up after 3 attempts)")
     assert server.url in str(info.value)
     assert len(server.seen) == 3
 
