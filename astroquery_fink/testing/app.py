@@ -1,7 +1,8 @@
 """Thin Flask layer: argument handling and serialisation exactly as the Fink ZTF server.
 
 Query semantics live in `engine`; this module only reproduces the HTTP conventions of
-FINK_API.md sections 0, 1.3, 5 and 6.
+fink-object-api ``apps/routes/v1/ztf/{objects,cutouts,schema}/api.py`` and
+``apps/utils/utils.py``.
 """
 from __future__ import annotations
 
@@ -33,17 +34,17 @@ def _objects(engine: Engine, payload) -> Response:
     pdf = engine.objects(
         payload["objectId"],
         columns=columns,
-        # exact-"True" rule (section 1.1)
+        # exact-"True" rule (objects/utils.py)
         withupperlim="withupperlim" in payload and str(payload["withupperlim"]) == "True",
         withcutouts="withcutouts" in payload and str(payload["withcutouts"]) == "True",
         cutout_kind=payload.get("cutout-kind", "All"),
     )
-    # The format is checked only now, after the query (section 1.2 step 5).
+    # The format is checked only now, after the query (objects/api.py).
     return send_tabular(pdf, payload.get("output-format", "json"))
 
 
 def _png(array: list, payload) -> bytes:
-    """PNG rendering of ``/cutouts`` (section 5)."""
+    """PNG rendering of ``/cutouts`` (cutouts/utils.py)."""
     from PIL import Image
 
     from ._plotting import convolve, legacy_normalizer, sigmoid_normalizer
@@ -73,9 +74,9 @@ def _cutouts(engine: Engine, payload) -> Response:
     require(payload, ["objectId", "kind"], _DOC_URL)
     kind = payload["kind"]
     if kind not in ("Science", "Template", "Difference", "All"):
-        raise ValueError("bad kind")  # an `assert` on the server -> 500 (section 5)
+        raise ValueError("bad kind")  # an `assert` on the server -> 500 (cutouts/utils.py)
     output_format = payload.get("output-format", "PNG")
-    # payload["output-format"] raises KeyError for kind=All without it -> 500 (section 5)
+    # payload["output-format"] raises KeyError for kind=All without it -> 500 (cutouts/utils.py)
     if kind == "All" and payload["output-format"] != "array":
         raise ServerError(bad_request(
             "The option `kind=All` is only compatible with `output-format=array`.\n"))

@@ -1,8 +1,8 @@
 """Query semantics of the Fink ZTF service, on top of `AlertStore` (no HTTP).
 
 Every method returns what the real server holds just before serialisation: a pandas DataFrame
-for ``/api/v1/objects``, pixel arrays or FITS bytes for ``/api/v1/cutouts``. Section numbers
-refer to FINK_API.md.
+for ``/api/v1/objects``, pixel arrays or FITS bytes for ``/api/v1/cutouts``. Comments
+name files of fink-object-api (``apps/utils/``, ``apps/routes/v1/ztf/``).
 """
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key, stamp
 
 __all__ = ["Engine", "NLIMIT", "EG_HOST", "classify", "rate_and_color", "V_COLUMNS"]
 
-#: Rows per HBase scan, per ID and per table (section 0, ``NLIMIT``).
+#: Rows per HBase scan, per ID and per table (fink-object-api config.yml, ``NLIMIT``).
 NLIMIT = 10_000
 
-#: v: columns in the order the server adds them (section 1.3).
+#: v: columns in the order the server adds them (send_tabular_data / decoding.py).
 V_COLUMNS = (
     "v:classification", "v:rate", "v:sigma(rate)", "v:g-r", "v:sigma(g-r)", "v:rate(g-r)",
     "v:sigma(rate(g-r))", "v:lastdate", "v:firstdate", "v:lapse", "v:constellation",
@@ -24,7 +24,7 @@ V_COLUMNS = (
 _RATE_COLUMNS = V_COLUMNS[1:7]
 _COLOR_COLUMNS = V_COLUMNS[3:7]
 
-#: Defaults added in all-columns mode when the column is absent (section 1.2 step 2.3).
+#: Defaults added in all-columns mode when the column is absent (decoding.py::format_hbase_output).
 _DEFAULTS = {
     "d:tracklet": "",
     "d:tns": "",
@@ -33,7 +33,7 @@ _DEFAULTS = {
         "robustness_high")},
 }
 
-#: SIMBAD labels compatible with an extragalactic host (section 3, EG_HOST).
+#: SIMBAD labels compatible with an extragalactic host (fink-utils ``return_list_of_eg_host``).
 EG_HOST = frozenset({
     "Unknown", "Candidate_SN*", "SN", "Transient", "Fail", "Fail 504", "SN*_Candidate",
     "galaxy", "Galaxy", "EmG", "Seyfert", "Seyfert_1", "Seyfert_2", "BlueCompG", "StarburstG",
@@ -49,7 +49,7 @@ class QueryError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# v: columns (section 3)
+# v: columns (fink-object-api apps/utils/decoding.py)
 # ---------------------------------------------------------------------------------------------
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     if col not in df.columns:
@@ -68,7 +68,7 @@ def _text(df: pd.DataFrame, col: str) -> np.ndarray:
 
 
 def classify(df: pd.DataFrame) -> np.ndarray:
-    """``v:classification`` per row (section 3, rules of ``extract_fink_classification_``).
+    """``v:classification`` per row (rules of fink-filters ``extract_fink_classification_``).
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def classify(df: pd.DataFrame) -> np.ndarray:
         tracklet = np.array([isinstance(t, str) and t.startswith("TRCK_")
                              for t in _text(df, "d:tracklet")], dtype=bool)
     out = np.full(len(df), "Unknown", dtype=object)
-    # Masks in order, later ones overwrite (section 3).
+    # Masks in order, later ones overwrite (decoding.py).
     for mask, label in ((mulens, "Microlensing candidate"), (sn, "SN candidate"),
                         (early, "Early SN Ia candidate"), (kn, "Kilonova candidate"),
                         (sso_cand, "Solar System candidate"), (tracklet, "Tracklet"),
@@ -107,7 +107,7 @@ def classify(df: pd.DataFrame) -> np.ndarray:
         out[mask] = label
     n_true = mulens.astype(int) + sn + sso_cand + sso_mpc
     out[n_true > 1] = "Ambiguous"
-    # A "real" SIMBAD match wins (section 3, last rule).
+    # A "real" SIMBAD match wins (fink-filters classification, last rule).
     real = np.array([isinstance(c, str) and c not in _NOT_REAL_SIMBAD
                      and not c.startswith("Fail") and not c.startswith("Galaxy") for c in cds],
                     dtype=bool)
@@ -116,7 +116,7 @@ def classify(df: pd.DataFrame) -> np.ndarray:
 
 
 def rate_and_color(sub: pd.DataFrame, tolerance: float = 0.3) -> pd.DataFrame:
-    """Per-object ``v:rate``, ``v:g-r`` and their errors (section 3).
+    """Per-object ``v:rate``, ``v:g-r`` and their errors (decoding.py).
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def _constellations(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
 # Building typed columns from cells
 # ---------------------------------------------------------------------------------------------
 def _typed_column(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    """Cast a stored column like ``format_hbase_output`` (section 1.2 step 2.4)."""
+    """Cast a stored column like ``format_hbase_output`` (decoding.py)."""
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return np.full(len(values), np.nan)
@@ -228,7 +228,7 @@ class Engine:
         names = sorted({k for a in alerts for k in a.cells})
         data = {n: _typed_column([a.cells.get(n) for a in alerts]) for n in names}
         base = pd.DataFrame(data, index=pd.RangeIndex(len(alerts)))
-        #: stored column names, sorted (b:, d:, i: order as the HBase TreeMap, section 1.3)
+        #: stored column names, sorted (b:, d:, i: order as the HBase TreeMap)
         self.stored_columns = names
         # Per-row v: values are independent of the other rows: compute them once, vectorised.
         vals = {"v:classification": classify(base)}
@@ -280,7 +280,8 @@ class Engine:
         """Stored columns + v: columns of whole objects, each indexed 0..n-1, in this order.
 
         The server computes the rates per object with ``merge_asof``, which resets each
-        object's index to 0..n-1; parquet writes it as ``__index_level_0__`` (section 1.3).
+        object's index to 0..n-1; parquet writes it as ``__index_level_0__``
+        (decoding.py, utils.py::send_tabular_data).
         """
         rows = np.concatenate([self._rows(o) for o in oids])
         index = np.concatenate([np.arange(self._slices[o][1], dtype="int64") for o in oids])
@@ -302,18 +303,18 @@ class Engine:
         v = pd.concat([row_v.reset_index(drop=True), rates.reset_index(drop=True)], axis=1)
         frame = pd.concat([part.reset_index(drop=True), v[list(V_COLUMNS)]], axis=1)
         # merge_asof in the server's extract_rate_and_color resets each object's index to
-        # 0..n-1, which parquet writes as __index_level_0__ (section 1.3).
+        # 0..n-1, which parquet writes as __index_level_0__ (send_tabular_data / decoding.py).
         frame.index = pd.Index(np.arange(len(frame), dtype="int64"))
         return frame
 
     # ----------------------------------------------------------------------------- scanning
     def _scan(self, ids: list[str], table: str) -> dict[str, list[int]]:
-        """Positions of rows returned by one prefix scan per ID, capped per ID (section 1.1)."""
+        """Positions of rows returned by one prefix scan per ID, capped per ID."""
         store = self.store
         result: dict[str, set[int]] = {}
         for ident in ids:
             if ident == "":
-                # ``key:key:`` makes Lomikel raise (section 1.1, empty element) -> 500.
+                # ``key:key:`` makes Lomikel raise (empty element) -> 500.
                 raise QueryError("empty objectId element")
             taken = 0
             for oid in store.prefix_objects(ident):
@@ -332,12 +333,12 @@ class Engine:
     # ------------------------------------------------------------------------------ objects
     def objects(self, object_id, columns=None, withupperlim=False, withcutouts=False,
                 cutout_kind="All") -> pd.DataFrame:
-        """The DataFrame ``/api/v1/objects`` serialises (section 1.2).
+        """The DataFrame ``/api/v1/objects`` serialises (objects/utils.py).
 
         Parameters
         ----------
         object_id : str
-            One ID or a comma-separated list (prefix matching, section 1.1).
+            One ID or a comma-separated list (prefix matching).
         columns : str or None
             Raw ``columns`` argument; None or ``"*"`` means all columns.
         withupperlim, withcutouts : bool
@@ -354,7 +355,7 @@ class Engine:
         QueryError, KeyError, TypeError
             Whenever the real server raises (HTTP 500).
         """
-        # A single ID is not stripped (section 1.1).
+        # A single ID is not stripped (objects/utils.py).
         ids = [i.strip() for i in object_id.split(",")] if "," in object_id else [object_id]
         cols = "*" if columns is None else columns.replace(" ", "")
         truncated = cols != "*"
@@ -362,7 +363,7 @@ class Engine:
         pdf = self._truncated(selected, cols) if truncated else self._all_columns(selected)
 
         if withcutouts and not pdf.empty:
-            # Missing i:objectId / i:candid raises KeyError -> 500 (section 2.3).
+            # Missing i:objectId / i:candid raises KeyError -> 500 (utils.py::download_cutout).
             keys = pdf[["i:objectId", "i:candid"]]
             pairs = list(zip(keys["i:objectId"].tolist(), keys["i:candid"].tolist(), strict=True))
             if cutout_kind == "All":
@@ -391,7 +392,7 @@ class Engine:
             if final is None:
                 final = self._final[oid] = self._finalise(self._full_rows([oid]),
                                                           self._present[oid])
-            # quicksort like the server's sort_values (section 2.4: ties unordered)
+            # quicksort like the server's sort_values (ties unordered)
             return final.sort_values("i:jd", ascending=False)
         present = set().union(*(self._present[oid] for oid in whole))
         if len(whole) == len(selected):  # no capped scan: all rows in one take
@@ -425,23 +426,23 @@ class Engine:
         names = [c for c in dict.fromkeys(cols.split(",")) if ":" in c]  # no ':' -> skipped
         if any(c.startswith("v:") for c in names):
             # The v: family does not exist in HBase: the scan fails inside the client and the
-            # result is empty (section 2.1, inferred). Other unknown names are ignored.
+            # result is empty (inferred). Other unknown names are ignored.
             return pd.DataFrame({})
         if not selected:
             return pd.DataFrame({})
-        # columns="" (inferred, section 2.1): no column filter, but truncated mode.
+        # columns="" (inferred): no column filter, but truncated mode.
         wanted = [c for c in self.stored_columns if not names or c in names]
         rows = np.concatenate([self._rows(oid, pos) for oid, pos in selected.items()])
         keys = [self._keys[oid][p] for oid, pos in selected.items() for p in pos]
         pdf = self._base_all.iloc[rows][wanted]
-        pdf.index = pd.Index(keys)  # row keys (section 1.3, parquet index)
+        pdf.index = pd.Index(keys)  # row keys (parquet index)
         pdf = pdf[[c for c in wanted if pdf[c].notna().any()]]
         if "i:jd" in pdf.columns:
             pdf = pdf.sort_values("i:jd", ascending=False)
         return pdf
 
     def _add_upperlim(self, pdf: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
-        """Merge ztf.upper and ztf.uppervalid rows (section 2.2); fields stay strings."""
+        """Merge ztf.upper and ztf.uppervalid rows (objects/utils.py); fields stay strings."""
         frames = []
         for table, tag in (("upper", "upperlim"), ("bad", "badquality")):
             selected = self._scan(ids, table)
@@ -473,7 +474,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------ cutouts
     def _download(self, object_id, candid, kind):
-        """In-process equivalent of the server's call to its own /cutouts (section 2.3)."""
+        """In-process equivalent of the server's own /cutouts call (``download_cutout``)."""
         try:
             if kind not in (*CUTOUT_KINDS, "All"):
                 raise QueryError(f"bad kind {kind}")
@@ -485,7 +486,7 @@ class Engine:
             return []  # a failed inner call leaves [] in the cell
 
     def find_cutout(self, object_id: str, candid: str | None = None) -> Alert:
-        """The alert whose stamps ``/api/v1/cutouts`` serves (section 5).
+        """The alert whose stamps ``/api/v1/cutouts`` serves (cutouts/utils.py).
 
         Parameters
         ----------

@@ -1,10 +1,12 @@
 """Alert files -> the rows the Fink ZTF service stores (no HTTP, no query semantics).
 
-The store mirrors the three HBase tables behind ``/api/v1/objects`` (FINK_API.md 0, 1.2, 2.2):
+The store mirrors the three HBase tables behind ``/api/v1/objects`` (fink-broker
+``bin/ztf/archive_science.py`` and ``bin/ztf/archive_index.py``):
 
 * ``ztf``: one row per alert, keyed ``objectId_jd``, ``i:`` candidate fields and ``d:`` Fink fields;
 * ``ztf.upper`` / ``ztf.uppervalid``: upper limits and bad-quality detections taken from the alerts'
-  ``prv_candidates`` with the ingestion filter of FINK_API.md 2.2, stored as *strings*;
+  ``prv_candidates`` with the ingestion filter of fink-broker ``archive_index.py``, stored as
+  *strings*;
 * ``ztf.cutouts``: the three gzipped FITS stamps of each alert, decoded on demand.
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ __all__ = ["AlertFileError", "AlertStore", "bundled_data_files"]
 _DATA_DIR = Path(__file__).parent / "data"
 
 #: Top-level fields that are neither ``i:`` nor ``d:`` API columns (Spark/Kafka bookkeeping and
-#: classes computed by other services; data/MANIFEST.md 5.2).
+#: classes computed by other services).
 _BOOKKEEPING = frozenset(
     {
         "timestamp", "brokerIngestTimestamp", "brokerStartProcessTimestamp",
@@ -33,14 +35,15 @@ _BOOKKEEPING = frozenset(
         "tnsclass", "topic",
     }
 )
-#: Root fields of the ZTF packet served as ``i:`` (FINK_API.md 4, "five root fields").
+#: Root fields of the ZTF packet served as ``i:`` (the five root fields of fink-object-api
+#: ``schema/api.py``).
 _ROOT_I_FIELDS = ("objectId", "publisher", "schemavsn", "fink_broker_version",
                   "fink_science_version")
 _NOT_D = frozenset(
     {"candid", "candidate", "prv_candidates", "cutoutScience", "cutoutTemplate",
      "cutoutDifference", *_ROOT_I_FIELDS}
 )
-#: Fields kept in ``ztf.upper`` / ``ztf.uppervalid`` (FINK_API.md 2.2).
+#: Fields kept in ``ztf.upper`` / ``ztf.uppervalid`` (fink-broker ``archive_index.py``).
 UPPER_FIELDS = ("objectId", "jd", "fid", "diffmaglim")
 BADQUALITY_FIELDS = ("objectId", "jd", "fid", "magpsf", "sigmapsf", "diffmaglim", "magnr",
                      "sigmagnr", "isdiffpos", "distnr")
@@ -72,8 +75,9 @@ def bundled_data_files() -> list[Path]:
 def java_str(value, float32: bool = False) -> str:
     """Text form of a value as HBase/Java returns it (``Float/Double.toString``).
 
-    Extra rows of ``withupperlim`` are served as these strings (FINK_API.md 2.2) and
-    ``d:lc_features_*`` are strings of arrays (FINK_API.md 4).
+    Extra rows of ``withupperlim`` are served as these strings (fink-broker
+    ``archive_index.py``) and
+    ``d:lc_features_*`` are strings of arrays (fink-broker ``cast_features``).
     """
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
@@ -116,7 +120,7 @@ class Alert:
 
 
 def row_key(object_id: str, jd: float) -> str:
-    """HBase row key ``objectId_jd`` (FINK_API.md 0: ``ZTF21aaxtctv_2459537.0520833``)."""
+    """HBase row key ``objectId_jd`` (e.g. ``ZTF21aaxtctv_2459537.0520833``)."""
     return f"{object_id}_{jd!r}"
 
 
@@ -226,11 +230,11 @@ def _check_columns(path: Path, names: Sequence[str]) -> None:
 
 
 def _flatten_d(name: str, value, float32: bool) -> dict:
-    """Top-level Fink field -> ``d:`` cells (FINK_API.md 4; data/MANIFEST.md 5.2)."""
+    """Top-level Fink field -> ``d:`` cells (fink-broker ``hbase_utils.py``)."""
     if value is None:
         return {}
     if name in ("lc_features_g", "lc_features_r"):
-        # Stored as the string of an array (FINK_API.md 4, d:lc_features_g).
+        # Stored as the string of an array (fink-broker ``cast_features``).
         vals = list(value.values()) if isinstance(value, dict) else list(value)
         text = "[" + ", ".join("null" if v is None else java_str(v) for v in vals) + "]"
         return {f"d:{name}": text}
@@ -256,7 +260,8 @@ def _is_upper(entry) -> bool:
 
 
 def _is_bad(entry) -> bool:
-    # Spark null semantics: a null rb or nbad neither passes nor fails (FINK_API.md 2.2).
+    # Spark null semantics: a null rb or nbad neither passes nor fails (fink-broker
+    # archive_index.py).
     rb, nbad = entry.get("rb"), entry.get("nbad")
     if entry.get("magpsf") is None or rb is None or nbad is None:
         return False
@@ -294,12 +299,12 @@ def _alert_from_record(rec: dict, f32: dict, path: Path) -> Alert:
         if k in _NOT_D or k in _BOOKKEEPING:
             continue
         cells.update(_flatten_d(k, v, k in tf32))
-    # d:t2_* and d:spicy_name are always dropped by the API (FINK_API.md 1.2 step 2.1).
+    # d:t2_* and d:spicy_name are always dropped by the API (fink-object-api ``decoding.py``).
     cells = {k: v for k, v in cells.items() if not k.startswith("d:t2_") and k != "d:spicy_name"}
 
     alert = Alert(object_id=object_id, jd=float(cand["jd"]), candid=int(cand["candid"]),
                   cells=cells)
-    # Ingestion filter on the LAST history entry (FINK_API.md 2.2).
+    # Ingestion filter on the LAST history entry (fink-broker ``archive_index.py``).
     prv = rec.get("prv_candidates") or []
     pf32 = f32.get("prv_candidates", set())
     if prv:
@@ -358,7 +363,7 @@ def _fits_bytes(stamp: bytes) -> bytes:
 
 @functools.lru_cache(maxsize=4096)
 def decode_stamp(stamp: bytes) -> list:
-    """Pixel array of a stamp as nested lists (CAPI ``hdul[0].data.tolist()``, FINK_API.md 5)."""
+    """Pixel array of a stamp as nested lists (CAPI ``hdul[0].data.tolist()``, fink-cutout-api)."""
     from astropy.io import fits
 
     with fits.open(io.BytesIO(_fits_bytes(stamp)), ignore_missing_simple=True) as hdul:
@@ -366,7 +371,7 @@ def decode_stamp(stamp: bytes) -> list:
 
 
 def stamp_fits(stamp: bytes) -> bytes:
-    """The stamp HDU list re-written by astropy (FINK_API.md 5, FITS output)."""
+    """The stamp HDU list re-written by astropy (FITS output of ``cutouts/utils.py``)."""
     from astropy.io import fits
 
     out = io.BytesIO()
