@@ -1,14 +1,15 @@
 """Benchmarks of astroquery_fink (not part of the test run).
 
-    python benchmarks/run.py            # all of them: about 11 minutes on 2 cores, most
-                                        # of it the one-request-per-object loop of 4
-    python benchmarks/run.py parse      # only 1-3 (parsing)
-    python benchmarks/run.py many       # only 4 (many objects over HTTP)
+    python benchmarks/run.py            # all of them, about 6 minutes on 2 cores
+    python benchmarks/run.py quick      # 0 and 4 only, fewer rounds: about 2 minutes
+    python benchmarks/run.py http       # only 0 (10,000 rows over loopback HTTP)
+    python benchmarks/run.py parse      # only 1-3 and 5 (parsing in memory)
+    python benchmarks/run.py many       # only 4 (many objects, a server with latency)
 
 Every figure is measured in the same run as its baseline, on the same bytes, and printed as a
-ratio. Times (wall clock) are the best of several runs, taken in turns with the baseline's
-runs so that a slow spell of a shared machine falls on both; peak memory is tracemalloc's
-peak of Python allocations during one run.
+ratio next to its target. Times (wall clock) are the best of several runs, taken in turns
+with the baseline's runs so that a slow spell of a shared machine falls on both; peak memory
+is tracemalloc's peak of Python allocations during one run.
 """
 import gc
 import io
@@ -22,7 +23,6 @@ import orjson
 import pandas as pd
 from astropy.table import Table
 
-from astroquery_fink import FinkClass, conf
 from astroquery_fink._tables import parse_table
 from astroquery_fink.testing import FinkEmulator
 
@@ -65,13 +65,17 @@ def report(title, rows, baseline):
         print(f"  {name:<42s} {seconds * 1000:9.1f} ms   {seconds / base:6.2f} x {baseline}")
 
 
-def server_rows(emu, **options):
-    """All alerts of the bundled sample as the server writes them, in a pandas DataFrame."""
+def server_rows(emu, exact=False, **options):
+    """All alerts of the bundled sample as the server writes them, in a pandas DataFrame;
+    ``exact``: object columns, so that 64-bit IDs in columns with nulls stay integers (not
+    floats printed with 10 digits) when written again."""
     import requests
     ids = ",".join(emu.object_ids)
     body = {"objectId": ids, "output-format": "json", **options}
     answer = requests.post(emu.url + "/api/v1/objects", json=body, timeout=120)
     answer.raise_for_status()
+    if exact:
+        return pd.DataFrame(orjson.loads(answer.content), dtype=object)
     return pd.read_json(io.BytesIO(answer.content), dtype=False)
 
 
@@ -150,14 +154,22 @@ def bench_parse(emu):
 
 def main(argv):
     which = argv[1] if len(argv) > 1 else "all"
+    if which not in ("all", "quick", "http", "parse", "many"):
+        raise SystemExit("usage: python benchmarks/run.py [all|quick|http|parse|many]")
+    quick = which == "quick"
     warnings.simplefilter("ignore")
     with FinkEmulator() as emu:
+        if which in ("all", "quick", "http"):
+            from loopback import bench_http
+            big = grow(server_rows(emu), 10_000)
+            mixed = grow(server_rows(emu, exact=True, withupperlim=True), 10_000)
+            bench_http(big, mixed, best_times, rounds=2 if quick else 5)
         if which in ("all", "parse"):
             bench_parse(emu)
-    if which in ("all", "many"):
+    if which in ("all", "quick", "many"):
         from many_objects import bench_many
-        bench_many()
-    _ = (FinkClass, conf)
+        bench_many(best_times, rounds=2 if quick else 3,
+                   sizes=(50,) if quick else (50, 25, 100, 250), loop=not quick)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,60 @@
+"""A loopback server replaying recorded answers, with a set server time per request and per ID.
+
+    python benchmarks/_replay.py DIR LATENCY PER_ID
+
+DIR holds ``<key>.body`` and ``<key>.type`` files (answer bytes and Content-Type), ``<key>``
+being the SHA-1 of the request's JSON body written with sorted keys. Each POST sleeps
+``LATENCY + PER_ID * <number of comma-separated objectId values>`` seconds, then answers the
+recorded bytes (404 if none): a server whose only work is the time it is told to spend, so
+that a benchmark measures the client, not the emulator's own CPU time. Prints its URL once
+bound.
+"""
+import hashlib
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def body_key(body: bytes) -> str:
+    """The file name of the answer to a JSON request body."""
+    canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True)
+    return hashlib.sha1(canonical.encode()).hexdigest()
+
+
+def _handler(answers: dict, latency: float, per_id: float):
+    class Replay(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            ids = str(json.loads(body or b"{}").get("objectId", "")).split(",")
+            time.sleep(latency + per_id * sum(1 for i in ids if i.strip()))
+            data, ctype = answers.get(body_key(body), (b'{"message": "not recorded"}',
+                                                       "application/json"))
+            self.send_response(200 if body_key(body) in answers else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    return Replay
+
+
+def main(argv: list) -> None:
+    folder, latency, per_id = Path(argv[1]), float(argv[2]), float(argv[3])
+    answers = {p.stem: (p.read_bytes(), p.with_suffix(".type").read_text())
+               for p in folder.glob("*.body")}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(answers, latency, per_id))
+    server.daemon_threads = True
+    print(f"replaying {len(answers)} answers on http://127.0.0.1:{server.server_port}",
+          flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
