@@ -498,7 +498,8 @@ def statistics(store: LsstStore, args: Mapping) -> pd.DataFrame:
     rows = [store.statistics[k] for k in sorted(store.statistics) if k.startswith(date)]
     pdf = pd.DataFrame(rows, index=[r["f:night"] for r in rows])
     if cols != "*" and not pdf.empty:
-        wanted = cols.split(",")
+        # Names as sent (spaces kept); the row key always comes back, renamed f:night.
+        wanted = {"f:night", *cols.split(",")}
         pdf = pdf[[c for c in pdf.columns if c in wanted]]
     return pdf
 

@@ -135,6 +135,9 @@ def test_statistics(lsst, processed, raw):
     assert row["f:fink_science_version"] == processed[0]["fink_science_version"]
     (row,) = _get(lsst, "/api/v1/statistics?date=2025&columns=f:night,f:alerts")
     assert row == {"f:night": "20250906", "f:alerts": str(len(raw))}
+    (row,) = _get(lsst, "/api/v1/statistics?date=2025&columns=f:visits, f:alerts")
+    assert row == {"f:night": "20250906",
+                   "f:visits": str(len({a["diaSource"]["visit"] for a in raw}))}
     day = (datetime.datetime(1858, 11, 17)
            + datetime.timedelta(days=raw[0]["diaSource"]["midpointMjdTai"]))
     assert day.strftime("%Y%m%d") == "20250906"
