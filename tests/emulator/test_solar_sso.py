@@ -136,3 +136,14 @@ def test_with_residuals_and_flags(client):
     # only "True" or a JSON true enable an option
     rows = post(client, n_or_d="55313", withEphem="true").get_json()
     assert "Dobs" not in rows[0]
+
+
+def test_query_string_options(client):
+    # "True" in a query string enables an option; the camel-case withCutouts of the
+    # server's argument model is not read by its code (lower-case withcutouts is)
+    rows = client.get("/api/v1/sso?n_or_d=55951&withEphem=True").get_json()
+    assert "Dobs" in rows[0]
+    rows = client.get("/api/v1/sso?n_or_d=55951&withCutouts=True").get_json()
+    assert not any(k.startswith("b:") for k in rows[0])
+    assert client.get("/api/v1/sso").get_data(as_text=True) == (
+        "Get Solar System object data based on their ID")
