@@ -234,8 +234,8 @@ def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
     Examples
     --------
     >>> from astroquery_fink._lsst_schema import to_time
-    >>> to_time([61105.093643486834]).utc.iso
-    '2026-03-06 02:14:07.658'
+    >>> to_time(61105.093643486834).utc.iso
+    '2026-03-06 02:14:13.797'
     """
     values = table_or_values[column] if isinstance(table_or_values, Table) else table_or_values
     if hasattr(values, "unit") and values.unit is not None:
@@ -275,9 +275,9 @@ def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
     --------
     >>> import astropy.units as u
     >>> from astroquery_fink._lsst_schema import flux_to_mag
-    >>> mag, err = flux_to_mag([3631e9, 1000.0], [3631e8, 10.0])
-    >>> mag.round(4), err.round(4)
-    (<Magnitude [ 0. , 23.9] mag(AB)>, <Quantity [0.1086, 0.0109] mag>)
+    >>> mag, err = flux_to_mag([1000.0, 10000.0], [10.0, 100.0])
+    >>> mag.round(3), err.round(4)
+    (<Magnitude [23.9, 21.4] mag(AB)>, <Quantity [0.0109, 0.0109] mag>)
     """
     if isinstance(table_or_flux, Table):
         err_column = err_column or flux_column + "Err"
