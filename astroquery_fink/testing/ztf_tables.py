@@ -131,6 +131,8 @@ class SearchTables:
             self.night[ok] = [d.replace("-", "")[:8] for d in Time(self.jd[ok], format="jd").iso]
         self._lock = threading.Lock()
         self._pixel128: tuple | None = None
+        self._anomaly: np.ndarray | None = None
+        self._statistics: dict[str, dict[str, str]] | None = None
         self.index_columns = [c for c in engine.stored_columns
                               if c in INDEX_COLUMNS or c.startswith(_INDEX_PREFIXES)]
 
@@ -382,6 +384,12 @@ class SearchTables:
         """Alert positions stored in ``ztf.anomaly`` (per night, fink-filters
         ``anomaly_notification_``: the lowest non-null scores, one alert per object).
         """
+        with self._lock:
+            if self._anomaly is None:
+                self._anomaly = self._pick_anomalies()
+            return self._anomaly
+
+    def _pick_anomalies(self) -> np.ndarray:
         score = _num(self._base, "d:anomaly_score")
         picked: list[int] = []
         for night in sorted(set(self.night[np.isfinite(score)])):
@@ -426,6 +434,12 @@ class SearchTables:
         The emulator holds processed alerts only: ``basic:raw`` counts them too (on the real
         service it counts the raw alerts received, before the quality cuts).
         """
+        with self._lock:
+            if self._statistics is None:
+                self._statistics = self._count_nights()
+            return self._statistics
+
+    def _count_nights(self) -> dict[str, dict[str, str]]:
         import astropy.units as u
         from astropy.time import Time
 
