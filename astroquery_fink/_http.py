@@ -98,6 +98,9 @@ REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 #: Most redirects followed for one request (requests' own limit is 30).
 MAX_REDIRECTS = 5
 _CHUNK = 1 << 18  # bytes read at a time: large enough to be fast, small for deadline checks
+# A read returns when its chunk is full: downloads read less at a time, so that a slow but
+# steady body shows its progress before each _DOWNLOAD_MIN_BYTES deadline.
+_DOWNLOAD_CHUNK = 1 << 14
 # A download must bring at least this many bytes per `timeout` seconds to keep going.
 _DOWNLOAD_MIN_BYTES = 1 << 16
 # Exceptions parse may raise that are already the astroquery family: passed on as they are.
@@ -235,7 +238,7 @@ class _Transient(Exception):
     """A failure worth another try; ``wait`` is the server's Retry-After, if any."""
 
     def __init__(self, error: Exception, wait: float | None = None):
-        super().__init__(str(error))
+        super().__init__(_text(error))
         self.error = error
         self.wait = wait
 
@@ -311,39 +314,61 @@ def _fetch_once(query, method, url, payload, what, budget, timeout) -> requests.
 def _download_once(query, method, url, payload, path, what, budget, timeout, progress):
     response = None
     complete = False
-    tmp = None
-    with _Watch(budget) as watch:
+    # The user's file system fails as itself (before any request), not as the server.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with os.fdopen(fd, "wb") as out, _Watch(budget) as watch:
         try:
             response, final = _send(query, method, url, payload, what, watch)
             _check_status(response, what, final, watch)
             total = _content_length(response)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-            with os.fdopen(fd, "wb") as out, _progress_bar(total, progress, path.name) as bar:
+            with _progress_bar(total, progress, path.name) as bar:
                 if response._content is not False:  # already read (a ready-made response)
-                    out.write(response.content)
-                    bar.add(len(response.content))
+                    chunks = [response.content]
                 else:
-                    done = 0
-                    for chunk in response.iter_content(_CHUNK):
-                        out.write(chunk)
-                        done += len(chunk)
-                        bar.add(len(chunk))
-                        watch.progress(done, float(timeout))
-                    watch.check()
+                    chunks = response.iter_content(_DOWNLOAD_CHUNK)
+                done = 0
+                for chunk in chunks:
+                    _write(out, chunk)
+                    done += len(chunk)
+                    bar.add(len(chunk))
+                    watch.progress(done, float(timeout))
+                watch.check()
             _check_length(response, what, final)
-            os.replace(tmp, path)
-            tmp = None
             complete = True
+        except _LocalError as err:
+            raise err.error from None
         except (_Transient, *_ASTROQUERY):
             raise
         except Exception as err:  # noqa: BLE001 - every transport failure gets our family
             raise _transport_error(err, url, what, watch, timeout) from err
         finally:
             _release(response, complete)
-            if tmp is not None:
+            if not complete:
+                out.close()
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+    try:
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path
+
+
+class _LocalError(Exception):
+    """Writing the downloaded file failed: raised as the OSError it is."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _write(out, chunk: bytes) -> None:
+    try:
+        out.write(chunk)
+    except OSError as err:
+        raise _LocalError(err) from err
 
 
 def _send(query, method, url, payload, what, watch):
@@ -387,7 +412,7 @@ def _check_status(response, what, url, watch) -> None:
     """Raise for an error status, having read at most ERROR_BODY_LIMIT bytes of its body."""
     if response.status_code < 400:
         return
-    _read_body(response, watch, limit=ERROR_BODY_LIMIT)
+    _read_error_body(response, watch)
     try:
         raise_for_fink_status(response, what, url)
     except RemoteServiceError as err:
@@ -396,19 +421,50 @@ def _check_status(response, what, url, watch) -> None:
         raise
 
 
+def _read_error_body(response, watch) -> None:
+    """Read at most ERROR_BODY_LIMIT bytes of an error body, keeping what arrived if cut.
+
+    urllib3's ``read1`` (urllib3 >= 2.3) returns what has arrived, so the start of a cut
+    body is kept; ``read(amt)`` would drop the bytes it gathered when the cut ends it.
+    """
+    if response._content is not False:  # already read: a ready-made response
+        return
+    read1 = getattr(response.raw, "read1", None)
+    chunks, size = [], 0
+    try:
+        if read1 is None:
+            _read_body(response, watch, limit=ERROR_BODY_LIMIT)
+            return
+        while size < ERROR_BODY_LIMIT:
+            chunk = read1(min(_CHUNK, ERROR_BODY_LIMIT - size), decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            watch.check()
+    except Exception:  # noqa: BLE001, S110 - the status says it all; its body is a bonus
+        pass
+    finally:
+        if response._content is False:
+            response._content = b"".join(chunks)
+            response._content_consumed = True
+
+
 def _read_body(response, watch, limit: int | None = None) -> None:
     """Read the body (at most ``limit`` bytes) into ``response._content``."""
     if response._content is not False:  # already read: a ready-made or cached response
         return
     chunks, size = [], 0
-    for chunk in response.iter_content(_CHUNK if limit is None else min(_CHUNK, limit)):
-        chunks.append(chunk)
-        size += len(chunk)
-        watch.check()
-        if limit is not None and size >= limit:
-            break
-    response._content = b"".join(chunks)
-    response._content_consumed = True
+    try:
+        for chunk in response.iter_content(_CHUNK if limit is None else min(_CHUNK, limit)):
+            chunks.append(chunk)
+            size += len(chunk)
+            watch.check()
+            if limit is not None and size >= limit:
+                break
+    finally:
+        response._content = b"".join(chunks)  # what arrived, also when cut
+        response._content_consumed = True
     watch.check()  # a body that ended because the watchdog shut the socket
 
 

@@ -471,6 +471,18 @@ def test_a_huge_error_body_is_read_only_in_part(serve, no_retries):
     assert elapsed < 1.0
 
 
+def test_a_cut_error_body_still_gives_the_status_error(serve, no_retries):
+    def handler(server, conn, request):
+        conn.sendall(head(502, 10_000, content_type="text/html") + NGINX_502.encode())
+
+    server = serve(handler)
+    with pytest.raises(RemoteServiceError) as info:
+        call(server.url)
+    assert type(info.value) is RemoteServiceError
+    assert str(info.value) == ("Fink failed to answer the objects query (HTTP 502): "
+                               "502 Bad Gateway (gave up after 1 attempt)")
+
+
 @pytest.mark.parametrize(("status", "family", "calls"), [
     (400, InvalidQueryError, 1), (413, InvalidQueryError, 1), (415, InvalidQueryError, 1),
     (422, InvalidQueryError, 1), (404, RemoteServiceError, 1), (500, RemoteServiceError, 1),
@@ -824,6 +836,32 @@ def test_a_download_error_status_is_raised_with_its_message(serve, tmp_path, no_
         download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
                  timeout=2, progress=False)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_slow_but_steady_download_outlives_the_timeout(serve, tmp_path, no_retries):
+    piece = 1 << 16
+
+    def handler(server, conn, request):
+        conn.sendall(head(200, 5 * piece))
+        for k in range(5):
+            if server.stop.wait(0.15):
+                return
+            conn.sendall(BIG[k * piece:(k + 1) * piece])
+
+    server = serve(handler)
+    start = time.monotonic()
+    path = download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
+                    timeout=0.3, progress=False)
+    assert path.read_bytes() == BIG[:5 * piece]
+    assert time.monotonic() - start > 0.6  # twice the timeout: kept alive by its progress
+
+
+def test_a_download_to_a_missing_folder_fails_before_asking(serve, tmp_path):
+    server = serve(echo)
+    with pytest.raises(FileNotFoundError):
+        download(Client(), "POST", server.url, None, tmp_path / "nowhere" / "f.bin",
+                 what="ssobulk", timeout=2, progress=False)
+    assert server.seen == []
 
 
 @pytest.mark.parametrize("bar", ["tqdm", "astropy"])
