@@ -24,11 +24,15 @@ import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .store import Alert, java_str, read_alert_files
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 __all__ = ["SolarTables", "solar_tables", "SOLAR_DIR", "fixture", "prefix_keys", "frame"]
 
@@ -120,10 +124,10 @@ def frame(rows: dict[str, dict], typed: bool = True) -> pd.DataFrame:
     """
     if not rows:
         return pd.DataFrame({})
-    names = sorted({k for cells in rows.values() for k in cells})
-    keys = list(rows)
     if not typed:
         return pd.DataFrame.from_dict(rows, orient="index")
+    names = sorted({k for cells in rows.values() for k in cells})
+    keys = list(rows)
     data = {n: _typed([rows[k].get(n) for k in keys]) for n in names}
     return pd.DataFrame(data, index=pd.Index(keys))
 
@@ -159,20 +163,20 @@ class SolarTables:
     stamps: dict = field(default_factory=dict)
     sso_alerts: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
+    _sorted: dict = field(default_factory=dict, repr=False)
 
     def keys(self, table: str) -> list[str]:
-        """Sorted row keys of one table (computed once)."""
-        cache_ = self.__dict__.setdefault("_keys", {})
-        if table not in cache_:
-            cache_[table] = sorted(getattr(self, table))
-        return cache_[table]
+        """Sorted row keys of one table (computed once; a benign race between threads)."""
+        if table not in self._sorted:
+            self._sorted[table] = sorted(getattr(self, table))
+        return self._sorted[table]
 
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def solar_tables(engine) -> SolarTables:
+def solar_tables(engine: Engine) -> SolarTables:
     """The solar tables of an engine's store plus the bundled solar alerts (built once).
 
     Parameters

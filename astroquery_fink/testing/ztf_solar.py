@@ -341,7 +341,7 @@ def _webhdfs_missing(path: str) -> bytes:
         "message": f"File {path} does not exist."}}).encode()
 
 
-def ssoft(payload: Mapping):
+def ssoft(payload: Mapping) -> Response | pd.DataFrame:
     """``get_ssoft``: the schema (a Response), a DataFrame, or the whole file (a Response).
 
     Parameters
