@@ -203,8 +203,8 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
     url = url or response.url
     if status == 404:
         raise RemoteServiceError(
-            f"Fink has no {what} endpoint at {url} (HTTP 404): check the server URL "
-            "(astroquery_fink.conf.server, or FinkClass(server=...))")
+            f"Fink has no {what} endpoint at {url} (HTTP 404): check the server address "
+            "(astroquery_fink.conf.server or conf.server_lsst, or the client's server=)")
     message = server_message(body_text(response))
     if status in (400, 413, 415, 422):
         raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")

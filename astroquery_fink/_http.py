@@ -15,7 +15,8 @@ Deadlines
     `requests.Session` gets a `requests.adapters.HTTPAdapter` whose urllib3 connections
     report their sockets (only where the session still has requests' default adapter).
     ``conf.retry_total_time`` bounds a whole `fetch` call, retries and back-off included:
-    each attempt gets ``min(timeout, time left)``.
+    each attempt gets ``min(timeout, time left)``. Not bounded: the name lookup (DNS),
+    which no socket is there to interrupt, and sessions whose adapters the user replaced.
 Retries
     Every Fink data route is a read, so a request is safe to repeat. Transient failures
     (connection errors, time-outs, HTTP 429/502/503/504, answers cut short) are retried with
