@@ -5,6 +5,11 @@ does (same defaults, same parsing, same order of checks, hence the same 400 bodi
 same 500s), runs the query in `ztf_tables` (index tables rebuilt from the loaded alerts) and
 serialises with `wire.send_tabular`.
 
+``/conesearch`` keeps what the server's HEALPix search returns once it has filtered by the exact
+separation: the last alert of each object within the radius, with ``SkyCoord.separation``; the
+nside-128 pixels (astropy-healpix) only decide which rows each capped pixel scan returns (see
+`ztf_tables`).
+
 What comes from bundled fixtures rather than from the alerts:
 
 * ``/classes``: the three class lists (``data/ztf_classes.json``: fink-object-api

@@ -240,8 +240,9 @@ class SearchTables:
         return out[[*head, *_RATE_V, "_pos"]]
 
     # ---------------------------------------------------------------------------- pixel128
-    def _pixel_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows of ``ztf.pixel128``: (alert positions, pixel numbers, row keys)."""
+    def _pixel_table(self) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+        """Rows of ``ztf.pixel128``: alert positions, row keys (sorted), and for each pixel
+        the indices of its rows in key order."""
         with self._lock:
             if self._pixel128 is None:
                 import astropy.units as u
@@ -257,17 +258,20 @@ class SearchTables:
                     latest[f"{pix[i]}_{java_str(self.jdstart[i])}_{self.oid[i]}"] = int(i)
                 keys = np.array(sorted(latest), dtype=object)
                 rows = np.array([latest[k] for k in keys], dtype=int)
-                self._pixel128 = (rows, pix[rows], keys)
+                by_pix: dict[int, list[int]] = {}
+                for j, p in enumerate(pix[rows]):
+                    by_pix.setdefault(int(p), []).append(j)  # key order within a pixel
+                self._pixel128 = (rows, keys, {p: np.array(v) for p, v in by_pix.items()})
             return self._pixel128
 
     def _pixel_scan(self, pixels: Iterable[int], jd_start: float | None,
                     jd_stop: float | None, limit: int | None) -> tuple[np.ndarray, list[str]]:
         """Scan ``ztf.pixel128`` pixel by pixel: prefix ``<pix>_`` or range on jdstarthist."""
-        rows, pix, keys = self._pixel_table()
+        rows, keys, by_pix = self._pixel_table()
         out_rows: list[int] = []
         out_keys: list[str] = []
-        for p in sorted({int(x) for x in pixels}):
-            sel = np.flatnonzero(pix == p)
+        for p in sorted({int(x) for x in pixels} & by_pix.keys()):
+            sel = by_pix[p]
             if jd_start is not None:
                 sel = sel[_key_scan(keys[sel], f"{p}_{jd_start}", f"{p}_{jd_stop}")]
             if limit is not None:
