@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from astropy.io import fits
-from conftest import stamp
+from lsst_helpers import stamp
 from PIL import Image
 
 KINDS = ("Science", "Template", "Difference")

@@ -251,7 +251,7 @@ def test_conesearch_pixels_and_cap(lsst, raw):
 
 def test_conesearch_without_healpix(monkeypatch, processed):
     """Without astropy-healpix: candidates by distance, the same objects."""
-    from conftest import PROCESSED
+    from lsst_helpers import PROCESSED
 
     from astroquery_fink.testing.lsst import create_app, load_store, models, store
 

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import PROCESSED
+from lsst_helpers import PROCESSED
 
 from astroquery_fink.testing import FinkEmulator
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import requests
 from astropy.io import fits
-from conftest import PROCESSED, stamp
+from lsst_helpers import PROCESSED, stamp
 
 from astroquery_fink.testing import AlertFileError, FinkEmulator
 from astroquery_fink.testing.lsst import bundled_lsst_files, load_store
