@@ -187,7 +187,7 @@ class SearchTables:
             data[c] = values
         pdf = pd.DataFrame(data, index=pd.Index(list(keys)))
         # No cell is stored for a null value: a column with no cell is absent.
-        pdf = pdf[[c for c in pdf.columns if pdf[c].notna().any()]]
+        pdf = pdf[[c for c in pdf.columns if pdf[c].notna().any()]].copy()
         if not truncated:
             pdf = self._all_columns(pdf, rows, extract_color)
         if group_alerts and "i:jd" in pdf.columns and "i:objectId" in pdf.columns:
@@ -213,21 +213,16 @@ class SearchTables:
                     out[f"d:blazar_stats_{k}"] = pd.Series(np.full(n, -1.0), index=pdf.index)
         v = {c: self._row_v[c].to_numpy()[rows] for c in _ROW_V}
         out["v:classification"] = pd.Series(v["v:classification"], index=pdf.index)
-        frame = pd.DataFrame(out, index=pdf.index)
-        if extract_color:
+        frame = pd.DataFrame(out, index=pdf.index).assign(_pos=np.arange(n))
+        if extract_color:  # rows regrouped by object: _pos follows each row
             frame = self._with_rates(frame)
-        else:
-            positions = pd.Series(np.arange(n), index=pdf.index)
+        positions = frame["_pos"].to_numpy()
         for c in _ROW_V[1:]:
-            if extract_color:
-                frame[c] = v[c][frame["_pos"].to_numpy()]
-            else:
-                frame[c] = v[c][positions.to_numpy()]
-        return frame.drop(columns="_pos") if extract_color else frame
+            frame[c] = v[c][positions]
+        return frame.drop(columns="_pos")
 
     def _with_rates(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``extract_rate_and_color``: per object, jd ascending, each index reset to 0..n-1."""
-        frame = frame.assign(_pos=np.arange(len(frame)))
         frame = frame.sort_values("i:jd")
         parts = []
         for _, sub in frame.groupby("i:objectId", sort=True):

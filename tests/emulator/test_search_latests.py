@@ -118,6 +118,11 @@ def test_columns_color_and_unbuilt_tables(client):
     assert {"v:rate", "v:g-r", "v:sigma(rate(g-r))"} <= set(colored.columns)
     # the TDE: both bands among its SN candidate alerts -> some colour values
     assert colored["v:g-r"].notna().any()
+    # v:rate over the returned rows of each object and band, from their own magnitudes
+    for _, band in colored.groupby(["i:objectId", "i:fid"]):
+        band = band.sort_values("i:jd")
+        expected = band["i:magpsf"].diff() / band["i:jd"].diff()
+        assert np.allclose(band["v:rate"], expected, equal_nan=True, rtol=1e-6)
     for label in ("(CTA) Blazar low state", "SLSN candidate", "(TNS) SN Ia", "(TNS) nope"):
         r = latests(client, **{"class": label})
         assert r.status_code == 200 and r.get_data(as_text=True) == "[]"
