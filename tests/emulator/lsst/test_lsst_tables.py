@@ -153,3 +153,27 @@ def test_forced_photometry(lsst, processed):
         assert mjd == sorted(mjd, reverse=True)
     # raw v9 alerts carry no forced photometry
     assert _post(lsst, "/api/v1/fp", diaObjectId="169298432598474793") == []
+
+
+def test_documented_id_exact(tmp_path, processed):
+    """The Fink documentation's 313761043604045880 (no float64 near it: ...888) is exact."""
+    import copy
+
+    import fastavro
+
+    with open(PROCESSED, "rb") as fh:
+        schema = fastavro.reader(fh).writer_schema
+    alert = copy.deepcopy(processed[0])
+    alert["diaSource"]["diaObjectId"] = alert["diaObject"]["diaObjectId"] = 313761043604045880
+    alert["prvDiaSources"], alert["prvDiaForcedSources"] = [], []
+    path = tmp_path / "one.avro"
+    with open(path, "wb") as fh:
+        fastavro.writer(fh, fastavro.parse_schema(schema), [alert])
+    with FinkEmulator([path], survey="lsst") as emu:
+        assert emu.object_ids == ["313761043604045880"]
+        client = emu.app.test_client()
+        for endpoint in ("sources", "objects"):
+            r = client.post(f"/api/v1/{endpoint}", json={"diaObjectId": "313761043604045880",
+                                                          "columns": "r:diaObjectId"})
+            assert r.data == b'[{"r:diaObjectId":313761043604045880}]'
+            assert json.loads(r.data)[0]["r:diaObjectId"] == 313761043604045880
