@@ -577,7 +577,7 @@ class FinkLSSTClass(FinkQuery):
         return table
 
     # ------------------------------------------------------------------ Solar System
-    def query_sso(self, name, *, withEphem: bool = False, withResiduals: bool = False,  # noqa: N803
+    def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,  # noqa: N803
                   columns=None, output_format: str | None = None, progress: bool | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
                   timeout: float | None = None) -> Table:
@@ -588,7 +588,7 @@ class FinkLSSTClass(FinkQuery):
 
         Parameters
         ----------
-        name : str, int or list
+        n_or_d : str, int or list
             Number, name or (packed) provisional designation (``"2004 JQ12"``, ``"K04J12Q"``,
             ``8467``), a list of them or a comma-separated text (server ``n_or_d``).
         withEphem : bool, optional
@@ -605,7 +605,7 @@ class FinkLSSTClass(FinkQuery):
             ``r:packed_primary_provisional_designation``; ``r:diaObjectId`` is masked
             (Solar System alerts have none).
         """
-        names = _sso_names(name)
+        names = _sso_names(n_or_d)
         withEphem = _validate.flag(withEphem, "withEphem")
         withResiduals = _validate.flag(withResiduals, "withResiduals")
         if withResiduals and len(names) > 1:
@@ -626,7 +626,7 @@ class FinkLSSTClass(FinkQuery):
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
     # ------------------------------------------------------------------ resolver
-    def resolve(self, name_or_id, *, resolver: str = "tns", reverse: bool = False,
+    def resolve(self, name_or_id, *, resolver: str, reverse: bool = False,
                 nmax: int | None = None, output_format: str | None = None,
                 get_query_payload: bool = False, cache: bool | None = None,
                 timeout: float | None = None) -> Table:
@@ -640,7 +640,7 @@ class FinkLSSTClass(FinkQuery):
             A name (``"SN 2022and"`` for TNS, ``"M31"`` for SIMBAD, ``"2015 BC557"`` for
             SSODNet), or with ``reverse=True`` a ``diaObjectId`` (tns, simbad) or an
             ``ssObjectId`` (ssodnet). The server argument is ``name_or_id`` (``name`` on ZTF).
-        resolver : {'tns', 'simbad', 'ssodnet'}, optional
+        resolver : {'tns', 'simbad', 'ssodnet'}
         reverse : bool, optional
             ID -> names. Sent as a JSON ``true`` (the server ignores a text "True").
         nmax : int, optional
@@ -682,8 +682,8 @@ class FinkLSSTClass(FinkQuery):
         return self._table(plan, cache=cache, timeout=timeout)
 
     # ------------------------------------------------------------------ sky maps
-    def query_skymap(self, *, event_name: str | None = None, bayestar=None,
-                     credible_level: float = 0.9, n_day_before: float | None = None,
+    def query_skymap(self, event_name: str | None = None, *, bayestar=None,
+                     credible_level: float, n_day_before: float | None = None,
                      n_day_after: float | None = None, output_format: str | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
@@ -699,8 +699,8 @@ class FinkLSSTClass(FinkQuery):
         bayestar : str, path, bytes or `~astropy.io.fits.HDUList`, optional
             Or a local sky map: a file (gzipped FITS or FITS), its bytes, or an HDUList. Sent
             gzipped as the text the server reads (server ``bayestar``).
-        credible_level : float, optional
-            Credible-region threshold in (0, 1] (default 0.9).
+        credible_level : float
+            Credible-region threshold in (0, 1], e.g. 0.9.
         n_day_before, n_day_after : float, optional
             Days before / after the event; passed on but ignored by the server at
             fink-object-api 3.5.0 (its time filter is disabled).
