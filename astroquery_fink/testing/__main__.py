@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="alert files or directories (default: the bundled sample)")
     parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf",
                         help="which Fink API to emulate (default ztf)")
+    parser.add_argument("--ids-as", choices=("number", "string"), default="number",
+                        help="Rubin only: 64-bit IDs as JSON numbers (default) or strings")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
@@ -64,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         faults = _faults(args.fault)
         emu = FinkEmulator(args.data, host=args.host, port=args.port, faults=faults,
-                           quiet=args.quiet, survey=args.survey)
+                           quiet=args.quiet, survey=args.survey,
+                           ids_as=args.ids_as)
     except (AlertFileError, ValueError, TypeError) as exc:
         print(f"fink-emulator: error: {exc}", file=sys.stderr)
         return 2

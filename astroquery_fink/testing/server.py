@@ -48,6 +48,9 @@ class FinkEmulator:
         Which Fink API to emulate: ZTF (``https://api.ztf.fink-portal.org``, the default) or
         Rubin/LSST (``https://api.lsst.fink-portal.org``); ``data`` must then hold alert files
         of that survey.
+    ids_as : {'number', 'string'}
+        Rubin only: write the 64-bit IDs as JSON numbers (as pandas does, the default) or as
+        JSON strings (the Rubin server's choice is not documented; test your code with both).
 
     Raises
     ------
@@ -71,7 +74,7 @@ class FinkEmulator:
 
     def __init__(self, data: PathArg = None, *, host: str = "127.0.0.1", port: int = 0,
                  nlimit: int = NLIMIT, faults: Faults | None = None, quiet: bool = True,
-                 survey: str = "ztf"):
+                 survey: str = "ztf", ids_as: str = "number"):
         if isinstance(data, (str, os.PathLike)):
             data = [data]
         elif data is not None:
@@ -85,7 +88,7 @@ class FinkEmulator:
 
             self.store = lsst.load_store(data)
             self.engine = None
-            app = lsst.create_app(self.store, nlimit=nlimit)
+            app = lsst.create_app(self.store, nlimit=nlimit, ids_as=ids_as)
         else:
             raise ValueError(f"survey must be 'ztf' or 'lsst', not {survey!r}")
         self.survey = survey
