@@ -196,7 +196,7 @@ def test_a_slow_server_ends_in_timeout_within_the_deadline(serve, no_retries, ha
     err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=0.5)
     assert isinstance(err, AstroTimeoutError), err
     assert "within 0.5 s" in str(err) and "conf.timeout" in str(err) and server.url in str(err)
-    assert 0.45 <= elapsed < 0.9
+    assert 0.45 <= elapsed < 1.5  # the timeout and some slack for a busy machine, not minutes
     assert len(server.seen) == 1
 
 
@@ -245,7 +245,7 @@ def test_deadlines_hold_over_tls(serve, certificate, monkeypatch, no_retries, ha
         return
     err, elapsed = timed(call, server.url, timeout=0.5)
     assert isinstance(err, AstroTimeoutError), err
-    assert 0.45 <= elapsed < 0.9
+    assert 0.45 <= elapsed < 1.5
 
 
 def test_an_unknown_certificate_is_refused_at_once(serve, certificate):
@@ -263,7 +263,7 @@ def test_retry_total_time_bounds_the_whole_call(serve):
     assert isinstance(err, AstroTimeoutError) and "gave up after" in str(err)
     assert "conf.retry_total_time (now 0.8 s)" in str(err)
     # tries of 0.3, 0.3 then the 0.2 s left (a last sliver may start): never 10 tries
-    assert 0.75 <= elapsed < 1.2
+    assert 0.75 <= elapsed < 1.6
     assert 3 <= len(server.seen) <= 4
 
 
@@ -451,7 +451,7 @@ PATHOLOGICAL = {
 def test_error_bodies_cost_bounded_time(name):
     start = time.perf_counter()
     message = _errors.server_message(PATHOLOGICAL[name])
-    assert time.perf_counter() - start < 0.1
+    assert time.perf_counter() - start < 0.2
     assert len(message) <= 500
 
 
@@ -468,7 +468,7 @@ def test_a_huge_error_body_is_read_only_in_part(serve, no_retries):
     assert type(err) is RemoteServiceError
     assert str(err) == ("Fink failed to answer the objects query (HTTP 500): "
                         "500 Internal Server Error")
-    assert elapsed < 1.0
+    assert elapsed < 1.5  # far below the 2 s that reading the whole body would take
 
 
 def test_a_cut_error_body_still_gives_the_status_error(serve, no_retries):
@@ -844,16 +844,16 @@ def test_a_slow_but_steady_download_outlives_the_timeout(serve, tmp_path, no_ret
     def handler(server, conn, request):
         conn.sendall(head(200, 5 * piece))
         for k in range(5):
-            if server.stop.wait(0.15):
+            if server.stop.wait(0.12):
                 return
             conn.sendall(BIG[k * piece:(k + 1) * piece])
 
     server = serve(handler)
     start = time.monotonic()
     path = download(Client(), "POST", server.url, None, tmp_path / "f.bin", what="ssobulk",
-                    timeout=0.3, progress=False)
+                    timeout=0.4, progress=False)
     assert path.read_bytes() == BIG[:5 * piece]
-    assert time.monotonic() - start > 0.6  # twice the timeout: kept alive by its progress
+    assert time.monotonic() - start > 0.5  # beyond the timeout: kept alive by its progress
 
 
 def test_a_download_to_a_missing_folder_fails_before_asking(serve, tmp_path):
