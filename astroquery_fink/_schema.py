@@ -3,7 +3,7 @@
 
 Built from the bundled copy of ``/api/v1/schema`` (``data/api_v1_schema.json``): the ``i:`` types
 are ZTF Avro types, the others the server's own type names. A few entries are corrected to the
-type the server actually *stores and sends* (FINK_API.md section 4, "Stored" column).
+type the server actually *stores and sends* (the stored types of fink-broker's HBase tables, as fink-object-api reads them).
 """
 import json
 import re
@@ -31,7 +31,7 @@ _KINDS = {
     "array": "array",
 }
 
-# Where the stored type differs from the documented one (FINK_API.md section 4).
+# Where the stored type differs from the documented one (fink-object-api apps/routes/v1/ztf/schema).
 _STORED_KIND = {"d:spicy_id": "int"}
 
 # Units the docs state in words rather than in brackets.

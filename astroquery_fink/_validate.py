@@ -16,12 +16,12 @@ __all__: list[str] = []
 
 # ZTF object names: "ZTF" + two-digit year + seven lower-case letters (e.g. ZTF21aaxtctv).
 ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
-# Any leading part of such a name, for the server's prefix matching (FINK_API.md 1.1).
+# Any leading part of such a name, for the server's prefix matching (fink-object-api apps/routes/v1/ztf/objects/utils.py).
 _ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
 
 OUTPUT_FORMATS = ("json", "csv", "votable", "parquet")
 # Families a user may select with `columns` (v: is computed only in all-columns mode and b:
-# comes with `withcutouts`; FINK_API.md 2.1 and 2.3).
+# comes with `withcutouts`; fink-object-api apps/routes/v1/ztf/objects/utils.py).
 _SELECTABLE_FAMILIES = ("i", "d")
 
 

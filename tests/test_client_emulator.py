@@ -174,7 +174,7 @@ def test_batched_query_equals_one_request(fink, emulator):
         assert many[name].dtype == one[name].dtype, name
 
 
-# ------------------------------------------------ server failures (FINK_API.md section 6)
+# ------------------------------------------------ server failures (fink-object-api error bodies)
 
 def raw(fink, endpoint, payload):
     return fetch(fink, "POST", f"{fink.server}/api/v1/{endpoint}", payload,

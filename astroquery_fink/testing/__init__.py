@@ -1,7 +1,9 @@
-"""Offline emulator of the Fink ZTF REST API.
+"""Offline emulator of the Fink REST APIs (ZTF, and Rubin/LSST with ``survey="lsst"``).
 
-Serve recorded alerts (Fink-processed parquet, raw ZTF avro) on a local port, answering
-``/api/v1/objects``, ``/api/v1/cutouts`` and ``/api/v1/schema`` as the real service does.
+Serve recorded alerts (Fink-processed parquet, raw ZTF avro; Rubin avro or parquet) on a
+local port, answering every data endpoint (objects, cutouts, schema, cone search, class
+search, solar system, tracklets, resolver, sky maps, statistics, anomalies; for Rubin also
+sources, forced photometry, tags and blocks) as the real service does.
 
 >>> from astroquery_fink.testing import FinkEmulator
 >>> with FinkEmulator() as emu:

@@ -1,4 +1,4 @@
-"""Image stretches of the ``/api/v1/cutouts`` PNG output (FINK_API.md section 5)."""
+"""Image stretches of the ``/api/v1/cutouts`` PNG output (fink-object-api apps/utils/plotting.py)."""
 from __future__ import annotations
 
 import numpy as np

@@ -143,7 +143,7 @@ def test_columns_v_gives_empty(emu):
 
 # ---------------------------------------------------------------------------- withupperlim
 def _expected_extra(raw_alerts, oid):
-    """Ingestion filter of FINK_API.md 2.2, written from the raw histories."""
+    """Ingestion filter of fink-broker bin/ztf/archive_index.py, written from the raw histories."""
     def bad(e):
         return (e["magpsf"] is not None and e["rb"] is not None and e["nbad"] is not None
                 and not (e["rb"] >= 0.55 and e["nbad"] == 0))
@@ -220,7 +220,7 @@ def test_withcutouts_all_kinds(emu, raw_alerts):
             got = np.array(x[f"b:cutout{kind}_stampData"], dtype=float)
             want = stamp_pixels(raw[x["i:candid"]][f"cutout{kind}"]["stampData"])
             assert got.shape == want.shape == (63, 63)
-            # /objects JSON carries pandas double_precision=10 (FINK_API.md 1.3)
+            # /objects JSON carries pandas double_precision=10
             np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10, equal_nan=True)
 
 
