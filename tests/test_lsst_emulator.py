@@ -183,3 +183,33 @@ def test_schema_and_lists(finklsst):
     assert s["unit"][s["name"] == "r:psfFlux"][0] == "nJy"
     assert "in_tns" in finklsst.get_tags()["tag"]
     assert len(finklsst.get_blocks()) >= 10
+
+
+def test_async_twin_and_figures(finklsst, static):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from astroquery_fink._lsst_plots import plot_lsst_cutouts, plot_lsst_lightcurve
+
+    response = finklsst.query_object_async(170028485706776685, columns=["r:psfFlux"])
+    assert response.status_code == 200 and len(response.json()) == 346
+    lc = finklsst.query_object(170028485706776685)
+    fp = finklsst.query_forced_photometry(170028485706776685)
+    ax = plot_lsst_lightcurve(lc, forced=fp, magnitude=True, flux_column="r:scienceFlux")
+    assert ax.yaxis_inverted() and ax.get_xlabel() == "MJD (TAI)"
+    labels = sorted(t.get_text() for t in ax.get_legend().get_texts())
+    bands = sorted({s["band"] for s in sources_of(static[170028485706776685])})
+    assert [x for x in labels if "forced" not in x] == bands
+    # every plotted magnitude point is a source with a positive science flux
+    drawn = sum(len(line.get_xdata()) for line in ax.lines if line.get_marker() not in
+                ("None", None, ""))
+    positive = np.sum(np.ma.filled(lc["r:scienceFlux"], -1) > 0) + \
+        np.sum(np.ma.filled(fp["r:scienceFlux"], -1) > 0)
+    assert drawn == positive
+    fig = plot_lsst_cutouts(finklsst.get_cutouts(lc[0]))
+    assert [a.get_title() for a in fig.axes[:3]] == ["Science", "Template", "Difference"]
+    assert "diaSourceId 170094456272322680" in fig._suptitle.get_text()
+    plt.close("all")
