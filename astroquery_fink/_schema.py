@@ -3,7 +3,8 @@
 
 Built from the bundled copy of ``/api/v1/schema`` (``data/api_v1_schema.json``): the ``i:`` types
 are ZTF Avro types, the others the server's own type names. A few entries are corrected to the
-type the server actually *stores and sends* (the stored types of fink-broker's HBase tables, as fink-object-api reads them).
+type the server actually *stores and sends* (the stored types of fink-broker's HBase
+tables, as fink-object-api reads them).
 """
 import json
 import re

@@ -16,7 +16,8 @@ __all__: list[str] = []
 
 # ZTF object names: "ZTF" + two-digit year + seven lower-case letters (e.g. ZTF21aaxtctv).
 ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
-# Any leading part of such a name, for the server's prefix matching (fink-object-api apps/routes/v1/ztf/objects/utils.py).
+# Any leading part of such a name, for the server's prefix matching
+# (fink-object-api apps/routes/v1/ztf/objects/utils.py).
 _ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
 
 OUTPUT_FORMATS = ("json", "csv", "votable", "parquet")

@@ -17,6 +17,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 
 from ._cutouts import EXTNAMES
+from ._ztf_plots import plot_region, plot_statistics
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from collections.abc import Sequence
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_lightcurve", "plot_cutouts"]
+__all__ = ["plot_lightcurve", "plot_cutouts", "plot_region", "plot_statistics"]
 
 # ZTF filter id -> (band name, colour). Green, orange-red and a dark indigo, as in Fink's plots.
 BANDS = {1: ("g", "#2ca02c"), 2: ("r", "#e8590c"), 3: ("i", "#2d1e4f")}

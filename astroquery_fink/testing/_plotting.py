@@ -1,4 +1,7 @@
-"""Image stretches of the ``/api/v1/cutouts`` PNG output (fink-object-api apps/utils/plotting.py)."""
+"""Image stretches of the ``/api/v1/cutouts`` PNG output.
+
+As fink-object-api apps/utils/plotting.py.
+"""
 from __future__ import annotations
 
 import numpy as np

@@ -97,7 +97,7 @@ def test_png_sigmoid_values(emu, tde):
     np.testing.assert_array_equal(np.array(Image.open(io.BytesIO(r.content))), want)
 
 
-# The live URL below is only text inside the server's error body (fink-object-api apps/utils/utils.py); nothing
+# The live URL below is only text inside the server's error body; nothing
 # here talks to it: every request goes to the loopback emulator.
 @pytest.mark.parametrize(("params", "status", "body"), [
     ({"kind": "Science"}, 400,
