@@ -17,6 +17,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 
 from ._cutouts import EXTNAMES
+from ._lsst_plots import plot_lsst_cutouts, plot_lsst_lightcurve
 from ._ztf_plots import plot_region, plot_statistics
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
@@ -26,7 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_lightcurve", "plot_cutouts", "plot_region", "plot_statistics"]
+__all__ = ["plot_lightcurve", "plot_cutouts", "plot_region", "plot_statistics",
+           "plot_lsst_lightcurve", "plot_lsst_cutouts"]
 
 # ZTF filter id -> (band name, colour). Green, orange-red and a dark indigo, as in Fink's plots.
 BANDS = {1: ("g", "#2ca02c"), 2: ("r", "#e8590c"), 3: ("i", "#2d1e4f")}

@@ -6,7 +6,8 @@ the whole session this starts `astroquery_fink.testing.FinkEmulator` on the bund
 and, for each page:
 
 * points ``astroquery_fink.conf.server`` at it, so the pages use the plain
-  ``from astroquery_fink import Fink``;
+  ``from astroquery_fink import Fink``; the Rubin pages (``lsst_*.rst``) likewise get
+  ``conf.server_lsst`` pointed at a Rubin emulator on the bundled Rubin alerts;
 * turns astroquery's cache off (no page reads or writes the user's cache);
 * runs the page in its own temporary directory (files written by examples stay out of the
   repository);
@@ -35,6 +36,15 @@ def docs_emulator():
         yield emu
 
 
+@pytest.fixture(scope="session")
+def docs_lsst_emulator():
+    """The bundled-data Rubin emulator, for the Rubin pages."""
+    from astroquery_fink.testing import FinkEmulator
+
+    with FinkEmulator(survey="lsst") as emu:
+        yield emu
+
+
 @pytest.fixture(autouse=True)
 def _docs_environment(request, docs_emulator, tmp_path, monkeypatch):
     import matplotlib
@@ -48,6 +58,11 @@ def _docs_environment(request, docs_emulator, tmp_path, monkeypatch):
     with cache_conf.set_temp("cache_active", False):
         if live:
             yield
+        elif request.node.path.name.startswith("lsst_"):
+            lsst = request.getfixturevalue("docs_lsst_emulator")
+            with conf.set_temp("server", docs_emulator.url), \
+                    conf.set_temp("server_lsst", lsst.url):
+                yield
         else:
             with conf.set_temp("server", docs_emulator.url):
                 yield
