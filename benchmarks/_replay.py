@@ -4,10 +4,10 @@
 
 DIR holds ``<key>.body`` and ``<key>.type`` files (answer bytes and Content-Type), ``<key>``
 being the SHA-1 of the request's JSON body written with sorted keys. Each POST sleeps
-``LATENCY + PER_ID * <number of comma-separated objectId values>`` seconds, then answers the
-recorded bytes (404 if none): a server whose only work is the time it is told to spend, so
-that a benchmark measures the client, not the emulator's own CPU time. Prints its URL once
-bound.
+``LATENCY + PER_ID * <number of comma-separated objectId or diaObjectId values>`` seconds,
+then answers the recorded bytes (404 if none): a server whose only work is the time it is
+told to spend, so that a benchmark measures the client, not the emulator's own CPU time.
+Prints its URL once bound.
 """
 import hashlib
 import json
@@ -15,6 +15,12 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+
+def id_list(payload: dict) -> list[str]:
+    """The requested object IDs of a body (ZTF ``objectId`` or Rubin ``diaObjectId``)."""
+    value = payload.get("objectId", payload.get("diaObjectId", ""))
+    return [i for i in str(value).split(",") if i.strip()]
 
 
 def body_key(body: bytes) -> str:
@@ -26,11 +32,13 @@ def body_key(body: bytes) -> str:
 def _handler(answers: dict, latency: float, per_id: float):
     class Replay(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # headers and body go in two writes: without this, Nagle's algorithm and the
+        # client's delayed ACK hold the body back ~40 ms on a kept-alive connection
+        disable_nagle_algorithm = True
 
         def do_POST(self):  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            ids = str(json.loads(body or b"{}").get("objectId", "")).split(",")
-            time.sleep(latency + per_id * sum(1 for i in ids if i.strip()))
+            time.sleep(latency + per_id * len(id_list(json.loads(body or b"{}"))))
             data, ctype = answers.get(body_key(body), (b'{"message": "not recorded"}',
                                                        "application/json"))
             self.send_response(200 if body_key(body) in answers else 404)
