@@ -19,12 +19,12 @@ from importlib import resources
 
 import astropy.units as u
 import numpy as np
-from astropy.table import MaskedColumn, Table
+from astropy.table import Table
 from astropy.time import Time
 
 from ._schema import SCHEMAS, ColumnInfo
 
-__all__ = ["columns", "wire_columns", "to_time", "flux_to_mag", "BANDS"]
+__all__ = ["columns", "statistics_columns", "to_time", "flux_to_mag", "BANDS"]
 
 #: Rubin bands, bluest first.
 BANDS = ("u", "g", "r", "i", "z", "y")
@@ -68,12 +68,6 @@ _EXTRA = {
 ID_COLUMNS = ("r:diaObjectId", "r:diaSourceId", "r:ssObjectId", "r:parentDiaSourceId",
               "r:diaForcedSourceId")
 
-#: Text the server writes for a missing text or boolean cell (pandas ``astype(str)`` of a
-#: null: fink-object-api apps/utils/decoding.py format_lsst_hbase_output).
-MISSING_TEXT = ("nan", "NaN", "None", "none", "null")
-
-_TRUE = ("true", "t", "1", "1.0")
-_FALSE = ("false", "f", "0", "0.0")
 
 
 @cache
@@ -130,86 +124,28 @@ def columns() -> dict[str, ColumnInfo]:
         doc = entry.get("doc") or ""
         unit = _unit(name, doc, units)
         units[name] = unit
-        out[name] = ColumnInfo(name, family, kind, stype, unit, doc)
+        out[name] = ColumnInfo(name, family, kind, stype, unit, doc,
+                               null=0 if name in ID_COLUMNS else None)
     return out
 
 
+#: Fields of /statistics that are not counters.
+_STATISTICS_TEXT = ("f:fink_broker_version", "f:fink_science_version",
+                    "f:lsst_schema_version")
+
+
 @cache
-def wire_columns() -> dict[str, ColumnInfo]:
-    """The columns as the parser must read them from the wire (``SCHEMAS["lsst"]``).
-
-    Booleans are read as text first: the server writes ``"nan"`` for a missing flag in a
-    column that has values elsewhere, and only the text tells it from ``False``; `finish`
-    then makes them booleans with those cells masked.
-    """
-    return {name: (ColumnInfo(name, i.family, "str", i.server_type, i.unit, i.description)
-                   if i.kind == "bool" else i)
-            for name, i in columns().items()}
-
-
-# ----------------------------------------------------------------------------- finishing
-
-def finish(table: Table, *, int_columns: tuple[str, ...] = ()) -> Table:
-    """An LSST answer as parsed -> the client's Table, in place: missing text masked,
-    flags made booleans, "no ID" zeros masked; ``int_columns`` made integers (statistics).
-    """
-    known = columns()
-    for name in list(table.colnames):
-        col = table[name]
-        info = known.get(name)
-        if name in int_columns:
-            table[name] = _as_ints(col)
-        elif info is not None and info.kind == "bool":
-            table[name] = _as_bools(col)
-        elif col.dtype.kind == "U":
-            missing = np.isin(np.asarray(col), MISSING_TEXT)
-            if missing.any():
-                table[name] = _masked(col, missing)
-        if name in ID_COLUMNS and table[name].dtype.kind in "iu":
-            zero = np.asarray(table[name]) == 0
-            if zero.any():
-                table[name] = _masked(table[name], zero)
-    return table
-
-
-def _masked(col, more: np.ndarray) -> MaskedColumn:
-    mask = np.ma.getmaskarray(col) | more
-    return MaskedColumn(np.asarray(col), mask=mask, name=col.name, unit=col.unit,
-                        description=col.description, copy=False)
-
-
-def _as_bools(col) -> MaskedColumn:
-    data = np.asarray(col)
-    mask = np.ma.getmaskarray(col).copy()
-    if data.dtype.kind == "b":
-        values = data
-    elif data.dtype.kind in "iuf":
-        mask |= np.isnan(data.astype(float))
-        values = np.where(mask, 0, data).astype(bool)
-    else:
-        text = np.char.lower(np.char.strip(data.astype(str)))
-        true, false = np.isin(text, _TRUE), np.isin(text, _FALSE)
-        mask |= ~(true | false)  # "nan", "", anything else: not a known flag value
-        values = true
-    return MaskedColumn(values, mask=mask, name=col.name, unit=col.unit,
-                        description=col.description)
-
-
-def _as_ints(col) -> MaskedColumn:
-    data = np.asarray(col)
-    mask = np.ma.getmaskarray(col).copy()
-    if data.dtype.kind in "iu":
-        return MaskedColumn(data.astype(np.int64), mask=mask, name=col.name,
-                            description=col.description)
-    out = np.zeros(len(data), np.int64)
-    for k, v in enumerate(data.tolist()):
-        if mask[k]:
-            continue
-        try:
-            out[k] = int(v) if not isinstance(v, float) else int(v) if v.is_integer() else 0
-        except (TypeError, ValueError):
-            mask[k] = True
-    return MaskedColumn(out, mask=mask, name=col.name, description=col.description)
+def statistics_columns() -> dict[str, ColumnInfo]:
+    """The columns of ``/api/v1/statistics``: the same names as elsewhere, but counters
+    (``f:is_sso`` is a flag in ``/objects``, a count here), sent as text by the server
+    (fink-object-api apps/routes/v1/lsst/statistics/utils.py casts nothing)."""
+    out = dict(columns())
+    for name, entry in raw()["columns"].items():
+        if "fink_statistics" in entry.get("sections", ()) and name not in _STATISTICS_TEXT:
+            info = out[name]
+            out[name] = ColumnInfo(name, info.family, "int", info.server_type, None,
+                                   info.description)
+    return out
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -312,6 +248,7 @@ def _njy(values) -> np.ndarray:
     return np.ma.filled(np.ma.asarray(values, dtype=float), np.nan)
 
 
-# The parser types LSST answers with this (Endpoint.schema = "lsst"); registered here, where
-# the LSST schema lives (this module is imported with the package).
-SCHEMAS.setdefault("lsst", wire_columns)
+# The parser types Rubin answers with these (Endpoint.schema); registered here, where the
+# Rubin schema lives (this module is imported with the package).
+SCHEMAS.setdefault("lsst", columns)
+SCHEMAS.setdefault("lsst_statistics", statistics_columns)

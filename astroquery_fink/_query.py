@@ -179,6 +179,9 @@ class FinkQuery(BaseQuery):
         if not table.colnames and plan.columns:  # an empty answer: the columns asked for
             table = Table([typed_column(n, [], schema=schema) for n in plan.columns],
                           masked=True)
+        if plan.labels is not None and plan.label_column not in table.colnames:
+            # no row at all: the column still says where rows would come from
+            table[plan.label_column] = np.zeros(len(table), dtype=np.int64)
         ids = [i for b, t in zip(plan.batches, results, strict=True) if t is not None for i in b]
         missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids else []
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])

@@ -67,6 +67,8 @@ class ColumnInfo:
     server_type: str
     unit: u.UnitBase | None
     description: str
+    #: A value the server writes for "none" (e.g. 0 for a Rubin ID): masked like a null.
+    null: object = None
 
 
 def _server_type(avro_type) -> str:

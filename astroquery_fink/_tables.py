@@ -174,6 +174,10 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
         convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
                    "bool": _bools}[kind]
         data, missing = convert(name, values, mask)
+    if info is not None and info.null is not None and kind in ("int", "float", "str"):
+        none = data == info.null
+        if none.any():
+            missing = none if missing is None else missing | none
     # astropy's convention (as in Table.read): masked only where a value is missing
     if missing is not None and missing.any():
         data = np.ma.MaskedArray(data, mask=missing, copy=False)
@@ -206,8 +210,11 @@ def _bools(name, values, mask):
     missing = _missing(values, mask)
     if isinstance(values, np.ndarray) and values.dtype.kind == "b":
         return values, missing  # a typed format, its nulls already filled
-    if missing.any() or any(isinstance(v, str | bytes) for v in values[:1]) or (
-            isinstance(values, np.ndarray) and values.dtype.kind in "OSU"):
+    if missing.any() or (isinstance(values, np.ndarray) and values.dtype.kind in "OSU") or (
+            not isinstance(values, np.ndarray) and any(isinstance(v, str | bytes)
+                                                       for v in values)):
+        missing |= np.fromiter((isinstance(v, str) and v in _NULL_TEXT for v in values), bool,
+                               len(values))
         values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
     return np.array(values, dtype=bool), missing
 
@@ -229,15 +236,25 @@ def _texts(name, values, mask):
 
 
 def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """``missing | (data == "")`` for a unicode array, looking only at the first character
-    of values not already missing: long, mostly-null text columns are never read whole."""
+    """``missing | (data == "") | (data == "nan")`` for a unicode array, looking first at
+    the first character of values not already missing: long, mostly-null text columns are
+    never read whole."""
     if len(data) == 0 or data.dtype.itemsize == 0 or not data.flags.c_contiguous:
-        return missing | (data == "")
+        return missing | (data == "") | np.isin(data, _NULL_TEXT)
     rows = np.flatnonzero(~missing)
-    rows = rows[data.view(np.uint32).reshape(len(data), -1)[rows, 0] == 0]
+    first = data.view(np.uint32).reshape(len(data), -1)[rows, 0]
     out = missing.copy()
-    out[rows] = data[rows] == ""  # a text may start with a NUL character
+    empty = rows[first == 0]
+    out[empty] = data[empty] == ""  # a text may start with a NUL character
+    maybe = rows[first == ord("n")]
+    out[maybe] = np.isin(data[maybe], _NULL_TEXT)
     return out
+
+
+# The text Fink's servers write for a missing text or flag cell: pandas' ``astype(str)`` of
+# a null (fink-object-api apps/utils/decoding.py, format_hbase_output and
+# format_lsst_hbase_output), read back as missing.
+_NULL_TEXT = ("nan",)
 
 
 # From 2**53 on, a float may stand for several integers: it is not taken as an exact one.

@@ -36,7 +36,6 @@ from ._endpoint import Endpoint
 from ._lsst_schema import BANDS, flux_to_mag, to_time
 from ._query import FinkQuery, Plan, batched, with_columns
 from ._tables import loads_json
-from .exceptions import PartialResultError
 
 __all__ = ["FinkLSST", "FinkLSSTClass", "flux_to_mag", "to_time", "BANDS", "CUTOUT_KINDS"]
 
@@ -86,7 +85,7 @@ SKYMAP = Endpoint(
     "skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),
     tiebreak=("r:diaObjectId",), schema="lsst")
 STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("f:night", False),),
-                      schema="lsst")
+                      schema="lsst_statistics")
 TAGS = Endpoint(
     "tags", "tag search", rows="alerts", limit_arg="n", tiebreak=("r:diaObjectId",),
     **_LIGHT_CURVE)
@@ -239,21 +238,6 @@ class FinkLSSTClass(FinkQuery):
     """
 
     _server_conf = "server_lsst"
-
-    def _table(self, plan: Plan, *, cache=None, timeout=None, progress=None) -> Table:
-        # The shared machinery, then what is particular to Rubin answers: the text "nan"
-        # for missing text and flags, flags as booleans, 0 for "no ID" (masked).
-        ints = () if plan.endpoint is not STATISTICS else _STATISTICS_INTS
-        try:
-            table = super()._table(plan, cache=cache, timeout=timeout, progress=progress)
-        except PartialResultError as err:
-            if err.table is not None:
-                _lsst_schema.finish(err.table, int_columns=ints)
-            raise
-        if plan.labels is not None and plan.label_column not in table.colnames:
-            # no row at all: the column still says where rows would come from
-            table[plan.label_column] = np.zeros(len(table), dtype=np.int64)
-        return _lsst_schema.finish(table, int_columns=ints)
 
     # ------------------------------------------------------------------ light curves
     def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
@@ -940,13 +924,6 @@ class FinkLSSTClass(FinkQuery):
 
 
 # ----------------------------------------------------------------------------- helpers
-
-# Statistics counters are integers whatever the schema says of their names (f:is_sso is a
-# flag in /objects, a count here); the server does not cast them (statistics/utils.py).
-_STATISTICS_INTS = tuple(
-    n for n, e in _lsst_schema.raw()["columns"].items()
-    if "fink_statistics" in e.get("sections", ()) and n not in _VERSIONS)
-
 
 def _single(ids: list[int], name: str) -> list[int]:
     if len(ids) != 1:

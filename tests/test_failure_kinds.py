@@ -246,3 +246,14 @@ def test_partial_failures_keep_the_rows_and_name_the_ids(recorded):
         fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
     assert info.value.failed_ids == ["ZTF21aaaaaab"]
     assert list(info.value.table["i:objectId"]) == ["ZTF21aaaaaaa"]
+
+
+def test_the_servers_nan_text_is_a_missing_value_in_text_and_flag_columns():
+    # pandas astype(str) of a null, as both Fink servers cast their HBase cells
+    table = _tables.parse_table(
+        b'[{"d:cdsxmatch": "Star", "d:roid": 1, "d:from_upper": "nan"},'
+        b' {"d:cdsxmatch": "nan", "d:roid": 2, "d:from_upper": true}]', "json")
+    assert table["d:cdsxmatch"].mask.tolist() == [False, True]
+    assert table["d:from_upper"].dtype == bool
+    assert table["d:from_upper"].mask.tolist() == [True, False]
+    assert table["d:from_upper"][1]
