@@ -1,11 +1,18 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""``fink-query``: query Fink for ZTF objects from the command line.
+"""``fink-query``: query Fink (ZTF or Rubin/LSST) from the command line.
+
+Every query method of `~astroquery_fink.FinkClass` and `~astroquery_fink.FinkLSSTClass` is a
+subcommand; its arguments are the method's keywords. When the first argument is not a
+subcommand, the command is ``objects`` (the command line of earlier versions).
 
 Examples::
 
     fink-query ZTF21aaxtctv -o ZTF21aaxtctv.ecsv --lightcurve lc.png --cutouts stamps.png
     fink-query ZTF21aaxtctv,ZTF19acmdpyr --columns i:jd,i:magpsf,i:fid -o lc.csv
     fink-query --emulator ZTF20abfcszi --lightcurve lc.png     # offline, bundled alerts
+    fink-query region "05h34m31.9s +22d00m52s" 30arcsec --startdate 2021-01-01 -o cone.ecsv
+    fink-query statistics 2021 -o stats.ecsv --plot stats.png
+    fink-query objects 170028485706776685 --survey lsst --lightcurve lc.png
 
 Exit status: 0 on success, 1 when Fink (or the emulator) fails or has no data, 2 for a usage
 error (bad arguments, unknown output extension, invalid object name).
@@ -15,17 +22,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import inspect
 import json
 import logging
 import re
 import sys
 import unicodedata
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import astropy.units as u
 import numpy as np
 import requests
+from astropy.io import fits
 from astropy.table import MaskedColumn, Table
+from astropy.time import Time
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
@@ -34,11 +47,13 @@ from . import __version__
 from ._cutouts import CUTOUT_KINDS
 from ._validate import OUTPUT_FORMATS
 from .exceptions import PartialResultError
+from .lsst import FinkLSSTClass
 from .ztf import FinkClass
 
 __all__ = ["main"]
 
 PROG = "fink-query"
+SURVEYS = {"ztf": FinkClass, "lsst": FinkLSSTClass}
 
 # File extension -> astropy Table.write format.
 _TABLE_FORMATS = {
@@ -47,8 +62,12 @@ _TABLE_FORMATS = {
 }
 _FITS_SUFFIXES = (".fits", ".fit", ".fits.gz")
 _LIGHTCURVE_COLUMNS = ("i:jd", "i:fid", "i:magpsf", "i:sigmapsf")
+_LSST_LIGHTCURVE_COLUMNS = ("r:midpointMjdTai", "r:band", "r:psfFlux")
+# Columns shown first when no output file is given (the ZTF ones first, as before).
 _PREVIEW = ("i:objectId", "i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmaglim", "d:tag",
-            "v:classification")
+            "v:classification", "r:diaObjectId", "r:diaSourceId", "r:midpointMjdTai",
+            "r:band", "r:psfFlux", "r:psfFluxErr", "v:separation_degree")
+_ID_COLUMNS = ("i:objectId", "r:diaObjectId")
 
 
 class _UsageError(Exception):
@@ -59,53 +78,532 @@ class _Failure(Exception):
     """The query or an output failed: exit status 1."""
 
 
+# ----------------------------------------------------------------------------- the commands
+
+@dataclass(frozen=True)
+class _Arg:
+    """One command-line argument.
+
+    ``flags`` are argparse's (a name without dashes is a positional, passed to the method
+    positionally in order); ``dest`` is the method keyword an option sets (``method=False``:
+    an argument of the command line only, e.g. a figure file). Options default to None, so
+    that only what the user gives is passed on and the method keeps its own defaults.
+    """
+
+    flags: tuple[str, ...]
+    options: dict = field(default_factory=dict)
+    method: bool = True
+    convert: Callable | None = None
+
+    @property
+    def positional(self) -> bool:
+        return not self.flags[0].startswith("-")
+
+    @property
+    def dest(self) -> str:
+        if "dest" in self.options:
+            return self.options["dest"]
+        if self.positional:
+            return self.flags[0]
+        long = [f for f in self.flags if f.startswith("--")] or self.flags
+        return long[0].lstrip("-").replace("-", "_")
+
+    @property
+    def name(self) -> str:
+        """How messages name it: the flag, or the positional's metavar."""
+        return self.options.get("metavar", self.flags[0]) if self.positional else self.flags[0]
+
+    def takes_value(self) -> bool:
+        return self.options.get("action") not in ("store_true", "store_const")
+
+
+@dataclass(frozen=True)
+class _Output:
+    """A file option that saves a figure (or stamps) made from the result."""
+
+    arg: _Arg
+    save: Callable  # (ctx, path) -> (written files, ok)
+    fits_ok: bool = False
+    implies: dict = field(default_factory=dict)  # survey -> keywords the figure needs
+    check: Callable | None = None  # (args, survey) -> None, raises _UsageError
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A subcommand: the client method of each survey it runs, and its arguments."""
+
+    name: str
+    help: str
+    methods: dict  # survey -> method name
+    args: tuple = ()
+    outputs: tuple = ()
+    fixed: dict = field(default_factory=dict)  # keywords always passed (e.g. as_table)
+    table_output: bool = True  # -o FILE writes the result
+
+
+def _ids(values) -> list[str]:
+    """IDs given separately or comma-separated ("ZTF1,ZTF2 ZTF3")."""
+    values = [values] if isinstance(values, str) else values or []
+    return [i.strip() for arg in values for i in arg.split(",") if i.strip()]
+
+
+def _angle(text: str) -> u.Quantity:
+    """An angle with its unit, e.g. ``30arcsec``, ``0.5deg``, ``2 arcmin``."""
+    try:
+        value = u.Quantity(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"not an angle: {text!r} (say 30arcsec or 0.5deg)") from None
+    if value.unit.physical_type != "angle":
+        raise argparse.ArgumentTypeError(f"not an angle: {text!r} (say 30arcsec or 0.5deg)")
+    return value
+
+
+def _duration(text: str) -> u.Quantity:
+    """A duration with its unit, e.g. ``3d`` or ``12h``."""
+    try:
+        value = u.Quantity(text)
+        if value.unit.physical_type == "time":
+            return value
+    except (TypeError, ValueError):
+        pass
+    raise argparse.ArgumentTypeError(f"not a duration: {text!r} (say 3d or 12h)")
+
+
+def _positions(text: str):
+    """One position as text, or the positions of a file: one ``RA,Dec`` row per line.
+
+    The file's values are anything a position text holds (degrees, or sexagesimal); a header
+    line (starting ``ra``) and ``#`` comments are skipped.
+    """
+    path = Path(text)
+    if not path.is_file():
+        return text
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.lower().startswith("ra"):
+            rows.append(" ".join(v.strip() for v in line.split(",")))
+    if not rows:
+        raise _UsageError(f"POSITION: no RA,Dec rows in {text!r}")
+    return rows
+
+
+def _arg(*flags: str, method: bool = True, convert=None, **options) -> _Arg:
+    if options.get("action") == "store_true":
+        options.setdefault("default", None)  # None: not given, the method's default stays
+    return _Arg(flags, options, method, convert)
+
+
+_COLUMNS = _arg("--columns", metavar="COLS",
+                help="comma-separated columns, e.g. i:jd,i:magpsf (default: all)")
+_WIRE = _arg("--output-format", choices=OUTPUT_FORMATS,
+             help="wire format of the request (default: parquet when possible, else json); "
+                  "the table is the same")
+_N = _arg("-n", type=int, metavar="N", help="the server's row limit")
+_STARTDATE = _arg("--startdate", metavar="DATE", help="ISO date or time, e.g. 2021-01-01")
+_STOPDATE = _arg("--stopdate", metavar="DATE", help="ISO date or time")
+_START_DATE = _arg("--start-date", metavar="DATE", help="ISO date or time, e.g. 2021-01-01")
+_STOP_DATE = _arg("--stop-date", metavar="DATE", help="ISO date or time")
+_IDS = _arg("object_id", nargs="+", metavar="OBJECT_ID", convert=_ids,
+            help="object ID(s): ZTF names (ZTF21aaxtctv) or Rubin diaObjectIds; several, or "
+                 "comma-separated")
+_CUTOUT_KIND = _arg("--cutout-kind", choices=CUTOUT_KINDS,
+                    help="with --withcutouts, only this cutout")
+_WITHCUTOUTS = _arg("--withcutouts", action="store_true",
+                    help="add the cutouts as b:cutout*_stampData columns")
+_PLOT = _arg("--plot", metavar="PNG", method=False, help="save a figure of the result")
+
+
+# ----------------------------------------------------------------------------- figures
+
+@dataclass
+class _Context:
+    """What the figure savers need: the client, the result and the arguments."""
+
+    client: object
+    survey: str
+    result: object
+    args: argparse.Namespace
+    cache: bool | None
+    say: Callable
+    values: dict  # the converted arguments, by name
+
+
+def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
+    suffix = _suffix(path)
+    if fits_ok and suffix in _FITS_SUFFIXES:
+        return
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise _Failure(f"{option} needs matplotlib: install the plotting extra (pip install "
+                       "'astroquery_fink[plotting]')") from None
+    formats = Figure().canvas.get_supported_filetypes()
+    if suffix.lstrip(".") not in formats:
+        allowed = ([".fits"] if fits_ok else []) + [f".{f}" for f in ("png", "pdf", "svg")]
+        raise _UsageError(f"{option} {path!r}: unknown extension; use {', '.join(allowed)}")
+
+
+def _save_figure(fig, path) -> None:
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=120)
+    finally:
+        plt.close(fig)
+
+
+def _figure(option: str, draw: Callable) -> Callable:
+    """A saver that draws one figure (``draw(ctx)`` gives Axes or a Figure) into the file."""
+    def save(ctx: _Context, path: str) -> tuple[list[str], bool]:
+        try:
+            drawn = draw(ctx)
+        except ValueError as err:
+            ctx.say(f"{PROG}: error: no figure for {option}: {err}", err=True)
+            return [], False
+        _save_figure(getattr(drawn, "figure", drawn), path)
+        return [path], True
+    return save
+
+
+def _draw_lightcurve(ctx: _Context):
+    from . import plotting
+
+    if ctx.survey == "lsst":
+        return plotting.plot_lsst_lightcurve(ctx.result)
+    return plotting.plot_lightcurve(ctx.result)
+
+
+def _check_lightcurve(args, survey: str) -> None:
+    need = _LSST_LIGHTCURVE_COLUMNS if survey == "lsst" else _LIGHTCURVE_COLUMNS
+    if args.columns:
+        asked = {c.strip() for c in args.columns.split(",")}
+        missing = [c for c in need if c not in asked]
+        if missing and "*" not in asked:
+            raise _UsageError(f"--lightcurve needs the columns {', '.join(missing)}: add "
+                              "them to --columns")
+
+
+def _draw_region(ctx: _Context):
+    from .plotting import plot_region
+
+    table, args = ctx.result, ctx.args
+    if ctx.survey == "lsst":  # the same figure from the Rubin names
+        table = table.copy(copy_data=False)
+        table.rename_columns([n for n in ("r:ra", "r:dec", "r:diaObjectId") if n in table.colnames],
+                             [n for n, m in (("i:ra", "r:ra"), ("i:dec", "r:dec"),
+                                             ("i:objectId", "r:diaObjectId"))
+                              if m in table.colnames])
+    center = ctx.values["coordinates"]
+    return plot_region(table, center if isinstance(center, str) else center[0], args.radius)
+
+
+def _draw_statistics(ctx: _Context):
+    from .plotting import plot_statistics
+
+    table = ctx.result
+    default = "f:alerts" if ctx.survey == "lsst" else "basic:sci"
+    columns = _ids(ctx.args.plot_columns) or [default]
+    if "time" not in table.colnames and "f:night" in table.colnames:
+        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as for ZTF
+        table = table.copy(copy_data=False)
+        nights = [str(n) for n in table["f:night"]]
+        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights])
+    return plot_statistics(table, columns)
+
+
+def _draw_cutouts(ctx: _Context):
+    from . import plotting
+
+    draw = plotting.plot_lsst_cutouts if ctx.survey == "lsst" else plotting.plot_cutouts
+    return draw(ctx.result)
+
+
+def _cutout_path(path: str, object_id: str, several: bool) -> Path:
+    if not several:
+        return Path(path)
+    p, suffix = Path(path), _suffix(path)
+    return p.with_name(f"{p.name[:len(p.name) - len(suffix)]}_{object_id}{suffix}")
+
+
+def _latest_alerts(ctx: _Context, objects: list[str]) -> list:
+    """What get_cutouts takes for each object's latest alert: its name (ZTF), or the row
+    of its latest diaSource (Rubin)."""
+    if ctx.survey == "ztf":
+        return objects
+    table = ctx.result
+    for name in ("r:diaSourceId", "r:midpointMjdTai"):
+        if name not in table.colnames:
+            raise _Failure(f"--cutouts needs the column {name}: add it to --columns")
+    ids = (np.asarray(table["r:diaObjectId"]).astype(str) if "r:diaObjectId" in table.colnames
+           else np.full(len(table), objects[0]))
+    times = np.asarray(table["r:midpointMjdTai"], dtype=float)
+    return [table[np.flatnonzero(ids == oid)[np.argmax(times[ids == oid])]]
+            for oid in objects]
+
+
+def _save_cutouts(ctx: _Context, path: str) -> tuple[list[str], bool]:
+    from . import plotting
+
+    objects = _objects(ctx.result, ctx.values["object_id"])
+    written, ok = [], True
+    several = len(objects) > 1
+    draw = plotting.plot_lsst_cutouts if ctx.survey == "lsst" else plotting.plot_cutouts
+    for oid, alert in zip(objects, _latest_alerts(ctx, objects), strict=True):
+        target = _cutout_path(path, oid, several)
+        try:
+            hdul = ctx.client.get_cutouts(alert, cache=ctx.cache)
+        except (InvalidQueryError, RemoteServiceError, AstroTimeoutError,
+                requests.RequestException) as err:
+            ctx.say(f"{PROG}: error: no cutouts for {oid}: {err}", err=True)
+            ok = False
+            continue
+        if _suffix(path) in _FITS_SUFFIXES:
+            hdul.writeto(target, overwrite=True)
+        else:
+            _save_figure(draw(hdul), target)
+        written.append(str(target))
+    return written, ok
+
+
+_LIGHTCURVE = _Output(
+    _arg("--lightcurve", metavar="PNG", method=False,
+         help="save a light-curve plot (ZTF: implies --withupperlim)"),
+    _figure("--lightcurve", _draw_lightcurve), implies={"ztf": {"withupperlim": True}},
+    check=_check_lightcurve)
+_CUTOUTS = _Output(
+    _arg("--cutouts", metavar="PATH", method=False,
+         help="save the cutouts of each object's latest alert: PATH.fits (HDUList) or "
+              "PATH.png (figure); the object name is added to PATH for several objects"),
+    _save_cutouts, fits_ok=True)
+
+
+def _command_table() -> dict[str, _Command]:
+    both = {"ztf", "lsst"}
+
+    def on(*surveys, method):
+        return {s: method for s in (surveys or both)}
+
+    commands = [
+        _Command("objects", "all the alerts of objects (ZTF) / their light curves (Rubin "
+                 "diaSources)", on(method="query_object"),
+                 (_arg("object_id", nargs="*", metavar="OBJECT_ID", convert=_ids,
+                       help="object ID(s): ZTF names (ZTF21aaxtctv) or Rubin diaObjectIds; "
+                            "several, or comma-separated"),
+                  _COLUMNS,
+                  _arg("--withupperlim", action="store_true",
+                       help="add upper limits and bad-quality rows (column d:tag)"),
+                  _WITHCUTOUTS, _CUTOUT_KIND, _WIRE,
+                  _arg("--prefix", action="store_true",
+                       help="treat each OBJECT_ID as a name prefix (may return many objects)"),
+                  _arg("--midpointMjdTai", type=float, metavar="MJD",
+                       help="Rubin: only the source observed at this time (MJD TAI)")),
+                 (_LIGHTCURVE, _CUTOUTS)),
+        _Command("cutouts", "the cutouts of one alert (-o FILE.fits, --plot FILE.png)",
+                 on(method="get_cutouts"),
+                 (_arg("alert", metavar="ID",
+                       help="ZTF object name (its latest alert, or --candid), or Rubin "
+                            "diaSourceId"),
+                  _arg("--kind", choices=("All", *CUTOUT_KINDS), help="which stamp(s)"),
+                  _arg("--candid", type=int, help="ZTF: the alert (default: the latest)"),
+                  _arg("--object-id", metavar="DIAOBJECTID",
+                       help="Rubin: the alert's object, to write its time, position and "
+                            "band in the headers")),
+                 (_Output(_PLOT, _figure("--plot", _draw_cutouts)),)),
+        _Command("schema", "the columns the server describes", on(method="get_schema"),
+                 (_arg("endpoint", nargs="?", metavar="ENDPOINT",
+                       help="Rubin: sources (default), objects, fp, conesearch, ..."),
+                  _arg("--major-version", type=int, metavar="N", help="Rubin schema version"),
+                  _arg("--minor-version", type=int, metavar="N", help="Rubin schema version"))),
+        _Command("region", "cone search: objects near one or more positions",
+                 on(method="query_region"),
+                 (_arg("coordinates", metavar="POSITION", convert=_positions,
+                       help="'RA Dec' (degrees, or '05h34m31.9s +22d00m52s'), or a file of "
+                            "RA,Dec rows (one search each)"),
+                  _arg("radius", metavar="RADIUS", type=_angle,
+                       help="an angle with its unit: 30arcsec, 2arcmin, 0.5deg"),
+                  _STARTDATE, _STOPDATE,
+                  _arg("--window", type=_duration, metavar="DURATION",
+                       help="instead of --stopdate: a duration after --startdate (3d)"),
+                  _N, _arg("--kind", help="Rubin: the server's kind argument"),
+                  _COLUMNS, _WIRE),
+                 (_Output(_PLOT, _figure("--plot", _draw_region)),)),
+        _Command("class", "the latest alerts of a class (ZTF)", on("ztf", method="query_class"),
+                 (_arg("class_name", metavar="CLASS", help="e.g. 'SN candidate' (see classes)"),
+                  _N, _STARTDATE, _STOPDATE,
+                  _arg("--trend", choices=("rising", "fading", "low_state", "new_low_state")),
+                  _arg("--color", action="store_true", help="add the v: colour columns"),
+                  _arg("--fetch-all", action="store_true",
+                       help="split the date range until nothing is cut"),
+                  _arg("--max-requests", type=int, metavar="N", help="with --fetch-all"),
+                  _COLUMNS, _WIRE)),
+        _Command("classes", "the class names of the class command (ZTF)",
+                 on("ztf", method="get_classes"), fixed={"as_table": True}),
+        _Command("anomaly", "the latest alerts flagged as anomalous (ZTF)",
+                 on("ztf", method="query_anomaly"),
+                 (_N, _START_DATE, _STOP_DATE, _COLUMNS, _WIRE)),
+        _Command("sso", "alerts of Solar System objects", on(method="query_sso"),
+                 (_arg("n_or_d", nargs="+", metavar="SSO", convert=_ids,
+                       help="number, designation or name; several, or comma-separated"),
+                  _arg("--withEphem", action="store_true", help="add ephemerides"),
+                  _arg("--withResiduals", action="store_true",
+                       help="add residuals to the sHG1G2 model (one object)"),
+                  _WITHCUTOUTS, _CUTOUT_KIND, _COLUMNS, _WIRE)),
+        _Command("ssocand", "Solar System candidates found by Fink (ZTF)",
+                 on("ztf", method="query_ssocand"),
+                 (_arg("kind", nargs="?", metavar="KIND", choices=("orbParams", "lightcurves"),
+                       help="orbParams (default) or lightcurves"),
+                  _arg("--ssoCandId", metavar="ID", help="one trajectory"),
+                  _START_DATE, _STOP_DATE,
+                  _arg("--maxnumber", type=int, metavar="N", help="most rows"), _WIRE)),
+        _Command("ssoft", "the Solar System Fink Table of phase-curve parameters (ZTF)",
+                 on("ztf", method="get_ssoft"),
+                 (_arg("--sso-name", metavar="NAME"), _arg("--sso-number", type=int),
+                  _arg("--flavor", choices=("SHG1G2", "HG1G2", "HG", "SOCCA")),
+                  _arg("--table-version", dest="version", metavar="YYYY.MM",
+                       help="a version of the table (default: the latest)"),
+                  _arg("--schema", action="store_true",
+                       help="the column descriptions instead"), _WIRE)),
+        _Command("ssobulk", "download every SSO light curve to a parquet file (ZTF)",
+                 on("ztf", method="download_ssobulk"),
+                 (_arg("path", metavar="FILE", help="the parquet file to write"),),
+                 table_output=False),
+        _Command("tracklet", "alerts of fast-moving objects' tracklets (ZTF)",
+                 on("ztf", method="query_tracklet"),
+                 (_arg("id", nargs="?", metavar="TRACKLET", help="TRCK_YYYYMMDD_HHMMSS_NN"),
+                  _arg("--date", help="instead: every tracklet of 2021-11-20 (or an hour...)"),
+                  _COLUMNS, _WIRE)),
+        _Command("resolve", "names to Fink IDs (or back, with --reverse)",
+                 on(method="resolve"),
+                 (_arg("name", metavar="NAME", help="e.g. M31, 'SN 2023vwy', or an object ID"),
+                  _arg("--resolver", choices=("simbad", "ssodnet", "tns"), required=True),
+                  _arg("--reverse", action="store_true", help="from an object ID to names"),
+                  _arg("--nmax", type=int, metavar="N", help="most matches"), _WIRE)),
+        _Command("skymap", "objects in a gravitational-wave sky map", on(method="query_skymap"),
+                 (_arg("event_name", nargs="?", metavar="EVENT", help="a GraceDB event"),
+                  _arg("--bayestar", metavar="FILE", help="instead: a local sky map file"),
+                  _arg("--credible-level", type=float, required=True, metavar="P",
+                       help="in (0, 1], e.g. 0.9"),
+                  _arg("--n-day-before", type=float, metavar="DAYS"),
+                  _arg("--n-day-after", type=float, metavar="DAYS"), _WIRE)),
+        _Command("statistics", "nightly counters of the alert stream",
+                 on(method="get_statistics"),
+                 (_arg("date", nargs="?", metavar="DATE",
+                       help="YYYYMMDD, YYYYMM or YYYY (default: every night)"),
+                  _COLUMNS,
+                  _arg("--schema", action="store_true", help="ZTF: the counter names instead"),
+                  _arg("--plot-columns", metavar="COLS", method=False,
+                       help="the counters --plot draws (default basic:sci; Rubin f:alerts)"),
+                  _WIRE),
+                 (_Output(_PLOT, _figure("--plot", _draw_statistics)),)),
+        _Command("summary", "the latest diaObject record of objects (Rubin)",
+                 on("lsst", method="get_object_summary"), (_IDS, _COLUMNS, _WIRE)),
+        _Command("forced", "forced photometry of objects (Rubin)",
+                 on("lsst", method="query_forced_photometry"), (_IDS, _COLUMNS, _WIRE)),
+        _Command("tags", "the latest alerts carrying a Fink tag (Rubin)",
+                 on("lsst", method="query_tags"),
+                 (_arg("tag", metavar="TAG", help="see tag-list"), _N, _STARTDATE, _STOPDATE,
+                  _COLUMNS, _WIRE)),
+        _Command("tag-list", "the Fink tags (Rubin)", on("lsst", method="get_tags")),
+        _Command("blocks", "the building blocks of Fink's tag filters (Rubin)",
+                 on("lsst", method="get_blocks")),
+    ]
+    return {c.name: c for c in commands}
+
+
+COMMANDS = _command_table()
+
+# Options every command takes.
+_COMMON = (
+    _arg("--survey", choices=tuple(SURVEYS), default="ztf", method=False,
+         help="which Fink API: ztf (default) or lsst (Rubin)"),
+    _arg("--server", metavar="URL", method=False,
+         help="base URL of another Fink API deployment (default: astroquery_fink.conf.server, "
+              "or conf.server_lsst)"),
+    _arg("--emulator", action="store_true", method=False,
+         help="query the bundled offline emulator of the survey (needs "
+              "astroquery_fink[emulator])"),
+    _arg("--emulator-data", nargs="+", metavar="FILE", method=False,
+         help="run the emulator on these alert files instead of the bundled ones"),
+    _arg("--timeout", type=float, metavar="SECONDS", method=False,
+         help="time limit of one HTTP request"),
+    _arg("--no-cache", action="store_true", method=False,
+         help="do not use astroquery's cache of answers"),
+    _arg("-q", "--quiet", action="store_true", method=False, help="print nothing but errors"),
+)
+_OUTPUT = _arg("-o", "--output", metavar="FILE", method=False,
+               help="write the result; the format follows the extension: "
+                    + ", ".join(_TABLE_FORMATS) + " (cutouts: .fits)")
+
+
+def _add(parser, arg: _Arg) -> None:
+    options = dict(arg.options)
+    if arg.positional:
+        options.pop("dest", None)
+        parser.add_argument(arg.dest, **options)
+    else:
+        options["dest"] = arg.dest
+        parser.add_argument(*arg.flags, **options)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    top = argparse.ArgumentParser(
         prog=PROG,
-        description="Query the Fink alert broker (ZTF) for all the alerts of one or more "
-                    "objects; save the table, a light curve and the cutouts.",
-        epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
-    p.add_argument("object_id", nargs="*", metavar="OBJECT_ID",
-                   help="ZTF object name(s), e.g. ZTF21aaxtctv; several, or comma-separated")
-    q = p.add_argument_group("query (the arguments of Fink.query_object)")
-    q.add_argument("--columns", metavar="COLS",
-                   help="comma-separated columns, e.g. i:jd,i:magpsf (default: all)")
-    q.add_argument("--withupperlim", action="store_true",
-                   help="add upper limits and bad-quality rows (column d:tag)")
-    q.add_argument("--withcutouts", action="store_true",
-                   help="add the cutouts as 3-D b:cutout*_stampData columns")
-    q.add_argument("--cutout-kind", choices=CUTOUT_KINDS,
-                   help="with --withcutouts, only this cutout")
-    q.add_argument("--output-format", choices=OUTPUT_FORMATS, default=None,
-                   help="wire format of the request (default: parquet when possible, else "
-                        "json); the table is the same")
-    q.add_argument("--prefix", action="store_true",
-                   help="treat each OBJECT_ID as a name prefix (may return many objects)")
-    o = p.add_argument_group("outputs")
-    o.add_argument("-o", "--output", metavar="FILE",
-                   help="write the table; the format follows the extension: "
-                        + ", ".join(_TABLE_FORMATS))
-    o.add_argument("--lightcurve", metavar="PNG",
-                   help="save a light-curve plot (implies --withupperlim)")
-    o.add_argument("--cutouts", metavar="PATH",
-                   help="save the cutouts of each object's latest alert: PATH.fits (HDUList) or "
-                        "PATH.png (figure); the object name is added to PATH for several objects")
-    s = p.add_argument_group("server")
-    where = s.add_mutually_exclusive_group()
-    where.add_argument("--server", metavar="URL",
-                       help="base URL of another Fink API deployment (default: "
-                            "astroquery_fink.conf.server)")
-    where.add_argument("--emulator", action="store_true",
-                       help="query the bundled offline emulator (needs astroquery_fink[emulator])")
-    s.add_argument("--emulator-data", nargs="+", metavar="FILE",
-                   help="run the emulator on these alert files instead of the bundled ones")
-    s.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="time limit of one HTTP request")
-    s.add_argument("--no-cache", action="store_true",
-                   help="do not use astroquery's cache of answers")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return p
+        description="Query the Fink alert broker (ZTF, or Rubin/LSST with --survey lsst) from "
+                    "the command line; save tables and figures. Without a command, the "
+                    "arguments are those of the objects command.",
+        epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error. "
+               f"'{PROG} COMMAND --help' tells the arguments of a command.")
+    top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for cmd in COMMANDS.values():
+        surveys = "" if len(cmd.methods) > 1 else f" [--survey {next(iter(cmd.methods))}]"
+        methods = ", ".join(f"{SURVEYS[s].__name__}.{m}" for s, m in cmd.methods.items())
+        p = sub.add_parser(cmd.name, help=cmd.help + surveys,
+                           description=f"{cmd.help} ({methods}).",
+                           epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
+        for arg in [a for a in cmd.args if a.positional]:
+            _add(p, arg)
+        q = p.add_argument_group("query (the method's keywords)")
+        for arg in [a for a in cmd.args if not a.positional]:
+            _add(q, arg)
+        o = p.add_argument_group("outputs")
+        if cmd.table_output:
+            _add(o, _OUTPUT)
+        for out in cmd.outputs:
+            _add(o, out.arg)
+        s = p.add_argument_group("server")
+        for arg in _COMMON:
+            _add(s, arg)
+    return top
+
+
+def _route(argv: list[str]) -> list[str]:
+    """The command first: ``[--server URL] region ...`` -> ``region --server URL ...``, and
+    ``ZTF21aaxtctv ...`` (no command) -> ``objects ZTF21aaxtctv ...``."""
+    valued = {f: a.options.get("nargs") for a in (*_COMMON, _OUTPUT)
+              for f in a.flags if a.takes_value()}
+    valued.update({f: a.options.get("nargs") for c in COMMANDS.values()
+                   for a in (*c.args, *(o.arg for o in c.outputs))
+                   for f in a.flags if not a.positional and a.takes_value()})
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in COMMANDS:
+            return [token, *argv[:i], *argv[i + 1:]]
+        if not token.startswith("-") or token == "-":
+            break
+        i += 1
+        if "=" not in token and token in valued:
+            if valued[token] == "+":  # a list: up to the next option or command
+                while i < len(argv) and not argv[i].startswith("-") and argv[i] not in COMMANDS:
+                    i += 1
+            else:
+                i += 1
+    if argv and set(argv) <= {"-h", "--help", "--version"}:
+        return argv
+    return ["objects", *argv]
 
 
 # ----------------------------------------------------------------------------- writing
@@ -216,74 +714,103 @@ def _write_table(table: Table, path: str) -> list[str]:
     return notes
 
 
-def _cutout_path(path: str, object_id: str, several: bool) -> Path:
-    if not several:
-        return Path(path)
-    p, suffix = Path(path), _suffix(path)
-    return p.with_name(f"{p.name[:len(p.name) - len(suffix)]}_{object_id}{suffix}")
-
-
-def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
-    suffix = _suffix(path)
-    if fits_ok and suffix in _FITS_SUFFIXES:
-        return
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise _Failure(f"{option} needs matplotlib: install the plotting extra (pip install "
-                       "'astroquery_fink[plotting]')") from None
-    formats = Figure().canvas.get_supported_filetypes()
-    if suffix.lstrip(".") not in formats:
-        allowed = ([".fits"] if fits_ok else []) + [f".{f}" for f in ("png", "pdf", "svg")]
-        raise _UsageError(f"{option} {path!r}: unknown extension; use {', '.join(allowed)}")
-
-
-def _save_figure(fig, path) -> None:
-    import matplotlib.pyplot as plt
-
-    try:
-        fig.savefig(path, dpi=120)
-    finally:
-        plt.close(fig)
-
-
 # ----------------------------------------------------------------------------- running
 
-# Python keywords of query_object -> the flags that set them, for messages on the command line.
-_FLAGS = {"object_id": "OBJECT_ID", "output_format": "--output-format",
-          "cutout_kind": "--cutout-kind", "withcutouts": "--withcutouts",
-          "withupperlim": "--withupperlim", "columns": "--columns", "prefix": "--prefix",
-          "timeout": "--timeout"}
-_KEYWORD = re.compile(r"\b(" + "|".join(_FLAGS) + r")(=(True\b|'[^']*'|\S+))?")
+def _keyword_words(keywords: dict[str, str]) -> Callable[[str], str]:
+    """A function putting a validation message in the words of the command line
+    (--output-format json, not output_format='json'); the rest of the message is kept.
 
+    ``keywords`` maps the method's keywords to their flags. Plain words (``n``, ``date``)
+    are translated only when written ``n=...``, so that the prose stays as it is.
+    """
+    spelled = {"withupperlim", "withcutouts", "columns", "prefix", "timeout"}
+    always = [k for k in keywords if "_" in k or k != k.lower() or k in spelled]
+    pattern = re.compile(
+        r"\b(?:(" + "|".join(map(re.escape, always) or ["(?!)"]) + r")\b"
+        r"(=(True\b|'[^']*'|\S+))?|(" + "|".join(map(re.escape, keywords)) + r")"
+        r"=(True\b|'[^']*'|\S+))")
 
-def _cli_words(message: str) -> str:
-    """A validation message in the words of the command line (--output-format json, not
-    output_format='json'); the rest of the message is kept."""
     def flag(match: re.Match) -> str:
-        name, value = _FLAGS[match.group(1)], match.group(3)
+        name = match.group(1) or match.group(4)
+        value = match.group(3) if match.group(1) else match.group(5)
         if value is None or value == "True":
-            return name
+            return keywords[name]
         if value == "None":
-            return f"no {name}"
-        return f"{name} {value.strip(chr(39))}"
-    return _KEYWORD.sub(flag, message)
+            return f"no {keywords[name]}"
+        return f"{keywords[name]} {value.strip(chr(39))}"
+
+    return lambda message: pattern.sub(flag, message)
 
 
-def _check_args(args) -> None:
+def _method(cmd: _Command, survey: str, client):
+    name = cmd.methods.get(survey)
+    if name is None:
+        only = ", ".join(cmd.methods)
+        raise _UsageError(f"{cmd.name} is not a command of --survey {survey} (only {only})")
+    return getattr(client, name)
+
+
+def _accepts(method, keyword: str) -> bool:
+    params = inspect.signature(method).parameters
+    return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dict, dict, dict]:
+    """(positional values, keywords, keyword -> flag, converted values by argument name) for
+    the method, from the arguments.
+
+    Arguments the survey's method does not take are usage errors, named by their flag.
+    """
+    params = inspect.signature(method).parameters
+    slots = [n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
+    any_keyword = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    positional, keywords, names = [], dict(cmd.fixed), {"timeout": "--timeout"}
+    values = {}
+    at = iter(slots)
+    for arg in cmd.args:  # how messages name the keywords: by their flags
+        if arg.positional:
+            names[next(at, arg.dest)] = arg.name
+        elif arg.method:
+            names[arg.dest] = arg.flags[0]
+    for arg in cmd.args:
+        value = getattr(args, arg.dest, None)
+        if not arg.method or value is None or value == []:
+            continue
+        if arg.convert is not None:
+            value = arg.convert(value)
+        values[arg.dest] = value
+        if arg.positional:
+            if len(positional) >= len(slots):
+                raise _UsageError(f"{arg.name} is not an argument of {cmd.name} with "
+                                  f"--survey {survey}")
+            positional.append(value)
+        elif arg.dest not in params and not any_keyword:
+            raise _UsageError(f"{arg.flags[0]} is not an option of {cmd.name} with "
+                              f"--survey {survey}")
+        else:
+            keywords[arg.dest] = value
+    for out in cmd.outputs:
+        if getattr(args, out.arg.dest, None):
+            keywords.update(out.implies.get(survey, {}))
+    return positional, keywords, names, values
+
+
+def _check_args(cmd: _Command, survey: str, args) -> None:
     """Every check that needs no server, so a typo fails at once (exit 2)."""
-    if args.output:
-        _table_format(args.output)
-    if args.lightcurve:
-        _check_image_path(args.lightcurve, "--lightcurve")
-        if args.columns:
-            asked = {c.strip() for c in args.columns.split(",")}
-            missing = [c for c in _LIGHTCURVE_COLUMNS if c not in asked]
-            if missing and "*" not in asked:
-                raise _UsageError(f"--lightcurve needs the columns {', '.join(missing)}: add "
-                                  "them to --columns")
-    if args.cutouts:
-        _check_image_path(args.cutouts, "--cutouts", fits_ok=True)
+    output = getattr(args, "output", None)
+    if output:
+        if cmd.name == "cutouts":
+            if _suffix(output) not in _FITS_SUFFIXES:
+                raise _UsageError(f"-o {output!r}: cutouts are written as FITS (.fits); "
+                                  "--plot FILE.png draws them")
+        else:
+            _table_format(output)
+    for out in cmd.outputs:
+        path = getattr(args, out.arg.dest, None)
+        if path:
+            _check_image_path(path, out.arg.flags[0], fits_ok=out.fits_ok)
+            if out.check is not None:
+                out.check(args, survey)
     if args.server and args.emulator_data:
         raise _UsageError("--server and --emulator-data exclude each other")
     for name in args.emulator_data or []:
@@ -293,13 +820,7 @@ def _check_args(args) -> None:
         raise _UsageError("--timeout must be a positive number of seconds")
 
 
-def _query_options(args) -> dict:
-    return dict(columns=args.columns, withupperlim=args.withupperlim or bool(args.lightcurve),
-                withcutouts=args.withcutouts, cutout_kind=args.cutout_kind,
-                output_format=args.output_format, prefix=args.prefix)
-
-
-def _server(args, stack: contextlib.ExitStack) -> str | None:
+def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:
     if not (args.emulator or args.emulator_data):
         return args.server
     try:
@@ -309,42 +830,54 @@ def _server(args, stack: contextlib.ExitStack) -> str | None:
                        "'astroquery_fink[emulator]'") from None
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     try:
-        emulator = FinkEmulator(data=args.emulator_data or None)
+        emulator = FinkEmulator(data=args.emulator_data or None, survey=survey)
     except AlertFileError as err:
         raise _UsageError(f"--emulator-data: {err}") from None
     return stack.enter_context(emulator).url
 
 
-def _query(fink: FinkClass, ids: list[str], options: dict, cache, say) -> tuple[Table, bool]:
-    """Run query_object; return (table, complete). Warnings are shown as one line each."""
+def _query(method, positional: list, keywords: dict, say):
+    """Run the method; return (result, complete). Warnings are shown as one line each."""
     failed = False
     with warnings.catch_warnings(record=True) as caught:
         # astroquery's and astropy's warnings speak to the user; others keep their filters
         warnings.simplefilter("always", AstropyWarning)
         warnings.simplefilter("always", UserWarning)
         try:
-            table = fink.query_object(ids, cache=cache, **options)
+            result = method(*positional, **keywords)
         except PartialResultError as err:
             say(f"{PROG}: error: {err}", err=True)
-            table, failed = err.table, True
+            result, failed = err.table, True
     for w in caught:
         if issubclass(w.category, NoResultsWarning):
             raise _Failure(str(w.message))
         say(f"{PROG}: warning: {w.message}", err=True)
-    return table, not failed
+    return result, not failed
 
 
-def _objects(table: Table, ids: list[str]) -> list[str]:
-    if "i:objectId" in table.colnames and len(table):
-        names = table["i:objectId"]
-        return list(dict.fromkeys(str(n) for n in names[~np.ma.getmaskarray(names)]))
-    return ids
+def _as_table(result):
+    """Lists and dicts (names, descriptions) as a Table; Tables and HDULists as they are."""
+    if isinstance(result, dict):
+        return Table({"name": list(result), "description": [str(v) for v in result.values()]})
+    if isinstance(result, list | tuple):
+        return Table({"name": [str(v) for v in result]})
+    return result
+
+
+def _objects(table: Table, ids: list[str] | None) -> list[str]:
+    for column in _ID_COLUMNS:
+        if column in table.colnames and len(table):
+            names = table[column]
+            return list(dict.fromkeys(str(n) for n in names[~np.ma.getmaskarray(names)]))
+    return list(ids or [])
 
 
 def _summary(table: Table, objects: list[str]) -> list[str]:
-    shown = ", ".join(objects[:10]) + (f" and {len(objects) - 10} more" if len(objects) > 10
-                                       else "")
-    lines = [f"objects: {len(objects)} ({shown})"]
+    lines = []
+    if objects:
+        shown = ", ".join(objects[:10]) + (f" and {len(objects) - 10} more"
+                                           if len(objects) > 10 else "")
+        lines.append(f"objects: {len(objects)} ({shown})")
     rows = f"rows:    {len(table)}"
     if "d:tag" in table.colnames:
         tags = table["d:tag"].filled("") if hasattr(table["d:tag"], "filled") else table["d:tag"]
@@ -357,74 +890,68 @@ def _summary(table: Table, objects: list[str]) -> list[str]:
 
 
 def _preview(table: Table) -> list[str]:
-    cols = [c for c in _PREVIEW if c in table.colnames] or table.colnames[:8]
+    cols = [c for c in _PREVIEW if c in table.colnames][:9] or table.colnames[:8]
     return table[cols].pformat(max_lines=25, max_width=120)
 
 
-def _save_cutouts(fink, path, objects, cache, say) -> tuple[list[str], bool]:
-    written, ok = [], True
-    several = len(objects) > 1
-    for oid in objects:
-        target = _cutout_path(path, oid, several)
-        try:
-            hdul = fink.get_cutouts(oid, cache=cache)
-        except (InvalidQueryError, RemoteServiceError, AstroTimeoutError,
-                requests.RequestException) as err:
-            say(f"{PROG}: error: no cutouts for {oid}: {err}", err=True)
-            ok = False
-            continue
-        if _suffix(path) in _FITS_SUFFIXES:
-            hdul.writeto(target, overwrite=True)
-        else:
-            from .plotting import plot_cutouts
-            _save_figure(plot_cutouts(hdul), target)
-        written.append(str(target))
-    return written, ok
+def _hdul_summary(hdul: fits.HDUList) -> list[str]:
+    stamps = [f"{h.name} {h.data.shape[1]}x{h.data.shape[0]}" for h in hdul
+              if h.data is not None]
+    return [f"stamps:  {', '.join(stamps)}"]
 
 
-def _run(args, say) -> int:
-    _check_args(args)
-    fink_options = _query_options(args)
-    cache = False if args.no_cache else None
-    with contextlib.ExitStack() as stack:
-        server = _server(args, stack)
-        if args.emulator or args.emulator_data:
-            cache = False  # a new port each run: cached answers would never be reused
-        fink = FinkClass(server=server, timeout=args.timeout)
+def _run(cmd: _Command, args, say) -> int:
+    survey = args.survey
+    _check_args(cmd, survey, args)
+    cache = False if args.no_cache or args.emulator or args.emulator_data else None
+    client = SURVEYS[survey](server=args.server, timeout=args.timeout)
+    method = _method(cmd, survey, client)
+    positional, keywords, names, values = _call_arguments(cmd, survey, method, args)
+    words = _keyword_words(names)
+    if _accepts(method, "get_query_payload"):
         try:  # validates every argument without a request: a bad name is a usage error
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # shown once, by the real query below
-                fink.query_object(args.object_id, get_query_payload=True, **fink_options)
+                method(*positional, get_query_payload=True, **keywords)
         except InvalidQueryError as err:
-            raise _UsageError(_cli_words(str(err))) from None
-        table, ok = _query(fink, args.object_id, fink_options, cache, say)
-        objects = _objects(table, args.object_id)
+            raise _UsageError(words(str(err))) from None
+    if _accepts(method, "cache"):
+        # the emulator has a new port each run: cached answers would never be reused
+        keywords["cache"] = cache
+    with contextlib.ExitStack() as stack:
+        client = SURVEYS[survey](server=_server(args, survey, stack), timeout=args.timeout)
+        method = _method(cmd, survey, client)
+        result, ok = _query(method, positional, keywords, say)
+        result = _as_table(result)
+        ctx = _Context(client, survey, result, args, cache, say, values)
         written = []
-        if args.output:
-            for note in _write_table(table, args.output):
+        output = getattr(args, "output", None)
+        if output and isinstance(result, fits.HDUList):
+            result.writeto(output, overwrite=True)
+            written.append(output)
+        elif output:
+            for note in _write_table(result, output):
                 say(f"{PROG}: note: {note}", err=True)
-            written.append(args.output)
-        if args.lightcurve:
-            from .plotting import plot_lightcurve
-            try:
-                ax = plot_lightcurve(table)
-            except ValueError as err:
-                say(f"{PROG}: error: no light curve: {err}", err=True)
-                ok = False
-            else:
-                _save_figure(ax.figure, args.lightcurve)
-                written.append(args.lightcurve)
-        if args.cutouts:
-            files, cutouts_ok = _save_cutouts(fink, args.cutouts, objects, cache, say)
-            written += files
-            ok &= cutouts_ok
-    for line in _summary(table, objects):
-        say(line)
+            written.append(output)
+        for out in cmd.outputs:
+            path = getattr(args, out.arg.dest, None)
+            if path:
+                files, saved = out.save(ctx, path)
+                written += files
+                ok &= saved
+    if isinstance(result, Table):
+        for line in _summary(result, _objects(result, getattr(args, "object_id", None))):
+            say(line)
+    elif isinstance(result, fits.HDUList):
+        for line in _hdul_summary(result):
+            say(line)
+    else:  # a downloaded file
+        written.append(str(result))
     if written:
         say("wrote:   " + ", ".join(written))
-    elif not args.quiet:
+    elif isinstance(result, Table) and not args.quiet:
         say("")
-        for line in _preview(table):
+        for line in _preview(result):
             say(line)
     return 0 if ok else 1
 
@@ -441,22 +968,26 @@ def main(argv: list[str] | None = None) -> int:
     -------
     status : int
     """
-    parser = _parser()
+    top = _parser()
+    argv = _route(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = parser.parse_args(argv)
-        if args.emulator_data:
-            # '--emulator-data FILE... ID' swallows the IDs: names that are no file and look
-            # like ZTF names are object IDs.
-            ids = [a for a in args.emulator_data if a.startswith("ZTF") and not Path(a).exists()]
-            args.emulator_data = [a for a in args.emulator_data if a not in ids]
-            args.object_id += ids
-            if not args.emulator_data:
-                parser.error("argument --emulator-data: expected at least one FILE")
-        # "ZTF1,ZTF2 ZTF3": IDs may be given separately or comma-separated, as the help says
-        args.object_id = [i.strip() for arg in args.object_id for i in arg.split(",")
-                          if i.strip()]
-        if not args.object_id:
-            parser.error("the following arguments are required: OBJECT_ID")
+        args = top.parse_args(argv)
+        cmd = COMMANDS[args.command]
+        parser = _subparser(top, args.command)
+        if cmd.name == "objects":
+            if args.emulator_data:
+                # '--emulator-data FILE... ID' swallows the IDs: names that are no file and
+                # look like object IDs are object IDs.
+                ids = [a for a in args.emulator_data if not Path(a).exists()
+                       and (a.startswith("ZTF") or a.isdigit())]
+                args.emulator_data = [a for a in args.emulator_data if a not in ids]
+                args.object_id += ids
+                if not args.emulator_data:
+                    parser.error("argument --emulator-data: expected at least one FILE")
+            # "ZTF1,ZTF2 ZTF3": IDs may be given separately or comma-separated
+            args.object_id = _ids(args.object_id)
+            if not args.object_id:
+                parser.error("the following arguments are required: OBJECT_ID")
     except SystemExit as exit_:  # argparse has printed its usage message
         return exit_.code if isinstance(exit_.code, int) else 2
 
@@ -467,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
 
     try:
-        return _run(args, say)
+        return _run(cmd, args, say)
     except _UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {err}", file=sys.stderr)
@@ -481,6 +1012,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+
+
+def _subparser(top: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of one command (for its usage line in error messages)."""
+    for action in top._subparsers._group_actions:  # argparse keeps no public handle
+        if name in getattr(action, "choices", {}):
+            return action.choices[name]
+    return top  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover

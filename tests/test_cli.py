@@ -311,8 +311,8 @@ def test_options_map_to_query_object_arguments(monkeypatch, tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     server, timeout, ids, kwargs = calls[-1]
     assert (server, timeout, ids) == ("http://fink.test", 12.0, ["ZTF21aaxtctv", "ZTF19acmdpyr"])
-    assert kwargs == dict(columns=None, withupperlim=True, withcutouts=False, cutout_kind=None,
-                          output_format="votable", prefix=True, cache=False)
+    # only what the command line gives (and --lightcurve implies) is passed on
+    assert kwargs == dict(withupperlim=True, output_format="votable", prefix=True, cache=False)
 
 
 def test_partial_result_writes_the_rows_that_arrived_and_exits_1(monkeypatch, tmp_path,
