@@ -648,7 +648,7 @@ _MESSAGE_BYTES = 64 * 1024
 
 
 def _or_ztf(schema):
-    return _schema.columns() if schema is None else schema
+    return _schema.SCHEMAS["ztf"]() if schema is None else schema
 
 
 _gc_lock = threading.Lock()

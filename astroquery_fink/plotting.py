@@ -18,7 +18,7 @@ from astropy.time import Time
 
 from ._cutouts import EXTNAMES
 from ._lsst_plots import plot_lsst_cutouts, plot_lsst_lightcurve
-from ._ztf_plots import plot_region, plot_statistics
+from .ztf.plots import plot_region, plot_statistics
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from collections.abc import Sequence

@@ -6,7 +6,8 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from astroquery_fink import FinkClass, _schema
+from astroquery_fink import FinkClass
+from astroquery_fink.ztf import schema as _schema
 
 pytestmark = pytest.mark.remote_data
 LIVE = "https://api.ztf.fink-portal.org"

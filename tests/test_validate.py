@@ -4,7 +4,7 @@ from astroquery.exceptions import InputWarning, InvalidQueryError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from astroquery_fink import _validate
+from astroquery_fink.ztf import checks
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_numpy_booleans_are_flags(recorded):
 
 
 def test_payload_uses_server_names_and_exact_true():
-    payload = _validate.objects_payload(
+    payload = checks.objects_payload(
         columns=["i:jd"], withupperlim=True, withcutouts=True, cutout_kind="Science",
         output_format="csv")
     assert payload == {"output-format": "csv", "columns": "i:jd",
@@ -99,16 +99,16 @@ def test_withupperlim_adds_i_jd_which_the_server_sorts_by(recorded):
 
 
 def test_ids_are_deduplicated_in_order_and_comma_strings_split():
-    ids = _validate.object_ids("ZTF21aaxtctv, ZTF20abfcszi,ZTF21aaxtctv")
+    ids = checks.object_ids("ZTF21aaxtctv, ZTF20abfcszi,ZTF21aaxtctv")
     assert ids == ["ZTF21aaxtctv", "ZTF20abfcszi"]
 
 
 def test_prefix_only_when_asked():
-    assert _validate.object_ids("ZTF21aax", prefix=True) == ["ZTF21aax"]
+    assert checks.object_ids("ZTF21aax", prefix=True) == ["ZTF21aax"]
     with pytest.raises(InvalidQueryError):
-        _validate.object_ids("ZTF21aax")
+        checks.object_ids("ZTF21aax")
     with pytest.raises(InvalidQueryError):
-        _validate.object_ids("XYZ", prefix=True)
+        checks.object_ids("XYZ", prefix=True)
 
 
 ztf_ids = st.from_regex(r"ZTF\d{2}[a-z]{7}", fullmatch=True)
@@ -116,29 +116,29 @@ ztf_ids = st.from_regex(r"ZTF\d{2}[a-z]{7}", fullmatch=True)
 
 @given(st.lists(ztf_ids, min_size=1, max_size=30))
 def test_valid_id_lists_round_trip(ids):
-    out = _validate.object_ids(ids)
+    out = checks.object_ids(ids)
     assert out == list(dict.fromkeys(ids))
-    assert _validate.object_ids(",".join(ids)) == out
+    assert checks.object_ids(",".join(ids)) == out
 
 
 @given(st.text(max_size=20))
 def test_any_text_is_accepted_only_if_it_is_a_ztf_name(text):
     names = [p.strip() for p in (text.split(",") if "," in text else [text])]
-    if all(_validate.ZTF_ID.fullmatch(n) for n in names):
-        assert _validate.object_ids(text) == list(dict.fromkeys(names))
+    if all(checks.ZTF_ID.fullmatch(n) for n in names):
+        assert checks.object_ids(text) == list(dict.fromkeys(names))
     else:
         with pytest.raises(InvalidQueryError):
-            _validate.object_ids(text)
+            checks.object_ids(text)
 
 
 @given(st.lists(st.one_of(ztf_ids, st.just(""), st.just("ZTF1"), st.integers()), min_size=1))
 def test_mixed_lists_fail_as_a_whole_and_name_the_bad_entries(items):
-    bad = [i for i in items if not (isinstance(i, str) and _validate.ZTF_ID.fullmatch(i))]
+    bad = [i for i in items if not (isinstance(i, str) and checks.ZTF_ID.fullmatch(i))]
     if not bad:
-        assert _validate.object_ids(items)
+        assert checks.object_ids(items)
         return
     with pytest.raises(InvalidQueryError) as info:
-        _validate.object_ids(items)
+        checks.object_ids(items)
     message = str(info.value)
     if any(not isinstance(i, str) for i in items):
         assert "must be strings" in message

@@ -1,11 +1,11 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """`FinkClass`: the Fink ZTF API (https://api.ztf.fink-portal.org).
 
-Each endpoint is an `Endpoint` declaration below plus a thin public method; validation lives
-in `_validate`, the shared machinery (batches, retries, parsing, merging, warnings) in
-`_query`. Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/).
+Each endpoint is a declaration in `endpoints` plus a thin public method here; the ZTF input
+checks live in `checks`, answers that need more than the shared parsing in `answers`, and
+the shared machinery (batches, retries, parsing, merging, warnings) in ``_query``. Server
+behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/).
 """
-import gzip
 import os
 import re
 import warnings
@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import SkyCoord
 from astropy.io import fits
-from astropy.table import MaskedColumn, Table
+from astropy.table import Table
 from astropy.time import Time
 from astroquery.exceptions import (
     InputWarning,
@@ -28,89 +27,43 @@ from astroquery.exceptions import (
     TableParseError,
 )
 
-from . import _merge, _schema, _sky, _validate
-from ._cutouts import CUTOUT_KINDS, fits_stamp, stamp_arrays, stamp_column, stamp_hdu
-from ._endpoint import Endpoint
-from ._http import download
-from ._merge import drop_covered_prefixes
-from ._query import FinkQuery, Plan, batched, with_columns
-from ._tables import loads_json, parse_table, typed_column
+from .. import _merge, _sky, _validate
+from .._cutouts import CUTOUT_KINDS, fits_stamp, stamp_arrays, stamp_column, stamp_hdu
+from .._http import download
+from .._merge import drop_covered_prefixes
+from .._query import FinkQuery, Plan, batched, with_columns
+from .._tables import parse_table
+from . import answers, checks
+from .endpoints import (
+    ANOMALY,
+    CLASSES,
+    CONESEARCH,
+    CUTOUTS,
+    FINK_CLASSES,
+    FINK_START,
+    GROUPED_CLASSES,
+    LATESTS,
+    OBJECTS,
+    OBJECTS_CUTOUTS,
+    RESOLVER,
+    RESOLVER_UNCAPPED,
+    RESOLVERS,
+    SCHEMA,
+    SKYMAP,
+    SSO,
+    SSOBULK,
+    SSOCAND,
+    SSOCAND_LIGHTCURVES,
+    SSOFT,
+    SSOFT_FLAVORS,
+    STATISTICS,
+    TRACKLET,
+    TRENDS,
+)
+from .schema import CATEGORY_FAMILY
+from .schema import columns as known_columns
 
 __all__ = ["Fink", "FinkClass"]
-
-# The server keeps at most NLIMIT rows per requested ID and per table (alerts, upper limits,
-# bad-quality points): fink-object-api apps/routes/v1/ztf/objects/utils.py.
-_ROWS_PER_ID = 10_000
-
-OBJECTS = Endpoint(
-    "objects", "objects", items="objects", rows="alerts", ids="objectId", id_column="i:objectId",
-    row_key=("i:objectId", "i:jd", "d:tag"), sort=(("i:jd", True),),
-    tiebreak=("i:objectId", "i:candid"), rows_per_id=_ROWS_PER_ID, cap_group="d:tag",
-    # withcutouts: the server reads each row's objectId and candid to fetch its stamps
-    # (HTTP 500 without them); withupperlim: it sorts by i:jd (HTTP 500 without it).
-    needs={"withcutouts": ("i:objectId", "i:candid"), "withupperlim": ("i:jd",)},
-)
-# the same route, batched by the smaller cutout batch size
-OBJECTS_CUTOUTS = replace(OBJECTS, batch_size="batch_size_cutouts")
-CUTOUTS = Endpoint("cutouts", "cutouts")
-SCHEMA = Endpoint("schema", "schema", method="GET")
-
-# Cone search: one row per object (its last alert), nearest first
-# (fink-object-api apps/routes/v1/ztf/conesearch/utils.py). The rows of several positions are
-# labelled with the position's index and kept apart: an object near two positions is in both.
-CONESEARCH = Endpoint(
-    "conesearch", "cone search", items="positions", rows="objects",
-    sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("i:objectId",),
-    limit_arg="n",
-    # with a `columns` selection the server keeps one alert per object only when both are
-    # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
-    needs={"*": ("i:objectId", "i:jd")},
-)
-# Class search: the newest alerts of a class, newest first: a reversed range scan on keys
-# <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
-LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True),),
-                   tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n")
-CLASSES = Endpoint("classes", "class list", method="GET")
-SSO = Endpoint(
-    "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
-    sort=(("i:jd", True),), tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"),
-    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without them
-    needs={"withcutouts": ("i:objectId", "i:candid")},
-)
-SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows")
-# only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
-SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
-SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
-SSOBULK = Endpoint("ssobulk", "SSO light curves")
-TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
-                    tiebreak=("i:objectId",))
-RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax")
-# SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
-# (apps/routes/v1/ztf/resolver/utils.py)
-RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
-SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
-                  tiebreak=("i:objectId",))
-STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),))
-ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
-                   tiebreak=("i:objectId",), limit_arg="n")
-
-#: Start of Fink operations: the servers' default start date.
-FINK_START = "2019-11-01 00:00:00"
-#: The Fink classifiers (fink-object-api assets/fink_types.csv).
-FINK_CLASSES = (
-    "Early SN Ia candidate", "Kilonova candidate", "SN candidate", "SLSN candidate",
-    "Microlensing candidate", "Tracklet", "Solar System MPC", "Solar System candidate",
-    "Ambiguous", "(CTA) Blazar low state", "(CTA) Blazar high state",
-)
-# Classes whose table the server groups to one alert per object after the scan, so that a
-# cut answer may hold fewer than n rows (apps/routes/v1/ztf/latests/utils.py).
-_GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN candidate")
-_TRENDS = ("rising", "fading", "low_state", "new_low_state")
-_RESOLVERS = ("simbad", "ssodnet", "tns")
-_SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
-_TRACKLET_ID = "TRCK_00000000_000000_00"  # 0 stands for any digit
-# 100 MiB request bodies at most (fink-object-api app_ztf.py, MAX_CONTENT_LENGTH)
-_MAX_BODY = 100 * 2**20
 
 
 class FinkClass(FinkQuery):
@@ -137,12 +90,12 @@ class FinkClass(FinkQuery):
     def _objects_plan(self, object_id, columns, withupperlim, withcutouts, cutout_kind,
                       output_format, prefix) -> Plan:
         prefix = _validate.flag(prefix, "prefix")
-        ids = _validate.object_ids(object_id, prefix=prefix)
+        ids = checks.object_ids(object_id, prefix=prefix)
         if prefix:
             ids = drop_covered_prefixes(ids)
         withupperlim = _validate.flag(withupperlim, "withupperlim")
         withcutouts = _validate.flag(withcutouts, "withcutouts")
-        kind = _validate.cutout_kind(cutout_kind)
+        kind = checks.cutout_kind(cutout_kind)
         if cutout_kind is not None and not withcutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format, withupperlim=withupperlim)
@@ -158,8 +111,8 @@ class FinkClass(FinkQuery):
         # The client reads the objectId of each row to attribute it to a requested ID
         # (missing IDs, row caps, stray rows) when there is more than one, or a prefix.
         mine = ("i:objectId",) if prefix or len(ids) > 1 else ()
-        cols, added = with_columns(endpoint, _validate.column_list(columns), options, mine)
-        payload = _validate.objects_payload(
+        cols, added = with_columns(endpoint, checks.column_list(columns), options, mine)
+        payload = checks.objects_payload(
             columns=cols, withupperlim=withupperlim, withcutouts=withcutouts,
             cutout_kind=kind, output_format=fmt)
         batches, payloads = batched(endpoint, ids, payload)
@@ -320,10 +273,10 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 f"get_cutouts takes one ZTF object name, not {object_id!r}; loop over objects, "
                 "or use query_object(..., withcutouts=True) for many")
-        [oid] = _validate.object_ids(object_id)
-        chosen = _validate.cutout_kind(kind)
+        [oid] = checks.object_ids(object_id)
+        chosen = checks.cutout_kind(kind)
         kinds = (chosen,) if chosen else CUTOUT_KINDS
-        candid = None if candid is None else _validate.candid(candid)
+        candid = None if candid is None else checks.candid(candid)
         as_array = _validate.flag(as_array, "as_array")
         alert = self._alert(oid, candid, cache, timeout)
         base = {"objectId": oid, "candid": str(alert["i:candid"])}
@@ -383,12 +336,12 @@ class FinkClass(FinkQuery):
             ``type`` (the server's type; Avro unions written ``null|float``), ``unit`` (as this
             client attaches it) and ``description``.
         """
-        schema = self._fetch(SCHEMA, None, lambda r: _schema_answer(r.content),
+        schema = self._fetch(SCHEMA, None, lambda r: answers.schema_answer(r.content),
                              cache=cache, timeout=timeout)
-        known = _schema.columns()
+        known = known_columns()
         rows = []
         for category, fields in schema.items():
-            family = _schema.CATEGORY_FAMILY.get(category, category.rsplit("(", 1)[-1][:1])
+            family = CATEGORY_FAMILY.get(category, category.rsplit("(", 1)[-1][:1])
             for field, entry in fields.items():
                 name = f"{family}:{field}"
                 stype = entry.get("type")
@@ -416,12 +369,12 @@ class FinkClass(FinkQuery):
     def _region_plan(self, coordinates, radius, startdate, stopdate, window, n, columns,
                      output_format) -> Plan:
         coords = _sky.positions(coordinates)
-        labelled = not _one_position(coordinates)
+        labelled = not checks.one_position(coordinates)
         arcsec = _sky.radius_arcsec(radius, maximum=_sky.ZTF_MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
-        n = _count(n, "n")
+        n = _validate.count(n, "n")
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(CONESEARCH, _validate.column_list(columns), {})
+        cols, added = with_columns(CONESEARCH, checks.column_list(columns), {})
         base = {"radius": arcsec, "n": n}
         if start is not None:
             base["startdate"] = _sky.wire_time(start)
@@ -434,7 +387,7 @@ class FinkClass(FinkQuery):
         base["output-format"] = fmt
         payloads = [{"ra": float(ra), "dec": float(dec), **base}
                     for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
-        empty = (cols or _all_columns()) + ["v:separation_degree"]
+        empty = (cols or answers.all_columns()) + ["v:separation_degree"]
         return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)
@@ -524,7 +477,7 @@ class FinkClass(FinkQuery):
         if get_query_payload:
             return plan.query_payload()
         table = self._table(plan, cache=cache, timeout=timeout, progress=progress)
-        table = _or_empty_columns(table, plan.columns)
+        table = answers.or_empty_columns(table, plan.columns)
         if "v:separation_degree" in table.colnames:
             table["v:separation_degree"].unit = u.deg
             table["v:separation_degree"].description = (
@@ -542,12 +495,12 @@ class FinkClass(FinkQuery):
                 f"class_name must be a class name such as 'SN candidate' (see get_classes()), "
                 f"not {class_name!r}")
         class_name = class_name.strip()
-        n = _count(n, "n")
+        n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(startdate, stopdate, None)
         if trend is not None:
-            if trend not in _TRENDS:
+            if trend not in TRENDS:
                 raise InvalidQueryError(
-                    f"Unknown trend {trend!r}: choose among {', '.join(_TRENDS)}")
+                    f"Unknown trend {trend!r}: choose among {', '.join(TRENDS)}")
             if trend in ("low_state", "new_low_state") and class_name != FINK_CLASSES[9]:
                 raise InvalidQueryError(
                     f"trend={trend!r} exists only for class '{FINK_CLASSES[9]}'; other "
@@ -558,14 +511,14 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "fetch_all cannot be used with trend: the server filters by trend after "
                 "cutting at n rows, so a cut answer cannot be told from a complete one")
-        if fetch_all and class_name in _GROUPED_CLASSES:
+        if fetch_all and class_name in GROUPED_CLASSES:
             raise InvalidQueryError(
                 f"fetch_all cannot be used with {class_name!r}: the server keeps one alert "
                 "per object after cutting at n rows, so a cut answer cannot be told from a "
                 "complete one")
         fmt = _validate.output_format(output_format)
         mine = ("i:objectId", "i:jd") if fetch_all else ()
-        cols, added = with_columns(LATESTS, _validate.column_list(columns), {}, mine)
+        cols, added = with_columns(LATESTS, checks.column_list(columns), {}, mine)
         payload = {"class": class_name, "n": n}
         if start is not None:
             payload["startdate"] = _sky.wire_time(start)
@@ -579,7 +532,7 @@ class FinkClass(FinkQuery):
         if cols is not None:
             payload["columns"] = ",".join(cols)
         payload["output-format"] = fmt
-        plan = Plan(LATESTS, [payload], output_format=fmt, columns=cols or _all_columns(),
+        plan = Plan(LATESTS, [payload], output_format=fmt, columns=cols or answers.all_columns(),
                     added_columns=added)
         return plan, start, stop
 
@@ -657,10 +610,10 @@ class FinkClass(FinkQuery):
         if get_query_payload:
             return plan.query_payload()
         if not fetch_all:
-            return _or_empty_columns(
+            return answers.or_empty_columns(
                 self._table(plan, cache=cache, timeout=timeout, progress=progress),
                 plan.columns)
-        max_requests = _count(max_requests, "max_requests")
+        max_requests = _validate.count(max_requests, "max_requests")
         start = Time(FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
         return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
@@ -707,7 +660,7 @@ class FinkClass(FinkQuery):
         if "_window" in table.colnames:
             table.remove_column("_window")
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
-        table = _or_empty_columns(table, plan.columns)
+        table = answers.or_empty_columns(table, plan.columns)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/latests",
                            "payload": plan.payloads[0], "requests": sent})
         if still_cut:
@@ -739,7 +692,7 @@ class FinkClass(FinkQuery):
             sorted case-insensitively.
         """
         as_table = _validate.flag(as_table, "as_table")
-        classes = self._fetch(CLASSES, None, lambda r: _classes_answer(r.content),
+        classes = self._fetch(CLASSES, None, lambda r: answers.classes_answer(r.content),
                               cache=cache, timeout=timeout)
         if not as_table:
             return classes
@@ -751,18 +704,18 @@ class FinkClass(FinkQuery):
     # ------------------------------------------------------------------ solar system
     def _sso_plan(self, n_or_d, withEphem, withResiduals, withcutouts, cutout_kind, columns,
                   output_format) -> Plan:
-        ids = _sso_names(n_or_d)
+        ids = checks.sso_names(n_or_d)
         with_ephem = _validate.flag(withEphem, "withEphem")
         with_residuals = _validate.flag(withResiduals, "withResiduals")
         with_cutouts = _validate.flag(withcutouts, "withcutouts")
         if with_residuals and len(ids) > 1:
             raise InvalidQueryError(
                 "withResiduals works for one object only (the server refuses lists)")
-        kind = _validate.cutout_kind(cutout_kind, allow_all=False)
+        kind = checks.cutout_kind(cutout_kind, allow_all=False)
         if cutout_kind is not None and not with_cutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(SSO, _validate.column_list(columns),
+        cols, added = with_columns(SSO, checks.column_list(columns),
                                    {"withcutouts": with_cutouts})
         payload = {}
         if with_ephem:
@@ -781,7 +734,7 @@ class FinkClass(FinkQuery):
         # rows name their object by i:ssnamenr, not by the name asked: no per-ID checks
         return Plan(SSO, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
-                    _all_columns() + ["sso_name", "sso_number"], added_columns=added)
+                    answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
     def query_sso_async(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
                         withcutouts: bool = False, cutout_kind: str | None = None,
@@ -845,7 +798,7 @@ class FinkClass(FinkQuery):
                               columns, output_format)
         if get_query_payload:
             return plan.query_payload()
-        return _or_empty_columns(
+        return answers.or_empty_columns(
             self._table(plan, cache=cache, timeout=timeout, progress=progress), plan.columns)
 
     def _ssocand_plan(self, kind, ssoCandId, start_date, stop_date, maxnumber,
@@ -859,7 +812,7 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "start_date and stop_date apply to kind='lightcurves' only (the server "
                 "ignores them for orbParams)")
-        maxnumber = _count(maxnumber, "maxnumber")
+        maxnumber = _validate.count(maxnumber, "maxnumber")
         fmt = _validate.output_format(output_format)
         payload = {"kind": kind}
         if ssoCandId is not None:
@@ -950,10 +903,10 @@ class FinkClass(FinkQuery):
                 raise InvalidQueryError(f"sso_name must be a name, not {sso_name!r}")
             payload["sso_name"] = sso_name.strip()
         if sso_number is not None:
-            payload["sso_number"] = _count(sso_number, "sso_number")
-        if flavor not in _SSOFT_FLAVORS:
+            payload["sso_number"] = _validate.count(sso_number, "sso_number")
+        if flavor not in SSOFT_FLAVORS:
             raise InvalidQueryError(
-                f"Unknown flavor {flavor!r}: choose among {', '.join(_SSOFT_FLAVORS)}")
+                f"Unknown flavor {flavor!r}: choose among {', '.join(SSOFT_FLAVORS)}")
         payload["flavor"] = flavor
         if version is not None:
             if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
@@ -968,7 +921,8 @@ class FinkClass(FinkQuery):
         if get_query_payload:
             return payload
         if schema:
-            return self._fetch(SSOFT, payload, lambda r: _json_dict(r.content, "/ssoft schema"),
+            return self._fetch(SSOFT, payload,
+                               lambda r: answers.json_dict(r.content, "/ssoft schema"),
                                cache=cache, timeout=timeout)
         table = self._fetch(SSOFT, payload, lambda r: parse_table(r.content, fmt, schema={}),
                             cache=cache, timeout=timeout)
@@ -1017,18 +971,18 @@ class FinkClass(FinkQuery):
                 "Give a tracklet id ('TRCK_20211120_031428_00') or a date (prefix), one of them")
         payload = {}
         if id is not None:
-            if not isinstance(id, str) or not _is_tracklet_id(id.strip()):
+            if not isinstance(id, str) or not checks.is_tracklet_id(id.strip()):
                 raise InvalidQueryError(
                     f"Not a tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN, or a leading part): {id!r}")
             payload["id"] = id.strip()
         else:
-            payload["date"] = _tracklet_date(date)
+            payload["date"] = checks.tracklet_date(date)
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(TRACKLET, _validate.column_list(columns), {})
+        cols, added = with_columns(TRACKLET, checks.column_list(columns), {})
         if cols is not None:
             payload["columns"] = ",".join(cols)
         payload["output-format"] = fmt
-        return Plan(TRACKLET, [payload], output_format=fmt, columns=cols or _all_columns(),
+        return Plan(TRACKLET, [payload], output_format=fmt, columns=cols or answers.all_columns(),
                     added_columns=added)
 
     def query_tracklet(self, id: str | None = None, *, date=None,
@@ -1057,7 +1011,7 @@ class FinkClass(FinkQuery):
         plan = self._tracklet_plan(id, date, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
-        return _or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
+        return answers.or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
                                  plan.columns)
 
     def query_tracklet_async(self, id: str | None = None, *, date=None,
@@ -1099,17 +1053,17 @@ class FinkClass(FinkQuery):
         """
         if not isinstance(name, str):
             raise InvalidQueryError(f"name must be a string, not {name!r}")
-        if resolver not in _RESOLVERS:
+        if resolver not in RESOLVERS:
             raise InvalidQueryError(
-                f"Unknown resolver {resolver!r}: choose among {', '.join(_RESOLVERS)}")
+                f"Unknown resolver {resolver!r}: choose among {', '.join(RESOLVERS)}")
         reverse = _validate.flag(reverse, "reverse")
-        if reverse and not _validate.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
+        if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
                 .startswith("ZTF") and resolver != "tns":
             raise InvalidQueryError(
                 f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {name!r}")
         if not name.strip() and resolver != "tns":
             raise InvalidQueryError("name is empty")
-        nmax = _count(nmax, "nmax")
+        nmax = _validate.count(nmax, "nmax")
         fmt = _validate.output_format(output_format)
         payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
         if reverse:
@@ -1171,7 +1125,7 @@ class FinkClass(FinkQuery):
                 raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
             payload["event_name"] = event_name.strip()
         else:
-            payload["bayestar"] = _bayestar_text(bayestar)
+            payload["bayestar"] = checks.bayestar_text(bayestar)
         if isinstance(credible_level, bool) or not isinstance(credible_level, int | float) \
                 or not 0 < credible_level <= 1:
             raise InvalidQueryError(
@@ -1179,7 +1133,7 @@ class FinkClass(FinkQuery):
         payload["credible_level"] = float(credible_level)
         for key, value, most in (("n_day_before", n_day_before, 7),
                                  ("n_day_after", n_day_after, 14)):
-            days = _days(value, key)
+            days = checks.days(value, key)
             if days > most:
                 warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
                               "most; the search may be slow", InputWarning, stacklevel=2)
@@ -1234,11 +1188,11 @@ class FinkClass(FinkQuery):
             UTC date, from the row key) then the counters (``basic:``, ``class:`` columns)
             as integers (the server sends them as text).
         """
-        payload: dict = {"date": _statistics_date(date)}
+        payload: dict = {"date": checks.statistics_date(date)}
         schema = _validate.flag(schema, "schema")
         cols = None
         if columns is not None:
-            cols = _statistics_columns(columns)
+            cols = checks.statistics_columns(columns)
             payload["columns"] = ",".join(cols)
         if schema:
             payload["schema"] = True
@@ -1253,7 +1207,7 @@ class FinkClass(FinkQuery):
                 table = self._table(plan, cache=cache, timeout=timeout)
             return [str(v) for v in table["schema"]] if "schema" in table.colnames else []
         table = self._table(plan, cache=cache, timeout=timeout)
-        return _with_night_time(_counters(table))
+        return answers.with_night_time(answers.counters(table))
 
     # ------------------------------------------------------------------ anomalies
     def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
@@ -1278,11 +1232,11 @@ class FinkClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per alert, sorted by ``i:jd`` descending.
         """
-        n = _count(n, "n")
+        n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(start_date, stop_date, None,
                                          names=("start_date", "stop_date", "window"))
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(ANOMALY, _validate.column_list(columns), {})
+        cols, added = with_columns(ANOMALY, checks.column_list(columns), {})
         payload: dict = {"n": n}
         if start is not None:
             payload["start_date"] = _sky.wire_time(start)
@@ -1291,236 +1245,12 @@ class FinkClass(FinkQuery):
         if cols is not None:
             payload["columns"] = ",".join(cols)
         payload["output-format"] = fmt
-        plan = Plan(ANOMALY, [payload], output_format=fmt, columns=cols or _all_columns(),
+        plan = Plan(ANOMALY, [payload], output_format=fmt, columns=cols or answers.all_columns(),
                     added_columns=added)
         if get_query_payload:
             return plan.query_payload()
-        return _or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
+        return answers.or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
                                  plan.columns)
-
-
-def _schema_answer(content: bytes) -> dict:
-    """``/api/v1/schema``: {category: {field: {"type": ..., "doc": ...}}}, else an error."""
-    try:
-        schema = loads_json(content)
-    except ValueError:
-        schema = None
-    if not isinstance(schema, dict) or not all(
-            isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
-            for fields in schema.values()):
-        raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
-    return schema
-
-
-# ---------------------------------------------------------------------- private helpers
-
-def _count(value, name: str) -> int:
-    """A whole number above 0."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise InvalidQueryError(f"{name} must be a whole number above 0, not {value!r}")
-    if value < 1:
-        raise InvalidQueryError(f"{name} must be above 0, not {value}")
-    return int(value)
-
-
-def _days(value, name: str) -> float:
-    """Days: a number (the argument's unit) or a time Quantity, at least 0."""
-    if isinstance(value, u.Quantity):
-        days = _sky.window_days(value, name) if value.value != 0 else 0.0
-    elif isinstance(value, int | float | np.integer | np.floating) \
-            and not isinstance(value, bool | np.bool_) and np.isfinite(value):
-        days = float(value)
-    else:
-        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
-    if days < 0:
-        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
-    return days
-
-
-def _one_position(coordinates) -> bool:
-    """Whether the user gave one position (no ``input_index`` column) rather than a list."""
-    if isinstance(coordinates, SkyCoord):
-        return coordinates.isscalar
-    if isinstance(coordinates, str):
-        return True
-    if isinstance(coordinates, tuple) and len(coordinates) == 2:
-        return all(np.ndim(getattr(c, "value", c)) == 0 for c in coordinates)
-    return False
-
-
-def _all_columns() -> list[str]:
-    """The columns of an answer with every column (for empty answers): ``i:``, ``d:``, ``v:``."""
-    return [n for n, c in _schema.columns().items() if c.family in ("i", "d", "v")
-            and n != "d:tag"]
-
-
-def _or_empty_columns(table: Table, names: list[str] | None) -> Table:
-    """An empty answer gets the columns a full one would have (typed from the schema)."""
-    if len(table) or table.colnames or not names:
-        return table
-    schema = _schema.columns()
-    empty = Table([typed_column(n, [], schema=schema) for n in dict.fromkeys(names)],
-                  masked=True)
-    empty.meta.update(table.meta)
-    return empty
-
-
-def _sso_names(n_or_d) -> list[str]:
-    """SSO numbers, designations or names -> a list of non-empty strings (duplicates dropped)."""
-    if isinstance(n_or_d, str):
-        pieces = n_or_d.split(",")
-    elif isinstance(n_or_d, int | np.integer) and not isinstance(n_or_d, bool):
-        pieces = [str(n_or_d)]
-    elif isinstance(n_or_d, Iterable) and not isinstance(n_or_d, bytes | dict):
-        pieces = list(n_or_d)
-    else:
-        raise InvalidQueryError(
-            f"n_or_d must be an SSO number, designation or name, or a list, not {n_or_d!r}")
-    names = []
-    for piece in pieces:
-        if isinstance(piece, bool) or not isinstance(piece, str | int | np.integer):
-            raise InvalidQueryError(f"Not an SSO number, designation or name: {piece!r}")
-        # the server removes spaces ("2010 JO69" is "2010JO69")
-        name = str(piece).replace(" ", "")
-        if not name:
-            raise InvalidQueryError(f"Empty SSO name in {n_or_d!r}")
-        names.append(name)
-    if not names:
-        raise InvalidQueryError("n_or_d is empty")
-    return list(dict.fromkeys(names))
-
-
-def _is_tracklet_id(text: str) -> bool:
-    """A tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN) or a leading part of one (the server matches
-    prefixes); at least "TRCK_" and one digit."""
-    if not 6 <= len(text) <= len(_TRACKLET_ID):
-        return False
-    pairs = zip(text, _TRACKLET_ID, strict=False)
-    return all(c.isdigit() if t == "0" else c == t for c, t in pairs)
-
-
-def _tracklet_date(date) -> str:
-    """A tracklet date prefix "YYYY-MM-DD hh:mm:ss" (or a leading part of it)."""
-    if isinstance(date, str):
-        text = date.strip().replace("T", " ")
-        full = "2000-01-01 00:00:00"
-        if not text or len(text) > len(full) or not re.fullmatch(
-                r"\d{4}(-\d{0,2}(-\d{0,2}( \d{0,2}(:\d{0,2}(:\d{0,2})?)?)?)?)?",
-                text):
-            raise InvalidQueryError(
-                f"date must be a leading part of 'YYYY-MM-DD hh:mm:ss', not {date!r}")
-        return text
-    t = _sky.time_arg(date, "date")
-    return t.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _statistics_date(date) -> str:
-    """"YYYYMMDD", "YYYYMM", "YYYY" or "" (all nights)."""
-    if isinstance(date, str):
-        text = date.strip().replace("-", "")
-        if text == "" or re.fullmatch(r"\d{4}(\d{2}(\d{2})?)?", text):
-            return text
-        raise InvalidQueryError(
-            f"date must be 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' (every night), not {date!r}")
-    return _sky.time_arg(date, "date").strftime("%Y%m%d")
-
-
-def _statistics_columns(columns) -> list[str]:
-    if isinstance(columns, str):
-        names = [c for c in columns.replace(" ", "").split(",") if c]
-    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
-        names = list(columns)
-    else:
-        raise InvalidQueryError(f"columns must be a list of names like 'basic:sci', "
-                                f"not {columns!r}")
-    for name in names:
-        if not isinstance(name, str) or ":" not in name:
-            raise InvalidQueryError(
-                f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
-                "'class:SN candidate'")
-    if not names:
-        raise InvalidQueryError("columns is empty: omit it to get all columns")
-    return list(dict.fromkeys(names))
-
-
-def _counters(table: Table) -> Table:
-    """Counters sent as text (HBase cells: apps/routes/v1/ztf/statistics/utils.py does not
-    type them) -> integers, or floats; the row key and the date stay text."""
-    for name in table.colnames:
-        column = table[name]
-        if name in ("key:key", "basic:date") or column.dtype.kind not in "US":
-            continue
-        mask = np.ma.getmaskarray(column)
-        texts = [str(v) for v in np.asarray(column)[~mask]]
-        for kind in (int, float):
-            try:
-                values = [kind(t) for t in texts]
-            except ValueError:
-                continue
-            data = np.zeros(len(column), dtype=np.int64 if kind is int else float)
-            data[~mask] = values
-            table[name] = MaskedColumn(data, mask=mask, name=name,
-                                       description=column.description)
-            break
-    return table
-
-
-def _with_night_time(table: Table) -> Table:
-    """Add ``time`` (the night's UTC date) from the row key ``ztf_YYYYMMDD``."""
-    if not len(table) or "key:key" not in table.colnames:
-        return table
-    nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
-    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
-    if any(v is None for v in iso):
-        return table
-    table.add_column(Time(iso, scale="utc"), name="time", index=0)
-    table["time"].info.description = "UTC date of the night (from the row key)"
-    return table
-
-
-def _bayestar_text(bayestar) -> str:
-    """A sky map (path or bytes) as the server reads it: str() of the gzipped FITS bytes,
-    which it evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
-    if isinstance(bayestar, bytes):
-        data = bayestar
-    elif isinstance(bayestar, str | os.PathLike):
-        try:
-            data = Path(bayestar).read_bytes()
-        except OSError as err:
-            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
-    else:
-        raise InvalidQueryError(
-            f"bayestar must be a FITS file path or its bytes, not {type(bayestar).__name__}")
-    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    if not raw.startswith(b"SIMPLE"):
-        raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
-    if data[:2] != b"\x1f\x8b":
-        data = gzip.compress(data)
-    text = str(data)
-    if len(text) > _MAX_BODY:
-        raise InvalidQueryError(
-            f"The sky map makes a {len(text) / 2**20:.0f} MiB request; the server takes at "
-            "most 100 MiB: use a lower-resolution map, or event_name")
-    return text
-
-
-def _json_dict(content: bytes, what: str) -> dict:
-    try:
-        value = loads_json(content)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
-    return value
-
-
-def _classes_answer(content: bytes) -> dict:
-    """``/api/v1/classes``: {origin: [class names]}, else an error."""
-    classes = _json_dict(content, "/classes")
-    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
-               for v in classes.values()):
-        raise RemoteServiceError(f"Unexpected /classes answer: {content[:200]!r}")
-    return classes
 
 
 Fink = FinkClass()

@@ -63,7 +63,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     ax : `matplotlib.axes.Axes`
         Offsets in arcmin (arcsec below 2 arcmin, degrees above 2 degrees).
     """
-    from ._sky import positions, radius_arcsec
+    from .._sky import positions, radius_arcsec
 
     center = positions(center)
     if len(center) != 1:

@@ -1,0 +1,97 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""ZTF answers that need more than the shared parsing: the schema and class lists, empty
+answers given their columns, and the statistics counters and nights."""
+import re
+
+import numpy as np
+from astropy.table import MaskedColumn, Table
+from astropy.time import Time
+from astroquery.exceptions import RemoteServiceError
+
+from .._tables import loads_json, typed_column
+from .schema import columns as known_columns
+
+__all__: list[str] = []
+
+def schema_answer(content: bytes) -> dict:
+    """``/api/v1/schema``: {category: {field: {"type": ..., "doc": ...}}}, else an error."""
+    try:
+        schema = loads_json(content)
+    except ValueError:
+        schema = None
+    if not isinstance(schema, dict) or not all(
+            isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
+            for fields in schema.values()):
+        raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
+    return schema
+
+
+def all_columns() -> list[str]:
+    """The columns of an answer with every column (for empty answers): ``i:``, ``d:``, ``v:``."""
+    return [n for n, c in known_columns().items() if c.family in ("i", "d", "v")
+            and n != "d:tag"]
+
+
+def or_empty_columns(table: Table, names: list[str] | None) -> Table:
+    """An empty answer gets the columns a full one would have (typed from the schema)."""
+    if len(table) or table.colnames or not names:
+        return table
+    schema = known_columns()
+    empty = Table([typed_column(n, [], schema=schema) for n in dict.fromkeys(names)],
+                  masked=True)
+    empty.meta.update(table.meta)
+    return empty
+
+
+def counters(table: Table) -> Table:
+    """Counters sent as text (HBase cells: apps/routes/v1/ztf/statistics/utils.py does not
+    type them) -> integers, or floats; the row key and the date stay text."""
+    for name in table.colnames:
+        column = table[name]
+        if name in ("key:key", "basic:date") or column.dtype.kind not in "US":
+            continue
+        mask = np.ma.getmaskarray(column)
+        texts = [str(v) for v in np.asarray(column)[~mask]]
+        for kind in (int, float):
+            try:
+                values = [kind(t) for t in texts]
+            except ValueError:
+                continue
+            data = np.zeros(len(column), dtype=np.int64 if kind is int else float)
+            data[~mask] = values
+            table[name] = MaskedColumn(data, mask=mask, name=name,
+                                       description=column.description)
+            break
+    return table
+
+
+def with_night_time(table: Table) -> Table:
+    """Add ``time`` (the night's UTC date) from the row key ``ztf_YYYYMMDD``."""
+    if not len(table) or "key:key" not in table.colnames:
+        return table
+    nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
+    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
+    if any(v is None for v in iso):
+        return table
+    table.add_column(Time(iso, scale="utc"), name="time", index=0)
+    table["time"].info.description = "UTC date of the night (from the row key)"
+    return table
+
+
+def json_dict(content: bytes, what: str) -> dict:
+    try:
+        value = loads_json(content)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
+    return value
+
+
+def classes_answer(content: bytes) -> dict:
+    """``/api/v1/classes``: {origin: [class names]}, else an error."""
+    classes = json_dict(content, "/classes")
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
+               for v in classes.values()):
+        raise RemoteServiceError(f"Unexpected /classes answer: {content[:200]!r}")
+    return classes

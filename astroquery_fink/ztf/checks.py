@@ -1,0 +1,282 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""ZTF user input -> the values the Fink ZTF server expects, or `InvalidQueryError` before
+any request (object names, columns, cutout kinds, SSO names, tracklet and statistics dates,
+sky maps)."""
+import gzip
+import os
+import re
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from astroquery.exceptions import InputWarning, InvalidQueryError
+
+from .. import _sky
+from .._cutouts import CUTOUT_KINDS
+from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
+from .schema import columns as known_columns
+
+__all__: list[str] = []
+
+# ZTF object names: "ZTF" + two-digit year + seven lower-case letters (e.g. ZTF21aaxtctv).
+ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
+
+
+# Any leading part of such a name, for the server's prefix matching
+# (fink-object-api apps/routes/v1/ztf/objects/utils.py).
+_ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
+
+
+# Families a user may select with `columns` (v: is computed only in all-columns mode and b:
+# comes with `withcutouts`; fink-object-api apps/routes/v1/ztf/objects/utils.py).
+_SELECTABLE_FAMILIES = ("i", "d")
+
+
+def object_ids(object_id, *, prefix: bool = False) -> list[str]:
+    """Normalise one ID, a comma-separated string or an iterable of IDs to a list.
+
+    Duplicates are dropped (the server would return their rows once anyway); order is kept.
+    """
+    if isinstance(object_id, str):
+        pieces = object_id.split(",") if "," in object_id else [object_id]
+    elif isinstance(object_id, Iterable) and not isinstance(object_id, bytes | dict):
+        pieces = list(object_id)
+    else:
+        raise InvalidQueryError(
+            f"object_id must be a ZTF object name or a list of them, not {type(object_id).__name__}"
+        )
+    ids, bad = [], []
+    for piece in pieces:
+        if not isinstance(piece, str):
+            raise InvalidQueryError(
+                f"object_id entries must be strings, got {type(piece).__name__}: {piece!r}"
+            )
+        name = piece.strip()
+        pattern = _ZTF_PREFIX if prefix else ZTF_ID
+        if not name or not pattern.fullmatch(name):
+            bad.append(piece)
+        else:
+            ids.append(name)
+    if bad:
+        what = "ZTF name prefixes (like 'ZTF21aax')" if prefix else (
+            "ZTF object names (like 'ZTF21aaxtctv'; use prefix=True for partial names)")
+        raise InvalidQueryError(f"Not {what}: {', '.join(map(repr, bad))}")
+    if not ids:
+        raise InvalidQueryError("object_id is empty: give at least one ZTF object name")
+    return list(dict.fromkeys(ids))
+
+
+def column_list(columns) -> list[str] | None:
+    """Check a `columns` selection; None means all columns (with the v: columns)."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",")]
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(
+            f"columns must be a list of names like 'i:magpsf', not {type(columns).__name__}"
+        )
+    if names == ["*"]:
+        return None
+    known = known_columns()
+    out = []
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Column {name!r} has no family prefix: write it as 'i:{name}' or 'd:{name}'"
+            )
+        family = name.split(":", 1)[0]
+        if family == "v":
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: the server computes v: columns only when all "
+                "columns are requested. Omit `columns` and select them from the result."
+            )
+        if family == "b":
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: ask for cutouts with withcutouts=True "
+                "(and cutout_kind=...)"
+            )
+        if family not in _SELECTABLE_FAMILIES:
+            raise InvalidQueryError(f"Column {name!r}: unknown family {family!r} (use i: or d:)")
+        if name not in known:
+            warnings.warn(
+                f"{name!r} is not in the Fink schema known to this client; the server ignores "
+                "unknown names", InputWarning, stacklevel=4)
+        out.append(name)
+    if not out:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    return list(dict.fromkeys(out))
+
+
+def candid(value) -> int:
+    """An alert ID (``i:candid``): an integer, or text of one."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer | str):
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}") from None
+
+
+def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
+    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three."""
+    if kind is None:
+        return None
+    if isinstance(kind, str):
+        for known in CUTOUT_KINDS + (("All",) if allow_all else ()):
+            if kind.lower() == known.lower():
+                return None if known == "All" else known
+    choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
+    raise InvalidQueryError(f"Unknown cutout kind {kind!r}: choose among {choices}")
+
+
+def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
+                    output_format) -> dict:
+    """The options of an ``/api/v1/objects`` request under the server's argument names
+    (the IDs are added per batch)."""
+    payload = {"output-format": output_format}
+    if columns is not None:
+        payload["columns"] = ",".join(columns)
+    # The server enables a flag only when str(value) == "True"
+    # (fink-object-api apps/routes/v1/ztf/objects/utils.py): send JSON true.
+    if withupperlim:
+        payload["withupperlim"] = True
+    if withcutouts:
+        payload["withcutouts"] = True
+        if cutout_kind is not None:
+            payload["cutout-kind"] = cutout_kind
+    return payload
+
+
+def days(value, name: str) -> float:
+    """Days: a number (the argument's unit) or a time Quantity, at least 0."""
+    if isinstance(value, u.Quantity):
+        days = _sky.window_days(value, name) if value.value != 0 else 0.0
+    elif isinstance(value, int | float | np.integer | np.floating) \
+            and not isinstance(value, bool | np.bool_) and np.isfinite(value):
+        days = float(value)
+    else:
+        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
+    if days < 0:
+        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
+    return days
+
+
+def one_position(coordinates) -> bool:
+    """Whether the user gave one position (no ``input_index`` column) rather than a list."""
+    if isinstance(coordinates, SkyCoord):
+        return coordinates.isscalar
+    if isinstance(coordinates, str):
+        return True
+    if isinstance(coordinates, tuple) and len(coordinates) == 2:
+        return all(np.ndim(getattr(c, "value", c)) == 0 for c in coordinates)
+    return False
+
+
+def sso_names(n_or_d) -> list[str]:
+    """SSO numbers, designations or names -> a list of non-empty strings (duplicates dropped)."""
+    if isinstance(n_or_d, str):
+        pieces = n_or_d.split(",")
+    elif isinstance(n_or_d, int | np.integer) and not isinstance(n_or_d, bool):
+        pieces = [str(n_or_d)]
+    elif isinstance(n_or_d, Iterable) and not isinstance(n_or_d, bytes | dict):
+        pieces = list(n_or_d)
+    else:
+        raise InvalidQueryError(
+            f"n_or_d must be an SSO number, designation or name, or a list, not {n_or_d!r}")
+    names = []
+    for piece in pieces:
+        if isinstance(piece, bool) or not isinstance(piece, str | int | np.integer):
+            raise InvalidQueryError(f"Not an SSO number, designation or name: {piece!r}")
+        # the server removes spaces ("2010 JO69" is "2010JO69")
+        name = str(piece).replace(" ", "")
+        if not name:
+            raise InvalidQueryError(f"Empty SSO name in {n_or_d!r}")
+        names.append(name)
+    if not names:
+        raise InvalidQueryError("n_or_d is empty")
+    return list(dict.fromkeys(names))
+
+
+def is_tracklet_id(text: str) -> bool:
+    """A tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN) or a leading part of one (the server matches
+    prefixes); at least "TRCK_" and one digit."""
+    if not 6 <= len(text) <= len(TRACKLET_ID_SHAPE):
+        return False
+    pairs = zip(text, TRACKLET_ID_SHAPE, strict=False)
+    return all(c.isdigit() if t == "0" else c == t for c, t in pairs)
+
+
+def tracklet_date(date) -> str:
+    """A tracklet date prefix "YYYY-MM-DD hh:mm:ss" (or a leading part of it)."""
+    if isinstance(date, str):
+        text = date.strip().replace("T", " ")
+        full = "2000-01-01 00:00:00"
+        if not text or len(text) > len(full) or not re.fullmatch(
+                r"\d{4}(-\d{0,2}(-\d{0,2}( \d{0,2}(:\d{0,2}(:\d{0,2})?)?)?)?)?",
+                text):
+            raise InvalidQueryError(
+                f"date must be a leading part of 'YYYY-MM-DD hh:mm:ss', not {date!r}")
+        return text
+    t = _sky.time_arg(date, "date")
+    return t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def statistics_date(date) -> str:
+    """"YYYYMMDD", "YYYYMM", "YYYY" or "" (all nights)."""
+    if isinstance(date, str):
+        text = date.strip().replace("-", "")
+        if text == "" or re.fullmatch(r"\d{4}(\d{2}(\d{2})?)?", text):
+            return text
+        raise InvalidQueryError(
+            f"date must be 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' (every night), not {date!r}")
+    return _sky.time_arg(date, "date").strftime("%Y%m%d")
+
+
+def statistics_columns(columns) -> list[str]:
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",") if c]
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(f"columns must be a list of names like 'basic:sci', "
+                                f"not {columns!r}")
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
+                "'class:SN candidate'")
+    if not names:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    return list(dict.fromkeys(names))
+
+
+def bayestar_text(bayestar) -> str:
+    """A sky map (path or bytes) as the server reads it: str() of the gzipped FITS bytes,
+    which it evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
+    if isinstance(bayestar, bytes):
+        data = bayestar
+    elif isinstance(bayestar, str | os.PathLike):
+        try:
+            data = Path(bayestar).read_bytes()
+        except OSError as err:
+            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
+    else:
+        raise InvalidQueryError(
+            f"bayestar must be a FITS file path or its bytes, not {type(bayestar).__name__}")
+    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    if not raw.startswith(b"SIMPLE"):
+        raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
+    if data[:2] != b"\x1f\x8b":
+        data = gzip.compress(data)
+    text = str(data)
+    if len(text) > MAX_BODY:
+        raise InvalidQueryError(
+            f"The sky map makes a {len(text) / 2**20:.0f} MiB request; the server takes at "
+            "most 100 MiB: use a lower-resolution map, or event_name")
+    return text

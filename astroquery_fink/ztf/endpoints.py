@@ -1,0 +1,84 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""The Fink ZTF endpoints as `Endpoint` declarations, and the server's own constants.
+
+Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/utils.py).
+"""
+from dataclasses import replace
+
+from .._endpoint import Endpoint
+
+__all__: list[str] = []
+
+# The server keeps at most NLIMIT rows per requested ID and per table (alerts, upper limits,
+# bad-quality points): fink-object-api apps/routes/v1/ztf/objects/utils.py.
+ROWS_PER_ID = 10_000
+
+OBJECTS = Endpoint(
+    "objects", "objects", items="objects", rows="alerts", ids="objectId", id_column="i:objectId",
+    row_key=("i:objectId", "i:jd", "d:tag"), sort=(("i:jd", True),),
+    tiebreak=("i:objectId", "i:candid"), rows_per_id=ROWS_PER_ID, cap_group="d:tag",
+    # withcutouts: the server reads each row's objectId and candid to fetch its stamps
+    # (HTTP 500 without them); withupperlim: it sorts by i:jd (HTTP 500 without it).
+    needs={"withcutouts": ("i:objectId", "i:candid"), "withupperlim": ("i:jd",)},
+)
+# the same route, batched by the smaller cutout batch size
+OBJECTS_CUTOUTS = replace(OBJECTS, batch_size="batch_size_cutouts")
+CUTOUTS = Endpoint("cutouts", "cutouts")
+SCHEMA = Endpoint("schema", "schema", method="GET")
+
+# Cone search: one row per object (its last alert), nearest first
+# (fink-object-api apps/routes/v1/ztf/conesearch/utils.py). The rows of several positions are
+# labelled with the position's index and kept apart: an object near two positions is in both.
+CONESEARCH = Endpoint(
+    "conesearch", "cone search", items="positions", rows="objects",
+    sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("i:objectId",),
+    limit_arg="n",
+    # with a `columns` selection the server keeps one alert per object only when both are
+    # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
+    needs={"*": ("i:objectId", "i:jd")},
+)
+# Class search: the newest alerts of a class, newest first: a reversed range scan on keys
+# <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
+LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True),),
+                   tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n")
+CLASSES = Endpoint("classes", "class list", method="GET")
+SSO = Endpoint(
+    "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
+    sort=(("i:jd", True),), tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"),
+    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without them
+    needs={"withcutouts": ("i:objectId", "i:candid")},
+)
+SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows")
+# only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
+SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
+SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
+SSOBULK = Endpoint("ssobulk", "SSO light curves")
+TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
+                    tiebreak=("i:objectId",))
+RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax")
+# SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
+# (apps/routes/v1/ztf/resolver/utils.py)
+RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
+SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
+                  tiebreak=("i:objectId",))
+STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),))
+ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
+                   tiebreak=("i:objectId",), limit_arg="n")
+
+#: Start of Fink operations: the servers' default start date.
+FINK_START = "2019-11-01 00:00:00"
+#: The Fink classifiers (fink-object-api assets/fink_types.csv).
+FINK_CLASSES = (
+    "Early SN Ia candidate", "Kilonova candidate", "SN candidate", "SLSN candidate",
+    "Microlensing candidate", "Tracklet", "Solar System MPC", "Solar System candidate",
+    "Ambiguous", "(CTA) Blazar low state", "(CTA) Blazar high state",
+)
+# Classes whose table the server groups to one alert per object after the scan, so that a
+# cut answer may hold fewer than n rows (apps/routes/v1/ztf/latests/utils.py).
+GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN candidate")
+TRENDS = ("rising", "fading", "low_state", "new_low_state")
+RESOLVERS = ("simbad", "ssodnet", "tns")
+SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
+TRACKLET_ID_SHAPE = "TRCK_00000000_000000_00"  # 0 stands for any digit
+# 100 MiB request bodies at most (fink-object-api app_ztf.py, MAX_CONTENT_LENGTH)
+MAX_BODY = 100 * 2**20
