@@ -6,7 +6,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
 
-from astroquery_fink._ztf_plots import plot_region, plot_statistics
+from astroquery_fink.plotting import plot_region, plot_statistics
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
