@@ -386,8 +386,8 @@ def _command_table() -> dict[str, _Command]:
         return {s: method for s in (surveys or both)}
 
     commands = [
-        _Command("objects", "all the alerts of objects (ZTF) / their light curves (Rubin "
-                 "diaSources)", on(method="query_object"),
+        _Command("objects", "all the alerts of objects: their light curves (the default "
+                 "command)", on(method="query_object"),
                  (_arg("object_id", nargs="*", metavar="OBJECT_ID", convert=_ids,
                        help="object ID(s): ZTF names (ZTF21aaxtctv) or Rubin diaObjectIds; "
                             "several, or comma-separated"),
@@ -429,7 +429,7 @@ def _command_table() -> dict[str, _Command]:
                   _N, _arg("--kind", help="Rubin: the server's kind argument"),
                   _COLUMNS, _WIRE),
                  (_Output(_PLOT, _figure("--plot", _draw_region)),)),
-        _Command("class", "the latest alerts of a class (ZTF)", on("ztf", method="query_class"),
+        _Command("class", "the latest alerts of a class", on("ztf", method="query_class"),
                  (_arg("class_name", metavar="CLASS", help="e.g. 'SN candidate' (see classes)"),
                   _N, _STARTDATE, _STOPDATE,
                   _arg("--trend", choices=("rising", "fading", "low_state", "new_low_state")),
@@ -438,9 +438,9 @@ def _command_table() -> dict[str, _Command]:
                        help="split the date range until nothing is cut"),
                   _arg("--max-requests", type=int, metavar="N", help="with --fetch-all"),
                   _COLUMNS, _WIRE)),
-        _Command("classes", "the class names of the class command (ZTF)",
+        _Command("classes", "the class names of the class command",
                  on("ztf", method="get_classes"), fixed={"as_table": True}),
-        _Command("anomaly", "the latest alerts flagged as anomalous (ZTF)",
+        _Command("anomaly", "the latest alerts flagged as anomalous",
                  on("ztf", method="query_anomaly"),
                  (_N, _START_DATE, _STOP_DATE, _COLUMNS, _WIRE)),
         _Command("sso", "alerts of Solar System objects", on(method="query_sso"),
@@ -450,14 +450,14 @@ def _command_table() -> dict[str, _Command]:
                   _arg("--withResiduals", action="store_true",
                        help="add residuals to the sHG1G2 model (one object)"),
                   _WITHCUTOUTS, _CUTOUT_KIND, _COLUMNS, _WIRE)),
-        _Command("ssocand", "Solar System candidates found by Fink (ZTF)",
+        _Command("ssocand", "Solar System candidates found by Fink",
                  on("ztf", method="query_ssocand"),
                  (_arg("kind", nargs="?", metavar="KIND", choices=("orbParams", "lightcurves"),
                        help="orbParams (default) or lightcurves"),
                   _arg("--ssoCandId", metavar="ID", help="one trajectory"),
                   _START_DATE, _STOP_DATE,
                   _arg("--maxnumber", type=int, metavar="N", help="most rows"), _WIRE)),
-        _Command("ssoft", "the Solar System Fink Table of phase-curve parameters (ZTF)",
+        _Command("ssoft", "the Solar System Fink Table of phase-curve parameters",
                  on("ztf", method="get_ssoft"),
                  (_arg("--sso-name", metavar="NAME"), _arg("--sso-number", type=int),
                   _arg("--flavor", choices=("SHG1G2", "HG1G2", "HG", "SOCCA")),
@@ -465,11 +465,11 @@ def _command_table() -> dict[str, _Command]:
                        help="a version of the table (default: the latest)"),
                   _arg("--schema", action="store_true",
                        help="the column descriptions instead"), _WIRE)),
-        _Command("ssobulk", "download every SSO light curve to a parquet file (ZTF)",
+        _Command("ssobulk", "download every SSO light curve to a parquet file",
                  on("ztf", method="download_ssobulk"),
                  (_arg("path", metavar="FILE", help="the parquet file to write"),),
                  table_output=False),
-        _Command("tracklet", "alerts of fast-moving objects' tracklets (ZTF)",
+        _Command("tracklet", "alerts of fast-moving objects' tracklets",
                  on("ztf", method="query_tracklet"),
                  (_arg("id", nargs="?", metavar="TRACKLET", help="TRCK_YYYYMMDD_HHMMSS_NN"),
                   _arg("--date", help="instead: every tracklet of 2021-11-20 (or an hour...)"),
@@ -497,16 +497,16 @@ def _command_table() -> dict[str, _Command]:
                        help="the counters --plot draws (default basic:sci; Rubin f:alerts)"),
                   _WIRE),
                  (_Output(_PLOT, _figure("--plot", _draw_statistics)),)),
-        _Command("summary", "the latest diaObject record of objects (Rubin)",
+        _Command("summary", "the latest diaObject record of objects",
                  on("lsst", method="get_object_summary"), (_IDS, _COLUMNS, _WIRE)),
-        _Command("forced", "forced photometry of objects (Rubin)",
+        _Command("forced", "forced photometry of objects",
                  on("lsst", method="query_forced_photometry"), (_IDS, _COLUMNS, _WIRE)),
-        _Command("tags", "the latest alerts carrying a Fink tag (Rubin)",
+        _Command("tags", "the latest alerts carrying a Fink tag",
                  on("lsst", method="query_tags"),
                  (_arg("tag", metavar="TAG", help="see tag-list"), _N, _STARTDATE, _STOPDATE,
                   _COLUMNS, _WIRE)),
-        _Command("tag-list", "the Fink tags (Rubin)", on("lsst", method="get_tags")),
-        _Command("blocks", "the building blocks of Fink's tag filters (Rubin)",
+        _Command("tag-list", "the Fink tags", on("lsst", method="get_tags")),
+        _Command("blocks", "the building blocks of Fink's tag filters",
                  on("lsst", method="get_blocks")),
     ]
     return {c.name: c for c in commands}
@@ -517,7 +517,7 @@ COMMANDS = _command_table()
 # Options every command takes.
 _COMMON = (
     _arg("--survey", choices=tuple(SURVEYS), default="ztf", method=False,
-         help="which Fink API: ztf (default) or lsst (Rubin)"),
+         help="which Fink API: ztf (default) or lsst"),
     _arg("--server", metavar="URL", method=False,
          help="base URL of another Fink API deployment (default: astroquery_fink.conf.server, "
               "or conf.server_lsst)"),
@@ -558,7 +558,7 @@ def _parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for cmd in COMMANDS.values():
-        surveys = "" if len(cmd.methods) > 1 else f" [--survey {next(iter(cmd.methods))}]"
+        surveys = "" if len(cmd.methods) > 1 else f" (--survey {next(iter(cmd.methods))} only)"
         methods = ", ".join(f"{SURVEYS[s].__name__}.{m}" for s, m in cmd.methods.items())
         p = sub.add_parser(cmd.name, help=cmd.help + surveys,
                            description=f"{cmd.help} ({methods}).",
@@ -774,7 +774,7 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
             names[arg.dest] = arg.flags[0]
     for arg in cmd.args:
         value = getattr(args, arg.dest, None)
-        if not arg.method or value is None or value == []:
+        if not arg.method or value is None or (isinstance(value, list) and not value):
             continue
         if arg.convert is not None:
             value = arg.convert(value)
@@ -857,6 +857,8 @@ def _query(method, positional: list, keywords: dict, say):
 
 def _as_table(result):
     """Lists and dicts (names, descriptions) as a Table; Tables and HDULists as they are."""
+    if isinstance(result, Table | fits.HDUList):
+        return result
     if isinstance(result, dict):
         return Table({"name": list(result), "description": [str(v) for v in result.values()]})
     if isinstance(result, list | tuple):
@@ -890,7 +892,9 @@ def _summary(table: Table, objects: list[str]) -> list[str]:
 
 
 def _preview(table: Table) -> list[str]:
-    cols = [c for c in _PREVIEW if c in table.colnames][:9] or table.colnames[:8]
+    cols = [c for c in _PREVIEW if c in table.colnames][:9]
+    if len(cols) < 4:  # few known columns: the first ones of the table too
+        cols += [c for c in table.colnames if c not in cols][:8 - len(cols)]
     return table[cols].pformat(max_lines=25, max_width=120)
 
 
