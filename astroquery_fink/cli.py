@@ -975,9 +975,11 @@ def main(argv: list[str] | None = None) -> int:
     top = _parser()
     argv = _route(list(sys.argv[1:] if argv is None else argv))
     try:
-        args = top.parse_args(argv)
+        args, extra = top.parse_known_args(argv)
         cmd = COMMANDS[args.command]
         parser = _subparser(top, args.command)
+        if extra:  # said with the usage of the command, not the top-level one
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if cmd.name == "objects":
             if args.emulator_data:
                 # '--emulator-data FILE... ID' swallows the IDs: names that are no file and
