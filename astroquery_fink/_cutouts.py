@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Cutout stamps -> FITS HDUs, and the orientation convention.
+"""Cutout stamps -> FITS HDUs, and the orientation convention (the three kinds are the same
+for ZTF and Rubin; the Rubin HDUs are built in ``lsst/cutouts.py``).
 
 Convention, the same for `~astropy.io.fits.HDUList` data, `numpy` arrays and the 3-D cutout
 columns of `~astroquery_fink.FinkClass.query_object`: pixels are kept in the FITS order of the
@@ -8,10 +9,11 @@ the sky as Fink shows it; the Fink documentation's ``data[::-1]`` is the same pi
 matplotlib's default ``origin="upper"``.
 """
 import io
+import numbers
 
 import numpy as np
 from astropy.io import fits
-from astroquery.exceptions import RemoteServiceError
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 from ._tables import loads_json
 
@@ -21,6 +23,18 @@ __all__: list[str] = []
 CUTOUT_KINDS = ("Science", "Template", "Difference")
 #: Kind -> EXTNAME of its HDU in `~astroquery_fink.FinkClass.get_cutouts`.
 EXTNAMES = {kind: kind.upper() for kind in CUTOUT_KINDS}
+
+
+def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
+    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three."""
+    if kind is None:
+        return None
+    if isinstance(kind, str):
+        for known in CUTOUT_KINDS + (("All",) if allow_all else ()):
+            if kind.lower() == known.lower():
+                return None if known == "All" else known
+    choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
+    raise InvalidQueryError(f"Unknown cutout kind {kind!r}: choose among {choices}")
 
 
 def stamp_column(kind: str) -> str:
@@ -79,3 +93,35 @@ def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
         return {k: np.array(v, dtype=np.float32) for k, v in data.items()}
     except (TypeError, ValueError) as err:
         raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}") from err
+
+
+def image_stretch(stretch):
+    """A stretch name (or an astropy stretch) -> the astropy stretch used to show stamps."""
+    from astropy import visualization as vis
+
+    if isinstance(stretch, vis.BaseStretch):
+        return stretch
+    stretches = {"asinh": vis.AsinhStretch, "linear": vis.LinearStretch,
+                 "sqrt": vis.SqrtStretch, "log": vis.LogStretch, "sinh": vis.SinhStretch,
+                 "squared": vis.SquaredStretch}
+    if stretch not in stretches:
+        raise ValueError(f"Unknown stretch {stretch!r}: choose among {', '.join(stretches)} "
+                         "or pass an astropy.visualization stretch")
+    return stretches[stretch]()
+
+
+def image_interval(interval):
+    """An interval name, a percentile (or an astropy interval) -> the astropy interval used
+    to show stamps."""
+    from astropy import visualization as vis
+
+    if isinstance(interval, vis.BaseInterval):
+        return interval
+    if interval == "zscale":
+        return vis.ZScaleInterval()
+    if interval == "minmax":
+        return vis.MinMaxInterval()
+    if isinstance(interval, numbers.Real) and 0 < interval <= 100:
+        return vis.PercentileInterval(float(interval))
+    raise ValueError(f"Unknown interval {interval!r}: use 'zscale', 'minmax', a percentile "
+                     "(e.g. 99.5) or an astropy.visualization interval")

@@ -19,9 +19,6 @@ from astroquery.exceptions import InvalidQueryError
 
 __all__: list[str] = []
 
-#: The largest cone-search radius the Fink ZTF server accepts, in arcseconds
-#: (fink-object-api apps/routes/v1/ztf/conesearch/utils.py).
-ZTF_MAX_RADIUS_ARCSEC = 18_000.0
 
 _NUMBER = (int, float, np.integer, np.floating)
 
@@ -121,7 +118,7 @@ def radius_arcsec(radius, *, maximum: float | None = None, name: str = "radius")
         An angle: ``10 * u.arcsec``, ``Angle("0.1d")``, ``"5 arcmin"``.
     maximum : float, optional
         The largest radius the server accepts, in arcseconds (e.g.
-        `ZTF_MAX_RADIUS_ARCSEC`).
+        the survey's ``MAX_RADIUS_ARCSEC``).
     name : str, optional
         The argument's name, for messages.
 
@@ -271,3 +268,40 @@ def date_range(startdate=None, stopdate=None, window=None, *,
 def wire_time(t: Time) -> str:
     """A Time as the ISO text (UTC, millisecond precision) Fink servers parse."""
     return t.utc.iso
+
+
+def gzipped_skymap(bayestar) -> bytes:
+    """A local sky map (FITS path, bytes or `~astropy.io.fits.HDUList`), gzipped as the
+    servers read it (they gunzip the bytes they get: fink-object-api
+    apps/routes/v1/{ztf,lsst}/skymap/utils.py); `InvalidQueryError` if it is not FITS."""
+    import gzip
+    import io
+    import os
+    import zlib
+    from pathlib import Path
+
+    from astropy.io import fits
+
+    if isinstance(bayestar, fits.HDUList):
+        buffer = io.BytesIO()
+        bayestar.writeto(buffer)
+        data = buffer.getvalue()
+    elif isinstance(bayestar, bytes):
+        data = bayestar
+    elif isinstance(bayestar, str | os.PathLike):
+        try:
+            data = Path(bayestar).read_bytes()
+        except OSError as err:
+            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
+    else:
+        raise InvalidQueryError(
+            "bayestar must be a FITS file path, its bytes or an HDUList, not "
+            f"{type(bayestar).__name__}")
+    zipped = data[:2] == b"\x1f\x8b"
+    try:
+        raw = gzip.decompress(data) if zipped else data
+    except (OSError, EOFError, zlib.error) as err:
+        raise InvalidQueryError(f"bayestar is not a readable gzipped file: {err}") from None
+    if not raw.startswith(b"SIMPLE"):
+        raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
+    return data if zipped else gzip.compress(data)

@@ -45,6 +45,43 @@ def loads_json(content: bytes):
         return json.loads(content)  # the standard library accepts NaN/Infinity tokens
 
 
+def json_object(content: bytes, what: str, *, nested: bool = False) -> dict:
+    """A JSON object answer (``/classes``, ``/schema``, ``/blocks``, ...), else
+    `~astroquery.exceptions.RemoteServiceError`; ``nested``: an object of objects of objects
+    (the ``/schema`` answers: {category: {field: {"type": ..., "doc": ...}}})."""
+    try:
+        value = loads_json(content)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or nested and not all(
+            isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
+            for fields in value.values()):
+        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
+    return value
+
+
+def schema_table(answer: dict, known: dict, families: dict | None = None) -> Table:
+    """A ``/schema`` answer ({category: {field: {"type", "doc"}}}) -> a Table of ``name``
+    (prefixed), ``family``, ``type`` (Avro unions written ``null|float``), ``unit`` (as this
+    client attaches it, from ``known``) and ``description``, sorted by name. ``families``
+    maps a category to its family letter; else the letter in the category's "(x:)"."""
+    rows = []
+    for category, fields in answer.items():
+        family = (families or {}).get(category) or (
+            category.rsplit("(", 1)[-1][:1] if "(" in category else category[:1])
+        for field, entry in fields.items():
+            name = f"{family}:{field}"
+            stype = entry.get("type")
+            stype = "|".join(map(str, stype)) if isinstance(stype, list) else str(stype)
+            unit = known[name].unit if name in known else None
+            rows.append((name, family, stype, "" if unit is None else unit.to_string(),
+                         str(entry.get("doc", ""))))
+    table = Table(rows=rows, names=("name", "family", "type", "unit", "description"),
+                  dtype=(str, str, str, str, str))
+    table.sort("name")
+    return table
+
+
 # ----------------------------------------------------------------------------- typing
 
 def _infer_kind(values, untyped_text: bool = False) -> str:

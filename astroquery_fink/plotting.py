@@ -7,7 +7,6 @@ function here is called.
 from __future__ import annotations
 
 import contextlib
-import numbers
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -16,8 +15,8 @@ from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
 
-from ._cutouts import EXTNAMES
-from ._lsst_plots import plot_lsst_cutouts, plot_lsst_lightcurve
+from ._cutouts import EXTNAMES, image_interval, image_stretch
+from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
 from .ztf.plots import plot_region, plot_statistics
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
@@ -222,35 +221,6 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
 
 # ----------------------------------------------------------------------------- cutouts
 
-def _stretch(stretch):
-    from astropy import visualization as vis
-
-    if isinstance(stretch, vis.BaseStretch):
-        return stretch
-    stretches = {"asinh": vis.AsinhStretch, "linear": vis.LinearStretch,
-                 "sqrt": vis.SqrtStretch, "log": vis.LogStretch, "sinh": vis.SinhStretch,
-                 "squared": vis.SquaredStretch}
-    if stretch not in stretches:
-        raise ValueError(f"Unknown stretch {stretch!r}: choose among {', '.join(stretches)} "
-                         "or pass an astropy.visualization stretch")
-    return stretches[stretch]()
-
-
-def _interval(interval):
-    from astropy import visualization as vis
-
-    if isinstance(interval, vis.BaseInterval):
-        return interval
-    if interval == "zscale":
-        return vis.ZScaleInterval()
-    if interval == "minmax":
-        return vis.MinMaxInterval()
-    if isinstance(interval, numbers.Real) and 0 < interval <= 100:
-        return vis.PercentileInterval(float(interval))
-    raise ValueError(f"Unknown interval {interval!r}: use 'zscale', 'minmax', a percentile "
-                     "(e.g. 99.5) or an astropy.visualization interval")
-
-
 def _kind_of(name: str) -> str:
     """'SCIENCE', 'Science' or 'b:cutoutScience_stampData' -> 'Science' (else unchanged)."""
     for kind, extname in EXTNAMES.items():
@@ -389,7 +359,7 @@ def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
     from astropy.visualization import ImageNormalize
 
     stamps, info = _collect(cutouts)
-    norm_stretch, norm_interval = _stretch(stretch), _interval(interval)
+    norm_stretch, norm_interval = image_stretch(stretch), image_interval(interval)
     plt = _pyplot()
     if axes is None:
         fig, axes = plt.subplots(1, len(stamps), figsize=(3.2 * len(stamps), 3.7),

@@ -192,7 +192,7 @@ def test_async_twin_and_figures(finklsst, static):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from astroquery_fink._lsst_plots import plot_lsst_cutouts, plot_lsst_lightcurve
+    from astroquery_fink.plotting import plot_lsst_cutouts, plot_lsst_lightcurve
 
     response = finklsst.query_object_async(170028485706776685, columns=["r:psfFlux"])
     assert response.status_code == 200 and len(response.json()) == 346

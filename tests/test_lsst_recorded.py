@@ -20,7 +20,7 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
 
 from astroquery_fink import FinkLSSTClass
-from astroquery_fink._lsst_schema import columns as lsst_columns
+from astroquery_fink.lsst.schema import columns as lsst_columns
 from astroquery_fink.lsst import flux_to_mag, to_time
 
 fastavro = pytest.importorskip("fastavro")

@@ -8,23 +8,10 @@ from astropy.table import MaskedColumn, Table
 from astropy.time import Time
 from astroquery.exceptions import RemoteServiceError
 
-from .._tables import loads_json, typed_column
+from .._tables import json_object, typed_column
 from .schema import columns as known_columns
 
 __all__: list[str] = []
-
-def schema_answer(content: bytes) -> dict:
-    """``/api/v1/schema``: {category: {field: {"type": ..., "doc": ...}}}, else an error."""
-    try:
-        schema = loads_json(content)
-    except ValueError:
-        schema = None
-    if not isinstance(schema, dict) or not all(
-            isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
-            for fields in schema.values()):
-        raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
-    return schema
-
 
 def all_columns() -> list[str]:
     """The columns of an answer with every column (for empty answers): ``i:``, ``d:``, ``v:``."""
@@ -78,19 +65,9 @@ def with_night_time(table: Table) -> Table:
     return table
 
 
-def json_dict(content: bytes, what: str) -> dict:
-    try:
-        value = loads_json(content)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
-    return value
-
-
 def classes_answer(content: bytes) -> dict:
     """``/api/v1/classes``: {origin: [class names]}, else an error."""
-    classes = json_dict(content, "/classes")
+    classes = json_object(content, "/classes")
     if not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
                for v in classes.values()):
         raise RemoteServiceError(f"Unexpected /classes answer: {content[:200]!r}")

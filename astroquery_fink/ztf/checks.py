@@ -2,12 +2,9 @@
 """ZTF user input -> the values the Fink ZTF server expects, or `InvalidQueryError` before
 any request (object names, columns, cutout kinds, SSO names, tracklet and statistics dates,
 sky maps)."""
-import gzip
-import os
 import re
 import warnings
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 from astropy import units as u
@@ -15,7 +12,6 @@ from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from .. import _sky
-from .._cutouts import CUTOUT_KINDS
 from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -121,18 +117,6 @@ def candid(value) -> int:
         return int(value)
     except ValueError:
         raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}") from None
-
-
-def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
-    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three."""
-    if kind is None:
-        return None
-    if isinstance(kind, str):
-        for known in CUTOUT_KINDS + (("All",) if allow_all else ()):
-            if kind.lower() == known.lower():
-                return None if known == "All" else known
-    choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
-    raise InvalidQueryError(f"Unknown cutout kind {kind!r}: choose among {choices}")
 
 
 def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
@@ -257,23 +241,9 @@ def statistics_columns(columns) -> list[str]:
 
 
 def bayestar_text(bayestar) -> str:
-    """A sky map (path or bytes) as the server reads it: str() of the gzipped FITS bytes,
-    which it evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
-    if isinstance(bayestar, bytes):
-        data = bayestar
-    elif isinstance(bayestar, str | os.PathLike):
-        try:
-            data = Path(bayestar).read_bytes()
-        except OSError as err:
-            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
-    else:
-        raise InvalidQueryError(
-            f"bayestar must be a FITS file path or its bytes, not {type(bayestar).__name__}")
-    raw = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    if not raw.startswith(b"SIMPLE"):
-        raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
-    if data[:2] != b"\x1f\x8b":
-        data = gzip.compress(data)
+    """A sky map as the ZTF server reads it: str() of the gzipped FITS bytes, which it
+    evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
+    data = _sky.gzipped_skymap(bayestar)
     text = str(data)
     if len(text) > MAX_BODY:
         raise InvalidQueryError(

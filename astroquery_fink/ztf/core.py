@@ -27,12 +27,18 @@ from astroquery.exceptions import (
     TableParseError,
 )
 
-from .. import _merge, _sky, _validate
-from .._cutouts import CUTOUT_KINDS, fits_stamp, stamp_arrays, stamp_column, stamp_hdu
+from .. import _cutouts, _merge, _sky, _validate
+from .._cutouts import (
+    CUTOUT_KINDS,
+    fits_stamp,
+    stamp_arrays,
+    stamp_column,
+    stamp_hdu,
+)
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, with_columns
-from .._tables import parse_table
+from .._tables import json_object, parse_table, schema_table
 from . import answers, checks
 from .endpoints import (
     ANOMALY,
@@ -43,6 +49,7 @@ from .endpoints import (
     FINK_START,
     GROUPED_CLASSES,
     LATESTS,
+    MAX_RADIUS_ARCSEC,
     OBJECTS,
     OBJECTS_CUTOUTS,
     RESOLVER,
@@ -95,7 +102,7 @@ class FinkClass(FinkQuery):
             ids = drop_covered_prefixes(ids)
         withupperlim = _validate.flag(withupperlim, "withupperlim")
         withcutouts = _validate.flag(withcutouts, "withcutouts")
-        kind = checks.cutout_kind(cutout_kind)
+        kind = _cutouts.cutout_kind(cutout_kind)
         if cutout_kind is not None and not withcutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format, withupperlim=withupperlim)
@@ -274,7 +281,7 @@ class FinkClass(FinkQuery):
                 f"get_cutouts takes one ZTF object name, not {object_id!r}; loop over objects, "
                 "or use query_object(..., withcutouts=True) for many")
         [oid] = checks.object_ids(object_id)
-        chosen = checks.cutout_kind(kind)
+        chosen = _cutouts.cutout_kind(kind)
         kinds = (chosen,) if chosen else CUTOUT_KINDS
         candid = None if candid is None else checks.candid(candid)
         as_array = _validate.flag(as_array, "as_array")
@@ -336,22 +343,10 @@ class FinkClass(FinkQuery):
             ``type`` (the server's type; Avro unions written ``null|float``), ``unit`` (as this
             client attaches it) and ``description``.
         """
-        schema = self._fetch(SCHEMA, None, lambda r: answers.schema_answer(r.content),
+        answer = self._fetch(SCHEMA, None,
+                             lambda r: json_object(r.content, "/schema", nested=True),
                              cache=cache, timeout=timeout)
-        known = known_columns()
-        rows = []
-        for category, fields in schema.items():
-            family = CATEGORY_FAMILY.get(category, category.rsplit("(", 1)[-1][:1])
-            for field, entry in fields.items():
-                name = f"{family}:{field}"
-                stype = entry.get("type")
-                stype = "|".join(map(str, stype)) if isinstance(stype, list) else str(stype)
-                unit = known[name].unit if name in known else None
-                rows.append((name, family, stype, "" if unit is None else unit.to_string(),
-                             str(entry.get("doc", ""))))
-        table = Table(rows=rows, names=("name", "family", "type", "unit", "description"),
-                      dtype=(str, str, str, str, str))
-        table.sort("name")
+        table = schema_table(answer, known_columns(), CATEGORY_FAMILY)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/schema"})
         return table
 
@@ -370,7 +365,7 @@ class FinkClass(FinkQuery):
                      output_format) -> Plan:
         coords = _sky.positions(coordinates)
         labelled = not checks.one_position(coordinates)
-        arcsec = _sky.radius_arcsec(radius, maximum=_sky.ZTF_MAX_RADIUS_ARCSEC)
+        arcsec = _sky.radius_arcsec(radius, maximum=MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
         n = _validate.count(n, "n")
         fmt = _validate.output_format(output_format)
@@ -711,7 +706,7 @@ class FinkClass(FinkQuery):
         if with_residuals and len(ids) > 1:
             raise InvalidQueryError(
                 "withResiduals works for one object only (the server refuses lists)")
-        kind = checks.cutout_kind(cutout_kind, allow_all=False)
+        kind = _cutouts.cutout_kind(cutout_kind, allow_all=False)
         if cutout_kind is not None and not with_cutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
@@ -922,7 +917,7 @@ class FinkClass(FinkQuery):
             return payload
         if schema:
             return self._fetch(SSOFT, payload,
-                               lambda r: answers.json_dict(r.content, "/ssoft schema"),
+                               lambda r: json_object(r.content, "/ssoft schema"),
                                cache=cache, timeout=timeout)
         table = self._fetch(SSOFT, payload, lambda r: parse_table(r.content, fmt, schema={}),
                             cache=cache, timeout=timeout)

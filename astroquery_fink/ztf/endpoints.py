@@ -65,6 +65,8 @@ STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n")
 
+# The largest cone-search radius (fink-object-api apps/routes/v1/ztf/conesearch/utils.py).
+MAX_RADIUS_ARCSEC = 18_000.0
 #: Start of Fink operations: the servers' default start date.
 FINK_START = "2019-11-01 00:00:00"
 #: The Fink classifiers (fink-object-api assets/fink_types.csv).

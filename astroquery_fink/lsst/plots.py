@@ -13,7 +13,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from ._lsst_schema import BANDS, flux_to_mag
+from .schema import BANDS, flux_to_mag
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -96,7 +96,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     Examples
     --------
     >>> from astroquery_fink import FinkLSSTClass
-    >>> from astroquery_fink._lsst_plots import plot_lsst_lightcurve
+    >>> from astroquery_fink.plotting import plot_lsst_lightcurve
     >>> from astroquery_fink.testing import FinkEmulator
     >>> with FinkEmulator(survey="lsst") as emu:
     ...     fink = FinkLSSTClass(server=emu.url)
@@ -190,7 +190,7 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
     Examples
     --------
     >>> from astroquery_fink import FinkLSSTClass
-    >>> from astroquery_fink._lsst_plots import plot_lsst_cutouts
+    >>> from astroquery_fink.plotting import plot_lsst_cutouts
     >>> from astroquery_fink.testing import FinkEmulator
     >>> with FinkEmulator(survey="lsst") as emu:
     ...     hdul = FinkLSSTClass(server=emu.url).get_cutouts(170094456272322680)
@@ -200,7 +200,7 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
     """
     from astropy import visualization as vis
 
-    from .plotting import _interval, _stretch
+    from .._cutouts import image_interval, image_stretch
 
     plt = _pyplot()
     stamps, header = _stamps(cutouts)
@@ -215,7 +215,7 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
         data = np.asarray(data, dtype=float)
         finite = data[np.isfinite(data)]
         norm = vis.ImageNormalize(finite if finite.size else np.zeros(1),
-                                  interval=_interval(interval), stretch=_stretch(stretch))
+                                  interval=image_interval(interval), stretch=image_stretch(stretch))
         image = ax.imshow(np.ma.masked_invalid(data), origin="lower", cmap=cmap_obj, norm=norm)
         ax.set_title(kind)
         ax.set_xlabel("x (pixel)")

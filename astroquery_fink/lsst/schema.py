@@ -22,7 +22,7 @@ import numpy as np
 from astropy.table import Table
 from astropy.time import Time
 
-from ._schema import SCHEMAS, ColumnInfo
+from .._schema import SCHEMAS, ColumnInfo
 
 __all__ = ["columns", "statistics_columns", "to_time", "flux_to_mag", "BANDS"]
 
@@ -169,7 +169,7 @@ def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
 
     Examples
     --------
-    >>> from astroquery_fink._lsst_schema import to_time
+    >>> from astroquery_fink.lsst import to_time
     >>> to_time(61105.093643486834).utc.iso
     '2026-03-06 02:14:13.797'
     """
@@ -210,7 +210,7 @@ def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
     Examples
     --------
     >>> import astropy.units as u
-    >>> from astroquery_fink._lsst_schema import flux_to_mag
+    >>> from astroquery_fink.lsst import flux_to_mag
     >>> mag, err = flux_to_mag([1000.0, 10000.0], [10.0, 100.0])
     >>> mag.round(3), err.round(4)
     (<Magnitude [23.9, 21.4] mag(AB)>, <Quantity [0.0109, 0.0109] mag>)

@@ -1,223 +1,51 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """`FinkLSSTClass`: the Fink Rubin/LSST API (https://api.lsst.fink-portal.org).
 
-Each endpoint is an `Endpoint` declaration below plus a thin public method; the shared
-machinery (batches, retries, parsing, merging, warnings) is `_query`'s. Server behaviour is
-cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>/). Keywords are the server's
-argument names (``output-format`` written ``output_format``), except the first, positional,
-argument of each method.
+Each endpoint is a declaration in `endpoints` plus a thin public method here; the Rubin
+input checks live in `checks`, the cutout HDUs in `cutouts`, the column schema in `schema`,
+and the shared machinery (batches, retries, parsing, merging, warnings) in ``_query``.
+Server behaviour is cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>/).
+Keywords are the server's argument names (``output-format`` written ``output_format``),
+except the first, positional, argument of each method.
 
 Rubin IDs (``diaObjectId``, ``diaSourceId``, ...) are 64-bit integers above 2**53: they are
 sent as text and read as exact int64 in every wire format, never through a float; 0 means
 "no ID" and is masked.
 """
-import gzip
-import io
 import numbers
-import os
 import warnings
-from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
 from astropy.table import Row, Table
-from astropy.time import Time
-from astroquery.exceptions import (
-    InputWarning,
-    InvalidQueryError,
-    NoResultsWarning,
-    RemoteServiceError,
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
+
+from .. import _cutouts, _sky, _validate
+from .._cutouts import CUTOUT_KINDS
+from .._query import FinkQuery, Plan, batched, with_columns
+from .._tables import json_object, schema_table
+from . import checks, cutouts, schema
+from .endpoints import (
+    BLOCKS,
+    CONESEARCH,
+    CUTOUTS,
+    FP,
+    MAX_RADIUS_ARCSEC,
+    OBJECTS,
+    RESOLVER,
+    RESOLVERS,
+    SCHEMA,
+    SCHEMA_ENDPOINTS,
+    SKYMAP,
+    SOURCES,
+    SSO,
+    STATISTICS,
+    TAG_LIST,
+    TAGS,
 )
 
-from . import _lsst_schema, _sky, _validate
-from ._cutouts import stamp_arrays
-from ._endpoint import Endpoint
-from ._lsst_schema import BANDS, flux_to_mag, to_time
-from ._query import FinkQuery, Plan, batched, with_columns
-from ._tables import loads_json
+__all__ = ["FinkLSST", "FinkLSSTClass"]
 
-__all__ = ["FinkLSST", "FinkLSSTClass", "flux_to_mag", "to_time", "BANDS", "CUTOUT_KINDS"]
-
-# The server keeps at most NLIMIT rows per scan, i.e. per requested ID
-# (fink-object-api config.yml NLIMIT, apps/utils/client.py).
-_ROWS_PER_ID = 10_000
-# The largest cone-search radius (fink-object-api apps/routes/v1/lsst/conesearch/utils.py).
-MAX_RADIUS_ARCSEC = 18_000.0
-
-#: The three Rubin cutouts, in the server's ``kind`` spelling.
-CUTOUT_KINDS = ("Science", "Template", "Difference")
-
-_LIGHT_CURVE = dict(
-    sort=(("r:midpointMjdTai", True),), row_key=("r:diaObjectId", "r:midpointMjdTai"),
-    schema="lsst")
-
-SOURCES = Endpoint(
-    "sources", "sources", items="objects", rows="sources", ids="diaObjectId",
-    id_column="r:diaObjectId", tiebreak=("r:diaObjectId", "r:diaSourceId"),
-    rows_per_id=_ROWS_PER_ID, **_LIGHT_CURVE)
-OBJECTS = Endpoint(
-    "objects", "objects", items="objects", rows="objects", ids="diaObjectId",
-    id_column="r:diaObjectId", row_key=("r:diaObjectId",), tiebreak=("r:diaObjectId",),
-    schema="lsst")
-FP = Endpoint(
-    "fp", "forced photometry", items="objects", rows="forced sources", ids="diaObjectId",
-    id_column="r:diaObjectId", tiebreak=("r:diaObjectId", "r:diaForcedSourceId"),
-    rows_per_id=_ROWS_PER_ID, **_LIGHT_CURVE)
-# The server appends r:ra, r:dec, r:midpointMjdTai to a selection only when they are not
-# *substrings* of it (so "r:raErr" hides "r:ra" and the request fails): the client always
-# names them. A date filter needs f:firstDiaSourceMjdTaiFink in a selection (HTTP 400).
-CONESEARCH = Endpoint(
-    "conesearch", "cone search", items="positions", rows="objects",
-    row_key=("input_index", "r:diaObjectId"),
-    sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("r:diaObjectId",),
-    needs={"*": ("r:diaObjectId", "r:ra", "r:dec", "r:midpointMjdTai"),
-           "dates": ("f:firstDiaSourceMjdTaiFink",)},
-    schema="lsst")
-CUTOUTS = Endpoint("cutouts", "cutouts", items="alerts", schema="lsst")
-SCHEMA = Endpoint("schema", "schema", schema="lsst")
-SSO = Endpoint(
-    "sso", "Solar System objects", items="names", rows="alerts", ids="n_or_d",
-    row_key=("r:diaSourceId",), sort=(("r:midpointMjdTai", True),), tiebreak=("r:diaSourceId",),
-    schema="lsst")
-RESOLVER = Endpoint("resolver", "resolver", rows="matches", schema="lsst")
-SKYMAP = Endpoint(
-    "skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),
-    tiebreak=("r:diaObjectId",), schema="lsst")
-STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("f:night", False),),
-                      schema="lsst_statistics")
-TAGS = Endpoint(
-    "tags", "tag search", rows="alerts", limit_arg="n", tiebreak=("r:diaObjectId",),
-    **_LIGHT_CURVE)
-TAG_LIST = Endpoint("tags", "tag list", method="GET", schema="lsst")
-BLOCKS = Endpoint("blocks", "block list", method="GET", schema="lsst")
-
-#: The ``endpoint`` values of ``/api/v1/schema`` (fink-object-api apps/routes/v1/lsst/schema).
-SCHEMA_ENDPOINTS = ("sources", "objects", "fp", "conesearch", "cutouts", "sso", "statistics",
-                    "tags")
-_RESOLVERS = ("tns", "simbad", "ssodnet")
-_SELECTABLE = ("r", "f")
-_VERSIONS = ("f:fink_broker_version", "f:fink_science_version", "f:lsst_schema_version")
-
-
-# ----------------------------------------------------------------------------- input checks
-
-def dia_ids(value, name: str = "diaObjectId") -> list[int]:
-    """Rubin IDs given by the user -> exact Python ints, duplicates dropped, order kept.
-
-    Accepts an int, a numpy integer, a text of digits, a comma-separated text, or a list,
-    array or column of those. Floats are refused (above 2**53 a float has lost the last
-    digits: 313761043604045880 becomes 313761043604045888), and so are 0 ("no ID") and
-    negative or over-64-bit numbers.
-    """
-    if isinstance(value, str):
-        items = [v.strip() for v in value.split(",")]
-    elif isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
-        raise InvalidQueryError(f"{name}: some of the IDs given are masked (missing)")
-    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
-        items = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) \
-            else list(value)
-    else:
-        items = [value]
-    if not items:
-        raise InvalidQueryError(f"No {name} given")
-    out = []
-    for item in items:
-        out.append(_one_id(item, name))
-    return list(dict.fromkeys(out))
-
-
-def _one_id(item, name: str) -> int:
-    if isinstance(item, bool | np.bool_):
-        raise InvalidQueryError(f"{name} must be an integer ID, not {item!r}")
-    digits = isinstance(item, str) and item.isascii() and item.isdigit()
-    if digits or isinstance(item, numbers.Integral):
-        number = int(item)
-    elif isinstance(item, float | np.floating):
-        raise InvalidQueryError(
-            f"{name} {item!r} is a float: Rubin IDs are above 2**53, where a float has lost "
-            "the last digits (313761043604045880 becomes 313761043604045888); give it as an "
-            "int or as text")
-    else:
-        raise InvalidQueryError(
-            f"{name} must be an integer ID such as 313897383979122767 (int or digits), "
-            f"not {item!r}")
-    if number == 0:
-        raise InvalidQueryError(
-            f"{name} 0 is not an ID: Rubin writes 0 for 'none' (e.g. the diaObjectId of a "
-            "Solar System alert; use query_sso for those)")
-    if not 0 < number < 2**63:
-        raise InvalidQueryError(f"{name} {number} is not a 64-bit Rubin ID")
-    return number
-
-
-def column_list(columns) -> list[str] | None:
-    """A ``columns`` selection of ``r:``/``f:`` names; None (or ``"*"``) for all columns."""
-    if columns is None:
-        return None
-    if isinstance(columns, str):
-        names = [c for c in columns.replace(" ", "").split(",") if c]
-    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
-        names = list(columns)
-    else:
-        raise InvalidQueryError(
-            f"columns must be a list of names like 'r:psfFlux', not {type(columns).__name__}")
-    if names == ["*"]:
-        return None
-    known = _lsst_schema.columns()
-    for name in names:
-        if not isinstance(name, str) or ":" not in name:
-            raise InvalidQueryError(
-                f"Column {name!r} has no family prefix: write it as 'r:{name}' (Rubin field) "
-                f"or 'f:{name}' (Fink field)")
-        family = name.split(":", 1)[0]
-        if family not in _SELECTABLE:
-            raise InvalidQueryError(
-                f"{name!r} cannot be selected: the server selects r: and f: columns only "
-                "(v: columns are computed, b: cutouts come from get_cutouts)")
-        if name not in known:
-            warnings.warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
-                          "the server ignores unknown names", InputWarning, stacklevel=4)
-    if not names:
-        raise InvalidQueryError("columns is empty: omit it to get all columns")
-    return list(dict.fromkeys(names))
-
-
-def _output_format(fmt) -> str:
-    # JSON by default: exact for 64-bit IDs (read without floats), and the server can always
-    # write it; its parquet writer fails (HTTP 500) when a flag column holds the text "nan"
-    # for missing cells next to booleans (apps/utils/decoding.py, apps/utils/utils.py).
-    return "json" if fmt is None else _validate.output_format(fmt)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral) \
-            or int(value) <= 0:
-        raise InvalidQueryError(f"{name} must be a positive integer, not {value!r}")
-    return int(value)
-
-
-def _mjd_tai(value, name: str) -> str:
-    """A time as the server keys it: the full-precision text of its TAI MJD."""
-    if isinstance(value, Time):
-        if not value.isscalar:
-            raise InvalidQueryError(f"{name} must be one time, not {value.size}")
-        return repr(float(value.tai.mjd))
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise InvalidQueryError(
-            f"{name} must be an MJD (TAI) number or an astropy Time, not {value!r}")
-    if not np.isfinite(value):
-        raise InvalidQueryError(f"{name} must be finite, not {value!r}")
-    return repr(float(value))
-
-
-def _wire_tai(t: Time) -> str:
-    # The server reads start/stop dates as TAI (conesearch: Time(..., scale="tai")) or
-    # compares their MJD with TAI MJDs (tags): the TAI calendar text matches both.
-    return t.tai.iso
-
-
-# ----------------------------------------------------------------------------- the client
 
 class FinkLSSTClass(FinkQuery):
     """Query the Fink alert broker's REST API for Rubin/LSST alerts.
@@ -241,10 +69,10 @@ class FinkLSSTClass(FinkQuery):
 
     # ------------------------------------------------------------------ light curves
     def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
-        ids = dia_ids(object_id)
-        fmt = _output_format(output_format)
+        ids = checks.dia_ids(object_id)
+        fmt = checks.output_format(output_format)
         mine = (endpoint.id_column,) if len(ids) > 1 else ()
-        cols, added = with_columns(endpoint, column_list(columns), {}, mine)
+        cols, added = with_columns(endpoint, checks.column_list(columns), {}, mine)
         payload = {"output-format": fmt}
         if cols is not None:
             payload["columns"] = ",".join(cols)
@@ -256,10 +84,10 @@ class FinkLSSTClass(FinkQuery):
     def _sources_plan(self, object_id, midpointMjdTai, columns, output_format) -> Plan:  # noqa: N803
         extra = {}
         if midpointMjdTai is not None:
-            if len(dia_ids(object_id)) != 1:
+            if len(checks.dia_ids(object_id)) != 1:
                 # the server ignores it for a list (apps/routes/v1/lsst/sources/utils.py)
                 raise InvalidQueryError("midpointMjdTai works with one diaObjectId only")
-            extra["midpointMjdTai"] = _mjd_tai(midpointMjdTai, "midpointMjdTai")
+            extra["midpointMjdTai"] = checks.mjd_tai(midpointMjdTai, "midpointMjdTai")
         return self._ids_plan(SOURCES, object_id, columns, output_format, extra)
 
     def query_object_async(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
@@ -406,14 +234,14 @@ class FinkLSSTClass(FinkQuery):
         coords = _sky.positions(coordinates)
         arcsec = _sky.radius_arcsec(radius, maximum=MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"radius": arcsec, "output-format": fmt}
         if n is not None:
-            payload["n"] = _positive_int(n, "n")
+            payload["n"] = _validate.count(n, "n")
         if start is not None:
-            payload["startdate"] = _wire_tai(start)
+            payload["startdate"] = checks.wire_tai(start)
         if stop is not None:
-            payload["stopdate"] = _wire_tai(stop)
+            payload["stopdate"] = checks.wire_tai(stop)
         if days is not None:
             payload["window"] = days
         if kind is not None:
@@ -421,7 +249,7 @@ class FinkLSSTClass(FinkQuery):
                 raise InvalidQueryError(f"kind must be 'within' or 'across', not {kind!r}")
             payload["kind"] = kind
         dates = start is not None or stop is not None
-        cols, added = with_columns(CONESEARCH, column_list(columns), {"dates": dates})
+        cols, added = with_columns(CONESEARCH, checks.column_list(columns), {"dates": dates})
         if cols is not None:
             payload["columns"] = ",".join(cols)
         payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
@@ -521,15 +349,15 @@ class FinkLSSTClass(FinkQuery):
         if not isinstance(tag, str) or not tag.strip():
             raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
         start, stop, _ = _sky.date_range(startdate, stopdate)
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"tag": tag.strip(), "output-format": fmt}
         if n is not None:
-            payload["n"] = _positive_int(n, "n")
+            payload["n"] = _validate.count(n, "n")
         if start is not None:
-            payload["startdate"] = _wire_tai(start)
+            payload["startdate"] = checks.wire_tai(start)
         if stop is not None:
-            payload["stopdate"] = _wire_tai(stop)
-        cols = column_list(columns)
+            payload["stopdate"] = checks.wire_tai(stop)
+        cols = checks.column_list(columns)
         if cols is not None:
             payload["columns"] = ",".join(cols)
         plan = Plan(TAGS, [payload], output_format=fmt, columns=cols)
@@ -540,7 +368,7 @@ class FinkLSSTClass(FinkQuery):
     def get_tags(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The Fink tags (``GET /api/v1/tags``): ``tag``, ``description``, ``api_support``
         (False: the tag exists only in Fink's live streams, `query_tags` refuses it)."""
-        data = self._fetch(TAG_LIST, None, lambda r: _json_dict(r.content, "tags"),
+        data = self._fetch(TAG_LIST, None, lambda r: json_object(r.content, "tags"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v.get("description", "")) if isinstance(v, dict) else str(v),
                  bool(v.get("API support", False)) if isinstance(v, dict) else False)
@@ -553,7 +381,7 @@ class FinkLSSTClass(FinkQuery):
     def get_blocks(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The building blocks of Fink's tag filters (``GET /api/v1/blocks``): ``block``,
         ``description``."""
-        data = self._fetch(BLOCKS, None, lambda r: _json_dict(r.content, "blocks"),
+        data = self._fetch(BLOCKS, None, lambda r: json_object(r.content, "blocks"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v)) for k, v in sorted(data.items())]
         table = Table(rows=rows, names=("block", "description"), dtype=(str, str))
@@ -589,18 +417,18 @@ class FinkLSSTClass(FinkQuery):
             ``r:packed_primary_provisional_designation``; ``r:diaObjectId`` is masked
             (Solar System alerts have none).
         """
-        names = _sso_names(n_or_d)
+        names = checks.sso_names(n_or_d)
         withEphem = _validate.flag(withEphem, "withEphem")
         withResiduals = _validate.flag(withResiduals, "withResiduals")
         if withResiduals and len(names) > 1:
             raise InvalidQueryError("withResiduals works with one object only")
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"output-format": fmt}
         if withEphem:
             payload["withEphem"] = True
         if withResiduals:
             payload["withResiduals"] = True
-        cols = column_list(columns)
+        cols = checks.column_list(columns)
         if cols is not None:
             payload["columns"] = ",".join(cols)
         batches, payloads = batched(SSO, names, payload)
@@ -639,13 +467,13 @@ class FinkLSSTClass(FinkQuery):
             ``f:internalname``, ``r:diaObjectId``, ...); empty, with a
             `~astroquery.exceptions.NoResultsWarning`, when nothing matches.
         """
-        if resolver not in _RESOLVERS:
+        if resolver not in RESOLVERS:
             raise InvalidQueryError(
-                f"resolver must be one of {', '.join(_RESOLVERS)}, not {resolver!r}")
+                f"resolver must be one of {', '.join(RESOLVERS)}, not {resolver!r}")
         reverse = _validate.flag(reverse, "reverse")
         if reverse:
             kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"
-            ids = dia_ids(name_or_id, kind)
+            ids = checks.dia_ids(name_or_id, kind)
             if len(ids) != 1:
                 raise InvalidQueryError(f"resolve takes one {kind}, not {len(ids)}")
             value = str(ids[0])
@@ -654,12 +482,12 @@ class FinkLSSTClass(FinkQuery):
                     isinstance(name_or_id, bool):
                 raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
             value = str(name_or_id).strip()
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"resolver": resolver, "name_or_id": value, "output-format": fmt}
         if reverse:
             payload["reverse"] = True
         if nmax is not None:
-            payload["nmax"] = _positive_int(nmax, "nmax")
+            payload["nmax"] = _validate.count(nmax, "nmax")
         plan = Plan(RESOLVER, [payload], output_format=fmt)
         if get_query_payload:
             return plan.query_payload()
@@ -702,14 +530,14 @@ class FinkLSSTClass(FinkQuery):
                 or not 0 < float(credible_level) <= 1:
             raise InvalidQueryError(
                 f"credible_level must be a number in (0, 1], not {credible_level!r}")
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"credible_level": float(credible_level), "output-format": fmt}
         if event_name is not None:
             if not isinstance(event_name, str) or not event_name.strip():
                 raise InvalidQueryError(f"event_name must be a GraceDB name, not {event_name!r}")
             payload["event_name"] = event_name.strip()
         else:
-            payload["bayestar"] = str(_gzipped_skymap(bayestar))
+            payload["bayestar"] = str(_sky.gzipped_skymap(bayestar))
         for key, value, most in (("n_day_before", n_day_before, 7),
                                  ("n_day_after", n_day_after, 14)):
             if value is not None:
@@ -749,7 +577,7 @@ class FinkLSSTClass(FinkQuery):
         if text is None or not (text == "" or (text.isdigit() and len(text) in (4, 6, 8))):
             raise InvalidQueryError(
                 f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
-        fmt = _output_format(output_format)
+        fmt = checks.output_format(output_format)
         payload: dict = {"date": text, "output-format": fmt}
         if columns is not None:
             cols = [columns] if isinstance(columns, str) else list(columns)
@@ -791,28 +619,16 @@ class FinkLSSTClass(FinkQuery):
             raise InvalidQueryError(
                 "Give major_version and minor_version together (the server ignores one alone)")
         if major_version is not None:
-            payload["major_version"] = _positive_int(major_version, "major_version")
+            payload["major_version"] = _validate.count(major_version, "major_version")
             if isinstance(minor_version, bool) or not isinstance(minor_version, numbers.Integral) \
                     or minor_version < 0:
                 raise InvalidQueryError(f"minor_version must be an integer >= 0, not "
                                         f"{minor_version!r}")
             payload["minor_version"] = int(minor_version)
-        schema = self._fetch(SCHEMA, payload, lambda r: _schema_answer(r.content),
+        answer = self._fetch(SCHEMA, payload,
+                             lambda r: json_object(r.content, "/schema", nested=True),
                              cache=cache, timeout=timeout)
-        known = _lsst_schema.columns()
-        rows = []
-        for category, fields in schema.items():
-            family = category.rsplit("(", 1)[-1][:1] if "(" in category else category[:1]
-            for field, entry in fields.items():
-                name = f"{family}:{field}"
-                stype = entry.get("type")
-                stype = "|".join(map(str, stype)) if isinstance(stype, list) else str(stype)
-                unit = known[name].unit if name in known else None
-                rows.append((name, family, stype, "" if unit is None else unit.to_string(),
-                             str(entry.get("doc", ""))))
-        table = Table(rows=rows, names=("name", "family", "type", "unit", "description"),
-                      dtype=(str, str, str, str, str))
-        table.sort("name")
+        table = schema_table(answer, schema.columns())
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/schema",
                            "payload": payload})
         return table
@@ -862,15 +678,17 @@ class FinkLSSTClass(FinkQuery):
             Bad input (before any request), or no alert with that ``diaSourceId`` (the
             server answers an empty body).
         """
-        chosen = _cutout_kind(kind)
-        kinds = CUTOUT_KINDS if chosen == "All" else (chosen,)
+        chosen = _cutouts.cutout_kind(kind)
+        kinds = CUTOUT_KINDS if chosen is None else (chosen,)
         as_array = _validate.flag(as_array, "as_array")
         alert = self._alert_of(source, object_id, cache, timeout)
         sid = alert["r:diaSourceId"]
 
         if as_array:
-            payload = {"diaSourceId": str(sid), "kind": chosen, "output-format": "array"}
-            arrays = self._fetch(CUTOUTS, payload, lambda r: _arrays(r.content, sid),
+            payload = {"diaSourceId": str(sid), "kind": chosen or "All",
+                       "output-format": "array"}
+            arrays = self._fetch(CUTOUTS, payload,
+                                 lambda r: cutouts.stamp_arrays_of(r.content, sid),
                                  cache=cache, timeout=timeout)
             missing = [k for k in kinds if f"b:cutout{k}" not in arrays]
             if missing:
@@ -878,16 +696,16 @@ class FinkLSSTClass(FinkQuery):
                     f"Fink's cutouts answer has no {', '.join(missing)} stamp: "
                     f"{sorted(arrays)[:5]}")
             out = {k: arrays[f"b:cutout{k}"] for k in kinds}
-            return out if chosen == "All" else out[chosen]
+            return out if chosen is None else out[chosen]
 
         primary = fits.PrimaryHDU()
-        _alert_cards(primary.header, alert)
+        cutouts.alert_cards(primary.header, alert)
         hdus = [primary]
         for k in kinds:
             payload = {"diaSourceId": str(sid), "kind": k, "output-format": "FITS"}
-            stamp = self._fetch(CUTOUTS, payload, lambda r: _fits_stamp(r.content, sid),
+            stamp = self._fetch(CUTOUTS, payload, lambda r: cutouts.fits_stamp(r.content, sid),
                                 cache=cache, timeout=timeout)
-            hdus += _renamed(stamp, k, sid)
+            hdus += cutouts.renamed(stamp, k, sid)
         return fits.HDUList(hdus)
 
     def _alert_of(self, source, object_id, cache, timeout) -> dict:
@@ -902,9 +720,10 @@ class FinkLSSTClass(FinkQuery):
             if "r:diaSourceId" not in alert:
                 raise InvalidQueryError("This row has no r:diaSourceId: select it in columns")
         else:
-            [alert["r:diaSourceId"]] = _single(dia_ids(source, "diaSourceId"), "diaSourceId")
+            [alert["r:diaSourceId"]] = checks.single(checks.dia_ids(source, "diaSourceId"),
+                                                     "diaSourceId")
         if object_id is not None:
-            [oid] = _single(dia_ids(object_id), "diaObjectId")
+            [oid] = checks.single(checks.dia_ids(object_id), "diaObjectId")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoResultsWarning)
                 rows = self.query_object(
@@ -921,137 +740,6 @@ class FinkLSSTClass(FinkQuery):
                 if not np.ma.is_masked(row[name]):
                     alert[name] = row[name].item() if hasattr(row[name], "item") else row[name]
         return alert
-
-
-# ----------------------------------------------------------------------------- helpers
-
-def _single(ids: list[int], name: str) -> list[int]:
-    if len(ids) != 1:
-        raise InvalidQueryError(f"Give one {name}, not {len(ids)}")
-    return ids
-
-
-def _sso_names(name) -> list[str]:
-    if isinstance(name, str):
-        items = [v.strip() for v in name.split(",")]
-    elif isinstance(name, Iterable) and not isinstance(name, bytes | dict):
-        items = list(name)
-    else:
-        items = [name]
-    out = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, str | numbers.Integral):
-            raise InvalidQueryError(f"Solar System names are text or numbers, not {item!r}")
-        text = str(item).strip()
-        if not text:
-            raise InvalidQueryError("An empty Solar System object name was given")
-        out.append(text)
-    if not out:
-        raise InvalidQueryError("No Solar System object name given")
-    return list(dict.fromkeys(out))
-
-
-def _cutout_kind(kind) -> str:
-    for k in (*CUTOUT_KINDS, "All"):
-        if isinstance(kind, str) and kind.lower() == k.lower():
-            return k
-    raise InvalidQueryError(
-        f"kind must be one of All, {', '.join(CUTOUT_KINDS)}, not {kind!r}")
-
-
-def _no_alert(sid) -> InvalidQueryError:
-    return InvalidQueryError(
-        f"Fink has no alert with diaSourceId {sid} (the server's answer is empty), "
-        "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
-
-
-def _fits_stamp(content: bytes, sid) -> fits.HDUList:
-    if not content.strip():
-        raise _no_alert(sid)
-    try:
-        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
-        hdul.verify("silentfix")
-        return hdul
-    except (OSError, ValueError, IndexError) as err:
-        raise RemoteServiceError(
-            f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
-
-
-def _arrays(content: bytes, sid) -> dict:
-    if not content.strip():
-        raise _no_alert(sid)
-    return stamp_arrays(content)
-
-
-_SUFFIX = ("", "_UNCERT", "_PSF")
-
-
-def _renamed(stamp: fits.HDUList, kind: str, sid: int) -> list[fits.ImageHDU]:
-    """The server's PRIMARY / UNCERT / PSFIMAGE HDUs as KIND, KIND_UNCERT, KIND_PSF."""
-    out = []
-    for k, hdu in enumerate(stamp[:3]):
-        header = hdu.header.copy()
-        for card in ("SIMPLE", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT", "EXTNAME"):
-            header.remove(card, ignore_missing=True, remove_all=True)
-        name = kind.upper() + (_SUFFIX[k] if k < len(_SUFFIX) else f"_{k}")
-        image = fits.ImageHDU(data=hdu.data, header=header, name=name)
-        image.header["DIASRCID"] = (int(sid), "Rubin diaSourceId of the alert")
-        image.header["CUTOUT"] = (kind, "Fink cutout kind")
-        if k:
-            image.header["SRCEXT"] = (hdu.name, "EXTNAME in the alert's cutout")
-        out.append(image)
-    return out
-
-
-def _alert_cards(header: fits.Header, alert: dict) -> None:
-    header["DIASRCID"] = (int(alert["r:diaSourceId"]), "Rubin diaSourceId of the alert")
-    if "r:diaObjectId" in alert:
-        header["DIAOBJID"] = (int(alert["r:diaObjectId"]), "Rubin diaObjectId")
-    if "r:midpointMjdTai" in alert:
-        header["MJD-AVG"] = (float(alert["r:midpointMjdTai"]), "[d] midpointMjdTai of the alert")
-        header["TIMESYS"] = ("TAI", "time scale of MJD-AVG")
-    for key, name, comment in (("RA", "r:ra", "[deg] diaSource right ascension (ICRS)"),
-                               ("DEC", "r:dec", "[deg] diaSource declination (ICRS)")):
-        if name in alert:
-            header[key] = (float(alert[name]), comment)
-    if "r:band" in alert:
-        header["BAND"] = (str(alert["r:band"]), "Rubin band")
-
-
-def _gzipped_skymap(bayestar) -> bytes:
-    if isinstance(bayestar, fits.HDUList):
-        buffer = io.BytesIO()
-        bayestar.writeto(buffer)
-        data = buffer.getvalue()
-    elif isinstance(bayestar, bytes):
-        data = bayestar
-    elif isinstance(bayestar, str | os.PathLike):
-        path = Path(bayestar)
-        if not path.is_file():
-            raise InvalidQueryError(f"bayestar: no such file {str(path)!r}")
-        data = path.read_bytes()
-    else:
-        raise InvalidQueryError(
-            f"bayestar must be a file path, bytes or an HDUList, not {type(bayestar).__name__}")
-    return data if data[:2] == b"\x1f\x8b" else gzip.compress(data)
-
-
-def _json_dict(content: bytes, what: str) -> dict:
-    try:
-        data = loads_json(content)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise RemoteServiceError(f"Unexpected /{what} answer: {content[:200]!r}")
-    return data
-
-
-def _schema_answer(content: bytes) -> dict:
-    data = _json_dict(content, "schema")
-    if not all(isinstance(f, dict) and all(isinstance(e, dict) for e in f.values())
-               for f in data.values()):
-        raise RemoteServiceError(f"Unexpected /schema answer: {content[:200]!r}")
-    return data
 
 
 FinkLSST = FinkLSSTClass()

@@ -1,0 +1,150 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Rubin user input -> the values the Fink Rubin server expects, or `InvalidQueryError`
+before any request (64-bit IDs, columns, MJD TAI times, Solar System names)."""
+import numbers
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+from astropy.time import Time
+from astroquery.exceptions import InputWarning, InvalidQueryError
+
+from .. import _validate
+from .endpoints import SELECTABLE
+from .schema import columns as known_columns
+
+__all__: list[str] = []
+
+
+def dia_ids(value, name: str = "diaObjectId") -> list[int]:
+    """Rubin IDs given by the user -> exact Python ints, duplicates dropped, order kept.
+
+    Accepts an int, a numpy integer, a text of digits, a comma-separated text, or a list,
+    array or column of those. Floats are refused (above 2**53 a float has lost the last
+    digits: 313761043604045880 becomes 313761043604045888), and so are 0 ("no ID") and
+    negative or over-64-bit numbers.
+    """
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    elif isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
+        raise InvalidQueryError(f"{name}: some of the IDs given are masked (missing)")
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
+        items = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) \
+            else list(value)
+    else:
+        items = [value]
+    if not items:
+        raise InvalidQueryError(f"No {name} given")
+    out = []
+    for item in items:
+        out.append(one_id(item, name))
+    return list(dict.fromkeys(out))
+
+
+def one_id(item, name: str) -> int:
+    if isinstance(item, bool | np.bool_):
+        raise InvalidQueryError(f"{name} must be an integer ID, not {item!r}")
+    digits = isinstance(item, str) and item.isascii() and item.isdigit()
+    if digits or isinstance(item, numbers.Integral):
+        number = int(item)
+    elif isinstance(item, float | np.floating):
+        raise InvalidQueryError(
+            f"{name} {item!r} is a float: Rubin IDs are above 2**53, where a float has lost "
+            "the last digits (313761043604045880 becomes 313761043604045888); give it as an "
+            "int or as text")
+    else:
+        raise InvalidQueryError(
+            f"{name} must be an integer ID such as 313897383979122767 (int or digits), "
+            f"not {item!r}")
+    if number == 0:
+        raise InvalidQueryError(
+            f"{name} 0 is not an ID: Rubin writes 0 for 'none' (e.g. the diaObjectId of a "
+            "Solar System alert; use query_sso for those)")
+    if not 0 < number < 2**63:
+        raise InvalidQueryError(f"{name} {number} is not a 64-bit Rubin ID")
+    return number
+
+
+def column_list(columns) -> list[str] | None:
+    """A ``columns`` selection of ``r:``/``f:`` names; None (or ``"*"``) for all columns."""
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        names = [c for c in columns.replace(" ", "").split(",") if c]
+    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
+        names = list(columns)
+    else:
+        raise InvalidQueryError(
+            f"columns must be a list of names like 'r:psfFlux', not {type(columns).__name__}")
+    if names == ["*"]:
+        return None
+    known = known_columns()
+    for name in names:
+        if not isinstance(name, str) or ":" not in name:
+            raise InvalidQueryError(
+                f"Column {name!r} has no family prefix: write it as 'r:{name}' (Rubin field) "
+                f"or 'f:{name}' (Fink field)")
+        family = name.split(":", 1)[0]
+        if family not in SELECTABLE:
+            raise InvalidQueryError(
+                f"{name!r} cannot be selected: the server selects r: and f: columns only "
+                "(v: columns are computed, b: cutouts come from get_cutouts)")
+        if name not in known:
+            warnings.warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
+                          "the server ignores unknown names", InputWarning, stacklevel=4)
+    if not names:
+        raise InvalidQueryError("columns is empty: omit it to get all columns")
+    return list(dict.fromkeys(names))
+
+
+def output_format(fmt) -> str:
+    # JSON by default: exact for 64-bit IDs (read without floats), and the server can always
+    # write it; its parquet writer fails (HTTP 500) when a flag column holds the text "nan"
+    # for missing cells next to booleans (apps/utils/decoding.py, apps/utils/utils.py).
+    return "json" if fmt is None else _validate.output_format(fmt)
+
+
+def mjd_tai(value, name: str) -> str:
+    """A time as the server keys it: the full-precision text of its TAI MJD."""
+    if isinstance(value, Time):
+        if not value.isscalar:
+            raise InvalidQueryError(f"{name} must be one time, not {value.size}")
+        return repr(float(value.tai.mjd))
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise InvalidQueryError(
+            f"{name} must be an MJD (TAI) number or an astropy Time, not {value!r}")
+    if not np.isfinite(value):
+        raise InvalidQueryError(f"{name} must be finite, not {value!r}")
+    return repr(float(value))
+
+
+def wire_tai(t: Time) -> str:
+    # The server reads start/stop dates as TAI (conesearch: Time(..., scale="tai")) or
+    # compares their MJD with TAI MJDs (tags): the TAI calendar text matches both.
+    return t.tai.iso
+
+
+def single(ids: list[int], name: str) -> list[int]:
+    if len(ids) != 1:
+        raise InvalidQueryError(f"Give one {name}, not {len(ids)}")
+    return ids
+
+
+def sso_names(name) -> list[str]:
+    if isinstance(name, str):
+        items = [v.strip() for v in name.split(",")]
+    elif isinstance(name, Iterable) and not isinstance(name, bytes | dict):
+        items = list(name)
+    else:
+        items = [name]
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | numbers.Integral):
+            raise InvalidQueryError(f"Solar System names are text or numbers, not {item!r}")
+        text = str(item).strip()
+        if not text:
+            raise InvalidQueryError("An empty Solar System object name was given")
+        out.append(text)
+    if not out:
+        raise InvalidQueryError("No Solar System object name given")
+    return list(dict.fromkeys(out))

@@ -1,0 +1,70 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Rubin cutouts -> HDUs: the server's three-HDU FITS (image in nJy with its WCS,
+uncertainty, PSF) renamed per kind, with the alert's IDs, time and position in the headers."""
+import io
+
+from astropy.io import fits
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError
+
+from .._cutouts import stamp_arrays
+
+__all__: list[str] = []
+
+
+def no_alert(sid) -> InvalidQueryError:
+    return InvalidQueryError(
+        f"Fink has no alert with diaSourceId {sid} (the server's answer is empty), "
+        "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
+
+
+def fits_stamp(content: bytes, sid) -> fits.HDUList:
+    if not content.strip():
+        raise no_alert(sid)
+    try:
+        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
+        hdul.verify("silentfix")
+        return hdul
+    except (OSError, ValueError, IndexError) as err:
+        raise RemoteServiceError(
+            f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+
+
+def stamp_arrays_of(content: bytes, sid) -> dict:
+    if not content.strip():
+        raise no_alert(sid)
+    return stamp_arrays(content)
+
+
+_SUFFIX = ("", "_UNCERT", "_PSF")
+
+
+def renamed(stamp: fits.HDUList, kind: str, sid: int) -> list[fits.ImageHDU]:
+    """The server's PRIMARY / UNCERT / PSFIMAGE HDUs as KIND, KIND_UNCERT, KIND_PSF."""
+    out = []
+    for k, hdu in enumerate(stamp[:3]):
+        header = hdu.header.copy()
+        for card in ("SIMPLE", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT", "EXTNAME"):
+            header.remove(card, ignore_missing=True, remove_all=True)
+        name = kind.upper() + (_SUFFIX[k] if k < len(_SUFFIX) else f"_{k}")
+        image = fits.ImageHDU(data=hdu.data, header=header, name=name)
+        image.header["DIASRCID"] = (int(sid), "Rubin diaSourceId of the alert")
+        image.header["CUTOUT"] = (kind, "Fink cutout kind")
+        if k:
+            image.header["SRCEXT"] = (hdu.name, "EXTNAME in the alert's cutout")
+        out.append(image)
+    return out
+
+
+def alert_cards(header: fits.Header, alert: dict) -> None:
+    header["DIASRCID"] = (int(alert["r:diaSourceId"]), "Rubin diaSourceId of the alert")
+    if "r:diaObjectId" in alert:
+        header["DIAOBJID"] = (int(alert["r:diaObjectId"]), "Rubin diaObjectId")
+    if "r:midpointMjdTai" in alert:
+        header["MJD-AVG"] = (float(alert["r:midpointMjdTai"]), "[d] midpointMjdTai of the alert")
+        header["TIMESYS"] = ("TAI", "time scale of MJD-AVG")
+    for key, name, comment in (("RA", "r:ra", "[deg] diaSource right ascension (ICRS)"),
+                               ("DEC", "r:dec", "[deg] diaSource declination (ICRS)")):
+        if name in alert:
+            header[key] = (float(alert[name]), comment)
+    if "r:band" in alert:
+        header["BAND"] = (str(alert["r:band"]), "Rubin band")
