@@ -547,7 +547,8 @@ def _add(parser, arg: _Arg) -> None:
         parser.add_argument(*arg.flags, **options)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser, and the parser of each command (for its usage in errors)."""
     top = argparse.ArgumentParser(
         prog=PROG,
         description="Query the Fink alert broker (ZTF, or Rubin/LSST with --survey lsst) from "
@@ -557,12 +558,13 @@ def _parser() -> argparse.ArgumentParser:
                f"'{PROG} COMMAND --help' tells the arguments of a command.")
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    parsers = {}
     for cmd in COMMANDS.values():
         surveys = "" if len(cmd.methods) > 1 else f" (--survey {next(iter(cmd.methods))} only)"
         methods = ", ".join(f"{SURVEYS[s].__name__}.{m}" for s, m in cmd.methods.items())
-        p = sub.add_parser(cmd.name, help=cmd.help + surveys,
-                           description=f"{cmd.help} ({methods}).",
-                           epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
+        p = parsers[cmd.name] = sub.add_parser(
+            cmd.name, help=cmd.help + surveys, description=f"{cmd.help} ({methods}).",
+            epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
         for arg in [a for a in cmd.args if a.positional]:
             _add(p, arg)
         q = p.add_argument_group("query (the method's keywords)")
@@ -576,7 +578,7 @@ def _parser() -> argparse.ArgumentParser:
         s = p.add_argument_group("server")
         for arg in _COMMON:
             _add(s, arg)
-    return top
+    return top, parsers
 
 
 def _route(argv: list[str]) -> list[str]:
@@ -972,12 +974,12 @@ def main(argv: list[str] | None = None) -> int:
     -------
     status : int
     """
-    top = _parser()
+    top, parsers = _parser()
     argv = _route(list(sys.argv[1:] if argv is None else argv))
     try:
         args, extra = top.parse_known_args(argv)
         cmd = COMMANDS[args.command]
-        parser = _subparser(top, args.command)
+        parser = parsers[args.command]
         if extra:  # said with the usage of the command, not the top-level one
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if cmd.name == "objects":
@@ -1018,14 +1020,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-
-
-def _subparser(top: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
-    """The parser of one command (for its usage line in error messages)."""
-    for action in top._subparsers._group_actions:  # argparse keeps no public handle
-        if name in getattr(action, "choices", {}):
-            return action.choices[name]
-    return top  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
