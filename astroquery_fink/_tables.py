@@ -401,7 +401,8 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
         raise not_an_answer(content, "a JSON list of rows")
     if rows and all(set(r) <= {"status", "text", "message"} for r in rows):
         # an error written as rows (a dict turned into a one-row frame)
-        raise not_an_answer(content, "rows")
+        raise ErrorRows(f"Fink answered with an error instead of rows: "
+                        f"{server_message(content)}")
     if not rows:
         return Table()
     names = list(rows[0])
@@ -671,17 +672,18 @@ def parse_table(content: bytes, output_format: str, *, schema=None,
             f"{type(err).__name__}: {str(err)[:300]}") from err
 
 
+class ErrorRows(RemoteServiceError):
+    """The server answered 200 with its error written as rows (``[{"status": ...}]``): the
+    message holds the server's words. Some endpoints give it a meaning (``/skymap``: GraceDB
+    has no such event)."""
+
+
 def not_an_answer(content: bytes, expected: str) -> RemoteServiceError:
     """A complete answer that is not what the endpoint returns (an error page, an error
     written as rows, empty text): permanent, with the server's words if it has some."""
     if not content.strip():
         return RemoteServiceError(f"Fink's answer is empty where {expected} was expected")
-    return RemoteServiceError(
-        f"Fink's answer is not {expected}: {server_message(content[:_MESSAGE_BYTES])}")
-
-
-# An error body is read for its message from this many bytes at most.
-_MESSAGE_BYTES = 64 * 1024
+    return RemoteServiceError(f"Fink's answer is not {expected}: {server_message(content)}")
 
 
 def _or_ztf(schema):

@@ -3,6 +3,7 @@
 request. Each survey's own checks (IDs, columns) live in its package (``ztf/checks.py``,
 ``lsst/checks.py``)."""
 import math
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -75,6 +76,28 @@ def count(value, name: str) -> int:
     """A whole number above 0 (``n``, ``nmax``, ...), else `InvalidQueryError`."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise InvalidQueryError(f"{name} must be a whole number above 0, not {value!r}")
-    if value < 1:
-        raise InvalidQueryError(f"{name} must be above 0, not {value}")
+    if not 0 < value < 2**31:  # the servers read these as 32-bit Java/Python ints at most
+        raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {value}")
     return int(value)
+
+
+def names(value, what: str, *, example: str) -> list[str]:
+    """Names given as one comma-separated text or a list of texts -> the names, each stripped
+    of surrounding spaces (names may hold inner spaces: 'class:SN candidate'), empty ones
+    dropped, duplicates dropped; `InvalidQueryError` for anything else or none at all."""
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
+        items = list(value)
+    else:
+        raise InvalidQueryError(f"{what} must be names like {example!r} (a list, or text "
+                                f"with commas), not {value!r}")
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidQueryError(f"{what}: {item!r} is not a name like {example!r}")
+        if item.strip():
+            out.append(item.strip())
+    if not out:
+        raise InvalidQueryError(f"{what} is empty: omit it to get all of them")
+    return list(dict.fromkeys(out))

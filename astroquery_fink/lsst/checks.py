@@ -69,13 +69,7 @@ def column_list(columns) -> list[str] | None:
     """A ``columns`` selection of ``r:``/``f:`` names; None (or ``"*"``) for all columns."""
     if columns is None:
         return None
-    if isinstance(columns, str):
-        names = [c for c in columns.replace(" ", "").split(",") if c]
-    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
-        names = list(columns)
-    else:
-        raise InvalidQueryError(
-            f"columns must be a list of names like 'r:psfFlux', not {type(columns).__name__}")
+    names = _validate.names(columns, "columns", example="r:psfFlux")
     if names == ["*"]:
         return None
     known = known_columns()

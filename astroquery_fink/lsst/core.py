@@ -580,11 +580,10 @@ class FinkLSSTClass(FinkQuery):
         fmt = checks.output_format(output_format)
         payload: dict = {"date": text, "output-format": fmt}
         if columns is not None:
-            cols = [columns] if isinstance(columns, str) else list(columns)
-            cols = [c.strip() for name in cols for c in name.split(",") if c.strip()]
-            if not cols or not all(c.startswith("f:") for c in cols):
+            cols = _validate.names(columns, "columns", example="f:alerts")
+            if not all(c.startswith("f:") for c in cols):
                 raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
-            payload["columns"] = ",".join(dict.fromkeys(cols))
+            payload["columns"] = ",".join(cols)
         plan = Plan(STATISTICS, [payload], output_format=fmt)
         if get_query_payload:
             return plan.query_payload()

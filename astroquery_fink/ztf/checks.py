@@ -11,7 +11,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
-from .. import _sky
+from .. import _sky, _validate
 from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -69,14 +69,7 @@ def column_list(columns) -> list[str] | None:
     """Check a `columns` selection; None means all columns (with the v: columns)."""
     if columns is None:
         return None
-    if isinstance(columns, str):
-        names = [c for c in columns.replace(" ", "").split(",")]
-    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
-        names = list(columns)
-    else:
-        raise InvalidQueryError(
-            f"columns must be a list of names like 'i:magpsf', not {type(columns).__name__}"
-        )
+    names = _validate.names(columns, "columns", example="i:magpsf")
     if names == ["*"]:
         return None
     known = known_columns()
@@ -114,9 +107,12 @@ def candid(value) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer | str):
         raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}")
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}") from None
+    if not 0 < number < 2**63:
+        raise InvalidQueryError(f"candid must be a positive 64-bit alert ID, not {value!r}")
+    return number
 
 
 def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
@@ -140,7 +136,9 @@ def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
 def days(value, name: str) -> float:
     """Days: a number (the argument's unit) or a time Quantity, at least 0."""
     if isinstance(value, u.Quantity):
-        days = _sky.window_days(value, name) if value.value != 0 else 0.0
+        if value.isscalar and value.unit.physical_type == "time" and value.value == 0:
+            return 0.0
+        days = _sky.window_days(value, name)
     elif isinstance(value, int | float | np.integer | np.floating) \
             and not isinstance(value, bool | np.bool_) and np.isfinite(value):
         days = float(value)
@@ -223,21 +221,14 @@ def statistics_date(date) -> str:
 
 
 def statistics_columns(columns) -> list[str]:
-    if isinstance(columns, str):
-        names = [c for c in columns.replace(" ", "").split(",") if c]
-    elif isinstance(columns, Iterable) and not isinstance(columns, bytes | dict):
-        names = list(columns)
-    else:
-        raise InvalidQueryError(f"columns must be a list of names like 'basic:sci', "
-                                f"not {columns!r}")
+    """Statistics counters, e.g. ``basic:sci`` or ``class:SN candidate`` (inner spaces kept)."""
+    names = _validate.names(columns, "columns", example="class:SN candidate")
     for name in names:
-        if not isinstance(name, str) or ":" not in name:
+        if ":" not in name:
             raise InvalidQueryError(
                 f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
                 "'class:SN candidate'")
-    if not names:
-        raise InvalidQueryError("columns is empty: omit it to get all columns")
-    return list(dict.fromkeys(names))
+    return names
 
 
 def bayestar_text(bayestar) -> str:

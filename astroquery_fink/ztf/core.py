@@ -24,7 +24,6 @@ from astroquery.exceptions import (
     MaxResultsWarning,
     NoResultsWarning,
     RemoteServiceError,
-    TableParseError,
 )
 
 from .. import _cutouts, _merge, _sky, _validate
@@ -38,7 +37,7 @@ from .._cutouts import (
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, with_columns
-from .._tables import json_object, parse_table, schema_table
+from .._tables import ErrorRows, json_object, parse_table, schema_table
 from . import answers, checks
 from .endpoints import (
     ANOMALY,
@@ -864,7 +863,7 @@ class FinkClass(FinkQuery):
 
     def get_ssoft(self, *, sso_name: str | None = None, sso_number: int | None = None,
                   flavor: str = "SHG1G2", version: str | None = None, schema: bool = False,
-                  output_format: str = "parquet", get_query_payload: bool = False,
+                  output_format: str | None = None, get_query_payload: bool = False,
                   cache: bool | None = None, timeout: float | None = None) -> Table | dict:
         """The Solar System Fink Table (SSOFT, ``/api/v1/ssoft``): phase-curve parameters.
 
@@ -880,8 +879,9 @@ class FinkClass(FinkQuery):
             ``"YYYY.MM"``, from ``"2023.07"``; default the latest.
         schema : bool, optional
             Return the table's column descriptions (a dict) instead of the table.
-        output_format : {'parquet', 'json', 'csv', 'votable'}, optional
-            Wire format; parquet (the server's default) is the fast one for the whole table.
+        output_format : {None, 'parquet', 'json', 'csv', 'votable'}, optional
+            Wire format. Default None: parquet (the server's default, fast for the whole
+            table) when pyarrow is installed, else json.
         get_query_payload, cache, timeout : optional
             As in `query_object`.
 
@@ -1142,13 +1142,13 @@ class FinkClass(FinkQuery):
             return plan.query_payload()
         try:
             table = self._table(plan, cache=cache, timeout=timeout)
-        except (TableParseError, RemoteServiceError) as err:
-            # the answer [{"status": ...}] is read as an error body, or (parquet) not at all
-            if event_name is not None and "status" in str(err):
-                raise InvalidQueryError(
-                    f"GraceDB has no sky map for {event_name!r} (the server's answer: "
-                    f"{err})") from None
-            raise
+        except ErrorRows as err:
+            # the answer [{"status": <GraceDB's answer>}]
+            if event_name is None:
+                raise
+            raise InvalidQueryError(
+                f"GraceDB has no sky map for {event_name!r} (the server's answer: {err})"
+            ) from None
         if table.colnames == ["status"]:
             raise InvalidQueryError(
                 f"GraceDB has no sky map for {event_name!r}: {table['status'][0]}")
