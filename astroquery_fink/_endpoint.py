@@ -54,6 +54,8 @@ class Endpoint:
     limit_arg : str, optional
         The argument capping the number of rows of an answer (``n``): an answer with exactly
         that many rows was cut, and a warning says so.
+    limit_default : int, optional
+        The server's value of ``limit_arg`` when the request leaves it out.
     needs : mapping
         Option name -> columns the server needs in a ``columns`` selection for that option
         to work (``"*"`` for every query with a selection).
@@ -75,6 +77,7 @@ class Endpoint:
     rows_per_id: int | None = None
     cap_group: str | None = None
     limit_arg: str | None = None
+    limit_default: int | None = None
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     schema: str = "ztf"
 

@@ -850,8 +850,10 @@ def _query(method, positional: list, keywords: dict, say):
         except PartialResultError as err:
             say(f"{PROG}: error: {err}", err=True)
             result, failed = err.table, True
+    empty = isinstance(result, Table) and len(result) == 0
     for w in caught:
-        if issubclass(w.category, NoResultsWarning):
+        # no data at all is a failure; some IDs without rows are a warning over the rows
+        if issubclass(w.category, NoResultsWarning) and empty:
             raise _Failure(str(w.message))
         say(f"{PROG}: warning: {w.message}", err=True)
     return result, not failed

@@ -380,3 +380,11 @@ def test_missing_parquet_extra_is_said_before_any_query(monkeypatch, tmp_path, c
                         lambda name, *a: None if name == "pyarrow" else real(name, *a))
     assert main([TDE, "--server", "http://127.0.0.1:9", "-o", str(tmp_path / "x.parquet")]) == 1
     assert "install the parquet extra" in capsys.readouterr().err
+
+
+def test_an_id_without_alerts_is_a_warning_over_the_rows_of_the_others(run, tmp_path):
+    out = tmp_path / "some.ecsv"
+    status, _, stderr = run(TDE, "ZTF21zzzzzzz", "-o", str(out))
+    assert status == 0
+    assert "warning: 1 of 2 requested objects returned no alerts: ZTF21zzzzzzz" in stderr
+    assert len(Table.read(out)) == 21

@@ -45,15 +45,18 @@ SSO = Endpoint(
     "sso", "Solar System objects", items="names", rows="alerts", ids="n_or_d",
     row_key=("r:diaSourceId",), sort=(("r:midpointMjdTai", True),), tiebreak=("r:diaSourceId",),
     schema="lsst")
-RESOLVER = Endpoint("resolver", "resolver", rows="matches", schema="lsst")
+# nmax: 10 by default, passed to the scan's setLimit (apps/routes/v1/lsst/resolver/utils.py)
+RESOLVER = Endpoint("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10,
+                    schema="lsst")
 SKYMAP = Endpoint(
     "skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),
     tiebreak=("r:diaObjectId",), schema="lsst")
 STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("f:night", False),),
                       schema="lsst_statistics")
+# n: 10 by default (apps/routes/v1/lsst/tags/utils.py; the help text says 100)
 TAGS = Endpoint(
-    "tags", "tag search", rows="alerts", limit_arg="n", tiebreak=("r:diaObjectId",),
-    **_LIGHT_CURVE)
+    "tags", "tag search", rows="alerts", limit_arg="n", limit_default=10,
+    tiebreak=("r:diaObjectId",), **_LIGHT_CURVE)
 TAG_LIST = Endpoint("tags", "tag list", method="GET", schema="lsst")
 BLOCKS = Endpoint("blocks", "block list", method="GET", schema="lsst")
 

@@ -471,7 +471,6 @@ class FinkClass(FinkQuery):
         if get_query_payload:
             return plan.query_payload()
         table = self._table(plan, cache=cache, timeout=timeout, progress=progress)
-        table = answers.or_empty_columns(table, plan.columns)
         if "v:separation_degree" in table.colnames:
             table["v:separation_degree"].unit = u.deg
             table["v:separation_degree"].description = (
@@ -604,9 +603,7 @@ class FinkClass(FinkQuery):
         if get_query_payload:
             return plan.query_payload()
         if not fetch_all:
-            return answers.or_empty_columns(
-                self._table(plan, cache=cache, timeout=timeout, progress=progress),
-                plan.columns)
+            return self._table(plan, cache=cache, timeout=timeout, progress=progress)
         max_requests = _validate.count(max_requests, "max_requests")
         start = Time(FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
@@ -792,8 +789,7 @@ class FinkClass(FinkQuery):
                               columns, output_format)
         if get_query_payload:
             return plan.query_payload()
-        return answers.or_empty_columns(
-            self._table(plan, cache=cache, timeout=timeout, progress=progress), plan.columns)
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
     def _ssocand_plan(self, kind, ssoCandId, start_date, stop_date, maxnumber,
                       output_format) -> Plan:
@@ -1006,8 +1002,7 @@ class FinkClass(FinkQuery):
         plan = self._tracklet_plan(id, date, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
-        return answers.or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
-                                 plan.columns)
+        return self._table(plan, cache=cache, timeout=timeout)
 
     def query_tracklet_async(self, id: str | None = None, *, date=None,
                              columns: str | Iterable[str] | None = None,
@@ -1244,8 +1239,7 @@ class FinkClass(FinkQuery):
                     added_columns=added)
         if get_query_payload:
             return plan.query_payload()
-        return answers.or_empty_columns(self._table(plan, cache=cache, timeout=timeout),
-                                 plan.columns)
+        return self._table(plan, cache=cache, timeout=timeout)
 
 
 Fink = FinkClass()
