@@ -80,10 +80,25 @@ class Plan:
 
 def batched(endpoint: Endpoint, ids: Sequence, payload: dict, *, size: int | None = None
             ) -> tuple[list[list], list[dict]]:
-    """Split ``ids`` into batches of ``conf.<endpoint.batch_size>`` and write each batch's
-    payload: ``payload`` plus the batch's IDs joined by commas under ``endpoint.ids``."""
+    """Split ``ids`` into batches of at most ``conf.<endpoint.batch_size>`` (or ``size``) and
+    write each batch's payload: ``payload`` plus the batch's IDs joined by commas under
+    ``endpoint.ids``.
+
+    The batches are near equal (101 IDs at 50 -> 34, 34, 33, not 50, 50, 1), and when there
+    are several their number is rounded up to a multiple of ``conf.max_workers`` (at most one
+    batch per ID), so that every worker gets the same work and the query ends with the last
+    of equal requests rather than one long request alone.
+    """
     size = max(1, int(size if size is not None else getattr(conf, endpoint.batch_size)))
-    batches = [list(ids[k:k + size]) for k in range(0, len(ids), size)]
+    n = len(ids)
+    count = -(-n // size)
+    if count > 1:
+        workers = max(1, int(conf.max_workers))
+        count = min(n, -(-count // workers) * workers)
+    # the first n % count batches take one ID more (as numpy's array_split)
+    small, extra = divmod(n, count) if count else (0, 0)
+    bounds = np.cumsum([0] + [small + (k < extra) for k in range(count)])
+    batches = [list(ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     payloads = [{endpoint.ids: ",".join(map(str, batch)), **payload} for batch in batches]
     return batches, payloads
 

@@ -50,10 +50,11 @@ def test_batched_query_equals_one_request(recorded):
 
 def test_payload_of_many_batches_is_a_list(recorded):
     fink, _ = recorded([])
-    with conf.set_temp("batch_size", 3):
+    with conf.set_temp("batch_size", 3), conf.set_temp("max_workers", 4):
         payloads = fink.query_object(IDS, get_query_payload=True)
+    # 3 batches of at most 3 IDs, rounded up to one per worker: 4 equal batches
     assert [p["objectId"] for p in payloads] == [
-        ",".join(IDS[0:3]), ",".join(IDS[3:6]), ",".join(IDS[6:8])]
+        ",".join(IDS[0:2]), ",".join(IDS[2:4]), ",".join(IDS[4:6]), ",".join(IDS[6:8])]
 
 
 def test_failed_batch_names_its_ids_and_keeps_the_other_rows(recorded):
@@ -79,7 +80,7 @@ def test_cutout_queries_use_smaller_batches(recorded):
 
 
 def test_progress_bar_only_when_asked_or_interactive(recorded, capsys):
-    with conf.set_temp("batch_size", 3):
+    with conf.set_temp("batch_size", 3), conf.set_temp("max_workers", 3):
         fink, _ = recorded(fake_server())
         fink.query_object(IDS)  # not a terminal: quiet by default
         assert capsys.readouterr().err == ""
