@@ -235,21 +235,27 @@ def _joined(parts: list, lengths: list[int]) -> tuple[np.ndarray, np.ndarray | N
     float < text), and stamps of different shapes are padded with masked NaN.
     """
     info: dict = {"meta": {}}
+    datas, masks, empty = [], [], []
     for part in parts:
         if part is None:
+            datas.append(None)
+            masks.append(None)
+            empty.append(True)
             continue
+        # the last value wins, as in astropy's vstack (Column attributes, not .info: faster)
         for attr in ("unit", "description", "format"):
-            value = getattr(part.info, attr)
+            value = getattr(part, attr)
             if value is not None:
-                info[attr] = value  # the last one wins, as in astropy's vstack
+                info[attr] = value
         if part.meta:
             info["meta"].update(part.meta)
-    masks = [None if p is None else _mask_of(p) for p in parts]
-    empty = [p is None or (m is not None and len(p) > 0 and bool(m.all()))
-             for p, m in zip(parts, masks, strict=True)]
-    typed = [np.asarray(p) for p, e in zip(parts, empty, strict=True) if not e]
-    if not typed:  # no value anywhere: the first part's type
-        typed = [np.asarray(next(p for p in parts if p is not None))]
+        mask = _mask_of(part)
+        datas.append(np.asarray(part))
+        masks.append(mask)
+        empty.append(mask is not None and len(part) > 0 and bool(mask.all()))
+    if all(empty):  # no value anywhere: the parts are joined as they are
+        empty = [d is None for d in datas]
+    typed = [d for d, e in zip(datas, empty, strict=True) if not e]
     shapes = {t.shape[1:] for t in typed}
     if len(shapes) > 1:
         shape = tuple(np.max(list(shapes), axis=0))
@@ -257,27 +263,26 @@ def _joined(parts: list, lengths: list[int]) -> tuple[np.ndarray, np.ndarray | N
     else:
         shape = typed[0].shape[1:]
         target = _common_dtype([t.dtype for t in typed])
-    values, mask_parts, any_mask = [], [], False
-    for part, mask, nothing, n in zip(parts, masks, empty, lengths, strict=True):
+    values, masked_at = [], []  # masked_at: (first row, mask) of the parts with a mask
+    start = 0
+    for data, mask, nothing, n in zip(datas, masks, empty, lengths, strict=True):
         if nothing:
-            values.append(np.zeros((n,) + shape, target))
-            mask_parts.append(np.ones((n,) + shape, bool))
-            any_mask = True
-            continue
-        data = np.asarray(part)
-        if mask is None:
-            mask = np.zeros(data.shape, bool)
-        else:
-            any_mask = True
-        if data.shape[1:] != shape:
+            data, mask = np.zeros((n,) + shape, target), np.ones((n,) + shape, bool)
+        elif data.shape[1:] != shape:
             data, mask = _padded(data, mask, shape, target)
-            any_mask = True
         elif data.dtype != target:
             data = _cast(data, target)
         values.append(data)
-        mask_parts.append(mask)
+        if mask is not None:
+            masked_at.append((start, mask))
+        start += n
     out = np.concatenate(values) if len(values) > 1 else values[0]
-    return out, (np.concatenate(mask_parts) if any_mask else None), info
+    if not masked_at:
+        return out, None, info
+    mask = np.zeros(out.shape, bool)
+    for first, part_mask in masked_at:
+        mask[first:first + len(part_mask)] = part_mask
+    return out, mask, info
 
 
 def _common_dtype(dtypes: list[np.dtype]) -> np.dtype:
@@ -302,11 +307,11 @@ def _cast(data: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return data.astype(dtype)
 
 
-def _padded(data: np.ndarray, mask: np.ndarray, shape: tuple, dtype: np.dtype):
+def _padded(data: np.ndarray, mask: np.ndarray | None, shape: tuple, dtype: np.dtype):
     n = len(data)
     out = np.full((n,) + shape, np.nan, dtype=dtype)
     out_mask = np.ones(out.shape, bool)
     region = (slice(None),) + tuple(slice(0, k) for k in data.shape[1:])
     out[region] = data
-    out_mask[region] = mask
+    out_mask[region] = False if mask is None else mask
     return out, out_mask

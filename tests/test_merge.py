@@ -114,6 +114,15 @@ def test_all_masked_part_takes_the_exact_int_type():
     assert out["d:x"].mask.tolist() == [False, True]
 
 
+def test_column_without_any_value_keeps_the_type_its_parts_have():
+    a = Table({"i:objectId": ["ZTF1"], "i:jd": [2.0],
+               "d:vsx": MaskedColumn(["nan"], mask=[True])})
+    b = Table({"i:objectId": ["ZTF2"], "i:jd": [1.0],
+               "d:vsx": MaskedColumn(["nan"], mask=[True])})
+    out = _merge.merge([a, b], OBJECTS)
+    assert out["d:vsx"].dtype == np.dtype("U3") and out["d:vsx"].mask.all()
+
+
 def test_stamps_of_different_shapes_are_padded_with_masked_nan():
     full = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3)
     edge = np.full((1, 2, 3), 5.0, np.float32)  # an edge-of-CCD stamp
