@@ -199,7 +199,12 @@ class FinkQuery(BaseQuery):
             table[plan.label_column] = np.zeros(len(table), dtype=np.int64)
         ids = [i for b, t in zip(plan.batches, results, strict=True) if t is not None for i in b]
         missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids else []
+        rows = len(table)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
+        selected = [c for c in plan.columns or () if c not in plan.added_columns]
+        unmatched = bool(selected) and rows > 0 and not set(selected) & set(table.colnames)
+        if unmatched:  # rows came, but none of the selected columns: the names are unknown
+            table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)
         table.meta.update({
             "server": self._server(), "endpoint": f"/api/v1/{endpoint.path}",
             "payload": plan.query_payload(),
@@ -211,7 +216,14 @@ class FinkQuery(BaseQuery):
             table.meta["cut"] = cut
         if errors:
             raise self._partial(plan, errors, table)
-        _warn_if_empty(table, plan, missing)
+        if unmatched:
+            warnings.warn(
+                f"Fink has rows for this {endpoint.what} query but none of the selected "
+                f"columns ({', '.join(selected)}): the server ignores names it does not know; "
+                "check them (get_schema lists the columns) or leave columns out",
+                NoResultsWarning, stacklevel=3)
+        else:
+            _warn_if_empty(table, plan, missing)
         return table
 
     def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty):

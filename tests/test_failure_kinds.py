@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from _helpers import make_response
 from astroquery.exceptions import (
+    InputWarning,
     InvalidQueryError,
     MaxResultsWarning,
     NoResultsWarning,
@@ -257,3 +258,18 @@ def test_the_servers_nan_text_is_a_missing_value_in_text_and_flag_columns():
     assert table["d:from_upper"].dtype == bool
     assert table["d:from_upper"].mask.tolist() == [True, False]
     assert table["d:from_upper"][1]
+
+
+def test_a_selection_of_unknown_names_is_not_reported_as_an_object_without_alerts(recorded):
+    # the server ignores unknown names: the rows carry only what the client asked for itself
+    def answer(url, body):
+        assert body["columns"] == "i:magpsff,i:objectId"
+        return make_response(rows_json([{"i:objectId": "ZTF21aaaaaaa"}] * 3))
+
+    fink, _ = recorded(answer)
+    with pytest.warns(InputWarning), pytest.warns(
+            NoResultsWarning, match=r"rows for this objects query but none of the selected "
+                                    r"columns \(i:magpsff\)"):
+        table = fink.query_object("ZTF21aaaaaaa", columns=["i:magpsff"], output_format="json")
+    assert table.colnames == ["i:magpsff"] and len(table) == 0
+    assert table.meta["missing_ids"] == []

@@ -65,7 +65,7 @@ def test_unknown_column_warns_but_is_sent(recorded):
     with pytest.warns(InputWarning, match="d:not_a_field"):
         payload = fink.query_object("ZTF21aaxtctv", columns=["i:jd", "d:not_a_field"],
                                     get_query_payload=True)
-    assert payload["columns"] == "i:jd,d:not_a_field"
+    assert payload["columns"] == "i:jd,d:not_a_field,i:objectId"  # objectId: the client's
 
 
 def test_numpy_booleans_are_flags(recorded):
@@ -95,7 +95,7 @@ def test_withupperlim_adds_i_jd_which_the_server_sorts_by(recorded):
     fink, _ = recorded([])
     payload = fink.query_object("ZTF21aaxtctv", columns=["i:magpsf"], withupperlim=True,
                                 get_query_payload=True)
-    assert payload["columns"] == "i:magpsf,i:jd"
+    assert payload["columns"] == "i:magpsf,i:jd,i:objectId"
 
 
 def test_ids_are_deduplicated_in_order_and_comma_strings_split():

@@ -71,7 +71,8 @@ class FinkLSSTClass(FinkQuery):
     def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
         ids = checks.dia_ids(object_id)
         fmt = checks.output_format(output_format)
-        mine = (endpoint.id_column,) if len(ids) > 1 else ()
+        # the ID of each row: missing IDs, stray rows, and unknown selected names told apart
+        mine = (endpoint.id_column,)
         cols, added = with_columns(endpoint, checks.column_list(columns), {}, mine)
         payload = {"output-format": fmt}
         if cols is not None:

@@ -115,9 +115,12 @@ class FinkClass(FinkQuery):
         endpoint = OBJECTS_CUTOUTS if withcutouts else OBJECTS
         options = {"withupperlim": withupperlim, "withcutouts": withcutouts}
         # The client reads the objectId of each row to attribute it to a requested ID
-        # (missing IDs, row caps, stray rows) when there is more than one, or a prefix.
-        mine = ("i:objectId",) if prefix or len(ids) > 1 else ()
+        # (missing IDs, row caps, stray rows), and to tell an object without alerts from a
+        # selection of unknown column names (the server ignores them: no row at all).
+        mine = ("i:objectId",)
         cols, added = with_columns(endpoint, checks.column_list(columns), options, mine)
+        if withupperlim:  # upper-limit rows bring i:objectId whatever the selection: keep it
+            added = ()
         payload = checks.objects_payload(
             columns=cols, withupperlim=withupperlim, withcutouts=withcutouts,
             cutout_kind=kind, output_format=fmt)
