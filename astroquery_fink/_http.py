@@ -593,6 +593,13 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
         return _Transient(TruncatedAnswerError(
             f"Fink's answer to the {what} query at {url} was cut on the way: "
             f"{_cut_reason(chain)}"))
+    if any(isinstance(e, urllib3.exceptions.NameResolutionError | socket.gaierror)
+           for e in chain):
+        # no name lookup: most often no network at all, which retrying does not mend
+        return RemoteServiceError(
+            f"Could not reach Fink at {url} for the {what} query: the name "
+            f"{urlsplit(url).hostname!r} cannot be looked up (no network?). Offline, use the "
+            "bundled emulator: astroquery_fink.testing.FinkEmulator, or fink-query --emulator")
     if isinstance(err, (requests.ConnectionError, urllib3.exceptions.HTTPError,
                         http.client.HTTPException, OSError)):
         return _Transient(RemoteServiceError(

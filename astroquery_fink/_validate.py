@@ -40,9 +40,13 @@ def server_url(value) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
+        bare = value.split("://")[-1]
+        host = urlsplit(f"http://{bare}").hostname or ""
+        # a server on this machine (the emulator) speaks plain http
+        scheme = "http" if host in ("localhost", "::1") or host.startswith("127.") else "https"
         raise InvalidQueryError(
             f"server {value!r} is not an http(s) URL: write it with its scheme, e.g. "
-            f"'https://{value.split('://')[-1]}'")
+            f"'{scheme}://{bare}'")
     return value
 
 

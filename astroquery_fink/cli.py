@@ -25,6 +25,7 @@ import importlib.util
 import inspect
 import json
 import logging
+import os
 import re
 import sys
 import unicodedata
@@ -155,7 +156,10 @@ def _angle(text: str) -> u.Quantity:
         raise argparse.ArgumentTypeError(
             f"not an angle: {text!r} (say 30arcsec or 0.5deg)") from None
     if value.unit.physical_type != "angle":
-        raise argparse.ArgumentTypeError(f"not an angle: {text!r} (say 30arcsec or 0.5deg)")
+        hint = (" (a position is one quoted argument: \"23.5 30.7\"; then the radius with "
+                "its unit, e.g. 30arcsec)" if value.unit == u.dimensionless_unscaled
+                else " (say 30arcsec or 0.5deg)")
+        raise argparse.ArgumentTypeError(f"not an angle: {text!r}{hint}")
     return value
 
 
@@ -922,7 +926,11 @@ def _run(cmd: _Command, args, say) -> int:
                 warnings.simplefilter("ignore")  # shown once, by the real query below
                 method(*positional, get_query_payload=True, **keywords)
         except InvalidQueryError as err:
-            raise _UsageError(words(str(err))) from None
+            hint = ""
+            if survey == "ztf" and positional and all(
+                    str(i).isdigit() for i in np.atleast_1d(positional[0])):
+                hint = " (these look like Rubin diaObjectIds: add --survey lsst)"
+            raise _UsageError(words(str(err)) + hint) from None
     if _accepts(method, "cache"):
         # the emulator has a new port each run: cached answers would never be reused
         keywords["cache"] = cache
@@ -1016,6 +1024,11 @@ def main(argv: list[str] | None = None) -> int:
     except (_Failure, InvalidQueryError, RemoteServiceError, AstroTimeoutError) as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader stopped reading (`| head`): what it wanted was written; stay quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (requests.RequestException, OSError) as err:
         print(f"{PROG}: error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1

@@ -388,3 +388,20 @@ def test_an_id_without_alerts_is_a_warning_over_the_rows_of_the_others(run, tmp_
     assert status == 0
     assert "warning: 1 of 2 requested objects returned no alerts: ZTF21zzzzzzz" in stderr
     assert len(Table.read(out)) == 21
+
+
+def test_hints_for_a_rubin_id_and_an_unquoted_position(capsys):
+    assert main(["170028485706776685", "--server", "http://127.0.0.1:9"]) == 2
+    assert "these look like Rubin diaObjectIds: add --survey lsst" in capsys.readouterr().err
+    assert main(["region", "23.5", "30.7", "10arcmin", "--server", "http://127.0.0.1:9"]) == 2
+    assert 'a position is one quoted argument: "23.5 30.7"' in capsys.readouterr().err
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(emulator):
+    # `fink-query ... | head -1`: the pipe closes while the preview is printed
+    shell = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -m astroquery_fink {TDE} --server {emulator.url} "
+                       "--no-cache | head -1; exit ${PIPESTATUS[0]}"],
+        capture_output=True, text=True, timeout=120)
+    assert shell.returncode == 0, shell.stderr
+    assert "BrokenPipe" not in shell.stderr and shell.stdout.startswith("objects: 1")

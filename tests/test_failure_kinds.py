@@ -273,3 +273,15 @@ def test_a_selection_of_unknown_names_is_not_reported_as_an_object_without_alert
         table = fink.query_object("ZTF21aaaaaaa", columns=["i:magpsff"], output_format="json")
     assert table.colnames == ["i:magpsff"] and len(table) == 0
     assert table.meta["missing_ids"] == []
+
+
+def test_a_name_that_cannot_be_looked_up_fails_at_once_with_the_offline_way(recorded):
+    import requests
+    import urllib3
+
+    err = requests.ConnectionError(urllib3.exceptions.NameResolutionError(
+        "api.ztf.fink-portal.org", None, "Temporary failure in name resolution"))
+    fink, rec = recorded(lambda url, body: err)
+    with pytest.raises(RemoteServiceError, match="no network.*FinkEmulator"):
+        fink.query_object("ZTF21aaaaaaa", output_format="json")
+    assert len(rec.calls) == 1

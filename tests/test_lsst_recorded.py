@@ -20,8 +20,8 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
 
 from astroquery_fink import FinkLSSTClass
-from astroquery_fink.lsst.schema import columns as lsst_columns
 from astroquery_fink.lsst import flux_to_mag, to_time
+from astroquery_fink.lsst.schema import columns as lsst_columns
 
 fastavro = pytest.importorskip("fastavro")
 pd = pytest.importorskip("pandas")
