@@ -49,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 after Ctrl-C, 2 when a data path is not an alert file or a fault is invalid.
     """
     parser = argparse.ArgumentParser(
-        prog="fink-emulator", description="Offline emulator of the Fink ZTF REST API.")
+        prog="fink-emulator",
+        description="Offline emulator of the Fink REST APIs: ZTF, or Rubin/LSST with --survey "
+                    "lsst.")
     parser.add_argument("--data", nargs="+", metavar="FILE_OR_DIR",
                         help="alert files or directories (default: the bundled sample)")
     parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf",

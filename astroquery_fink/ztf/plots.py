@@ -87,7 +87,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     plt = _pyplot()
     ax = _axes(ax)
     ax.add_patch(plt.Circle((0, 0), r, fill=False, color="0.4", linestyle="--",
-                            label=f"radius {arcsec:g} arcsec"))
+                            label=f"radius {r:g} {unit}"))
     ax.plot([0], [0], marker="+", color="k", markersize=12, linestyle="none",
             label=center.to_string("decimal", precision=5))
     ax.scatter(x, y, s=18, color="#1f77b4", zorder=3, label=f"{len(rows)} objects")
