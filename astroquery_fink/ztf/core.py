@@ -139,6 +139,16 @@ class FinkClass(FinkQuery):
         Takes the arguments of `query_object` and validates, batches and builds the payloads
         exactly as it does (see ``get_query_payload``).
 
+        Parameters
+        ----------
+        object_id, columns, withupperlim, withcutouts, cutout_kind, output_format, prefix
+            As in `query_object`.
+        progress, cache, timeout : optional
+            As in `query_object`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches) instead
+            of sending it.
+
         Returns
         -------
         response : `requests.Response` or list of `requests.Response`
@@ -338,6 +348,13 @@ class FinkClass(FinkQuery):
     def get_schema(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The columns the Fink server describes (``/api/v1/schema``) as a Table.
 
+        Parameters
+        ----------
+        cache : bool, optional
+            As in `query_object`.
+        timeout : float, optional
+            Seconds to wait for the HTTP answer (default ``conf.timeout``).
+
         Returns
         -------
         table : `~astropy.table.Table`
@@ -354,7 +371,7 @@ class FinkClass(FinkQuery):
 
     # ------------------------------------------------------------------ shared
     def _answer(self, plan: Plan, get_query_payload: bool, is_async: bool, *, cache, timeout,
-             progress=None):
+                progress=None):
         """The payload, the raw responses or the Table of a plan, as asked."""
         if get_query_payload:
             return plan.query_payload()
@@ -395,12 +412,32 @@ class FinkClass(FinkQuery):
                            output_format: str | None = None, get_query_payload: bool = False,
                            cache: bool | None = None, timeout: float | None = None,
                            progress: bool | None = None):
-        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the raw
-        responses (one, or a list in the order of the positions)."""
+        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the raw responses.
+
+        Takes the arguments of `query_region`, and validates them and builds the payloads
+        (one per position) exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        coordinates, radius, startdate, stopdate, window, n, columns, output_format
+            As in `query_region`.
+        cache, timeout, progress : optional
+            As in `query_region`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several positions)
+            instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer for one position, else a list in the order of the positions,
+            unparsed (retried on transient failures; failures raise as in `query_region`);
+            the request body(ies) with ``get_query_payload=True``.
+        """
         plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
                                  output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
-                         progress=progress)
+                            progress=progress)
 
     def query_region(self, coordinates, radius, *, startdate=None, stopdate=None, window=None,
                      n: int = 1000, columns: str | Iterable[str] | None = None,
@@ -537,7 +574,27 @@ class FinkClass(FinkQuery):
                           columns: str | Iterable[str] | None = None,
                           output_format: str | None = None, get_query_payload: bool = False,
                           cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/latests`` request of `query_class`; return the raw response."""
+        """Send the ``/api/v1/latests`` request of `query_class`; return the raw response.
+
+        Takes the arguments of `query_class` but ``fetch_all`` and ``max_requests`` (one
+        request only), and validates them and builds the payload exactly as it does; the
+        answer is returned unparsed.
+
+        Parameters
+        ----------
+        class_name, n, startdate, stopdate, trend, color, columns, output_format
+            As in `query_class`.
+        cache, timeout : optional
+            As in `query_class`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures
+            raise as in `query_class`); the request body with ``get_query_payload=True``.
+        """
         plan, _, _ = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                       columns, output_format, False)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
@@ -736,11 +793,33 @@ class FinkClass(FinkQuery):
                         output_format: str | None = None, get_query_payload: bool = False,
                         cache: bool | None = None, timeout: float | None = None,
                         progress: bool | None = None):
-        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw response(s)."""
+        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw response(s).
+
+        Takes the arguments of `query_sso`, and validates, batches and builds the payloads
+        exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        n_or_d, withEphem, withResiduals, withcutouts, cutout_kind, columns, output_format
+            As in `query_sso`.
+        cache, timeout, progress : optional
+            As in `query_sso`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches) instead
+            of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer when the names fit in one request (``conf.batch_size``),
+            else a list, one per batch in the order of the names, unparsed (retried on
+            transient failures; failures raise as in `query_sso`); the request body(ies)
+            with ``get_query_payload=True``.
+        """
         plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
                               columns, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
-                         progress=progress)
+                            progress=progress)
 
     def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
                   withcutouts: bool = False, cutout_kind: str | None = None,
@@ -855,10 +934,54 @@ class FinkClass(FinkQuery):
                             start_date=None, stop_date=None, maxnumber: int = 10_000,
                             output_format: str | None = None, get_query_payload: bool = False,
                             cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/ssocand`` request of `query_ssocand`; return the response."""
+        """Send the ``/api/v1/ssocand`` request of `query_ssocand`; return the response.
+
+        Takes the arguments of `query_ssocand`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        kind, ssoCandId, start_date, stop_date, maxnumber, output_format, cache, timeout
+            As in `query_ssocand`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures
+            raise as in `query_ssocand`); the request body with ``get_query_payload=True``.
+        """
         plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
                                   output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
+    def _ssoft_plan(self, sso_name, sso_number, flavor, version, schema,
+                    output_format) -> Plan:
+        payload: dict = {}
+        if sso_name is not None and sso_number is not None:
+            raise InvalidQueryError("Give sso_name or sso_number, not both")
+        if sso_name is not None:
+            if not isinstance(sso_name, str) or not sso_name.strip():
+                raise InvalidQueryError(f"sso_name must be a name, not {sso_name!r}")
+            payload["sso_name"] = sso_name.strip()
+        if sso_number is not None:
+            payload["sso_number"] = _validate.count(sso_number, "sso_number")
+        if flavor not in SSOFT_FLAVORS:
+            raise InvalidQueryError(
+                f"Unknown flavor {flavor!r}: choose among {', '.join(SSOFT_FLAVORS)}")
+        payload["flavor"] = flavor
+        if version is not None:
+            if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
+                raise InvalidQueryError(f"version must be 'YYYY.MM', not {version!r}")
+            if version < "2023.07":
+                raise InvalidQueryError(f"The SSOFT starts at version 2023.07, not {version}")
+            payload["version"] = version
+        if _validate.flag(schema, "schema"):
+            payload["schema"] = True
+        fmt = _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        return Plan(SSOFT, [payload], output_format=fmt)
 
     def get_ssoft(self, *, sso_name: str | None = None, sso_number: int | None = None,
                   flavor: str = "SHG1G2", version: str | None = None, schema: bool = False,
@@ -889,31 +1012,10 @@ class FinkClass(FinkQuery):
         table : `~astropy.table.Table` or dict
             One row per object; or ``{column: description}`` with ``schema=True``.
         """
-        payload: dict = {}
-        if sso_name is not None and sso_number is not None:
-            raise InvalidQueryError("Give sso_name or sso_number, not both")
-        if sso_name is not None:
-            if not isinstance(sso_name, str) or not sso_name.strip():
-                raise InvalidQueryError(f"sso_name must be a name, not {sso_name!r}")
-            payload["sso_name"] = sso_name.strip()
-        if sso_number is not None:
-            payload["sso_number"] = _validate.count(sso_number, "sso_number")
-        if flavor not in SSOFT_FLAVORS:
-            raise InvalidQueryError(
-                f"Unknown flavor {flavor!r}: choose among {', '.join(SSOFT_FLAVORS)}")
-        payload["flavor"] = flavor
-        if version is not None:
-            if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
-                raise InvalidQueryError(f"version must be 'YYYY.MM', not {version!r}")
-            if version < "2023.07":
-                raise InvalidQueryError(f"The SSOFT starts at version 2023.07, not {version}")
-            payload["version"] = version
-        if _validate.flag(schema, "schema"):
-            payload["schema"] = True
-        fmt = _validate.output_format(output_format)
-        payload["output-format"] = fmt
+        plan = self._ssoft_plan(sso_name, sso_number, flavor, version, schema, output_format)
+        payload, fmt = plan.payloads[0], plan.output_format
         if get_query_payload:
-            return payload
+            return plan.query_payload()
         if schema:
             return self._fetch(SSOFT, payload,
                                lambda r: json_object(r.content, "/ssoft schema"),
@@ -926,6 +1028,32 @@ class FinkClass(FinkQuery):
             warnings.warn("Fink's SSO Fink table answer is empty", NoResultsWarning,
                           stacklevel=2)
         return table
+
+    def get_ssoft_async(self, *, sso_name: str | None = None, sso_number: int | None = None,
+                        flavor: str = "SHG1G2", version: str | None = None,
+                        output_format: str | None = None, get_query_payload: bool = False,
+                        cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/ssoft`` request of `get_ssoft`; return the raw response.
+
+        Takes the arguments of `get_ssoft` but ``schema`` (whose dict answer `get_ssoft`
+        gives), and validates them and builds the payload exactly as it does; the answer (in
+        parquet by default) is returned unparsed.
+
+        Parameters
+        ----------
+        sso_name, sso_number, flavor, version, output_format, cache, timeout
+            As in `get_ssoft`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `get_ssoft`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._ssoft_plan(sso_name, sso_number, flavor, version, False, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
     def download_ssobulk(self, path: str | os.PathLike, *, progress: bool | None = None,
                          timeout: float | None = None) -> Path:
@@ -1012,11 +1140,51 @@ class FinkClass(FinkQuery):
                              output_format: str | None = None,
                              get_query_payload: bool = False, cache: bool | None = None,
                              timeout: float | None = None):
-        """Send the ``/api/v1/tracklet`` request of `query_tracklet`; return the response."""
+        """Send the ``/api/v1/tracklet`` request of `query_tracklet`; return the response.
+
+        Takes the arguments of `query_tracklet`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        id, date, columns, output_format, cache, timeout
+            As in `query_tracklet`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures
+            raise as in `query_tracklet`); the request body with ``get_query_payload=True``.
+        """
         plan = self._tracklet_plan(id, date, columns, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
     # ------------------------------------------------------------------ resolver
+    def _resolver_plan(self, name, resolver, reverse, nmax, output_format) -> Plan:
+        if not isinstance(name, str):
+            raise InvalidQueryError(f"name must be a string, not {name!r}")
+        if resolver not in RESOLVERS:
+            raise InvalidQueryError(
+                f"Unknown resolver {resolver!r}: choose among {', '.join(RESOLVERS)}")
+        reverse = _validate.flag(reverse, "reverse")
+        if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
+                .startswith("ZTF") and resolver != "tns":
+            raise InvalidQueryError(
+                f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {name!r}")
+        if not name.strip() and resolver != "tns":
+            raise InvalidQueryError("name is empty")
+        nmax = _validate.count(nmax, "nmax")
+        fmt = _validate.output_format(output_format)
+        payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
+        if reverse:
+            payload["reverse"] = True  # the server tests `is True`: JSON true
+        payload["output-format"] = fmt
+        uncapped = (resolver == "simbad" and not reverse) or (
+            resolver == "ssodnet" and not reverse and nmax == 1)
+        return Plan(RESOLVER_UNCAPPED if uncapped else RESOLVER, [payload], output_format=fmt)
+
     def resolve(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
                 output_format: str | None = None, get_query_payload: bool = False,
                 cache: bool | None = None, timeout: float | None = None) -> Table:
@@ -1044,30 +1212,64 @@ class FinkClass(FinkQuery):
         table : `~astropy.table.Table`
             The matches, in the server's order, with the columns the service gives.
         """
-        if not isinstance(name, str):
-            raise InvalidQueryError(f"name must be a string, not {name!r}")
-        if resolver not in RESOLVERS:
-            raise InvalidQueryError(
-                f"Unknown resolver {resolver!r}: choose among {', '.join(RESOLVERS)}")
-        reverse = _validate.flag(reverse, "reverse")
-        if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
-                .startswith("ZTF") and resolver != "tns":
-            raise InvalidQueryError(
-                f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {name!r}")
-        if not name.strip() and resolver != "tns":
-            raise InvalidQueryError("name is empty")
-        nmax = _validate.count(nmax, "nmax")
-        fmt = _validate.output_format(output_format)
-        payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
-        if reverse:
-            payload["reverse"] = True  # the server tests `is True`: JSON true
-        payload["output-format"] = fmt
-        uncapped = (resolver == "simbad" and not reverse) or (
-            resolver == "ssodnet" and not reverse and nmax == 1)
-        plan = Plan(RESOLVER_UNCAPPED if uncapped else RESOLVER, [payload], output_format=fmt)
+        plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
         return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
 
+    def resolve_async(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
+                      output_format: str | None = None, get_query_payload: bool = False,
+                      cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/resolver`` request of `resolve`; return the raw response.
+
+        Takes the arguments of `resolve`, and validates them and builds the payload exactly
+        as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        name, resolver, reverse, nmax, output_format, cache, timeout
+            As in `resolve`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `resolve`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
     # ------------------------------------------------------------------ sky maps
+    def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
+                     output_format) -> Plan:
+        if (event_name is None) == (bayestar is None):
+            raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
+        payload: dict = {}
+        if event_name is not None:
+            if not isinstance(event_name, str) or not re.fullmatch(r"[A-Za-z0-9_]+",
+                                                                   event_name.strip()):
+                raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
+            payload["event_name"] = event_name.strip()
+        else:
+            payload["bayestar"] = checks.bayestar_text(bayestar)
+        if isinstance(credible_level, bool) or not isinstance(credible_level, int | float) \
+                or not 0 < credible_level <= 1:
+            raise InvalidQueryError(
+                f"credible_level must be a number in (0, 1], not {credible_level!r}")
+        payload["credible_level"] = float(credible_level)
+        for key, value, most in (("n_day_before", n_day_before, 7),
+                                 ("n_day_after", n_day_after, 14)):
+            days = checks.days(value, key)
+            if days > most:
+                warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
+                              "most; the search may be slow", InputWarning, stacklevel=3)
+            payload[key] = days
+        # json by default: when GraceDB has no such event the server answers a one-row
+        # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
+        fmt = "json" if output_format is None else _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        return Plan(SKYMAP, [payload], output_format=fmt)
+
     def query_skymap(self, event_name: str | None = None, *,
                      bayestar: str | os.PathLike | bytes | None = None,
                      credible_level: float, n_day_before: float = 1, n_day_after: float = 6,
@@ -1109,33 +1311,8 @@ class FinkClass(FinkQuery):
         astroquery.exceptions.InvalidQueryError
             Bad input (before any request), or an event GraceDB does not know.
         """
-        if (event_name is None) == (bayestar is None):
-            raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
-        payload: dict = {}
-        if event_name is not None:
-            if not isinstance(event_name, str) or not re.fullmatch(r"[A-Za-z0-9_]+",
-                                                                   event_name.strip()):
-                raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
-            payload["event_name"] = event_name.strip()
-        else:
-            payload["bayestar"] = checks.bayestar_text(bayestar)
-        if isinstance(credible_level, bool) or not isinstance(credible_level, int | float) \
-                or not 0 < credible_level <= 1:
-            raise InvalidQueryError(
-                f"credible_level must be a number in (0, 1], not {credible_level!r}")
-        payload["credible_level"] = float(credible_level)
-        for key, value, most in (("n_day_before", n_day_before, 7),
-                                 ("n_day_after", n_day_after, 14)):
-            days = checks.days(value, key)
-            if days > most:
-                warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
-                              "most; the search may be slow", InputWarning, stacklevel=2)
-            payload[key] = days
-        # json by default: when GraceDB has no such event the server answers a one-row
-        # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
-        fmt = "json" if output_format is None else _validate.output_format(output_format)
-        payload["output-format"] = fmt
-        plan = Plan(SKYMAP, [payload], output_format=fmt)
+        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
+                                 n_day_after, output_format)
         if get_query_payload:
             return plan.query_payload()
         try:
@@ -1154,7 +1331,52 @@ class FinkClass(FinkQuery):
             table["v:jdstartgw"].unit = u.day
         return table
 
+    def query_skymap_async(self, event_name: str | None = None, *,
+                           bayestar: str | os.PathLike | bytes | None = None,
+                           credible_level: float, n_day_before: float = 1,
+                           n_day_after: float = 6, output_format: str | None = None,
+                           get_query_payload: bool = False, cache: bool | None = None,
+                           timeout: float | None = None):
+        """Send the ``/api/v1/skymap`` request of `query_skymap`; return the raw response.
+
+        Takes the arguments of `query_skymap`, and validates them and builds the payload
+        exactly as it does (a local map is sent gzipped in the body); the answer is
+        returned unparsed, so an event GraceDB does not know is not told apart: its answer
+        is the one-row table ``{"status": ...}``.
+
+        Parameters
+        ----------
+        event_name, bayestar, credible_level, n_day_before, n_day_after, output_format
+            As in `query_skymap`.
+        cache, timeout : optional
+            As in `query_skymap`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `query_skymap`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
+                                 n_day_after, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
     # ------------------------------------------------------------------ statistics
+    def _statistics_plan(self, date, columns, schema, output_format) -> Plan:
+        payload: dict = {"date": checks.statistics_date(date)}
+        schema = _validate.flag(schema, "schema")
+        cols = None
+        if columns is not None:
+            cols = checks.statistics_columns(columns)
+            payload["columns"] = ",".join(cols)
+        if schema:
+            payload["schema"] = True
+        fmt = _validate.output_format(output_format)
+        payload["output-format"] = fmt
+        return Plan(STATISTICS, [payload], output_format=fmt, columns=cols)
+
     def get_statistics(self, date: str = "", *, columns: str | Iterable[str] | None = None,
                        schema: bool = False, output_format: str | None = None,
                        get_query_payload: bool = False, cache: bool | None = None,
@@ -1181,20 +1403,10 @@ class FinkClass(FinkQuery):
             UTC date, from the row key) then the counters (``basic:``, ``class:`` columns)
             as integers (the server sends them as text).
         """
-        payload: dict = {"date": checks.statistics_date(date)}
-        schema = _validate.flag(schema, "schema")
-        cols = None
-        if columns is not None:
-            cols = checks.statistics_columns(columns)
-            payload["columns"] = ",".join(cols)
-        if schema:
-            payload["schema"] = True
-        fmt = _validate.output_format(output_format)
-        payload["output-format"] = fmt
-        plan = Plan(STATISTICS, [payload], output_format=fmt, columns=cols)
+        plan = self._statistics_plan(date, columns, schema, output_format)
         if get_query_payload:
             return plan.query_payload()
-        if schema:
+        if plan.payloads[0].get("schema"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoResultsWarning)
                 table = self._table(plan, cache=cache, timeout=timeout)
@@ -1202,7 +1414,50 @@ class FinkClass(FinkQuery):
         table = self._table(plan, cache=cache, timeout=timeout)
         return answers.with_night_time(answers.counters(table))
 
+    def get_statistics_async(self, date: str = "", *,
+                             columns: str | Iterable[str] | None = None, schema: bool = False,
+                             output_format: str | None = None, get_query_payload: bool = False,
+                             cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/statistics`` request of `get_statistics`; return the response.
+
+        Takes the arguments of `get_statistics`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed (the counters as the server
+        writes them, as text, keyed by ``key:key``; with ``schema=True``, the counter names).
+
+        Parameters
+        ----------
+        date, columns, schema, output_format, cache, timeout
+            As in `get_statistics`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `get_statistics`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._statistics_plan(date, columns, schema, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+
     # ------------------------------------------------------------------ anomalies
+    def _anomaly_plan(self, n, start_date, stop_date, columns, output_format) -> Plan:
+        n = _validate.count(n, "n")
+        start, stop, _ = _sky.date_range(start_date, stop_date, None,
+                                         names=("start_date", "stop_date", "window"))
+        fmt = _validate.output_format(output_format)
+        cols, added = with_columns(ANOMALY, checks.column_list(columns), {})
+        payload: dict = {"n": n}
+        if start is not None:
+            payload["start_date"] = _sky.wire_time(start)
+        if stop is not None:
+            payload["stop_date"] = _sky.wire_time(stop)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        payload["output-format"] = fmt
+        return Plan(ANOMALY, [payload], output_format=fmt, columns=cols or answers.all_columns(),
+                    added_columns=added)
+
     def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
                       columns: str | Iterable[str] | None = None,
                       output_format: str | None = None, get_query_payload: bool = False,
@@ -1225,24 +1480,35 @@ class FinkClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per alert, sorted by ``i:jd`` descending.
         """
-        n = _validate.count(n, "n")
-        start, stop, _ = _sky.date_range(start_date, stop_date, None,
-                                         names=("start_date", "stop_date", "window"))
-        fmt = _validate.output_format(output_format)
-        cols, added = with_columns(ANOMALY, checks.column_list(columns), {})
-        payload: dict = {"n": n}
-        if start is not None:
-            payload["start_date"] = _sky.wire_time(start)
-        if stop is not None:
-            payload["stop_date"] = _sky.wire_time(stop)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        payload["output-format"] = fmt
-        plan = Plan(ANOMALY, [payload], output_format=fmt, columns=cols or answers.all_columns(),
-                    added_columns=added)
+        plan = self._anomaly_plan(n, start_date, stop_date, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
+
+    def query_anomaly_async(self, *, n: int = 10, start_date=None, stop_date=None,
+                            columns: str | Iterable[str] | None = None,
+                            output_format: str | None = None, get_query_payload: bool = False,
+                            cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/anomaly`` request of `query_anomaly`; return the raw response.
+
+        Takes the arguments of `query_anomaly`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        n, start_date, stop_date, columns, output_format, cache, timeout
+            As in `query_anomaly`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `query_anomaly`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._anomaly_plan(n, start_date, stop_date, columns, output_format)
+        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
 
 Fink = FinkClass()
