@@ -97,13 +97,23 @@ class FinkLSSTClass(FinkQuery):
                            timeout: float | None = None):
         """Send the ``/api/v1/sources`` requests of `query_object`; return the raw responses.
 
-        Takes the arguments of `query_object`.
+        Takes the arguments of `query_object`, and validates, batches and builds the payloads
+        exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        object_id, midpointMjdTai, columns, output_format, progress, cache, timeout
+            As in `query_object`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches)
+            instead of sending it.
 
         Returns
         -------
-        response : `requests.Response` or list of `requests.Response`
+        response : `requests.Response`, list of `requests.Response` or dict
             One response when the IDs fit in one request (``conf.batch_size``), else one per
-            batch, in the order of the IDs.
+            batch, in the order of the IDs (retried on transient failures; failures raise as
+            in `query_object`); the request body(ies) with ``get_query_payload=True``.
         """
         plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
         if get_query_payload:
@@ -201,6 +211,36 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
+    def get_object_summary_async(self, object_id, *, columns=None,
+                                 output_format: str | None = None, progress: bool | None = None,
+                                 get_query_payload: bool = False, cache: bool | None = None,
+                                 timeout: float | None = None):
+        """Send the ``/api/v1/objects`` requests of `get_object_summary`; return the responses.
+
+        Takes the arguments of `get_object_summary`, and validates, batches and builds the
+        payloads exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        object_id, columns, output_format, progress, cache, timeout
+            As in `get_object_summary`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches)
+            instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer when the IDs fit in one request (``conf.batch_size``),
+            else a list, one per batch in the order of the IDs, unparsed (retried on
+            transient failures; failures raise as in `get_object_summary`); the request
+            body(ies) with ``get_query_payload=True``.
+        """
+        plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+
     def query_forced_photometry(self, object_id, *, columns=None,
                                 output_format: str | None = None, progress: bool | None = None,
                                 get_query_payload: bool = False, cache: bool | None = None,
@@ -228,6 +268,37 @@ class FinkLSSTClass(FinkQuery):
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
+    def query_forced_photometry_async(self, object_id, *, columns=None,
+                                      output_format: str | None = None,
+                                      progress: bool | None = None,
+                                      get_query_payload: bool = False,
+                                      cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/fp`` requests of `query_forced_photometry`; return the responses.
+
+        Takes the arguments of `query_forced_photometry`, and validates, batches and builds
+        the payloads exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        object_id, columns, output_format, progress, cache, timeout
+            As in `query_forced_photometry`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches)
+            instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer when the IDs fit in one request (``conf.batch_size``),
+            else a list, one per batch in the order of the IDs, unparsed (retried on
+            transient failures; failures raise as in `query_forced_photometry`); the
+            request body(ies) with ``get_query_payload=True``.
+        """
+        plan = self._ids_plan(FP, object_id, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
 
     # ------------------------------------------------------------------ cone search
     def _region_plan(self, coordinates, radius, n, startdate, stopdate, window, kind, columns,
@@ -262,8 +333,28 @@ class FinkLSSTClass(FinkQuery):
                            output_format: str | None = None, progress: bool | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
-        """Send the ``/api/v1/conesearch`` requests of `query_region` (one per position);
-        return the raw response, or the list of responses."""
+        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the responses.
+
+        Takes the arguments of `query_region`, and validates them and builds the payloads
+        (one per position) exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        coordinates, radius, n, startdate, stopdate, window, kind, columns, output_format
+            As in `query_region`.
+        progress, cache, timeout : optional
+            As in `query_region`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several positions)
+            instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer for one position, else a list in the order of the positions,
+            unparsed (retried on transient failures; failures raise as in `query_region`);
+            the request body(ies) with ``get_query_payload=True``.
+        """
         plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
                                  columns, output_format)
         if get_query_payload:
@@ -320,6 +411,23 @@ class FinkLSSTClass(FinkQuery):
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
     # ------------------------------------------------------------------ tags
+    def _tags_plan(self, tag, n, startdate, stopdate, columns, output_format) -> Plan:
+        if not isinstance(tag, str) or not tag.strip():
+            raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
+        start, stop, _ = _sky.date_range(startdate, stopdate)
+        fmt = checks.output_format(output_format)
+        payload: dict = {"tag": tag.strip(), "output-format": fmt}
+        if n is not None:
+            payload["n"] = _validate.count(n, "n")
+        if start is not None:
+            payload["startdate"] = checks.wire_tai(start)
+        if stop is not None:
+            payload["stopdate"] = checks.wire_tai(stop)
+        cols = checks.column_list(columns)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        return Plan(TAGS, [payload], output_format=fmt, columns=cols)
+
     def query_tags(self, tag: str, *, n: int | None = None, startdate=None, stopdate=None,
                    columns=None, output_format: str | None = None,
                    get_query_payload: bool = False, cache: bool | None = None,
@@ -347,28 +455,54 @@ class FinkLSSTClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per alert (the ``/sources`` columns), newest first.
         """
-        if not isinstance(tag, str) or not tag.strip():
-            raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
-        start, stop, _ = _sky.date_range(startdate, stopdate)
-        fmt = checks.output_format(output_format)
-        payload: dict = {"tag": tag.strip(), "output-format": fmt}
-        if n is not None:
-            payload["n"] = _validate.count(n, "n")
-        if start is not None:
-            payload["startdate"] = checks.wire_tai(start)
-        if stop is not None:
-            payload["stopdate"] = checks.wire_tai(stop)
-        cols = checks.column_list(columns)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        plan = Plan(TAGS, [payload], output_format=fmt, columns=cols)
+        plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    def query_tags_async(self, tag: str, *, n: int | None = None, startdate=None,
+                         stopdate=None, columns=None, output_format: str | None = None,
+                         get_query_payload: bool = False, cache: bool | None = None,
+                         timeout: float | None = None):
+        """Send the ``/api/v1/tags`` request of `query_tags`; return the raw response.
+
+        Takes the arguments of `query_tags`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        tag, n, startdate, stopdate, columns, output_format, cache, timeout
+            As in `query_tags`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `query_tags`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout)
+
     def get_tags(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
-        """The Fink tags (``GET /api/v1/tags``): ``tag``, ``description``, ``api_support``
-        (False: the tag exists only in Fink's live streams, `query_tags` refuses it)."""
+        """The Fink tags (``GET /api/v1/tags``), the names `query_tags` takes.
+
+        Parameters
+        ----------
+        cache : bool, optional
+            As in `query_object`.
+        timeout : float, optional
+            Seconds for the HTTP request (default ``conf.timeout``).
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per tag, sorted by name: ``tag``, ``description``, ``api_support``
+            (False: the tag exists only in Fink's live streams, `query_tags` refuses it).
+        """
         data = self._fetch(TAG_LIST, None, lambda r: json_object(r.content, "tags"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v.get("description", "")) if isinstance(v, dict) else str(v),
@@ -380,8 +514,20 @@ class FinkLSSTClass(FinkQuery):
         return table
 
     def get_blocks(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
-        """The building blocks of Fink's tag filters (``GET /api/v1/blocks``): ``block``,
-        ``description``."""
+        """The building blocks of Fink's tag filters (``GET /api/v1/blocks``).
+
+        Parameters
+        ----------
+        cache : bool, optional
+            As in `query_object`.
+        timeout : float, optional
+            Seconds for the HTTP request (default ``conf.timeout``).
+
+        Returns
+        -------
+        table : `~astropy.table.Table`
+            One row per block, sorted by name: ``block`` and ``description``.
+        """
         data = self._fetch(BLOCKS, None, lambda r: json_object(r.content, "blocks"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v)) for k, v in sorted(data.items())]
@@ -390,6 +536,25 @@ class FinkLSSTClass(FinkQuery):
         return table
 
     # ------------------------------------------------------------------ Solar System
+    def _sso_plan(self, n_or_d, withEphem, withResiduals, columns,  # noqa: N803
+                  output_format) -> Plan:
+        names = checks.sso_names(n_or_d)
+        withEphem = _validate.flag(withEphem, "withEphem")
+        withResiduals = _validate.flag(withResiduals, "withResiduals")
+        if withResiduals and len(names) > 1:
+            raise InvalidQueryError("withResiduals works with one object only")
+        fmt = checks.output_format(output_format)
+        payload: dict = {"output-format": fmt}
+        if withEphem:
+            payload["withEphem"] = True
+        if withResiduals:
+            payload["withResiduals"] = True
+        cols = checks.column_list(columns)
+        if cols is not None:
+            payload["columns"] = ",".join(cols)
+        batches, payloads = batched(SSO, names, payload)
+        return Plan(SSO, payloads, batches, output_format=fmt, columns=cols)
+
     def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,  # noqa: N803
                   columns=None, output_format: str | None = None, progress: bool | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
@@ -418,27 +583,69 @@ class FinkLSSTClass(FinkQuery):
             ``r:packed_primary_provisional_designation``; ``r:diaObjectId`` is masked
             (Solar System alerts have none).
         """
-        names = checks.sso_names(n_or_d)
-        withEphem = _validate.flag(withEphem, "withEphem")
-        withResiduals = _validate.flag(withResiduals, "withResiduals")
-        if withResiduals and len(names) > 1:
-            raise InvalidQueryError("withResiduals works with one object only")
-        fmt = checks.output_format(output_format)
-        payload: dict = {"output-format": fmt}
-        if withEphem:
-            payload["withEphem"] = True
-        if withResiduals:
-            payload["withResiduals"] = True
-        cols = checks.column_list(columns)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        batches, payloads = batched(SSO, names, payload)
-        plan = Plan(SSO, payloads, batches, output_format=fmt, columns=cols)
+        plan = self._sso_plan(n_or_d, withEphem, withResiduals, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
+    def query_sso_async(self, n_or_d, *, withEphem: bool = False,  # noqa: N803
+                        withResiduals: bool = False, columns=None,  # noqa: N803
+                        output_format: str | None = None, progress: bool | None = None,
+                        get_query_payload: bool = False, cache: bool | None = None,
+                        timeout: float | None = None):
+        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw responses.
+
+        Takes the arguments of `query_sso`, and validates, batches and builds the payloads
+        exactly as it does; the answers are returned unparsed.
+
+        Parameters
+        ----------
+        n_or_d, withEphem, withResiduals, columns, output_format
+            As in `query_sso`.
+        progress, cache, timeout : optional
+            As in `query_sso`.
+        get_query_payload : bool, optional
+            Return the request body (a dict, or a list of dicts for several batches)
+            instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response`, list of `requests.Response` or dict
+            The server's answer when the names fit in one request (``conf.batch_size``),
+            else a list, one per batch in the order of the names, unparsed (retried on
+            transient failures; failures raise as in `query_sso`); the request body(ies)
+            with ``get_query_payload=True``.
+        """
+        plan = self._sso_plan(n_or_d, withEphem, withResiduals, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+
     # ------------------------------------------------------------------ resolver
+    def _resolver_plan(self, name_or_id, resolver, reverse, nmax, output_format) -> Plan:
+        if resolver not in RESOLVERS:
+            raise InvalidQueryError(
+                f"resolver must be one of {', '.join(RESOLVERS)}, not {resolver!r}")
+        reverse = _validate.flag(reverse, "reverse")
+        if reverse:
+            kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"
+            ids = checks.dia_ids(name_or_id, kind)
+            if len(ids) != 1:
+                raise InvalidQueryError(f"resolve takes one {kind}, not {len(ids)}")
+            value = str(ids[0])
+        else:
+            if not isinstance(name_or_id, str | numbers.Integral) or \
+                    isinstance(name_or_id, bool):
+                raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
+            value = str(name_or_id).strip()
+        fmt = checks.output_format(output_format)
+        payload: dict = {"resolver": resolver, "name_or_id": value, "output-format": fmt}
+        if reverse:
+            payload["reverse"] = True
+        if nmax is not None:
+            payload["nmax"] = _validate.count(nmax, "nmax")
+        return Plan(RESOLVER, [payload], output_format=fmt)
+
     def resolve(self, name_or_id, *, resolver: str, reverse: bool = False,
                 nmax: int | None = None, output_format: str | None = None,
                 get_query_payload: bool = False, cache: bool | None = None,
@@ -468,33 +675,64 @@ class FinkLSSTClass(FinkQuery):
             ``f:internalname``, ``r:diaObjectId``, ...); empty, with a
             `~astroquery.exceptions.NoResultsWarning`, when nothing matches.
         """
-        if resolver not in RESOLVERS:
-            raise InvalidQueryError(
-                f"resolver must be one of {', '.join(RESOLVERS)}, not {resolver!r}")
-        reverse = _validate.flag(reverse, "reverse")
-        if reverse:
-            kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"
-            ids = checks.dia_ids(name_or_id, kind)
-            if len(ids) != 1:
-                raise InvalidQueryError(f"resolve takes one {kind}, not {len(ids)}")
-            value = str(ids[0])
-        else:
-            if not isinstance(name_or_id, str | numbers.Integral) or \
-                    isinstance(name_or_id, bool):
-                raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
-            value = str(name_or_id).strip()
-        fmt = checks.output_format(output_format)
-        payload: dict = {"resolver": resolver, "name_or_id": value, "output-format": fmt}
-        if reverse:
-            payload["reverse"] = True
-        if nmax is not None:
-            payload["nmax"] = _validate.count(nmax, "nmax")
-        plan = Plan(RESOLVER, [payload], output_format=fmt)
+        plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    def resolve_async(self, name_or_id, *, resolver: str, reverse: bool = False,
+                      nmax: int | None = None, output_format: str | None = None,
+                      get_query_payload: bool = False, cache: bool | None = None,
+                      timeout: float | None = None):
+        """Send the ``/api/v1/resolver`` request of `resolve`; return the raw response.
+
+        Takes the arguments of `resolve`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        name_or_id, resolver, reverse, nmax, output_format, cache, timeout
+            As in `resolve`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `resolve`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout)
+
     # ------------------------------------------------------------------ sky maps
+    def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
+                     output_format) -> Plan:
+        if (event_name is None) == (bayestar is None):
+            raise InvalidQueryError("Give event_name or bayestar (one of them)")
+        if isinstance(credible_level, bool) or not isinstance(credible_level, numbers.Real) \
+                or not 0 < float(credible_level) <= 1:
+            raise InvalidQueryError(
+                f"credible_level must be a number in (0, 1], not {credible_level!r}")
+        fmt = checks.output_format(output_format)
+        payload: dict = {"credible_level": float(credible_level), "output-format": fmt}
+        if event_name is not None:
+            if not isinstance(event_name, str) or not event_name.strip():
+                raise InvalidQueryError(f"event_name must be a GraceDB name, not {event_name!r}")
+            payload["event_name"] = event_name.strip()
+        else:
+            payload["bayestar"] = str(_sky.gzipped_skymap(bayestar))
+        for key, value, most in (("n_day_before", n_day_before, 7),
+                                 ("n_day_after", n_day_after, 14)):
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                        or not 0 <= value <= most:
+                    raise InvalidQueryError(f"{key} must be a number of days in [0, {most}]")
+                payload[key] = float(value)
+        return Plan(SKYMAP, [payload], output_format=fmt)
+
     def query_skymap(self, event_name: str | None = None, *, bayestar=None,
                      credible_level: float, n_day_before: float | None = None,
                      n_day_after: float | None = None, output_format: str | None = None,
@@ -525,33 +763,60 @@ class FinkLSSTClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per alert in the region, with ``v:startgwMjdTai``; newest first.
         """
-        if (event_name is None) == (bayestar is None):
-            raise InvalidQueryError("Give event_name or bayestar (one of them)")
-        if isinstance(credible_level, bool) or not isinstance(credible_level, numbers.Real) \
-                or not 0 < float(credible_level) <= 1:
-            raise InvalidQueryError(
-                f"credible_level must be a number in (0, 1], not {credible_level!r}")
-        fmt = checks.output_format(output_format)
-        payload: dict = {"credible_level": float(credible_level), "output-format": fmt}
-        if event_name is not None:
-            if not isinstance(event_name, str) or not event_name.strip():
-                raise InvalidQueryError(f"event_name must be a GraceDB name, not {event_name!r}")
-            payload["event_name"] = event_name.strip()
-        else:
-            payload["bayestar"] = str(_sky.gzipped_skymap(bayestar))
-        for key, value, most in (("n_day_before", n_day_before, 7),
-                                 ("n_day_after", n_day_after, 14)):
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                        or not 0 <= value <= most:
-                    raise InvalidQueryError(f"{key} must be a number of days in [0, {most}]")
-                payload[key] = float(value)
-        plan = Plan(SKYMAP, [payload], output_format=fmt)
+        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
+                                 n_day_after, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    def query_skymap_async(self, event_name: str | None = None, *, bayestar=None,
+                           credible_level: float, n_day_before: float | None = None,
+                           n_day_after: float | None = None, output_format: str | None = None,
+                           get_query_payload: bool = False, cache: bool | None = None,
+                           timeout: float | None = None):
+        """Send the ``/api/v1/skymap`` request of `query_skymap`; return the raw response.
+
+        Takes the arguments of `query_skymap`, and validates them and builds the payload
+        exactly as it does (a local map is sent gzipped in the body); the answer is
+        returned unparsed.
+
+        Parameters
+        ----------
+        event_name, bayestar, credible_level, n_day_before, n_day_after, output_format
+            As in `query_skymap`.
+        cache, timeout : optional
+            As in `query_skymap`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `query_skymap`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
+                                 n_day_after, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout)
+
     # ------------------------------------------------------------------ statistics
+    def _statistics_plan(self, date, columns, output_format) -> Plan:
+        text = str(date).strip() if isinstance(date, str | numbers.Integral) \
+            and not isinstance(date, bool) else None
+        if text is None or not (text == "" or (text.isdigit() and len(text) in (4, 6, 8))):
+            raise InvalidQueryError(
+                f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
+        fmt = checks.output_format(output_format)
+        payload: dict = {"date": text, "output-format": fmt}
+        if columns is not None:
+            cols = _validate.names(columns, "columns", example="f:alerts")
+            if not all(c.startswith("f:") for c in cols):
+                raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
+            payload["columns"] = ",".join(cols)
+        return Plan(STATISTICS, [payload], output_format=fmt)
+
     def get_statistics(self, date: str = "", *, columns=None, output_format: str | None = None,
                        get_query_payload: bool = False, cache: bool | None = None,
                        timeout: float | None = None) -> Table:
@@ -573,22 +838,36 @@ class FinkLSSTClass(FinkQuery):
             One row per night (``f:night`` as the integer YYYYMMDD), oldest first; the
             counters as integers.
         """
-        text = str(date).strip() if isinstance(date, str | numbers.Integral) \
-            and not isinstance(date, bool) else None
-        if text is None or not (text == "" or (text.isdigit() and len(text) in (4, 6, 8))):
-            raise InvalidQueryError(
-                f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
-        fmt = checks.output_format(output_format)
-        payload: dict = {"date": text, "output-format": fmt}
-        if columns is not None:
-            cols = _validate.names(columns, "columns", example="f:alerts")
-            if not all(c.startswith("f:") for c in cols):
-                raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
-            payload["columns"] = ",".join(cols)
-        plan = Plan(STATISTICS, [payload], output_format=fmt)
+        plan = self._statistics_plan(date, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
+
+    def get_statistics_async(self, date: str = "", *, columns=None,
+                             output_format: str | None = None, get_query_payload: bool = False,
+                             cache: bool | None = None, timeout: float | None = None):
+        """Send the ``/api/v1/statistics`` request of `get_statistics`; return the raw response.
+
+        Takes the arguments of `get_statistics`, and validates them and builds the payload
+        exactly as it does; the answer is returned unparsed.
+
+        Parameters
+        ----------
+        date, columns, output_format, cache, timeout
+            As in `get_statistics`.
+        get_query_payload : bool, optional
+            Return the request body (a dict) instead of sending it.
+
+        Returns
+        -------
+        response : `requests.Response` or dict
+            The server's answer, unparsed (retried on transient failures; failures raise as
+            in `get_statistics`); the request body with ``get_query_payload=True``.
+        """
+        plan = self._statistics_plan(date, columns, output_format)
+        if get_query_payload:
+            return plan.query_payload()
+        return self._responses(plan, cache=cache, timeout=timeout)
 
     # ------------------------------------------------------------------ schema
     def get_schema(self, endpoint: str = "sources", *, major_version: int | None = None,
@@ -603,6 +882,10 @@ class FinkLSSTClass(FinkQuery):
             ``"sso"``, ``"statistics"`` or ``"tags"`` (``"/api/v1/sources"`` also works).
         major_version, minor_version : int, optional
             A Rubin alert schema version (e.g. 10, 0); both or neither (the server's latest).
+        cache : bool, optional
+            As in `query_object`.
+        timeout : float, optional
+            Seconds for the HTTP request (default ``conf.timeout``).
 
         Returns
         -------
