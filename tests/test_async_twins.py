@@ -1,0 +1,209 @@
+"""The ``_async`` twins of both clients: each sends exactly the payload(s) its sync method's
+``get_query_payload`` gives and returns the raw response object(s); over HTTP on the
+loopback emulators, the twin's answer read with pandas has the sync method's row count."""
+import gzip
+import io
+import warnings
+
+import astropy.units as u
+import pytest
+from _helpers import Recorder, make_response
+from astropy.coordinates import SkyCoord
+from astropy.io import fits
+from astropy.table import Table
+from astroquery.exceptions import InputWarning, InvalidQueryError, NoResultsWarning
+
+from astroquery_fink import FinkClass, FinkLSSTClass, conf
+
+# A tiny sky map, gzipped here with a fixed mtime so that its payload text is reproducible
+SKYMAP = io.BytesIO()
+fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(Table({"PROB": [0.5, 0.5]}))]).writeto(SKYMAP)
+SKYMAP_GZ = gzip.compress(SKYMAP.getvalue(), mtime=0)
+
+BIG = 170028485706776685    # bundled Rubin object: 346 diaSources, 395 forced sources
+OTHER = 313897383979122767
+
+# (sync method, positional args, keyword args, endpoint path)
+ZTF_CASES = [
+    ("get_statistics", ("202111",), {"columns": "basic:sci"}, "statistics"),
+    ("get_statistics", (), {"schema": True, "output_format": "json"}, "statistics"),
+    ("query_anomaly", (), {"n": 3, "stop_date": "2021-11-20", "columns": ["i:jd"]}, "anomaly"),
+    ("resolve", ("Vega",), {"resolver": "simbad"}, "resolver"),
+    ("resolve", ("ZTF21aaxtctv",), {"resolver": "tns", "reverse": True, "nmax": 1},
+     "resolver"),
+    ("query_skymap", ("S200219ac",), {"credible_level": 0.2, "n_day_after": 3}, "skymap"),
+    ("query_skymap", (), {"bayestar": SKYMAP_GZ, "credible_level": 0.1}, "skymap"),
+    ("get_ssoft", (), {"sso_name": "Julienpeloton", "version": "2024.11"}, "ssoft"),
+    ("get_ssoft", (), {"sso_number": 33803, "flavor": "HG", "output_format": "csv"}, "ssoft"),
+    # the twins that existed before
+    ("query_object", ("ZTF21aaxtctv",), {"columns": ["i:jd"]}, "objects"),
+    ("query_region", ("193.82 2.89", 10 * u.arcsec), {"n": 5}, "conesearch"),
+    ("query_class", ("SN candidate",), {"n": 4, "color": True}, "latests"),
+    ("query_sso", ("8467",), {"withEphem": True}, "sso"),
+    ("query_ssocand", ("lightcurves",), {"maxnumber": 7}, "ssocand"),
+    ("query_tracklet", ("TRCK_20211120_03",), {}, "tracklet"),
+]
+
+LSST_CASES = [
+    ("get_object_summary", (BIG,), {"columns": ["r:nDiaSources"]}, "objects"),
+    ("query_forced_photometry", ([BIG, OTHER],), {"output_format": "csv"}, "fp"),
+    ("query_tags", ("in_tns",), {"n": 5, "startdate": "2026-01-01"}, "tags"),
+    ("query_sso", (["2004 JQ12", 8467],), {"withEphem": True}, "sso"),
+    ("resolve", (BIG,), {"resolver": "simbad", "reverse": True}, "resolver"),
+    ("resolve", ("2004 JQ12",), {"resolver": "ssodnet", "nmax": 2}, "resolver"),
+    ("query_skymap", ("S230518h",), {"credible_level": 0.9, "n_day_before": 2}, "skymap"),
+    ("query_skymap", (), {"bayestar": SKYMAP_GZ, "credible_level": 0.5}, "skymap"),
+    ("get_statistics", (202511,), {"columns": "f:alerts"}, "statistics"),
+    # the twins that existed before
+    ("query_object", (BIG,), {"midpointMjdTai": 61105.1}, "sources"),
+    ("query_region", ((63.3 * u.deg, -47.2 * u.deg), 5 * u.arcsec), {}, "conesearch"),
+]
+
+
+@pytest.fixture
+def lsst_recorded(monkeypatch):
+    """A FinkLSSTClass whose `_request` is replaced (as the `recorded` fixture for ZTF)."""
+    def install(answers):
+        fink = FinkLSSTClass(server="http://fink.test")
+        recorder = Recorder(answers)
+        monkeypatch.setattr(fink, "_request", recorder)
+        return fink, recorder
+    return install
+
+
+def check_twin(fink, rec, name, args, kwargs, path):
+    expected = getattr(fink, name)(*args, get_query_payload=True, **kwargs)
+    twin = getattr(fink, f"{name}_async")
+    # get_query_payload gives the same body from both, without any request
+    assert twin(*args, get_query_payload=True, **kwargs) == expected
+    assert rec.calls == []
+    response = rec.answers[0]
+    assert twin(*args, **kwargs) is response
+    [(method, url, sent)] = rec.calls
+    assert method == "POST" and url == f"http://fink.test/api/v1/{path}"
+    assert sent["json"] == expected
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "path"), ZTF_CASES,
+                         ids=[f"{c[0]}-{k}" for k, c in enumerate(ZTF_CASES)])
+def test_ztf_twin_sends_the_sync_payload_and_returns_the_response(recorded, name, args, kwargs,
+                                                                  path):
+    fink, rec = recorded([make_response(b'[{"x": 1}]')])
+    check_twin(fink, rec, name, args, kwargs, path)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "path"), LSST_CASES,
+                         ids=[f"{c[0]}-{k}" for k, c in enumerate(LSST_CASES)])
+def test_lsst_twin_sends_the_sync_payload_and_returns_the_response(lsst_recorded, name, args,
+                                                                   kwargs, path):
+    fink, rec = lsst_recorded([make_response(b'[{"x": 1}]')])
+    check_twin(fink, rec, name, args, kwargs, path)
+
+
+@pytest.mark.parametrize(("survey", "name", "ids"), [
+    ("ztf", "query_sso", ["8467", "33803", "1922", "10P", "2010JO69"]),
+    ("lsst", "get_object_summary", [BIG, OTHER, 1, 2, 3]),
+    ("lsst", "query_forced_photometry", [BIG, OTHER, 1, 2, 3]),
+    ("lsst", "query_sso", ["2004 JQ12", "2020 SJ88", 8467, 33803, 1922]),
+])
+def test_batched_twin_returns_one_response_per_payload_in_order(recorded, lsst_recorded,
+                                                               survey, name, ids):
+    def answer(url, payload):  # one distinct response per request, whatever the order
+        return make_response(repr(sorted(payload.items())).encode())
+
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)(answer)
+    with conf.set_temp("batch_size", 2), conf.set_temp("max_workers", 2):
+        payloads = getattr(fink, name)(ids, get_query_payload=True)
+        responses = getattr(fink, f"{name}_async")(ids, progress=False)
+    assert isinstance(payloads, list) and len(payloads) >= 3
+    assert len(responses) == len(payloads) == len(rec.calls)
+    assert [r.content for r in responses] == [repr(sorted(p.items())).encode()
+                                              for p in payloads]
+    assert sorted(map(repr, (c[2]["json"] for c in rec.calls))) == sorted(map(repr, payloads))
+
+
+def test_twins_refuse_bad_input_before_any_request(recorded, lsst_recorded):
+    fink, rec = recorded([])
+    lsst, lrec = lsst_recorded([])
+    for call in (lambda: fink.get_statistics_async("Nov 2021"),
+                 lambda: fink.query_anomaly_async(n=0),
+                 lambda: fink.resolve_async("Vega", resolver="sesame"),
+                 lambda: fink.query_skymap_async("S200219ac", credible_level=0),
+                 lambda: fink.get_ssoft_async(version="2023.01"),
+                 lambda: lsst.get_object_summary_async("ZTF21aaxtctv"),
+                 lambda: lsst.query_tags_async(""),
+                 lambda: lsst.query_sso_async("a,b", withResiduals=True),
+                 lambda: lsst.resolve_async("x", resolver="ned"),
+                 lambda: lsst.query_skymap_async(credible_level=0.5),
+                 lambda: lsst.get_statistics_async("2025-11")):
+        with pytest.raises(InvalidQueryError):
+            call()
+    assert rec.calls == [] and lrec.calls == []
+
+
+def test_skymap_days_warning_points_at_the_caller_of_both():
+    fink = FinkClass(server="http://fink.test")
+    for method in (fink.query_skymap, fink.query_skymap_async):
+        with pytest.warns(InputWarning, match="7 days at most") as caught:
+            method("S200219ac", credible_level=0.2, n_day_before=8, get_query_payload=True)
+        assert caught[0].filename == __file__
+
+
+# ----------------------------------------------------------------------------- emulators
+
+def read_rows(response, fmt) -> int:
+    """Rows of a raw answer, read with pandas alone."""
+    pd = pytest.importorskip("pandas")
+    buffer = io.BytesIO(response.content)
+    frame = pd.read_parquet(buffer) if fmt == "parquet" else pd.read_json(buffer,
+                                                                          orient="records")
+    return len(frame)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), [
+    ("get_statistics", (), {}),
+    ("get_statistics", ("202008",), {"columns": ["basic:sci"]}),
+    ("query_anomaly", (), {"n": 1000}),
+    ("resolve", ("8467",), {"resolver": "ssodnet", "nmax": 1}),
+    ("resolve", ("ZTF20abfcszi",), {"resolver": "tns", "reverse": True}),
+    ("query_skymap", ("EMU250610a",), {"credible_level": 0.9}),
+    ("get_ssoft", (), {}),
+    ("get_ssoft", (), {"sso_name": "Julienpeloton", "output_format": "json"}),
+])
+def test_ztf_twin_answer_has_the_sync_rows(fink, name, args, kwargs):
+    pytest.importorskip("pyarrow")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoResultsWarning)
+        table = getattr(fink, name)(*args, **kwargs)
+    payload = getattr(fink, name)(*args, get_query_payload=True, **kwargs)
+    response = getattr(fink, f"{name}_async")(*args, **kwargs)
+    assert response.status_code == 200 and len(table) > 0
+    assert read_rows(response, payload["output-format"]) == len(table)
+
+
+@pytest.fixture(scope="module")
+def finklsst():
+    pytest.importorskip("flask")
+    from astroquery_fink.testing import FinkEmulator
+
+    with FinkEmulator(survey="lsst") as emu:
+        yield FinkLSSTClass(server=emu.url)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), [
+    ("get_object_summary", ([BIG, OTHER],), {}),
+    ("query_forced_photometry", (BIG,), {"output_format": "parquet"}),
+    ("query_sso", ("2004 JQ12",), {}),
+    ("resolve", ("2004 JQ12",), {"resolver": "ssodnet"}),
+    ("get_statistics", (), {}),
+    ("query_region", (SkyCoord(63.34954, -47.18079, unit="deg"), 1 * u.arcmin), {}),
+])
+def test_lsst_twin_answer_has_the_sync_rows(finklsst, name, args, kwargs):
+    pytest.importorskip("pyarrow")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoResultsWarning)
+        table = getattr(finklsst, name)(*args, **kwargs)
+    payload = getattr(finklsst, name)(*args, get_query_payload=True, **kwargs)
+    response = getattr(finklsst, f"{name}_async")(*args, **kwargs)
+    assert response.status_code == 200 and len(table) > 0
+    assert read_rows(response, payload["output-format"]) == len(table)
