@@ -304,4 +304,4 @@ def gzipped_skymap(bayestar) -> bytes:
         raise InvalidQueryError(f"bayestar is not a readable gzipped file: {err}") from None
     if not raw.startswith(b"SIMPLE"):
         raise InvalidQueryError("bayestar is not a FITS file (gzipped or not)")
-    return data if zipped else gzip.compress(data)
+    return data if zipped else gzip.compress(data, mtime=0)  # the same bytes each time
