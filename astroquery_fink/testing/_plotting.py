@@ -4,6 +4,8 @@ As fink-object-api apps/utils/plotting.py.
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 
@@ -41,3 +43,37 @@ def convolve(image: np.ndarray, smooth: int = 1, kernel: str = "gauss") -> np.nd
     else:
         k = Box2DKernel(smooth, x_size=smooth * 5, y_size=smooth * 5)
     return astropy_convolve(image, k, boundary="extend")
+
+
+def render_png(array, args) -> bytes:
+    """The ``/cutouts`` PNG of one stamp, as both surveys' servers draw it.
+
+    NaN -> 0, the ``stretch`` (default sigmoid), the optional ``convolution_kernel`` and
+    ``colormap``, then ``uint8(x * 255)`` (fink-object-api apps/utils/plotting.py). A kernel
+    other than gauss or box (an ``assert`` there) and an unknown colormap are the server's 500.
+    """
+    from PIL import Image
+
+    from .wire import ServerFailure, server_fails
+
+    data = np.nan_to_num(np.array(array, dtype=float))
+    stretch = args.get("stretch", "sigmoid")
+    with np.errstate(all="ignore"):
+        if stretch == "sigmoid":
+            data = sigmoid_normalizer(data, 0, 1)
+        elif stretch is not None:
+            with server_fails(ValueError, TypeError):  # an unknown stretch name
+                data = legacy_normalizer(data, stretch=stretch)
+        if "convolution_kernel" in args:
+            if args["convolution_kernel"] not in ("gauss", "box"):
+                raise ServerFailure("convolution_kernel must be gauss or box")
+            data = convolve(data, smooth=1, kernel=args["convolution_kernel"])
+        if "colormap" in args:
+            from matplotlib import colormaps
+
+            with server_fails(KeyError, ValueError, TypeError):  # unknown colormap name
+                data = colormaps[args["colormap"]](data)
+        image = np.uint8(data * 255)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()

@@ -6,17 +6,25 @@ fink-object-api ``apps/routes/v1/ztf/{objects,cutouts,schema}/api.py`` and
 """
 from __future__ import annotations
 
-import io
 import json
 from functools import cache
 from importlib import resources
 
-import numpy as np
-from flask import Flask, Response, jsonify, send_file
+from flask import Flask, Response
 
 from . import ztf_search, ztf_solar
-from .engine import Engine
-from .wire import Route, ServerError, add_cors, add_routes, bad_request, require, send_tabular
+from .engine import Engine, QueryError
+from .store import CUTOUT_KINDS, decode_stamp, stamp_fits
+from .wire import (
+    CutoutCodec,
+    Route,
+    add_cors,
+    add_routes,
+    require,
+    send_cutout,
+    send_tabular,
+    set_strict,
+)
 
 __all__ = ["create_app"]
 
@@ -43,60 +51,22 @@ def _objects(engine: Engine, payload) -> Response:
     return send_tabular(pdf, payload.get("output-format", "json"))
 
 
-def _png(array: list, payload) -> bytes:
-    """PNG rendering of ``/cutouts`` (cutouts/utils.py)."""
-    from PIL import Image
+def _find_stamps(engine: Engine, payload) -> dict:
+    # Unknown objectId or candid: the server fails indexing an empty result (500).
+    stamps = engine.find_cutout(payload["objectId"], payload.get("candid")).stamps
+    if not stamps:
+        # an alert read without its stamps: the data-lake read finds nothing, as for a
+        # missing alert
+        raise QueryError(f"no stamps for objectId={payload['objectId']!r}")
+    return stamps
 
-    from ._plotting import convolve, legacy_normalizer, sigmoid_normalizer
 
-    data = np.nan_to_num(np.array(array, dtype=float))
-    stretch = payload.get("stretch", "sigmoid")
-    with np.errstate(all="ignore"):
-        if stretch == "sigmoid":
-            data = sigmoid_normalizer(data, 0, 1)
-        elif stretch is not None:
-            data = legacy_normalizer(data, stretch=stretch)
-        if "convolution_kernel" in payload:
-            if payload["convolution_kernel"] not in ("gauss", "box"):
-                raise ValueError("convolution_kernel must be gauss or box")  # assert -> 500
-            data = convolve(data, smooth=1, kernel=payload["convolution_kernel"])
-        if "colormap" in payload:
-            from matplotlib import colormaps
-
-            data = colormaps[payload["colormap"]](data)  # unknown name -> 500
-        image = np.uint8(data * 255)
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()
+_CUTOUTS = CutoutCodec("objectId", CUTOUT_KINDS, "b:cutout{}_stampData", _find_stamps,
+                       decode_stamp, stamp_fits)
 
 
 def _cutouts(engine: Engine, payload) -> Response:
-    require(payload, ["objectId", "kind"], _DOC_URL)
-    kind = payload["kind"]
-    if kind not in ("Science", "Template", "Difference", "All"):
-        raise ValueError("bad kind")  # an `assert` on the server -> 500 (cutouts/utils.py)
-    output_format = payload.get("output-format", "PNG")
-    # payload["output-format"] raises KeyError for kind=All without it -> 500 (cutouts/utils.py)
-    if kind == "All" and payload["output-format"] != "array":
-        raise ServerError(bad_request(
-            "The option `kind=All` is only compatible with `output-format=array`.\n"))
-    filename = f"{payload['objectId']}_{kind}"
-    if output_format == "PNG":
-        filename += ".png"
-    elif output_format == "FITS":
-        filename += ".fits"
-    elif output_format != "array":
-        raise ServerError(bad_request("output-format must be one of: PNG, FITS, or array.\n"))
-    alert = engine.find_cutout(payload["objectId"], payload.get("candid"))
-    if output_format == "array":
-        return jsonify(engine.cutout_arrays(alert, kind))  # sorted keys, bare NaN tokens
-    if output_format == "FITS":
-        return send_file(io.BytesIO(engine.cutout_fits(alert, kind)),
-                         mimetype="application/octet-stream", as_attachment=True,
-                         download_name=filename)
-    png = _png(engine.cutout_arrays(alert, kind)[f"b:cutout{kind}_stampData"], payload)
-    return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
-                     download_name=filename)
+    return send_cutout(_CUTOUTS, engine, payload, _DOC_URL)
 
 
 def _schema(engine: Engine, payload) -> Response:
@@ -120,13 +90,15 @@ ROUTES = [
 ]
 
 
-def create_app(engine: Engine) -> Flask:
+def create_app(engine: Engine, *, strict: bool = False) -> Flask:
     """Build the Flask app serving the emulated Fink ZTF API.
 
     Parameters
     ----------
     engine : Engine
         The query engine over the loaded alerts.
+    strict : bool
+        Let exceptions that are not the server's own 500 propagate (`wire.set_strict`).
 
     Returns
     -------
@@ -138,4 +110,5 @@ def create_app(engine: Engine) -> Flask:
     app.extensions["fink_engine"] = engine
     add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES])
     add_cors(app)
+    set_strict(app, strict)
     return app

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key, stamp_fits
+from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key
+from .wire import ServerFailure, server_fails
 
 __all__ = ["Engine", "NLIMIT", "EG_HOST", "classify", "rate_and_color", "V_COLUMNS"]
 
@@ -44,7 +45,7 @@ EG_HOST = frozenset({
 _NOT_REAL_SIMBAD = frozenset({"Unknown", "Transient", "Fail", "Fail 504"})
 
 
-class QueryError(Exception):
+class QueryError(ServerFailure):
     """A request the real server answers with an uncaught exception (HTTP 500)."""
 
 
@@ -364,7 +365,8 @@ class Engine:
 
         if withcutouts and not pdf.empty:
             # Missing i:objectId / i:candid raises KeyError -> 500 (utils.py::download_cutout).
-            keys = pdf[["i:objectId", "i:candid"]]
+            with server_fails(KeyError):
+                keys = pdf[["i:objectId", "i:candid"]]
             pairs = list(zip(keys["i:objectId"].tolist(), keys["i:candid"].tolist(), strict=True))
             if cutout_kind == "All":
                 names = [f"b:cutout{k}_stampData" for k in CUTOUT_KINDS]
@@ -475,15 +477,18 @@ class Engine:
     # ------------------------------------------------------------------------------ cutouts
     def _download(self, object_id, candid, kind):
         """In-process equivalent of the server's own /cutouts call (``download_cutout``)."""
+        # A failed inner call (bad kind: an assert; no alert; no stamps) leaves [] in the cell.
+        if kind not in (*CUTOUT_KINDS, "All"):
+            return []
         try:
-            if kind not in (*CUTOUT_KINDS, "All"):
-                raise QueryError(f"bad kind {kind}")
-            found = self.find_cutout(str(object_id), str(candid))
-            if kind == "All":
-                return [decode_stamp(found.stamps[k]) for k in CUTOUT_KINDS]
-            return decode_stamp(found.stamps[kind])
-        except Exception:
-            return []  # a failed inner call leaves [] in the cell
+            stamps = self.find_cutout(str(object_id), str(candid)).stamps
+        except ServerFailure:
+            return []
+        kinds = CUTOUT_KINDS if kind == "All" else (kind,)
+        if any(k not in stamps for k in kinds):
+            return []
+        arrays = [decode_stamp(stamps[k]) for k in kinds]
+        return arrays if kind == "All" else arrays[0]
 
     def find_cutout(self, object_id: str, candid: str | None = None) -> Alert:
         """The alert whose stamps ``/api/v1/cutouts`` serves (cutouts/utils.py).
@@ -509,12 +514,3 @@ class Engine:
         if not found:
             raise QueryError(f"no cutout for objectId={object_id!r} candid={candid!r}")
         return found[0]
-
-    def cutout_arrays(self, alert: Alert, kind: str) -> dict[str, list]:
-        """``{"b:cutout<Kind>_stampData": 2-D list}`` for one kind or ``All``."""
-        kinds = CUTOUT_KINDS if kind == "All" else (kind,)
-        return {f"b:cutout{k}_stampData": decode_stamp(alert.stamps[k]) for k in kinds}
-
-    def cutout_fits(self, alert: Alert, kind: str) -> bytes:
-        """The stamp FITS file re-written by astropy."""
-        return stamp_fits(alert.stamps[kind])

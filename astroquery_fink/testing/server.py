@@ -12,6 +12,7 @@ from .app import create_app
 from .engine import NLIMIT, Engine
 from .faults import FaultInjector, Faults
 from .store import AlertStore, bundled_data_files, read_alert_files
+from .wire import ERRORS
 
 __all__ = ["FinkEmulator"]
 
@@ -51,6 +52,11 @@ class FinkEmulator:
     ids_as : {'number', 'string'}
         Rubin only: write the 64-bit IDs as JSON numbers (as pandas does, the default) or as
         JSON strings (the Rubin server's choice is not documented; test your code with both).
+    strict : bool
+        False (default): every exception in a route answers the server's 500 (an emulator bug
+        also logs its traceback). True: only where the real server fails; any other exception
+        propagates (``app.test_client()`` raises it; on the socket werkzeug answers 500) and is
+        kept in `unexpected_errors`. For the emulator's own tests.
 
     Raises
     ------
@@ -74,7 +80,7 @@ class FinkEmulator:
 
     def __init__(self, data: PathArg = None, *, host: str = "127.0.0.1", port: int = 0,
                  nlimit: int = NLIMIT, faults: Faults | None = None, quiet: bool = True,
-                 survey: str = "ztf", ids_as: str = "number"):
+                 survey: str = "ztf", ids_as: str = "number", strict: bool = False):
         if isinstance(data, (str, os.PathLike)):
             data = [data]
         elif data is not None:
@@ -82,16 +88,17 @@ class FinkEmulator:
         if survey == "ztf":
             self.store = AlertStore(read_alert_files(data or bundled_data_files()))
             self.engine = Engine(self.store, nlimit=nlimit)
-            app = create_app(self.engine)
+            app = create_app(self.engine, strict=strict)
         elif survey == "lsst":
             from . import lsst  # pandas-heavy: only when asked for
 
             self.store = lsst.load_store(data)
             self.engine = None
-            app = lsst.create_app(self.store, nlimit=nlimit, ids_as=ids_as)
+            app = lsst.create_app(self.store, nlimit=nlimit, ids_as=ids_as, strict=strict)
         else:
             raise ValueError(f"survey must be 'ztf' or 'lsst', not {survey!r}")
         self.survey = survey
+        self.strict = bool(strict)
         #: The Flask application (usable with ``app.test_client()`` without `start`).
         self.app = app
         # The fault layer wraps the app only on the socket, as a separate WSGI middleware.
@@ -111,6 +118,11 @@ class FinkEmulator:
     def n_alerts(self) -> int:
         """Number of alert rows loaded (one per objectId_jd)."""
         return self.store.n_alerts
+
+    @property
+    def unexpected_errors(self) -> list[BaseException]:
+        """Exceptions raised by emulator bugs in strict mode (oldest first; clear it at will)."""
+        return self.app.extensions[ERRORS]
 
     @property
     def faults(self) -> Faults:

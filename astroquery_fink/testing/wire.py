@@ -12,20 +12,26 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-__all__ = ["Route", "ServerError", "add_cors", "add_routes", "bad_request", "payload", "require",
-           "restx_error", "send_tabular"]
+__all__ = ["STRICT", "Route", "ServerError", "ServerFailure", "add_cors", "add_routes",
+           "bad_request", "payload", "require", "restx_error", "send_cutout", "send_tabular",
+           "server_fails", "set_strict"]
 
 _log = logging.getLogger("astroquery_fink.testing")
 # warnings.catch_warnings is process-global: serialise its use between request threads.
 _WARN_LOCK = threading.Lock()
 TABULAR_FORMATS = "json, csv, votable, or parquet"
+#: Flask config key: True makes an unintended exception propagate (see `set_strict`).
+STRICT = "FINK_EMULATOR_STRICT"
+#: Flask extension key: the unintended exceptions seen in strict mode, in order.
+ERRORS = "fink_emulator_errors"
 
 
 class ServerError(Exception):
@@ -40,6 +46,89 @@ class ServerError(Exception):
     def __init__(self, response: Response):
         super().__init__(response.status)
         self.response = response
+
+
+class ServerFailure(Exception):
+    """The real server fails here: an uncaught exception there, answered as a bare HTTP 500.
+
+    Raise it (or a subclass) wherever the emulator means "the server would answer 500"; any
+    other exception in a handler is an emulator bug (see `set_strict`).
+    """
+
+
+@contextmanager
+def server_fails(*types: type[BaseException]) -> Iterator[None]:
+    """Turn exceptions of ``types`` raised inside into `ServerFailure` (the server's own 500).
+
+    For statements the server runs as they are, e.g. ``int(args["n"])`` on a text that is not a
+    number: the same Python error is the server's 500 there.
+    """
+    try:
+        yield
+    except HTTPException:
+        raise  # e.g. werkzeug's BadRequestKeyError: a 400, not a 500
+    except types as exc:
+        raise ServerFailure(f"{type(exc).__name__}: {exc}") from exc
+
+
+def set_strict(app: Flask, strict: bool) -> None:
+    """Choose how an app answers an exception that is not a `ServerFailure` (an emulator bug).
+
+    Not strict (default): the server's 500, with the traceback logged. Strict: the exception
+    propagates (``app.test_client()`` raises it; on a socket, werkzeug answers 500) and is
+    recorded in ``app.extensions["fink_emulator_errors"]``.
+    """
+    app.config[STRICT] = bool(strict)
+    app.config["PROPAGATE_EXCEPTIONS"] = bool(strict) or None
+    app.extensions.setdefault(ERRORS, [])
+
+
+def number(value, kind: type = int):
+    """``int(value)`` or ``float(value)`` of an argument, failing as the server does (500)."""
+    with server_fails(ValueError, TypeError):
+        return kind(value)
+
+
+def parse_time(value):
+    """``astropy.time.Time(value)`` of a date argument; unparsable: the server's 500."""
+    from astropy.time import Time
+
+    with server_fails(ValueError, TypeError):
+        return Time(value)
+
+
+def isoify_time(value) -> str:
+    """``isoify_time`` of fink-object-api ``apps/utils/utils.py``: ISO, JD or MJD -> ISO text.
+
+    A number above 2400000 is a JD, any other an MJD; anything else is the server's 500.
+    """
+    from astropy.time import Time
+
+    with server_fails(ValueError, TypeError):
+        try:
+            return Time(value).iso
+        except ValueError:
+            f = float(value)
+            return (Time(f, format="jd") if f // 2400000 else Time(f, format="mjd")).iso
+
+
+def sky_coord(ra, dec):
+    """Cone-search coordinates as both servers parse them (``conesearch/utils.py``).
+
+    ``h`` in RA: astropy's own parsing; ``:`` or a space: hour angle and degrees; otherwise
+    degrees. Unparsable: the server's 400 with the exception's repr as ``text``.
+    """
+    import astropy.units as u
+    from astropy.coordinates import SkyCoord
+
+    try:
+        if "h" in str(ra):
+            return SkyCoord(ra, dec, frame="icrs")
+        if ":" in str(ra) or " " in str(ra):
+            return SkyCoord(ra, dec, frame="icrs", unit=(u.hourangle, u.deg))
+        return SkyCoord(ra, dec, frame="icrs", unit="deg")
+    except ValueError as exc:
+        raise ServerError(bad_request(exc)) from None
 
 
 def restx_error(code: int, message: str) -> Response:
@@ -99,12 +188,80 @@ def send_tabular(pdf: pd.DataFrame, output_format) -> Response:
         if pdf.index.inferred_type in ("mixed", "mixed-integer"):
             # pandas 2 + pyarrow refuse an index mixing int positions and str row keys:
             # HTTP 500 on the server.
-            raise TypeError("parquet: index mixes int and str")
+            raise ServerFailure("parquet: index mixes int and str")
         buf = io.BytesIO()
         pdf.to_parquet(buf)
         return Response(buf.getvalue(), 200, content_type="parquet")
     raise ServerError(bad_request(
         f"Output format `{output_format}` is not supported. Choose among {TABULAR_FORMATS}\n"))
+
+
+@dataclass(frozen=True)
+class CutoutCodec:
+    """How one survey's stamps are found and written by `send_cutout`.
+
+    Parameters
+    ----------
+    id_name : str
+        The required ID argument (``objectId`` or ``diaSourceId``).
+    kinds : tuple of str
+        The stamp kinds (``Science``, ``Template``, ``Difference``).
+    array_key : str
+        Key of a kind in the ``array`` answer, e.g. ``b:cutout{}_stampData``.
+    find : callable
+        ``find(backend, args) -> {kind: stamp} or None`` (None: the empty PNG answer).
+    to_array, to_fits : callable
+        ``stamp -> 2-D list`` and ``stamp -> FITS bytes``.
+    """
+
+    id_name: str
+    kinds: tuple[str, ...]
+    array_key: str
+    find: Callable
+    to_array: Callable
+    to_fits: Callable
+
+
+def send_cutout(codec: CutoutCodec, backend, args: Mapping, doc_url: str) -> Response:
+    """The ``/api/v1/cutouts`` flow of both surveys (``apps/routes/v1/*/cutouts/utils.py``).
+
+    Required arguments, then ``kind=All`` and ``output-format`` (400s), then the stamp
+    lookup, and only then the ``kind`` check of the cutout service (an ``assert``: 500).
+    """
+    from ._plotting import render_png
+
+    require(args, [codec.id_name, "kind"], doc_url)
+    kind = args["kind"]
+    output_format = args.get("output-format", "PNG")
+    if kind == "All":
+        with server_fails(KeyError):  # args["output-format"] without the key: 500
+            if args["output-format"] != "array":
+                raise ServerError(bad_request(
+                    "The option `kind=All` is only compatible with `output-format=array`.\n"))
+    filename = f"{args[codec.id_name]}_{kind}"
+    if output_format == "PNG":
+        filename += ".png"
+    elif output_format == "FITS":
+        filename += ".fits"
+    elif output_format != "array":
+        raise ServerError(bad_request("output-format must be one of: PNG, FITS, or array.\n"))
+    stamps = codec.find(backend, args)
+    if stamps is None:
+        # Nothing found: an empty PNG attachment with status 200, whatever the format.
+        return send_file(io.BytesIO(), mimetype="image/png", as_attachment=True,
+                         download_name=filename)
+    if kind not in (*codec.kinds, "All"):
+        raise ServerFailure(f"bad kind {kind!r}")  # an assert of the cutout service
+    if output_format == "array":
+        kinds = codec.kinds if kind == "All" else (kind,)
+        # jsonify: sorted keys, NaN as the bare token NaN
+        return jsonify({codec.array_key.format(k): codec.to_array(stamps[k]) for k in kinds})
+    if output_format == "FITS":
+        body, mimetype = codec.to_fits(stamps[kind]), "application/octet-stream"
+    else:
+        body, mimetype = render_png(codec.to_array(stamps[kind]), args), "image/png"
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True,
+                     download_name=filename)
 
 
 @dataclass(frozen=True)
@@ -117,7 +274,8 @@ class Route:
         URL path, e.g. ``/api/v1/conesearch``.
     handler : callable
         ``handler(backend, args) -> flask.Response``; raises `ServerError` for the server's
-        own error answers. Any other exception becomes the server's 500.
+        own error answers and `ServerFailure` for its 500s. Any other exception is an
+        emulator bug: a logged 500, or raised in strict mode (`set_strict`).
     description : str
         Text of the namespace description (a GET without a query string answers it).
     methods : tuple of str
@@ -156,9 +314,16 @@ def _view(route: Route, backend):
             return exc.response
         except HTTPException as exc:
             return restx_error(exc.code, exc.description)
-        except Exception:
-            # Uncaught errors go through the restx handler as a bare 500, as on the server;
-            # the traceback is logged so that an emulator bug is not mistaken for emulation.
+        except ServerFailure as exc:
+            # Where the server fails: the restx handler's bare 500, as there.
+            _log.debug("emulated %s: the server's 500 (%s)", route.path, exc)
+            return restx_error(500, "Internal Server Error")
+        except Exception as exc:
+            # Not meant: an emulator bug. Strict mode lets it propagate; otherwise the server's
+            # bare 500, with the traceback logged so that it is not mistaken for emulation.
+            if current_app.config.get(STRICT):
+                current_app.extensions.setdefault(ERRORS, []).append(exc)
+                raise
             _log.exception("emulated %s failed (answered 500)", route.path)
             return restx_error(500, "Internal Server Error")
 

@@ -15,7 +15,7 @@ import pandas as pd
 from flask import Response
 
 from ._solar_data import SolarTables, fixture, frame, prefix_keys, solar_tables
-from .wire import Route, require, send_tabular
+from .wire import Route, ServerFailure, require, send_tabular
 
 __all__ = ["ROUTES", "resolve_name", "identify", "ssnamenrs_of"]
 
@@ -23,7 +23,7 @@ _DOC_URL = "https://api.ztf.fink-portal.org"
 _DESCRIPTION = "Resolve astronomical names to ZTF alert names, and vice-versa"
 
 
-class ScanError(Exception):
+class ScanError(ServerFailure):
     """A scan the HBase client refuses (the server answers 500)."""
 
 
@@ -105,10 +105,12 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
                 rows.update({k: v for k, v in tables.sso_resolver.items()
                              if v["i:ssnamenr"] == ssnamenr})
             return frame(dict(sorted(rows.items())), typed=False)
+        if not isinstance(name, str):
+            raise ScanError(f"name {name!r}: name.lower() needs text")
         if nmax == 1:
             # exact name: every ``name@n`` duplicate, scan limit left at its default
             found = prefix_keys(tables.keys("sso_resolver"), f"{name.lower()}@", nlimit)
-        elif nmax > 1:  # a str nmax raises TypeError -> 500
+        elif _limit(nmax) > 1:  # a str nmax raises TypeError there
             found = prefix_keys(tables.keys("sso_resolver"), name.lower(), nmax)
         else:
             raise ScanError("nmax < 1: no scan defined (UnboundLocalError on the server)")
@@ -130,7 +132,7 @@ def ssnamenrs_of(tables: SolarTables, sso_name) -> list[str]:
     """
     try:
         pdf = resolve_name(tables, {"resolver": "ssodnet", "name": sso_name, "nmax": 1})
-    except Exception:
+    except ServerFailure:
         return []
     if pdf.empty:
         return []

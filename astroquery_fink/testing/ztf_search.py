@@ -31,7 +31,19 @@ import pandas as pd
 from flask import Response
 
 from .engine import Engine
-from .wire import Route, ServerError, bad_request, require, send_tabular
+from .wire import (
+    Route,
+    ServerError,
+    ServerFailure,
+    bad_request,
+    isoify_time,
+    number,
+    parse_time,
+    require,
+    send_tabular,
+    server_fails,
+    sky_coord,
+)
 from .ztf_tables import search_tables
 
 __all__ = ["ROUTES"]
@@ -58,21 +70,7 @@ def _class_lists() -> dict:
 
 
 def _jd(value) -> float:
-    from astropy.time import Time
-
-    return Time(value).jd
-
-
-def _isoify_time(value) -> str:
-    """``isoify_time`` of fink-object-api ``apps/utils/utils.py``: ISO, JD or MJD -> ISO."""
-    from astropy.time import Time
-
-    try:
-        t = Time(value)
-    except ValueError:
-        number = float(value)
-        t = Time(number, format="jd") if number // 2400000 else Time(number, format="mjd")
-    return t.iso
+    return parse_time(value).jd
 
 
 def _now_jd() -> float:
@@ -82,19 +80,6 @@ def _now_jd() -> float:
 
 
 # ----------------------------------------------------------------------------- conesearch
-def _sky_coord(ra, dec):
-    """Coordinates parsed as the server does: ``h`` -> astropy's own parsing; ``:`` or a
-    space in RA -> hour angle and degrees; otherwise degrees."""
-    import astropy.units as u
-    from astropy.coordinates import SkyCoord
-
-    if "h" in str(ra):
-        return SkyCoord(ra, dec, frame="icrs")
-    if ":" in str(ra) or " " in str(ra):
-        return SkyCoord(ra, dec, frame="icrs", unit=(u.hourangle, u.deg))
-    return SkyCoord(ra, dec, frame="icrs", unit="deg")
-
-
 def _conesearch(engine: Engine, args: Mapping) -> Response:
     require(args, ["ra", "dec", "radius"], _DOC_URL)
     if "columns" in args:
@@ -106,25 +91,22 @@ def _conesearch(engine: Engine, args: Mapping) -> Response:
             cols = ",".join([cols, "i:dec"])
     else:
         cols = "*"
-    jd_start = _jd(_isoify_time(args["startdate"])) if "startdate" in args \
+    jd_start = _jd(isoify_time(args["startdate"])) if "startdate" in args \
         else _jd(_FINK_START)
     if "stopdate" in args:
-        jd_stop = _jd(_isoify_time(args["stopdate"]))
+        jd_stop = _jd(isoify_time(args["stopdate"]))
     elif "window" in args and "startdate" in args:
-        jd_stop = jd_start + float(args["window"])
+        jd_stop = jd_start + number(args["window"], float)
     else:
         jd_stop = _now_jd()
-    n = int(args.get("n", 1000))
-    radius = args["radius"]
-    if float(radius) > 18000.0:
+    n = number(args.get("n", 1000))
+    radius = number(args["radius"], float)
+    if radius > 18000.0:
         raise ServerError(bad_request(_MAX_RADIUS_TEXT))
-    try:
-        coord = _sky_coord(args["ra"], args["dec"])
-    except ValueError as exc:
-        raise ServerError(bad_request(exc)) from None  # the exception's repr in `text`
+    coord = sky_coord(args["ra"], args["dec"])
     dated = "startdate" in args  # a range scan only when startdate is given
     pdf = search_tables(engine).conesearch(
-        float(coord.ra.deg), float(coord.dec.deg), float(radius) / 3600.0, n,
+        float(coord.ra.deg), float(coord.dec.deg), radius / 3600.0, n,
         jd_start if dated else None, jd_stop if dated else None, cols)
     return send_tabular(pdf, args.get("output-format", "json"))
 
@@ -137,7 +119,7 @@ def _latests(engine: Engine, args: Mapping) -> Response:
     if args.get("trend") in ("low_state", "new_low_state") \
             and args.get("class") != "(CTA) Blazar low state":
         raise ServerError(Response(_LOW_STATE_ONLY.format(args["trend"], args["class"]), 400))
-    n = 10 if "n" not in args else int(args["n"])
+    n = 10 if "n" not in args else number(args["n"])
     jd_start = _jd(_FINK_START) if "startdate" not in args else _jd(args["startdate"])
     jd_stop = _now_jd() if "stopdate" not in args else _jd(args["stopdate"])
     color = "color" in args  # presence alone, as on the server
@@ -185,7 +167,7 @@ def _classes(engine: Engine, args: Mapping) -> Response:
 
 # -------------------------------------------------------------------------------- anomaly
 def _anomaly(engine: Engine, args: Mapping) -> Response:
-    n = 10 if "n" not in args else int(args["n"])
+    n = 10 if "n" not in args else number(args["n"])
     jd_start = _jd(_FINK_START) if "start_date" not in args else _jd(args["start_date"])
     # stop_date + 1 day: a single day can be asked with start_date == stop_date
     jd_stop = _now_jd() if "stop_date" not in args else _jd(args["stop_date"]) + 1
@@ -222,12 +204,15 @@ def _skymap(engine: Engine, args: Mapping) -> Response:
             return send_tabular(pdf, args.get("output-format", "json"))
         bayestar = str(data)
     else:
-        raise KeyError("bayestar")  # no map: the server fails on an unbound name (500)
-    pixels, date_obs = credible_pixels(bayestar, float(args["credible_level"]))
+        raise ServerFailure("no bayestar: the server fails on an unbound name")
+    with server_fails(KeyError):  # no credible_level
+        level = number(args["credible_level"], float)
+    pixels, date_obs = credible_pixels(bayestar, level)
     jd_event = Time(date_obs).jd
     # a string (GET query) fails in this arithmetic: HTTP 500, as on the server
-    jd_start = jd_event - n_day_before
-    jd_stop = jd_start + n_day_after
+    with server_fails(TypeError):
+        jd_start = jd_event - n_day_before
+        jd_stop = jd_start + n_day_after
     pdf = search_tables(engine).skymap(pixels, jd_start, jd_stop)
     if not pdf.empty:
         pdf["v:jdstartgw"] = jd_event

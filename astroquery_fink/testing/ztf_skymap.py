@@ -21,6 +21,8 @@ from importlib import resources
 
 import numpy as np
 
+from .wire import server_fails
+
 __all__ = ["FIXTURE_EVENTS", "GRACEDB_NOT_FOUND", "credible_pixels", "fixture_map",
            "make_fixture_map"]
 
@@ -98,8 +100,9 @@ def credible_pixels(bayestar: str, credible_level: float) -> tuple[np.ndarray, s
     pixels : numpy.ndarray of int
     date_obs : str
     """
-    data = ast.literal_eval(bayestar)
-    prob, date_obs = read_flat_map(data)
+    # not a bytes literal, not a gzipped flat HEALPix map: the server fails alike (500)
+    with server_fails(ValueError, SyntaxError, TypeError, KeyError, OSError, IndexError):
+        prob, date_obs = read_flat_map(ast.literal_eval(bayestar))
     order = np.flipud(np.argsort(prob))
     levels = np.empty_like(prob)
     levels[order] = np.cumsum(prob[order])

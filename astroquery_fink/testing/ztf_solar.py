@@ -22,7 +22,7 @@ from . import ztf_resolver
 from ._solar_data import SolarTables, fixture, frame, prefix_keys, solar_tables
 from .engine import classify
 from .store import CUTOUT_KINDS, decode_stamp
-from .wire import Route, ServerError, bad_request, require, send_tabular
+from .wire import Route, ServerError, ServerFailure, bad_request, require, send_tabular
 
 __all__ = ["ROUTES", "sso", "tracklet", "ssocand", "ssoft", "ssobulk"]
 
@@ -47,7 +47,7 @@ def _error(text: str):
 def _scan(table: dict, keys: list[str], prefix: str, cols: str, limit: int) -> dict:
     """Rows of one prefix scan with the ``columns`` filter of the HBase client."""
     if prefix == "":
-        raise ValueError("empty key prefix: the HBase client raises")  # -> 500
+        raise ServerFailure("empty key prefix: the HBase client raises")
     found = prefix_keys(keys, prefix, limit)
     if cols == "*":
         return {k: table[k] for k in found}
@@ -286,14 +286,14 @@ def ssocand(payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
         stop = (Time(payload["stop_date"], format="iso").jd if "stop_date" in payload
                 else Time.now().jd)
         if not isinstance(maxnumber, int) or isinstance(maxnumber, bool):
-            raise TypeError("setLimit needs an int")  # py4j refuses it -> 500
+            raise ServerFailure("setLimit needs an int")  # py4j refuses it
         # range scan on the text keys ``jd_ssoCandId``: start inclusive, stop exclusive
         lo, hi = f"{start}_", f"{stop}_"
         found = [k for k in sorted(table) if lo <= k < hi
                  and (trajectory_id is None or table[k]["ssoCandId"] == trajectory_id)]
         found = found[:maxnumber]
     else:
-        raise ValueError(f"kind {kind!r}: no table (UnboundLocalError on the server)")
+        raise ServerFailure(f"kind {kind!r}: no table (UnboundLocalError on the server)")
     if not found:
         return pd.DataFrame({})
     names = sorted(f"d:{c}" for c in table[found[0]])
@@ -361,7 +361,9 @@ def ssoft(payload: Mapping) -> Response | pd.DataFrame:
         return Response(json.dumps(_ssoft_schema(flavor)), 200, content_type="application/json")
     if "version" in payload:
         version = payload["version"]
-        yyyymm = version.split(".")  # no "." -> IndexError below -> 500
+        yyyymm = version.split(".")
+        if len(yyyymm) < 2:
+            raise ServerFailure(f"version {version!r}: yyyymm[1] raises IndexError")
         if len(yyyymm[0]) != 4 or len(yyyymm[1]) != 2:
             raise _error("version needs to be YYYY.MM\n")
         if version < "2023.07":
@@ -378,7 +380,7 @@ def ssoft(payload: Mapping) -> Response | pd.DataFrame:
                    or payload.get("output-format", "parquet") != "parquet")
     if content is None:
         if wants_table:
-            raise ValueError(f"{path}: not a parquet file")  # read_parquet fails -> 500
+            raise ServerFailure(f"{path}: not a parquet file")  # read_parquet fails
         return Response(_webhdfs_missing(path), 200, content_type="application/parquet")
     if not wants_table:
         return Response(content, 200, content_type="application/parquet")

@@ -1,4 +1,8 @@
-"""Fixtures of the emulator tests: one emulator on the bundled sample for the session."""
+"""Fixtures of the emulator tests: one strict emulator on the bundled sample for the session.
+
+Strict mode (``FinkEmulator(strict=True)``): an exception the emulator does not mean as the
+server's 500 propagates, so an emulator bug fails the test instead of looking like a 500.
+"""
 import pyarrow.parquet as pq
 import pytest
 
@@ -7,9 +11,21 @@ from astroquery_fink.testing import FinkEmulator, bundled_data_files
 
 @pytest.fixture(scope="session")
 def emu():
-    """Emulator on the bundled sample, served on a free loopback port."""
-    with FinkEmulator() as emulator:
+    """Strict emulator on the bundled sample, served on a free loopback port."""
+    with FinkEmulator(strict=True) as emulator:
         yield emulator
+
+
+@pytest.fixture(autouse=True)
+def _no_emulator_bug(request):
+    """Fail a test during which the shared emulator met an unintended exception."""
+    emulators = [request.getfixturevalue(name) for name in ("emu", "emu_lsst")
+                 if name in request.fixturenames]
+    yield
+    for emulator in emulators:
+        errors = list(emulator.unexpected_errors)
+        emulator.unexpected_errors.clear()
+        assert not errors, f"emulator bug(s) answered as 500: {errors!r}"
 
 
 @pytest.fixture(scope="session")
@@ -26,4 +42,3 @@ def raw_alerts():
         # use_threads=False: threaded reads sometimes abort the interpreter at exit here.
         rows.extend(pq.read_table(path, use_threads=False).to_pylist())
     return rows
-

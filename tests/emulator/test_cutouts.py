@@ -129,3 +129,15 @@ def test_errors(emu, params, status, body):
 def test_get_without_query_string(emu):
     r = requests.get(emu.url + "/api/v1/cutouts", timeout=30)
     assert r.status_code == 200 and r.text == "Get cutout data based on ZTF ID"
+
+
+def test_kind_checked_after_format_checks(client):
+    """Z1: the kind assert of the cutout service runs after the 400 checks and the lookup."""
+    oid = "ZTF20abfcszi"
+    r = client.post("/api/v1/cutouts", json={"objectId": oid, "kind": "Sci",
+                                             "output-format": "jpg"})
+    assert (r.status_code, r.data.decode()) == (400, str(
+        {"status": "error", "text": "output-format must be one of: PNG, FITS, or array.\n"}))
+    r = client.post("/api/v1/cutouts", json={"objectId": oid, "kind": "Sci",
+                                             "output-format": "FITS"})
+    assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')

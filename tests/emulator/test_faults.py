@@ -27,7 +27,7 @@ def tde_file():
 @pytest.fixture(scope="module")
 def server(tde_file):
     """An emulator serving one object (quick to load), owned by this module."""
-    with FinkEmulator(tde_file) as emulator:
+    with FinkEmulator(tde_file, strict=True) as emulator:
         yield emulator
 
 
@@ -279,7 +279,7 @@ def test_quiet_by_default(tde_file, caplog):
     for quiet, lines in ((True, 0), (False, 1)):
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="werkzeug"), \
-                FinkEmulator(tde_file, quiet=quiet) as emu:
+                FinkEmulator(tde_file, quiet=quiet, strict=True) as emu:
             assert post(emu, objectId=TDE).status_code == 200
         assert len([r for r in caplog.records if "/api/v1/objects" in r.getMessage()]) == lines
 

@@ -48,7 +48,7 @@ def sources(raw_alerts, written):
 
 @pytest.fixture(scope="module")
 def many(made):
-    with FinkEmulator(made[0]) as emu:
+    with FinkEmulator(made[0], strict=True) as emu:
         yield emu
 
 
@@ -137,7 +137,7 @@ def test_with_cutouts_keeps_the_stamps(tmp_path, emu, raw_alerts):
     ids = make_alert_file(path, n_objects=3, seed=2, with_cutouts=True)
     rows = by_object(pq.read_table(path, use_threads=False).to_pylist())
     bundled = {fingerprint(rows): oid for oid, rows in by_object(raw_alerts).items()}
-    with FinkEmulator(path) as small:
+    with FinkEmulator(path, strict=True) as small:
         for oid in ids:
             source = bundled[fingerprint(rows[oid])]
             payload = {"kind": "All", "output-format": "array"}
@@ -155,7 +155,7 @@ def test_seeds_give_disjoint_ids_and_same_seed_same_file(tmp_path, made):
     other = make_alert_file(tmp_path / "other.parquet", n_objects=N, seed=1)
     assert not set(other) & set(made[1])
     # both files can be served together
-    with FinkEmulator([made[0], tmp_path / "other.parquet"]) as both:
+    with FinkEmulator([made[0], tmp_path / "other.parquet"], strict=True) as both:
         assert len(both.object_ids) == 2 * N
 
 

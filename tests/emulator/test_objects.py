@@ -109,7 +109,7 @@ def test_per_id_cap_keeps_oldest(raw_alerts):
     from astroquery_fink.testing import FinkEmulator, bundled_data_files
 
     tde_file = [p for p in bundled_data_files() if "tde" in p.name]
-    client = FinkEmulator(tde_file, nlimit=5).app.test_client()
+    client = FinkEmulator(tde_file, nlimit=5, strict=True).app.test_client()
     rows = client.post("/api/v1/objects", json={"objectId": TDE}).get_json()
     oldest = sorted(a["candidate"]["jd"] for a in alerts_of(raw_alerts, TDE))[:5]
     assert sorted(x["i:jd"] for x in rows) == pytest.approx(oldest, abs=1e-7)

@@ -142,7 +142,7 @@ def test_tns_class_from_d_tns(tmp_path, raw_alerts):
            for o in oids]
     table = table.set_column(table.schema.get_field_index("tns"), "tns", pa.array(tns))
     pq.write_table(table, tmp_path / "tns.parquet")
-    client = FinkEmulator(tmp_path / "tns.parquet").app.test_client()
+    client = FinkEmulator(tmp_path / "tns.parquet", strict=True).app.test_client()
     pdf = rows_of(latests(client, **{"class": "(TNS) SN Ia", "n": 100}))
     assert sorted(pdf["i:objectId"]) == ["ZTF25aaugqpe"] * oids.count("ZTF25aaugqpe")
     assert set(pdf["d:tns"]) == {"SN Ia"}

@@ -23,7 +23,7 @@ def test_bundled_sample_loads(emu, raw_alerts):
 def test_raw_avro_file(raw_alerts):
     records = read_avro(RAW_AVRO[0])
     oid = records[0]["objectId"]
-    client = FinkEmulator(RAW_AVRO[0]).app.test_client()
+    client = FinkEmulator(RAW_AVRO[0], strict=True).app.test_client()
     rows = client.post("/api/v1/objects", json={"objectId": oid, "withupperlim": True}).get_json()
     valid = [x for x in rows if x["d:tag"] == "valid"]
     assert len(valid) == 1
@@ -60,7 +60,7 @@ def test_history_null_and_missing_fields(tmp_path):
     out = tmp_path / "nohist.avro"
     with open(out, "wb") as fh:
         fastavro.writer(fh, schema, records)
-    client = FinkEmulator(out).app.test_client()
+    client = FinkEmulator(out, strict=True).app.test_client()
     rows = client.post("/api/v1/objects", json={"objectId": records[0]["objectId"],
                                                 "withupperlim": "True"}).get_json()
     assert [x["d:tag"] for x in rows] == ["valid"]
@@ -154,7 +154,7 @@ def test_unpaired_g_discarded():
 # --------------------------------------------------------------------------------- lifecycle
 def test_start_stop_and_concurrency():
     tde = [p for p in bundled_data_files() if "tde" in p.name]
-    emu = FinkEmulator(tde)
+    emu = FinkEmulator(tde, strict=True)
     with pytest.raises(RuntimeError):
         _ = emu.url
     emu.start()

@@ -4,7 +4,8 @@ Each function reads the request arguments (a mapping of what the client sent: st
 query string, JSON values for a body) as fink-object-api ``apps/routes/v1/lsst/<endpoint>/
 utils.py`` does, scans the tables of `LsstStore` with the server's row-key prefixes and decodes
 the rows as ``apps/utils/decoding.py::format_lsst_hbase_output``. The server's own error answers
-are raised as `ApiError`; any other exception is the server's 500.
+are raised as `ApiError`, its 500s as `..wire.ServerFailure`; any other exception is an
+emulator bug.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..wire import ServerFailure, isoify_time, number, parse_time, server_fails, sky_coord
 from .store import CUTOUT_KINDS, LsstStore, Table, healpix1024
 
 __all__ = ["ApiError", "BLOCKS", "TAGS", "blocks", "conesearch", "cutout", "decode", "fp",
@@ -170,7 +172,9 @@ def _columns(args: Mapping) -> list[str] | None:
 
 def _id_prefixes(ids: str, suffix: str | None = None) -> list[str]:
     """Salted prefixes of ``diaObjectId`` (one ID or a comma list; a list is stripped)."""
-    if "," in ids:  # a JSON number raises TypeError here -> 500, as on the server
+    if not isinstance(ids, str):
+        raise ServerFailure(f"{ids!r}: `\",\" in ids` fails on a JSON number")
+    if "," in ids:
         return [f"{i[-3:]}_{i}" for i in (p.strip() for p in ids.split(","))]
     key = ids if suffix is None else f"{ids}_{suffix}"
     return [f"{ids[-3:]}_{key}"]
@@ -191,7 +195,7 @@ def sources(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     ids = args["diaObjectId"]
     # midpointMjdTai extends the key of a single ID only; its text is used as sent.
     mjd = None if "midpointMjdTai" not in args else f"{args['midpointMjdTai']}"
-    prefixes = _id_prefixes(ids, mjd if "," not in ids else None)
+    prefixes = _id_prefixes(ids, mjd if "," not in str(ids) else None)
     return decode(_scan(store.sources, prefixes, nlimit), store.sources, _columns(args))
 
 
@@ -211,12 +215,7 @@ def _mjd(value) -> float:
     """``isoify_time`` then TAI MJD: ISO text, or a JD (> 2400000) or MJD number."""
     from astropy.time import Time
 
-    try:
-        t = Time(value)
-    except ValueError:
-        f = float(value)
-        t = Time(f, format="jd") if f // 2400000 else Time(f, format="mjd")
-    return Time(t.iso, scale="tai").mjd
+    return Time(isoify_time(value), scale="tai").mjd
 
 
 def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
@@ -226,7 +225,6 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     server. Without astropy-healpix, candidates are taken by angular distance instead and
     ``n`` caps the rows in total.
     """
-    from astropy import units as u
     from astropy.coordinates import SkyCoord
 
     cols: str | None = None
@@ -236,39 +234,35 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
         for name in ("r:ra", "r:dec", "r:midpointMjdTai"):
             if name not in cols:
                 cols = f"{cols},{name}"
-    n = int(args.get("n", 1000))
-    ra, dec, radius = args["ra"], args["dec"], args["radius"]
-    if float(radius) > 18000.0:
+    n = number(args.get("n", 1000))
+    radius = number(args["radius"], float)
+    if radius > 18000.0:
         raise ApiError("`radius` cannot be bigger than 18,000 arcseconds (5 degrees).\n")
-    try:
-        if "h" in str(ra):
-            coord = SkyCoord(ra, dec, frame="icrs")
-        elif ":" in str(ra) or " " in str(ra):
-            coord = SkyCoord(ra, dec, frame="icrs", unit=(u.hourangle, u.deg))
-        else:
-            coord = SkyCoord(ra, dec, frame="icrs", unit="deg")
-    except ValueError as exc:
-        raise ApiError(exc) from None
+    coord = sky_coord(args["ra"], args["dec"])
     if ("startdate" in args or "stopdate" in args) and (
             cols is not None and "f:firstDiaSourceMjdTaiFink" not in cols):
         raise ApiError("You need to specify f:firstDiaSourceMjdTaiFink in the columns to "
                        "filter on dates.\n")
-    radius_deg = float(radius) / 3600.0
+    radius_deg = radius / 3600.0
     rows = _cone_rows(store.pixel, coord, radius_deg, n)
     # The pixel scans are always decoded in truncated mode ("*" = every stored column).
     names = list(store.pixel.columns) if cols is None else cols.split(",")
     pdf = decode(rows, store.pixel, names, group_alerts=True)
     if pdf.empty:
         return pdf
-    if "startdate" in args:
-        start = _mjd(args["startdate"])
-        pdf = pdf[pdf["f:firstDiaSourceMjdTaiFink"].astype(float) >= start]
-        if "window" in args:
-            pdf = pdf[pdf["r:midpointMjdTai"] <= start + float(args["window"])]
-    if "stopdate" in args:
-        pdf = pdf[pdf["r:midpointMjdTai"] <= _mjd(args["stopdate"])]
+    # A column hidden by a substring (e.g. "r:raErr" for "r:ra") is missing: KeyError, 500.
+    with server_fails(KeyError):
+        if "startdate" in args:
+            start = _mjd(args["startdate"])
+            pdf = pdf[pdf["f:firstDiaSourceMjdTaiFink"].astype(float) >= start]
+            if "window" in args:
+                pdf = pdf[pdf["r:midpointMjdTai"] <= start + number(args["window"], float)]
+        if "stopdate" in args:
+            pdf = pdf[pdf["r:midpointMjdTai"] <= _mjd(args["stopdate"])]
+        if len(pdf) > 0:
+            ra, dec = pdf["r:ra"], pdf["r:dec"]
     if len(pdf) > 0:
-        sep = coord.separation(SkyCoord(pdf["r:ra"], pdf["r:dec"], unit="deg")).deg
+        sep = coord.separation(SkyCoord(ra, dec, unit="deg")).deg
         pdf = pdf.assign(**{"v:separation_degree": sep})
         pdf = pdf.sort_values("v:separation_degree", kind="stable")
         pdf = pdf[~(pdf["v:separation_degree"] > radius_deg)]
@@ -294,6 +288,8 @@ def _cone_rows(table: Table, coord, radius_deg: float, n: int) -> list[tuple[str
 
 def cutout(store: LsstStore, sid: str) -> dict | None:
     """The stamps of diaSourceId ``sid`` (``{kind: FITS bytes}``), None if unknown."""
+    if not isinstance(sid, str):
+        raise ServerFailure(f"diaSourceId {sid!r}: the salt sid[-3:] needs text")
     rows = store.cutouts.scan(f"{sid[-3:]}_{sid}", 1)
     return rows[0][1]["stamps"] if rows else None
 
@@ -345,7 +341,7 @@ def schema(args: Mapping) -> dict:
     else:
         version = f"{args['major_version']}.{args['minor_version']}"
     if version not in data["versions"]:
-        raise LookupError(f"no alert_packet schema {version}")  # -> 500
+        raise ServerFailure(f"no alert_packet schema {version}")
     v = data["versions"][version]
     root, src, obj = v["alert_root"], data["fink_source"], data["fink_object"]
     r_name, f_name = "LSST original fields (r:)", "Fink science module outputs (f:)"
@@ -452,7 +448,7 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
             return pd.DataFrame(rows)
         cols = "r:packed_primary_provisional_designation,r:ssObjectId,r:diaSourceId"
         return sso(store, {"n_or_d": name, "columns": cols}, nlimit)
-    raise UnboundLocalError("local variable 'pdf' referenced before assignment")  # -> 500
+    raise ServerFailure(f"unknown resolver {kind!r}: UnboundLocalError on the server")
 
 
 def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
@@ -467,8 +463,8 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     elif "event_name" in args:
         return pd.DataFrame([{"status": "GraceDB is not reachable from the Fink emulator"}])
     else:
-        raise UnboundLocalError("bayestar_data")  # -> 500, as on the server
-    threshold = float(args["credible_level"])
+        raise ServerFailure("no bayestar: UnboundLocalError on the server")
+    threshold = number(args["credible_level"], float)
     from astropy import units as u
     from astropy.io import fits
     from astropy.time import Time
@@ -528,9 +524,9 @@ def tag_alerts(store: LsstStore, args: Mapping) -> pd.DataFrame:
             f"\n        {tag} is only available from the Livestream service (no API support "
             "defined).\n        And you can always retrieve available tags and their API "
             "support at https://api.lsst.fink-portal.org/api/v1/tags\n        ", plain=True)
-    n = int(args.get("n", 10))
-    start = Time(args.get("startdate", "2019-11-01 00:00:00")).mjd
-    stop = Time(args["stopdate"]).mjd if "stopdate" in args else Time.now().mjd
+    n = number(args.get("n", 10))
+    start = parse_time(args.get("startdate", "2019-11-01 00:00:00")).mjd
+    stop = parse_time(args["stopdate"]).mjd if "stopdate" in args else Time.now().mjd
     table = store.tags.get(tag) or Table(f"rubin.tag_{tag}", dict(store.sources.columns))
     keys = [k for k in table.keys() if start <= float(k.split("_")[0]) <= stop]  # noqa: SIM118
     rows = [(k, table.rows[k]) for k in reversed(keys)][:n]  # reversed scan, newest first

@@ -6,14 +6,12 @@ Argument reading, tabular writing and error bodies are the shared ones of `..wir
 """
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from flask import Flask, Response, jsonify, request, send_file
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
 from .. import wire
@@ -97,65 +95,15 @@ def _statistics(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.statistics, args, ["date"], with_limit=False)
 
 
-def _png(array: list, args: Mapping) -> bytes:
-    """PNG rendering of a stamp: NaN -> 0, stretch, optional convolution and colormap."""
-    from PIL import Image
-
-    from .._plotting import convolve, legacy_normalizer, sigmoid_normalizer
-
-    data = np.nan_to_num(np.array(array, dtype=float))
-    stretch = args.get("stretch", "sigmoid")
-    with np.errstate(all="ignore"):
-        if stretch == "sigmoid":
-            data = sigmoid_normalizer(data, 0, 1)
-        elif stretch is not None:
-            data = legacy_normalizer(data, stretch=stretch)
-        if "convolution_kernel" in args:
-            if args["convolution_kernel"] not in ("gauss", "box"):
-                raise ValueError("convolution_kernel must be gauss or box")  # assert -> 500
-            data = convolve(data, smooth=1, kernel=args["convolution_kernel"])
-        if "colormap" in args:
-            from matplotlib import colormaps
-
-            data = colormaps[args["colormap"]](data)  # unknown name -> 500
-        image = np.uint8(data * 255)
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()
+_CUTOUTS = wire.CutoutCodec("diaSourceId", models.KINDS, "b:cutout{}",
+                            lambda backend, args: models.cutout(backend.store,
+                                                                args["diaSourceId"]),
+                            models.cutout_array, models.cutout_fits)
 
 
 def _cutouts(backend: Backend, args: Mapping) -> Response:
-    require(args, ["diaSourceId", "kind"], _DOC_URL)
-    kind = args["kind"]
-    output_format = args.get("output-format", "PNG")
-    # args["output-format"] raises KeyError for kind=All without it -> 500, as on the server.
-    if kind == "All" and args["output-format"] != "array":
-        raise ServerError(bad_request(
-            "The option `kind=All` is only compatible with `output-format=array`.\n"))
-    filename = f"{args['diaSourceId']}_{kind}"
-    if output_format == "PNG":
-        filename += ".png"
-    elif output_format == "FITS":
-        filename += ".fits"
-    elif output_format != "array":
-        raise ServerError(bad_request("output-format must be one of: PNG, FITS, or array.\n"))
-    stamps = models.cutout(backend.store, args["diaSourceId"])
-    if stamps is None:
-        # Unknown diaSourceId: an empty PNG attachment with status 200, whatever the format.
-        return send_file(io.BytesIO(), mimetype="image/png", as_attachment=True,
-                         download_name=filename)
-    if kind not in (*models.KINDS, "All"):
-        raise ValueError(f"bad kind {kind!r}")  # an assert of the cutout service -> 500
-    if output_format == "array":
-        kinds = models.KINDS if kind == "All" else (kind,)
-        return jsonify({f"b:cutout{k}": models.cutout_array(stamps[k]) for k in kinds})
-    if output_format == "FITS":
-        return send_file(io.BytesIO(models.cutout_fits(stamps[kind])),
-                         mimetype="application/octet-stream", as_attachment=True,
-                         download_name=filename)
-    png = _png(models.cutout_array(stamps[kind]), args)
-    return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
-                     download_name=filename)
+    # Unknown diaSourceId: an empty PNG attachment with status 200, whatever the format.
+    return wire.send_cutout(_CUTOUTS, backend, args, _DOC_URL)
 
 
 def _schema(backend: Backend, args: Mapping) -> Response:
@@ -203,7 +151,8 @@ ROUTES = [
 ]
 
 
-def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number") -> Flask:
+def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number",
+               strict: bool = False) -> Flask:
     """Build the Flask app serving the emulated Fink/LSST API.
 
     Parameters
@@ -216,6 +165,8 @@ def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number")
         How 64-bit IDs (``r:diaObjectId``, ``r:diaSourceId``, ... columns ending in ``Id``) are
         written in JSON and CSV answers: exact JSON numbers (default, as pandas writes them) or
         JSON strings.
+    strict : bool
+        Let exceptions that are not the server's own 500 propagate (`..wire.set_strict`).
 
     Returns
     -------
@@ -230,4 +181,5 @@ def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number")
     app.extensions["fink_lsst_backend"] = backend
     wire.add_routes(app, backend, ROUTES)
     wire.add_cors(app)
+    wire.set_strict(app, strict)
     return app

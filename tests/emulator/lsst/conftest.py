@@ -19,8 +19,8 @@ def raw():
 
 @pytest.fixture(scope="session")
 def emu_lsst():
-    """Emulator on the processed and raw test files, served on a free loopback port."""
-    with FinkEmulator([PROCESSED, *RAW], survey="lsst") as emulator:
+    """Strict emulator on the processed and raw test files, served on a free loopback port."""
+    with FinkEmulator([PROCESSED, *RAW], survey="lsst", strict=True) as emulator:
         yield emulator
 
 

@@ -257,7 +257,7 @@ def test_conesearch_without_healpix(monkeypatch, processed):
 
     monkeypatch.setattr(store, "healpix1024", lambda: None)
     monkeypatch.setattr(models, "healpix1024", lambda: None)
-    client = create_app(load_store([PROCESSED])).test_client()
+    client = create_app(load_store([PROCESSED]), strict=True).test_client()
     for alert in processed:
         if alert["diaSource"]["diaObjectId"]:
             ra, dec = alert["diaSource"]["ra"], alert["diaSource"]["dec"]

@@ -106,10 +106,10 @@ def test_ids_exact_beyond_2_53(lsst, processed):
 
 
 def test_ids_as_strings(processed):
-    with FinkEmulator([PROCESSED], survey="lsst") as emu:
+    with FinkEmulator([PROCESSED], survey="lsst", strict=True) as emu:
         from astroquery_fink.testing.lsst import create_app
 
-        client = create_app(emu.store, ids_as="string").test_client()
+        client = create_app(emu.store, ids_as="string", strict=True).test_client()
         rows = _post(client, "/api/v1/sources", diaObjectId="313897383979122767",
                      columns="r:diaObjectId,r:diaSourceId,r:psfFlux,r:midpointMjdTai")
     alert = next(a for a in processed if a["diaSource"]["diaObjectId"] == 313897383979122767)
@@ -169,7 +169,7 @@ def test_documented_id_exact(tmp_path, processed):
     path = tmp_path / "one.avro"
     with open(path, "wb") as fh:
         fastavro.writer(fh, fastavro.parse_schema(schema), [alert])
-    with FinkEmulator([path], survey="lsst") as emu:
+    with FinkEmulator([path], survey="lsst", strict=True) as emu:
         assert emu.object_ids == ["313761043604045880"]
         client = emu.app.test_client()
         for endpoint in ("sources", "objects"):

@@ -104,7 +104,7 @@ def test_bundled_sample():
 
 def test_requests_and_pandas_client():
     """What users' pipelines do: requests.post + pandas, against FinkEmulator(survey="lsst")."""
-    with FinkEmulator(data=[PROCESSED], survey="lsst") as emu:
+    with FinkEmulator(data=[PROCESSED], survey="lsst", strict=True) as emu:
         api = emu.url + "/api/v1"
         assert emu.object_ids == sorted(emu.object_ids) and len(emu.object_ids) == 5
         r = requests.post(f"{api}/sources", json={"diaObjectId": OID}, timeout=30)
