@@ -279,6 +279,51 @@ def _warn_if_empty(table: Table, plan: Plan, missing: list) -> None:
                       NoResultsWarning, stacklevel=4)
 
 
+def raw_twin(sync: str, path: str, *, several: bool = False):
+    """Decorator of an ``_async`` method: its docstring, written once for every twin.
+
+    Parameters
+    ----------
+    sync : str
+        The name of the Table-returning method it is the twin of.
+    path : str
+        The endpoint's path after ``/api/v1/``.
+    several : bool
+        Whether one call may send several requests (IDs in batches, several positions).
+    """
+    many, some = (("requests", "response(s)") if several else ("request", "response"))
+    bodies = "a dict, or a list of dicts for several requests" if several else "a dict"
+    kinds = ("`requests.Response`, list of `requests.Response` or dict" if several
+             else "`requests.Response` or dict")
+    order = ("; one response when one request suffices, else a list, one per request in the "
+             "order of the input" if several else "")
+    partial = (" (`~astroquery_fink.exceptions.PartialResultError` keeps the responses that "
+               "arrived in ``.responses``)" if several else "")
+    doc = f"""Send the ``/api/v1/{path}`` {many} of `{sync}`; return the raw {some}.
+
+    Takes the arguments of `{sync}`, and validates, batches and builds the payload exactly as
+    it does (one private plan serves both); the answers are returned unparsed.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The arguments of `{sync}`: the same names, defaults and checks.
+    get_query_payload : bool, optional
+        Return the request body ({bodies}) instead of sending it.
+
+    Returns
+    -------
+    response : {kinds}
+        The server's answer, unparsed{order}; retried on transient failures, failures
+        raise as in `{sync}`{partial}. The request body with ``get_query_payload=True``.
+    """
+
+    def decorate(method):
+        method.__doc__ = doc
+        return method
+    return decorate
+
+
 def _check_progress(progress) -> None:
     if progress is not None:
         flag(progress, "progress")

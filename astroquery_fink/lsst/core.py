@@ -22,7 +22,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 
 from .. import _cutouts, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
-from .._query import FinkQuery, Plan, batched, with_columns
+from .._query import FinkQuery, Plan, batched, raw_twin, with_columns
 from .._tables import json_object, schema_table
 from . import checks, cutouts, schema
 from .endpoints import (
@@ -91,30 +91,11 @@ class FinkLSSTClass(FinkQuery):
             extra["midpointMjdTai"] = checks.mjd_tai(midpointMjdTai, "midpointMjdTai")
         return self._ids_plan(SOURCES, object_id, columns, output_format, extra)
 
+    @raw_twin("query_object", "sources", several=True)
     def query_object_async(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
                            output_format: str | None = None, progress: bool | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
-        """Send the ``/api/v1/sources`` requests of `query_object`; return the raw responses.
-
-        Takes the arguments of `query_object`, and validates, batches and builds the payloads
-        exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        object_id, midpointMjdTai, columns, output_format, progress, cache, timeout
-            As in `query_object`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            One response when the IDs fit in one request (``conf.batch_size``), else one per
-            batch, in the order of the IDs (retried on transient failures; failures raise as
-            in `query_object`); the request body(ies) with ``get_query_payload=True``.
-        """
         plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -211,31 +192,11 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
+    @raw_twin("get_object_summary", "objects", several=True)
     def get_object_summary_async(self, object_id, *, columns=None,
                                  output_format: str | None = None, progress: bool | None = None,
                                  get_query_payload: bool = False, cache: bool | None = None,
                                  timeout: float | None = None):
-        """Send the ``/api/v1/objects`` requests of `get_object_summary`; return the responses.
-
-        Takes the arguments of `get_object_summary`, and validates, batches and builds the
-        payloads exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        object_id, columns, output_format, progress, cache, timeout
-            As in `get_object_summary`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer when the IDs fit in one request (``conf.batch_size``),
-            else a list, one per batch in the order of the IDs, unparsed (retried on
-            transient failures; failures raise as in `get_object_summary`); the request
-            body(ies) with ``get_query_payload=True``.
-        """
         plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -269,32 +230,12 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
+    @raw_twin("query_forced_photometry", "fp", several=True)
     def query_forced_photometry_async(self, object_id, *, columns=None,
                                       output_format: str | None = None,
                                       progress: bool | None = None,
                                       get_query_payload: bool = False,
                                       cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/fp`` requests of `query_forced_photometry`; return the responses.
-
-        Takes the arguments of `query_forced_photometry`, and validates, batches and builds
-        the payloads exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        object_id, columns, output_format, progress, cache, timeout
-            As in `query_forced_photometry`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer when the IDs fit in one request (``conf.batch_size``),
-            else a list, one per batch in the order of the IDs, unparsed (retried on
-            transient failures; failures raise as in `query_forced_photometry`); the
-            request body(ies) with ``get_query_payload=True``.
-        """
         plan = self._ids_plan(FP, object_id, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -328,33 +269,12 @@ class FinkLSSTClass(FinkQuery):
         return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
 
+    @raw_twin("query_region", "conesearch", several=True)
     def query_region_async(self, coordinates, radius, *, n: int | None = None, startdate=None,
                            stopdate=None, window=None, kind: str | None = None, columns=None,
                            output_format: str | None = None, progress: bool | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
-        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the responses.
-
-        Takes the arguments of `query_region`, and validates them and builds the payloads
-        (one per position) exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        coordinates, radius, n, startdate, stopdate, window, kind, columns, output_format
-            As in `query_region`.
-        progress, cache, timeout : optional
-            As in `query_region`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several positions)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer for one position, else a list in the order of the positions,
-            unparsed (retried on transient failures; failures raise as in `query_region`);
-            the request body(ies) with ``get_query_payload=True``.
-        """
         plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
                                  columns, output_format)
         if get_query_payload:
@@ -460,28 +380,11 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("query_tags", "tags")
     def query_tags_async(self, tag: str, *, n: int | None = None, startdate=None,
                          stopdate=None, columns=None, output_format: str | None = None,
                          get_query_payload: bool = False, cache: bool | None = None,
                          timeout: float | None = None):
-        """Send the ``/api/v1/tags`` request of `query_tags`; return the raw response.
-
-        Takes the arguments of `query_tags`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        tag, n, startdate, stopdate, columns, output_format, cache, timeout
-            As in `query_tags`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `query_tags`); the request body with ``get_query_payload=True``.
-        """
         plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -588,34 +491,12 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
+    @raw_twin("query_sso", "sso", several=True)
     def query_sso_async(self, n_or_d, *, withEphem: bool = False,  # noqa: N803
                         withResiduals: bool = False, columns=None,  # noqa: N803
                         output_format: str | None = None, progress: bool | None = None,
                         get_query_payload: bool = False, cache: bool | None = None,
                         timeout: float | None = None):
-        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw responses.
-
-        Takes the arguments of `query_sso`, and validates, batches and builds the payloads
-        exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        n_or_d, withEphem, withResiduals, columns, output_format
-            As in `query_sso`.
-        progress, cache, timeout : optional
-            As in `query_sso`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer when the names fit in one request (``conf.batch_size``),
-            else a list, one per batch in the order of the names, unparsed (retried on
-            transient failures; failures raise as in `query_sso`); the request body(ies)
-            with ``get_query_payload=True``.
-        """
         plan = self._sso_plan(n_or_d, withEphem, withResiduals, columns, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -680,28 +561,11 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("resolve", "resolver")
     def resolve_async(self, name_or_id, *, resolver: str, reverse: bool = False,
                       nmax: int | None = None, output_format: str | None = None,
                       get_query_payload: bool = False, cache: bool | None = None,
                       timeout: float | None = None):
-        """Send the ``/api/v1/resolver`` request of `resolve`; return the raw response.
-
-        Takes the arguments of `resolve`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        name_or_id, resolver, reverse, nmax, output_format, cache, timeout
-            As in `resolve`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `resolve`); the request body with ``get_query_payload=True``.
-        """
         plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
         if get_query_payload:
             return plan.query_payload()
@@ -769,32 +633,12 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("query_skymap", "skymap")
     def query_skymap_async(self, event_name: str | None = None, *, bayestar=None,
                            credible_level: float, n_day_before: float | None = None,
                            n_day_after: float | None = None, output_format: str | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
-        """Send the ``/api/v1/skymap`` request of `query_skymap`; return the raw response.
-
-        Takes the arguments of `query_skymap`, and validates them and builds the payload
-        exactly as it does (a local map is sent gzipped in the body); the answer is
-        returned unparsed.
-
-        Parameters
-        ----------
-        event_name, bayestar, credible_level, n_day_before, n_day_after, output_format
-            As in `query_skymap`.
-        cache, timeout : optional
-            As in `query_skymap`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `query_skymap`); the request body with ``get_query_payload=True``.
-        """
         plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
                                  n_day_after, output_format)
         if get_query_payload:
@@ -843,27 +687,10 @@ class FinkLSSTClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("get_statistics", "statistics")
     def get_statistics_async(self, date: str = "", *, columns=None,
                              output_format: str | None = None, get_query_payload: bool = False,
                              cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/statistics`` request of `get_statistics`; return the raw response.
-
-        Takes the arguments of `get_statistics`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        date, columns, output_format, cache, timeout
-            As in `get_statistics`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `get_statistics`); the request body with ``get_query_payload=True``.
-        """
         plan = self._statistics_plan(date, columns, output_format)
         if get_query_payload:
             return plan.query_payload()

@@ -36,7 +36,7 @@ from .._cutouts import (
 )
 from .._http import download
 from .._merge import drop_covered_prefixes
-from .._query import FinkQuery, Plan, batched, with_columns
+from .._query import FinkQuery, Plan, batched, raw_twin, with_columns
 from .._tables import ErrorRows, json_object, parse_table, schema_table
 from . import answers, checks
 from .endpoints import (
@@ -128,36 +128,13 @@ class FinkClass(FinkQuery):
         return Plan(endpoint, payloads, batches, output_format=fmt, prefix=prefix,
                     mixed_types=withupperlim, columns=cols, added_columns=added)
 
+    @raw_twin("query_object", "objects", several=True)
     def query_object_async(self, object_id: str | Iterable[str], *,
                            columns: str | Iterable[str] | None = None, withupperlim: bool = False,
                            withcutouts: bool = False, cutout_kind: str | None = None,
                            output_format: str | None = None, prefix: bool = False,
                            progress: bool | None = None, get_query_payload: bool = False,
                            cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/objects`` requests of `query_object`; return the raw responses.
-
-        Takes the arguments of `query_object` and validates, batches and builds the payloads
-        exactly as it does (see ``get_query_payload``).
-
-        Parameters
-        ----------
-        object_id, columns, withupperlim, withcutouts, cutout_kind, output_format, prefix
-            As in `query_object`.
-        progress, cache, timeout : optional
-            As in `query_object`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches) instead
-            of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or list of `requests.Response`
-            One response when the IDs fit in one request (``conf.batch_size`` IDs, or
-            ``conf.batch_size_cutouts`` with ``withcutouts``); else a list, one per batch, in
-            the order of the IDs. Each was retried on transient failures; failures raise as
-            in `query_object` (`~astroquery_fink.exceptions.PartialResultError` keeps the
-            responses that arrived in ``.responses``).
-        """
         plan = self._objects_plan(object_id, columns, withupperlim, withcutouts, cutout_kind,
                                   output_format, prefix)
         if get_query_payload:
@@ -406,34 +383,13 @@ class FinkClass(FinkQuery):
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)
 
+    @raw_twin("query_region", "conesearch", several=True)
     def query_region_async(self, coordinates, radius, *, startdate=None, stopdate=None,
                            window=None, n: int = 1000,
                            columns: str | Iterable[str] | None = None,
                            output_format: str | None = None, get_query_payload: bool = False,
                            cache: bool | None = None, timeout: float | None = None,
                            progress: bool | None = None):
-        """Send the ``/api/v1/conesearch`` requests of `query_region`; return the raw responses.
-
-        Takes the arguments of `query_region`, and validates them and builds the payloads
-        (one per position) exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        coordinates, radius, startdate, stopdate, window, n, columns, output_format
-            As in `query_region`.
-        cache, timeout, progress : optional
-            As in `query_region`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several positions)
-            instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer for one position, else a list in the order of the positions,
-            unparsed (retried on transient failures; failures raise as in `query_region`);
-            the request body(ies) with ``get_query_payload=True``.
-        """
         plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
                                  output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
@@ -569,32 +525,12 @@ class FinkClass(FinkQuery):
                     added_columns=added)
         return plan, start, stop
 
+    @raw_twin("query_class", "latests")
     def query_class_async(self, class_name: str, *, n: int = 10, startdate=None,
                           stopdate=None, trend: str | None = None, color: bool = False,
                           columns: str | Iterable[str] | None = None,
                           output_format: str | None = None, get_query_payload: bool = False,
                           cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/latests`` request of `query_class`; return the raw response.
-
-        Takes the arguments of `query_class` but ``fetch_all`` and ``max_requests`` (one
-        request only), and validates them and builds the payload exactly as it does; the
-        answer is returned unparsed.
-
-        Parameters
-        ----------
-        class_name, n, startdate, stopdate, trend, color, columns, output_format
-            As in `query_class`.
-        cache, timeout : optional
-            As in `query_class`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures
-            raise as in `query_class`); the request body with ``get_query_payload=True``.
-        """
         plan, _, _ = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                       columns, output_format, False)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
@@ -787,35 +723,13 @@ class FinkClass(FinkQuery):
                     columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
+    @raw_twin("query_sso", "sso", several=True)
     def query_sso_async(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
                         withcutouts: bool = False, cutout_kind: str | None = None,
                         columns: str | Iterable[str] | None = None,
                         output_format: str | None = None, get_query_payload: bool = False,
                         cache: bool | None = None, timeout: float | None = None,
                         progress: bool | None = None):
-        """Send the ``/api/v1/sso`` requests of `query_sso`; return the raw response(s).
-
-        Takes the arguments of `query_sso`, and validates, batches and builds the payloads
-        exactly as it does; the answers are returned unparsed.
-
-        Parameters
-        ----------
-        n_or_d, withEphem, withResiduals, withcutouts, cutout_kind, columns, output_format
-            As in `query_sso`.
-        cache, timeout, progress : optional
-            As in `query_sso`.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts for several batches) instead
-            of sending it.
-
-        Returns
-        -------
-        response : `requests.Response`, list of `requests.Response` or dict
-            The server's answer when the names fit in one request (``conf.batch_size``),
-            else a list, one per batch in the order of the names, unparsed (retried on
-            transient failures; failures raise as in `query_sso`); the request body(ies)
-            with ``get_query_payload=True``.
-        """
         plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
                               columns, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
@@ -930,28 +844,11 @@ class FinkClass(FinkQuery):
                                   output_format)
         return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
 
+    @raw_twin("query_ssocand", "ssocand")
     def query_ssocand_async(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
                             start_date=None, stop_date=None, maxnumber: int = 10_000,
                             output_format: str | None = None, get_query_payload: bool = False,
                             cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/ssocand`` request of `query_ssocand`; return the response.
-
-        Takes the arguments of `query_ssocand`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        kind, ssoCandId, start_date, stop_date, maxnumber, output_format, cache, timeout
-            As in `query_ssocand`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures
-            raise as in `query_ssocand`); the request body with ``get_query_payload=True``.
-        """
         plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
                                   output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
@@ -1029,29 +926,11 @@ class FinkClass(FinkQuery):
                           stacklevel=2)
         return table
 
+    @raw_twin("get_ssoft", "ssoft")
     def get_ssoft_async(self, *, sso_name: str | None = None, sso_number: int | None = None,
                         flavor: str = "SHG1G2", version: str | None = None,
                         output_format: str | None = None, get_query_payload: bool = False,
                         cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/ssoft`` request of `get_ssoft`; return the raw response.
-
-        Takes the arguments of `get_ssoft` but ``schema`` (whose dict answer `get_ssoft`
-        gives), and validates them and builds the payload exactly as it does; the answer (in
-        parquet by default) is returned unparsed.
-
-        Parameters
-        ----------
-        sso_name, sso_number, flavor, version, output_format, cache, timeout
-            As in `get_ssoft`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `get_ssoft`); the request body with ``get_query_payload=True``.
-        """
         plan = self._ssoft_plan(sso_name, sso_number, flavor, version, False, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
@@ -1135,29 +1014,12 @@ class FinkClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("query_tracklet", "tracklet")
     def query_tracklet_async(self, id: str | None = None, *, date=None,
                              columns: str | Iterable[str] | None = None,
                              output_format: str | None = None,
                              get_query_payload: bool = False, cache: bool | None = None,
                              timeout: float | None = None):
-        """Send the ``/api/v1/tracklet`` request of `query_tracklet`; return the response.
-
-        Takes the arguments of `query_tracklet`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        id, date, columns, output_format, cache, timeout
-            As in `query_tracklet`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures
-            raise as in `query_tracklet`); the request body with ``get_query_payload=True``.
-        """
         plan = self._tracklet_plan(id, date, columns, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
@@ -1215,27 +1077,10 @@ class FinkClass(FinkQuery):
         plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
         return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
 
+    @raw_twin("resolve", "resolver")
     def resolve_async(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/resolver`` request of `resolve`; return the raw response.
-
-        Takes the arguments of `resolve`, and validates them and builds the payload exactly
-        as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        name, resolver, reverse, nmax, output_format, cache, timeout
-            As in `resolve`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `resolve`); the request body with ``get_query_payload=True``.
-        """
         plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
@@ -1331,34 +1176,13 @@ class FinkClass(FinkQuery):
             table["v:jdstartgw"].unit = u.day
         return table
 
+    @raw_twin("query_skymap", "skymap")
     def query_skymap_async(self, event_name: str | None = None, *,
                            bayestar: str | os.PathLike | bytes | None = None,
                            credible_level: float, n_day_before: float = 1,
                            n_day_after: float = 6, output_format: str | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None):
-        """Send the ``/api/v1/skymap`` request of `query_skymap`; return the raw response.
-
-        Takes the arguments of `query_skymap`, and validates them and builds the payload
-        exactly as it does (a local map is sent gzipped in the body); the answer is
-        returned unparsed, so an event GraceDB does not know is not told apart: its answer
-        is the one-row table ``{"status": ...}``.
-
-        Parameters
-        ----------
-        event_name, bayestar, credible_level, n_day_before, n_day_after, output_format
-            As in `query_skymap`.
-        cache, timeout : optional
-            As in `query_skymap`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `query_skymap`); the request body with ``get_query_payload=True``.
-        """
         plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
                                  n_day_after, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
@@ -1414,29 +1238,11 @@ class FinkClass(FinkQuery):
         table = self._table(plan, cache=cache, timeout=timeout)
         return answers.with_night_time(answers.counters(table))
 
+    @raw_twin("get_statistics", "statistics")
     def get_statistics_async(self, date: str = "", *,
                              columns: str | Iterable[str] | None = None, schema: bool = False,
                              output_format: str | None = None, get_query_payload: bool = False,
                              cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/statistics`` request of `get_statistics`; return the response.
-
-        Takes the arguments of `get_statistics`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed (the counters as the server
-        writes them, as text, keyed by ``key:key``; with ``schema=True``, the counter names).
-
-        Parameters
-        ----------
-        date, columns, schema, output_format, cache, timeout
-            As in `get_statistics`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `get_statistics`); the request body with ``get_query_payload=True``.
-        """
         plan = self._statistics_plan(date, columns, schema, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
@@ -1485,28 +1291,11 @@ class FinkClass(FinkQuery):
             return plan.query_payload()
         return self._table(plan, cache=cache, timeout=timeout)
 
+    @raw_twin("query_anomaly", "anomaly")
     def query_anomaly_async(self, *, n: int = 10, start_date=None, stop_date=None,
                             columns: str | Iterable[str] | None = None,
                             output_format: str | None = None, get_query_payload: bool = False,
                             cache: bool | None = None, timeout: float | None = None):
-        """Send the ``/api/v1/anomaly`` request of `query_anomaly`; return the raw response.
-
-        Takes the arguments of `query_anomaly`, and validates them and builds the payload
-        exactly as it does; the answer is returned unparsed.
-
-        Parameters
-        ----------
-        n, start_date, stop_date, columns, output_format, cache, timeout
-            As in `query_anomaly`.
-        get_query_payload : bool, optional
-            Return the request body (a dict) instead of sending it.
-
-        Returns
-        -------
-        response : `requests.Response` or dict
-            The server's answer, unparsed (retried on transient failures; failures raise as
-            in `query_anomaly`); the request body with ``get_query_payload=True``.
-        """
         plan = self._anomaly_plan(n, start_date, stop_date, columns, output_format)
         return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
