@@ -689,8 +689,8 @@ def _watched(sock) -> None:
         watch.add(sock)
 
 
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    """urllib3's connection, reporting its socket to the calling thread's deadline."""
+class _Watched:
+    """Mixin for urllib3's connections: report the socket to the calling thread's deadline."""
 
     def connect(self) -> None:
         super().connect()
@@ -705,20 +705,12 @@ class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
         return super().getresponse(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    """The TLS twin of `_WatchedHTTPConnection`."""
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    """urllib3's connection, under the calling thread's deadline."""
 
-    def connect(self) -> None:
-        super().connect()
-        _watched(self.sock)
 
-    def request(self, *args, **kwargs):  # noqa: D102
-        _watched(self.sock)
-        return super().request(*args, **kwargs)
-
-    def getresponse(self, *args, **kwargs):  # noqa: D102
-        _watched(self.sock)
-        return super().getresponse(*args, **kwargs)
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    """urllib3's TLS connection, under the calling thread's deadline."""
 
 
 class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
