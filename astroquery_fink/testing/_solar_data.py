@@ -17,7 +17,6 @@ load_ztf_index_cols``; missing Fink columns are filled with the defaults of ``lo
 """
 from __future__ import annotations
 
-import bisect
 import json
 import threading
 import weakref
@@ -29,12 +28,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .store import Alert, java_str, read_alert_files
+from ._hbase import java_str
+from .store import Alert, read_alert_files
 
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["SolarTables", "solar_tables", "SOLAR_DIR", "fixture", "prefix_keys", "frame"]
+__all__ = ["SolarTables", "solar_tables", "SOLAR_DIR", "fixture", "frame"]
 
 #: Bundled tracklet/SSO alerts and offline fixtures (not loaded by the main store).
 SOLAR_DIR = Path(__file__).parent / "data" / "solar"
@@ -81,17 +81,6 @@ def fixture(name: str) -> dict:
     """
     with open(SOLAR_DIR / name, encoding="utf-8") as fh:
         return json.load(fh)
-
-
-def prefix_keys(keys: list[str], prefix: str, limit: int | None = None) -> list[str]:
-    """Sorted row keys starting with ``prefix`` (an HBase prefix scan), at most ``limit``."""
-    start = bisect.bisect_left(keys, prefix)
-    out = []
-    for key in keys[start:]:
-        if not key.startswith(prefix) or (limit is not None and len(out) >= limit):
-            break
-        out.append(key)
-    return out
 
 
 def _typed(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:

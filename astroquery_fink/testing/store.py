@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import gzip
 import io
-import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ._hbase import java_str, prefix_scan
 
 __all__ = ["AlertFileError", "AlertStore", "bundled_data_files"]
 
@@ -70,35 +71,6 @@ def bundled_data_files() -> list[Path]:
         The ``*.parquet`` and ``*.avro`` files of ``astroquery_fink/testing/data``, sorted.
     """
     return sorted(p for p in _DATA_DIR.iterdir() if p.suffix in (".parquet", ".avro"))
-
-
-def java_str(value, float32: bool = False) -> str:
-    """Text form of a value as HBase/Java returns it (``Float/Double.toString``).
-
-    Extra rows of ``withupperlim`` are served as these strings (fink-broker
-    ``archive_index.py``) and
-    ``d:lc_features_*`` are strings of arrays (fink-broker ``cast_features``).
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        x = np.float32(value) if float32 else np.float64(value)
-        if math.isnan(x):
-            return "NaN"
-        if math.isinf(x):
-            return "Infinity" if x > 0 else "-Infinity"
-        if x == 0:
-            return "-0.0" if math.copysign(1.0, float(x)) < 0 else "0.0"
-        if 1e-3 <= abs(float(x)) < 1e7:
-            text = np.format_float_positional(x, unique=True, trim="0")
-            return text if "." in text and not text.endswith(".") else text.rstrip(".") + ".0"
-        mant, exp = np.format_float_scientific(x, unique=True, trim="0").split("e")
-        mant = mant if not mant.endswith(".") else mant + "0"
-        mant = mant if "." in mant else mant + ".0"
-        return f"{mant}E{int(exp)}"
-    return str(value)
 
 
 def _short_float(value: float) -> float:
@@ -425,13 +397,4 @@ class AlertStore:
 
     def prefix_objects(self, prefix: str) -> list[str]:
         """Object ids starting with ``prefix`` (case-sensitive), in row-key order."""
-        import bisect
-
-        ids = self.object_ids
-        start = bisect.bisect_left(ids, prefix)
-        out = []
-        for oid in ids[start:]:
-            if not oid.startswith(prefix):
-                break
-            out.append(oid)
-        return out
+        return prefix_scan(self.object_ids, prefix)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from flask import Response
 
-from ._solar_data import SolarTables, fixture, frame, prefix_keys, solar_tables
+from ._hbase import prefix_scan, set_limit
+from ._solar_data import SolarTables, fixture, frame, solar_tables
 from .wire import Route, ServerFailure, require, send_tabular
 
 __all__ = ["ROUTES", "resolve_name", "identify", "ssnamenrs_of"]
@@ -25,13 +26,6 @@ _DESCRIPTION = "Resolve astronomical names to ZTF alert names, and vice-versa"
 
 class ScanError(ServerFailure):
     """A scan the HBase client refuses (the server answers 500)."""
-
-
-def _limit(nmax) -> int:
-    # client.setLimit(nmax) goes through py4j: only a Java int is accepted.
-    if not isinstance(nmax, int) or isinstance(nmax, bool):
-        raise ScanError(f"setLimit({nmax!r}): not an int")
-    return nmax
 
 
 def _rows(table: dict, keys: list[str]) -> dict[str, dict]:
@@ -72,7 +66,7 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
     reverse = "reverse" in payload and payload["reverse"] is True
 
     if resolver == "tns":
-        limit = _limit(nmax)
+        limit = set_limit(nmax)
         keys = tables.keys("tns")
         if name == "":
             found = keys[:limit]
@@ -82,11 +76,11 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
             needle = f"_{name}".lower()
             found = [k for k in keys if needle in k][:limit]
         else:
-            found = prefix_keys(keys, name.lower(), limit)
+            found = prefix_scan(keys, name.lower(), limit)
         return frame(_rows(tables.tns, found), typed=False)
     if resolver == "simbad":
         if reverse:
-            found = _main_scan(tables, name, _limit(nmax))
+            found = _main_scan(tables, name, set_limit(nmax))
             return frame(_select(_rows(tables.main, found), (
                 "i:objectId", "d:cdsxmatch", "i:ra", "i:dec", "i:candid", "i:jd")), typed=False)
         # CDS Sesame, offline: names compared without case and spaces.
@@ -95,7 +89,7 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
         return pd.DataFrame(records) if records else pd.DataFrame()
     if resolver == "ssodnet":
         if reverse:
-            found = _main_scan(tables, name, _limit(nmax))
+            found = _main_scan(tables, name, set_limit(nmax))
             pdf = frame(_select(_rows(tables.main, found), ("i:objectId", "i:ssnamenr")),
                         typed=False)
             if pdf.empty:
@@ -109,9 +103,9 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
             raise ScanError(f"name {name!r}: name.lower() needs text")
         if nmax == 1:
             # exact name: every ``name@n`` duplicate, scan limit left at its default
-            found = prefix_keys(tables.keys("sso_resolver"), f"{name.lower()}@", nlimit)
-        elif _limit(nmax) > 1:  # a str nmax raises TypeError there
-            found = prefix_keys(tables.keys("sso_resolver"), name.lower(), nmax)
+            found = prefix_scan(tables.keys("sso_resolver"), f"{name.lower()}@", nlimit)
+        elif set_limit(nmax) > 1:  # a str nmax raises TypeError there
+            found = prefix_scan(tables.keys("sso_resolver"), name.lower(), nmax)
         else:
             raise ScanError("nmax < 1: no scan defined (UnboundLocalError on the server)")
         return frame(_rows(tables.sso_resolver, found), typed=False)
@@ -122,7 +116,7 @@ def _main_scan(tables: SolarTables, name, limit: int) -> list[str]:
     if not isinstance(name, str) or name == "":
         # ``key:key:`` (or a non-text name) makes the HBase client raise -> 500
         raise ScanError(f"bad key prefix {name!r}")
-    return prefix_keys(tables.keys("main"), name, limit)
+    return prefix_scan(tables.keys("main"), name, limit)
 
 
 def ssnamenrs_of(tables: SolarTables, sso_name) -> list[str]:

@@ -19,7 +19,8 @@ from astropy.time import Time
 from flask import Response
 
 from . import ztf_resolver
-from ._solar_data import SolarTables, fixture, frame, prefix_keys, solar_tables
+from ._hbase import prefix_scan
+from ._solar_data import SolarTables, fixture, frame, solar_tables
 from .engine import classify
 from .store import CUTOUT_KINDS, decode_stamp
 from .wire import Route, ServerError, ServerFailure, bad_request, require, send_tabular
@@ -48,7 +49,7 @@ def _scan(table: dict, keys: list[str], prefix: str, cols: str, limit: int) -> d
     """Rows of one prefix scan with the ``columns`` filter of the HBase client."""
     if prefix == "":
         raise ServerFailure("empty key prefix: the HBase client raises")
-    found = prefix_keys(keys, prefix, limit)
+    found = prefix_scan(keys, prefix, limit)
     if cols == "*":
         return {k: table[k] for k in found}
     names = [c for c in cols.split(",") if ":" in c]
@@ -189,6 +190,10 @@ def sso(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.DataF
             sso_name, sso_number = ident, None
         else:
             sso_name, sso_number = ztf_resolver.identify(tables, ident)
+            if sso_name is None and ident.isdecimal():
+                # quaero knows every numbered asteroid; offline its name is unknown, so no
+                # ssnamenr resolves (an empty answer unless the data hold it: then it is named)
+                sso_number = int(ident)
         if not isinstance(sso_number, int) and not isinstance(sso_name, str):
             raise _error(f"{n_or_d} is not a valid name or number according to quaero.\n")
         found = ztf_resolver.ssnamenrs_of(
@@ -279,7 +284,7 @@ def ssocand(payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
     if kind == "orbParams":
         table = {f"cand_{r['ssoCandId']}": r for r in data["orbParams"]}
         prefix = "cand_" if trajectory_id is None else f"cand_{trajectory_id}"
-        found = prefix_keys(sorted(table), prefix, nlimit)
+        found = prefix_scan(sorted(table), prefix, nlimit)
     elif kind == "lightcurves":
         table = {f"{r['jd']!r}_{r['ssoCandId']}": r for r in data["lightcurves"]}
         start = Time(payload.get("start_date", "2019-11-01"), format="iso").jd

@@ -38,8 +38,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._hbase import java_str
 from .engine import EG_HOST, V_COLUMNS, Engine, _num, _text, rate_and_color
-from .store import java_str
 
 __all__ = ["SearchTables", "search_tables", "PIXEL128_COLUMNS", "INDEX_COLUMNS"]
 

@@ -147,3 +147,18 @@ def test_query_string_options(client):
     assert not any(k.startswith("b:") for k in rows[0])
     assert client.get("/api/v1/sso").get_data(as_text=True) == (
         "Get Solar System object data based on their ID")
+
+
+@pytest.mark.parametrize("name", ["10P", "C/2020 F3", "123456", "999999"])
+def test_comets_and_numbers_are_known_to_quaero(client, sso_alerts, name):
+    """R5/Z2: a comet or any number answers 200 and no rows (none of these in the data)."""
+    assert name not in sso_alerts
+    r = post(client, n_or_d=name)
+    assert (r.status_code, r.get_json()) == (200, [])
+
+
+def test_number_in_the_data_and_unknown_number(client, sso_alerts):
+    known = next(s for s in sso_alerts if s.isdecimal())
+    rows = post(client, n_or_d=f"{known},999999").get_json()
+    assert len(rows) == len(sso_alerts[known])
+    assert {r["i:ssnamenr"] for r in rows} == {known}

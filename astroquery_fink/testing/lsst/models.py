@@ -13,6 +13,7 @@ import ast
 import gzip
 import io
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -20,6 +21,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from .._hbase import raw_frame, set_limit
 from ..wire import ServerFailure, isoify_time, number, parse_time, server_fails, sky_coord
 from .store import CUTOUT_KINDS, LsstStore, Table, healpix1024
 
@@ -113,8 +115,9 @@ def _column(values: list, kind: str, index) -> pd.Series:
         return pd.Series(np.array([np.nan if v is None else v for v in values], dtype=float),
                          index=index)
     if n_missing == len(values):
-        # A column with no cell at all: typed nulls.
-        return pd.Series([None] * len(values), dtype=object, index=index)
+        # A column with no cell at all is built with its type (str for text and booleans),
+        # as the server does (decoding.py::format_lsst_hbase_output): VOTable can write it.
+        return pd.Series([None] * len(values), dtype=str, index=index)
     # HBase text cast with astype(str): a missing cell becomes the text "nan"; then the
     # booleans' "true"/"false" become True/False.
     return pd.Series(["nan" if v is None else v for v in values], dtype=object, index=index)
@@ -380,6 +383,11 @@ def schema(args: Mapping) -> dict:
             for cat, entries in table[endpoint].items()}
 
 
+#: Names quaero resolves whatever the loaded alerts hold: numbers and comet designations
+#: (``10P``, ``10P/Tempel``, ``C/2020 F3``); offline they have no alert, so no row.
+_QUAERO_KNOWS = re.compile(r"\d+|\d+[PD](/.*)?|[PCDXI]/.+")
+
+
 def sso(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     """``/api/v1/sso``: the alerts of Solar System objects by name or designation.
 
@@ -403,6 +411,8 @@ def sso(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     for id_ in ids:
         found = store.sso_names.get(id_.replace("_", " ").lower())
         if found is None:
+            if _QUAERO_KNOWS.fullmatch(id_):
+                continue  # a number or a comet: known to quaero, with no alert here
             raise ApiError(f"{id_} is not a valid name or number according to quaero.\n")
         names[found[1]] = found[0]
     rows = _scan(store.sso, [f"{p[1:3]}_{p}_" for p in names], nlimit)
@@ -424,28 +434,27 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     """
     kind, name = args["resolver"], args["name_or_id"]
     reverse = args.get("reverse", False) is True
-    nmax = int(args.get("nmax", 10))
+    nmax = args.get("nmax", 10)  # given to setLimit as sent: a query-string text fails there
     if kind == "tns":
         if reverse:
             rows = _scan(store.sources, [f"{name[-3:]}_{name}_"], nlimit)
             cols = ["r:diaObjectId", "f:xm_tns_fullname", "f:xm_tns_type", "f:xm_tns_redshift"]
-            pdf = decode(rows, store.sources, cols, sort=False)
+            pdf = raw_frame(rows, cols)
             if "f:xm_tns_fullname" not in pdf:
                 return pd.DataFrame()
             pdf = pdf.drop_duplicates()
             return pdf[pdf["f:xm_tns_fullname"].notna() & (pdf["f:xm_tns_fullname"] != "nan")]
-        prefix = "" if name == "" else f"{name[-1]}_{name}".lower()
-        return decode(store.tns.scan(prefix, nmax), store.tns, None, sort=False)
+        if name == "":
+            return raw_frame(store.tns.scan("", set_limit(nmax)))
+        return raw_frame(store.tns.scan(f"{name[-1]}_{name}".lower(), nlimit))
     if kind == "simbad":
         if reverse:
-            rows = _scan(store.objects, [f"{name[-3:]}_{name}"], nlimit)
-            cols = ["r:diaObjectId", "f:main_label_crossmatch", "r:ra", "r:dec"]
-            return decode(rows, store.objects, cols, sort=False)
+            rows = _scan(store.objects, [f"{name[-3:]}_{name}"], set_limit(nmax))
+            return raw_frame(rows, ["r:diaObjectId", "f:main_label_crossmatch", "r:ra", "r:dec"])
         return pd.DataFrame()
     if kind == "ssodnet":
         if reverse:
-            rows = [r for sid, r in store.sso_reverse.items() if sid == str(name)]
-            return pd.DataFrame(rows)
+            return raw_frame(store.sso_resolver.scan(f"{name[-3:]}_{name}", set_limit(nmax)))
         cols = "r:packed_primary_provisional_designation,r:ssObjectId,r:diaSourceId"
         return sso(store, {"n_or_d": name, "columns": cols}, nlimit)
     raise ServerFailure(f"unknown resolver {kind!r}: UnboundLocalError on the server")

@@ -21,7 +21,6 @@ comes back as ``1.23``.
 """
 from __future__ import annotations
 
-import bisect
 import datetime
 import os
 from collections.abc import Iterable, Sequence
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._hbase import prefix_scan
 from ..store import AlertFileError
 
 __all__ = ["LsstStore", "Table", "bundled_lsst_files", "load_store", "read_rubin_files"]
@@ -142,13 +142,7 @@ class Table:
 
     def scan(self, prefix: str, limit: int | None = None) -> list[tuple[str, dict]]:
         """Prefix scan, at most ``limit`` rows in key order."""
-        keys = self.keys()
-        out = []
-        for i in range(bisect.bisect_left(keys, prefix), len(keys)):
-            if not keys[i].startswith(prefix) or (limit is not None and len(out) >= limit):
-                break
-            out.append((keys[i], self.rows[keys[i]]))
-        return out
+        return [(k, self.rows[k]) for k in prefix_scan(self.keys(), prefix, limit)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,8 +351,8 @@ class LsstStore:
         Night ``YYYYMMDD`` -> {column: value as text}.
     sso_names : dict
         Lower-case name or designation -> (name, packed designation).
-    sso_reverse : dict
-        ssObjectId (str) -> the ``rubin.sso_resolver`` row.
+    sso_resolver : Table
+        ``rubin.sso_resolver``, key ``<ssObjectId[-3:]>_<ssObjectId>``.
     tns : Table
         ``rubin.tns_resolver``.
     object_ids : list of str
@@ -377,7 +371,7 @@ class LsstStore:
     tags: dict = field(default_factory=dict)
     statistics: dict = field(default_factory=dict)
     sso_names: dict = field(default_factory=dict)
-    sso_reverse: dict = field(default_factory=dict)
+    sso_resolver: Table = field(default_factory=lambda: Table("rubin.sso_resolver"))
     object_ids: list = field(default_factory=list)
     n_alerts: int = 0
     _nights: dict = field(default_factory=dict, repr=False)
@@ -484,10 +478,11 @@ class LsstStore:
             if alias:
                 self.sso_names[str(alias).lower()] = (name, packed)
         unpacked = orbit.get("unpacked_primary_provisional_designation")
-        self.sso_reverse[str(ds.get("ssObjectId"))] = {
+        sid = str(ds.get("ssObjectId"))
+        self.sso_resolver.put(f"{salt(sid)}_{sid}", {
             "r:packed_primary_provisional_designation": packed,
             "r:unpacked_primary_provisional_designation": unpacked,
-            "r:ssObjectId": ds.get("ssObjectId"), "r:diaSourceId": ds.get("diaSourceId")}
+            "r:ssObjectId": ds.get("ssObjectId"), "r:diaSourceId": ds.get("diaSourceId")})
 
     def _count(self, rec, ds, mjd, obj_id, fink_obj) -> None:
         """Accumulate the nightly counters of fink-broker ``bin/rubin/archive_statistics.py``."""
