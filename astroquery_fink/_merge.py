@@ -57,45 +57,54 @@ def drop_covered_prefixes(ids: list[str]) -> list[str]:
     return [i for i in ids if i not in covered]
 
 
-def check_rows_belong(table: Table, endpoint: Endpoint, ids: Sequence, *, prefix: bool) -> None:
-    """Refuse an answer holding rows of IDs that were not asked for (never taken silently)."""
+def check_rows_belong(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool,
+                      schema) -> None:
+    """Refuse an answer (`~astroquery_fink._tables.Decoded`) holding rows of IDs that were
+    not asked for (never taken silently)."""
     name = endpoint.id_column
-    if name is None or name not in table.colnames or not len(table):
+    column = None if name is None or not len(answer) else answer.typed(name, schema)
+    if column is None:
         return
     # a row without the ID (a selection without it, filled by other rows) is not a stray
-    stray = (owners(table[name], ids, prefix=prefix) < 0) & ~np.ma.getmaskarray(table[name])
+    stray = (owners(column, ids, prefix=prefix) < 0) & ~np.ma.getmaskarray(column)
     if stray.any():
-        shown = ", ".join(map(str, np.unique(np.asarray(table[name])[stray])[:5]))
+        shown = ", ".join(map(str, np.unique(np.asarray(column)[stray])[:5]))
         raise RemoteServiceError(
             f"Fink's {endpoint.what} answer holds rows of IDs that were not asked for "
             f"({shown}); the answer is refused rather than merged")
 
 
-def warn_if_cut(table: Table, endpoint: Endpoint, ids: Sequence, payload: dict, *,
-                prefix: bool) -> list[str]:
-    """Warn about the rows the server's caps cut from one answer; return what was cut."""
+def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, prefix: bool,
+                schema) -> list[str]:
+    """Warn about the rows the server's caps cut from one answer (a
+    `~astroquery_fink._tables.Decoded`); return what was cut."""
     cut = []
-    if endpoint.limit_arg is not None and endpoint.limit_arg in payload:
-        limit = int(payload[endpoint.limit_arg])
-        if len(table) >= limit:
-            cut.append(f"{endpoint.limit_arg}={limit}")
-            warnings.warn(
-                f"Fink's {endpoint.what} answer has {len(table)} rows, its limit "
-                f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
-                "or narrow the query (e.g. a shorter date range)", MaxResultsWarning,
-                stacklevel=4)
+    rows = len(answer)
+    limit = payload.get(endpoint.limit_arg, endpoint.limit_default) \
+        if endpoint.limit_arg is not None else None
+    if limit is not None and rows >= int(limit):
+        cut.append(f"{endpoint.limit_arg}={limit}")
+        warnings.warn(
+            f"Fink's {endpoint.what} answer has {rows} rows, its limit "
+            f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
+            "or narrow the query (e.g. a shorter date range)", MaxResultsWarning,
+            stacklevel=4)
     cap = endpoint.rows_per_id
     name = endpoint.id_column
-    if cap is None or name is None or name not in table.colnames or len(table) < cap:
+    if cap is None or name is None or rows < cap:
         return cut
-    owner = owners(table[name], ids, prefix=prefix)
-    group = endpoint.cap_group
-    if group is not None and group in table.colnames:
-        tags = np.ma.filled(np.asarray(table[group], dtype=str), "")
+    column = answer.typed(name, schema)
+    if column is None:
+        return cut
+    owner = owners(column, ids, prefix=prefix)
+    groups = None if endpoint.cap_group is None else answer.typed(endpoint.cap_group, schema)
+    n_groups = 1
+    if groups is not None:
+        tags = np.ma.filled(np.asarray(groups, dtype=str), "")
         _, tag_index = np.unique(tags, return_inverse=True)
-        owner = owner * (tag_index.max() + 1) + tag_index
+        n_groups = int(tag_index.max()) + 1
+        owner = owner * n_groups + tag_index.reshape(-1)
     values, counts = np.unique(owner[owner >= 0], return_counts=True)
-    n_groups = 1 if group is None or group not in table.colnames else tag_index.max() + 1
     capped = sorted({str(ids[v // n_groups]) for v in values[counts >= cap]})
     if capped:
         cut += capped
@@ -161,6 +170,17 @@ def merge(tables: Sequence[Table], endpoint: Endpoint) -> Table:
     for t in tables:
         table.meta.update(t.meta)
     return table
+
+
+def unique_sorted(table: Table, endpoint: Endpoint) -> Table:
+    """One row per server row key (answers of overlapping requests may repeat rows), in the
+    server's order (`sort_rows`)."""
+    if len(table) < 2:
+        return table
+    keys = {n: (np.asarray(table[n]), _mask_of(table[n]), {}) for n in endpoint.row_key
+            if n in table.colnames}
+    rows = _first_rows(keys, endpoint.row_key, len(table))
+    return sort_rows(table if rows is None else table[rows], endpoint)
 
 
 def sort_rows(table: Table, endpoint: Endpoint) -> Table:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from astropy.table import Table
-from astroquery.exceptions import NoResultsWarning
+from astroquery.exceptions import NoResultsWarning, RemoteServiceError, TableParseError
 from astroquery.query import BaseQuery
 
 from . import __version__, _merge, conf
@@ -21,7 +21,7 @@ from ._batch import run_all
 from ._endpoint import Endpoint
 from ._http import fetch
 from ._schema import SCHEMAS
-from ._tables import parse_table, typed_column
+from ._tables import Decoded, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError
 
@@ -177,20 +177,31 @@ class FinkQuery(BaseQuery):
         schema = SCHEMAS[endpoint.schema]()
 
         def parse(response):
-            return parse_table(response.content, plan.output_format, schema=schema,
-                               mixed_types=plan.mixed_types)
+            # decoded only: typed once for all answers below (most of a small answer's cost)
+            return decode(response.content, plan.output_format, schema=schema,
+                          mixed_types=plan.mixed_types)
 
         results, errors = self._run(plan, parse, cache, timeout, progress,
-                                    empty=lambda t: len(t) == 0)
+                                    empty=lambda d: len(d) == 0, schema=schema)
         if plan.labels is not None:
-            for label, table in zip(plan.labels, results, strict=True):
-                if table is not None and len(table.colnames):
-                    table[plan.label_column] = np.full(len(table), label)
+            results = [d if d is None or not len(d) else
+                       d.with_column(plan.label_column, np.full(len(d), label))
+                       for label, d in zip(plan.labels, results, strict=True)]
         cut = []
-        for batch, payload, table in zip(plan.batches, plan.payloads, results, strict=True):
-            if table is not None:
-                cut += _merge.warn_if_cut(table, endpoint, batch, payload, prefix=plan.prefix)
-        table = _merge.merge([t for t in results if t is not None], endpoint)
+        for batch, payload, part in zip(plan.batches, plan.payloads, results, strict=True):
+            if part is not None:
+                cut += _merge.warn_if_cut(part, endpoint, batch, payload, prefix=plan.prefix,
+                                          schema=schema)
+        answers = [d for d in results if d is not None and len(d)]
+        try:
+            table = build(combine(answers), schema)
+        except (TableParseError, RemoteServiceError):
+            raise
+        except Exception as err:  # noqa: BLE001 - a value the schema's type cannot hold
+            raise TableParseError(f"Fink's {endpoint.what} answers could not be typed: "
+                                  f"{type(err).__name__}: {str(err)[:300]}") from err
+        # one answer has one row per row key already (the server's); several may overlap
+        table = (_merge.unique_sorted if len(answers) > 1 else _merge.sort_rows)(table, endpoint)
         if not table.colnames and plan.columns:  # an empty answer: the columns asked for
             table = Table([typed_column(n, [], schema=schema) for n in plan.columns],
                           masked=True)
@@ -226,16 +237,16 @@ class FinkQuery(BaseQuery):
             _warn_if_empty(table, plan, missing)
         return table
 
-    def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty):
+    def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty, schema=None):
         endpoint = plan.endpoint
         url, cache, timeout = self._url(endpoint), self._cache(cache), self._timeout(timeout)
 
         def one(k: int):
             def checked(response):
                 result = parse(response)
-                if isinstance(result, Table) and plan.batches[k]:
+                if isinstance(result, Decoded) and plan.batches[k]:
                     _merge.check_rows_belong(result, endpoint, plan.batches[k],
-                                             prefix=plan.prefix)
+                                             prefix=plan.prefix, schema=schema)
                 return result
 
             return fetch(self, endpoint.method, url, plan.payloads[k], checked,

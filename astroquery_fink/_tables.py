@@ -363,6 +363,73 @@ def _exact_int(v):
     return int(v)
 
 
+class Decoded:
+    """An answer decoded from its wire format but not yet typed: raw values per column
+    (tuples or lists of Python values, or numpy arrays), their null masks, and whether the
+    text is untyped (csv). Several answers are combined (`combine`) and typed once
+    (`build`): typing is most of a small answer's cost, and one typing gives every batch
+    the same column types."""
+
+    def __init__(self, columns: dict, masks: dict | None = None, untyped_text: bool = False):
+        self.columns = columns
+        self.masks = masks or {}
+        self.untyped_text = untyped_text
+        self.nrows = len(next(iter(columns.values()))) if columns else 0
+
+    def __len__(self) -> int:
+        return self.nrows
+
+    def typed(self, name: str, schema) -> Column | None:
+        """One column typed (for the checks made on each answer), None if absent."""
+        if name not in self.columns:
+            return None
+        return typed_column(name, self.columns[name], self.masks.get(name), schema)
+
+    def with_column(self, name: str, values) -> "Decoded":
+        """A copy with one more (raw) column, e.g. the label of the request."""
+        return Decoded({**self.columns, name: values}, self.masks, self.untyped_text)
+
+
+def combine(parts: list[Decoded]) -> Decoded:
+    """Several decoded answers as one, row after row; a column missing from an answer is
+    missing (masked) in its rows. Numpy arrays of one kind are joined as arrays; anything
+    else as Python values (typing them all together gives one type per column)."""
+    parts = [p for p in parts if p.nrows and p.columns]
+    if len(parts) <= 1:
+        return parts[0] if parts else Decoded({})
+    names = list(dict.fromkeys(n for p in parts for n in p.columns))
+    columns, masks = {}, {}
+    for name in names:
+        values = [p.columns.get(name) for p in parts]
+        arrays = [v for v in values if isinstance(v, np.ndarray)]
+        same = len(arrays) == len(values) and len(
+            {(a.dtype.kind, a.shape[1:]) for a in arrays}) == 1 and arrays[0].dtype.kind != "O"
+        if same:
+            columns[name] = np.concatenate(arrays)
+        else:
+            joined: list = []
+            for p, v in zip(parts, values, strict=True):
+                joined += [None] * p.nrows if v is None else (
+                    list(v) if isinstance(v, np.ndarray) and v.ndim > 1 else
+                    v.tolist() if isinstance(v, np.ndarray) else list(v))
+            columns[name] = joined
+        parts_masks = []
+        for p, v in zip(parts, values, strict=True):
+            m = p.masks.get(name)
+            parts_masks.append(np.ones(p.nrows, bool) if v is None else
+                               np.zeros(p.nrows, bool) if m is None else np.asarray(m, bool))
+        mask = np.concatenate(parts_masks)
+        masks[name] = mask if mask.any() else None
+    return Decoded(columns, masks, parts[0].untyped_text)
+
+
+def build(decoded: Decoded, schema=None) -> Table:
+    """Type a decoded answer into a Table (see `typed_column`)."""
+    if not decoded.columns:
+        return Table()
+    return build_table(decoded.columns, decoded.masks, schema, decoded.untyped_text)
+
+
 def build_table(columns: dict, masks: dict | None = None, schema=None,
                 untyped_text: bool = False) -> Table:
     masks, schema = masks or {}, _or_ztf(schema)
@@ -384,11 +451,11 @@ def build_table(columns: dict, masks: dict | None = None, schema=None,
 _ARROW_JSON_MIN_BYTES = 1 << 20
 
 
-def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
+def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
     if not mixed_types and len(content) >= _ARROW_JSON_MIN_BYTES:
-        table = _json_via_arrow(content, schema)
-        if table is not None:
-            return table
+        decoded = _json_via_arrow(content)
+        if decoded is not None:
+            return decoded
     try:
         rows = loads_json(content)
     except ValueError as err:
@@ -404,7 +471,7 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
         raise ErrorRows(f"Fink answered with an error instead of rows: "
                         f"{server_message(content)}")
     if not rows:
-        return Table()
+        return Decoded({})
     names = list(rows[0])
     try:
         # Transpose in C: one tuple per row, then zip them into one tuple per column.
@@ -418,7 +485,7 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Table:
     except KeyError:  # rows with other keys: a key absent from a row is a missing value
         names = list(dict.fromkeys(k for r in rows for k in r))
         columns = [[r.get(name) for r in rows] for name in names]
-    return build_table(dict(zip(names, columns, strict=True)), schema=schema)
+    return Decoded(dict(zip(names, columns, strict=True)))
 
 
 def _csv_list(value: str | None):
@@ -437,14 +504,14 @@ def _is_array_column(name: str, values, schema) -> bool:
     return bool(present) and all(v.startswith("[[") or v == "[]" for v in present)
 
 
-def _from_csv(content: bytes, schema) -> Table:
+def _from_csv(content: bytes, schema) -> Decoded:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as err:
         raise not_an_answer(content, "csv") from err
     if not text.strip():
         if text:  # an empty result is written "\n"
-            return Table()
+            return Decoded({})
         raise not_an_answer(content, "csv")
     if text.lstrip().startswith(("<", "{")):
         raise not_an_answer(content, "csv")
@@ -467,10 +534,10 @@ def _from_csv(content: bytes, schema) -> Table:
         values = [r[i] or None for r in rows]
         cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values, schema) \
             else values
-    return build_table(cols, schema=schema, untyped_text=True)
+    return Decoded(cols, untyped_text=True)
 
 
-def _from_votable(content: bytes, schema) -> Table:
+def _from_votable(content: bytes, schema) -> Decoded:
     import warnings
 
     from astropy.io.votable import parse
@@ -500,7 +567,7 @@ def _from_votable(content: bytes, schema) -> Table:
             cols[name] = list(data)
         else:
             cols[name] = data
-    return build_table(cols, masks, schema)
+    return Decoded(cols, masks)
 
 
 def _arrow_columns(table) -> tuple[dict, dict]:
@@ -584,7 +651,7 @@ def _arrow_cells(chunked):
     return cells
 
 
-def _from_parquet(content: bytes, schema) -> Table:
+def _from_parquet(content: bytes, schema) -> Decoded:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -602,10 +669,10 @@ def _from_parquet(content: bytes, schema) -> Table:
                             read_dictionary=text)
     # use_threads=False: threaded parquet reads can abort the interpreter at exit (exit 134)
     # while any daemon thread lives, as in notebooks and servers (apache/arrow#34314).
-    return build_table(*_arrow_columns(reader.read(use_threads=False)), schema)
+    return Decoded(*_arrow_columns(reader.read(use_threads=False)))
 
 
-def _json_via_arrow(content: bytes, schema=None) -> Table | None:
+def _json_via_arrow(content: bytes) -> Decoded | None:
     """Large JSON answers through pyarrow's multi-threaded reader, when it can read them.
 
     pandas writes ``[{...},{...}]`` with no spaces, so a row boundary is ``},{"``; turned
@@ -633,7 +700,7 @@ def _json_via_arrow(content: bytes, schema=None) -> Table | None:
         return None
     if table.num_rows != lines.count(b"\n") + 1 or not _arrow_json_is_exact(table):
         return None
-    return build_table(*_arrow_columns(table), _or_ztf(schema))
+    return Decoded(*_arrow_columns(table))
 
 
 def _arrow_json_is_exact(table) -> bool:
@@ -649,12 +716,12 @@ _PARSERS = {"json": _from_json, "csv": _from_csv, "votable": _from_votable,
             "parquet": _from_parquet}
 
 
-def parse_table(content: bytes, output_format: str, *, schema=None,
-                mixed_types: bool = False) -> Table:
-    """Parse a tabular answer (``send_tabular_data``) in the given wire format.
+def decode(content: bytes, output_format: str, *, schema=None,
+           mixed_types: bool = False) -> Decoded:
+    """Decode a tabular answer (``send_tabular_data``) of the given wire format, untyped.
 
-    ``schema`` maps column names to `~astroquery_fink._schema.ColumnInfo` (default: the ZTF
-    columns); columns it does not know keep the type their wire format gives them.
+    Raises `TruncatedAnswerError` for an answer cut short, `RemoteServiceError` for a
+    complete answer that is not rows, and `TableParseError` for one that cannot be read.
     ``mixed_types`` says that some columns hold numbers as strings in some rows (the
     upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
     """
@@ -669,6 +736,27 @@ def parse_table(content: bytes, output_format: str, *, schema=None,
     except Exception as err:  # noqa: BLE001 - any reader failure is a bad answer, said so
         raise TableParseError(
             f"The server's {output_format} answer could not be read: "
+            f"{type(err).__name__}: {str(err)[:300]}") from err
+
+
+def parse_table(content: bytes, output_format: str, *, schema=None,
+                mixed_types: bool = False) -> Table:
+    """Parse a tabular answer (``send_tabular_data``) in the given wire format.
+
+    ``schema`` maps column names to `~astroquery_fink._schema.ColumnInfo` (default: the ZTF
+    columns); columns it does not know keep the type their wire format gives them.
+    See `decode` for ``mixed_types`` and the errors.
+    """
+    schema = _or_ztf(schema)
+    decoded = decode(content, output_format, schema=schema, mixed_types=mixed_types)
+    try:
+        with _gc_paused():
+            return build(decoded, schema)
+    except (TableParseError, RemoteServiceError):
+        raise
+    except Exception as err:  # noqa: BLE001 - a value the schema's type cannot hold
+        raise TableParseError(
+            f"The server's {output_format} answer could not be typed: "
             f"{type(err).__name__}: {str(err)[:300]}") from err
 
 
