@@ -108,7 +108,8 @@ def create_app(engine: Engine, *, strict: bool = False) -> Flask:
     app = Flask("fink_emulator")
     app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
     app.extensions["fink_engine"] = engine
-    add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES])
+    add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES],
+               title="Fink/ZTF object API")
     add_cors(app)
     set_strict(app, strict)
     return app

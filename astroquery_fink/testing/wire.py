@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 from flask import Flask, Response, current_app, jsonify, request, send_file
-from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, UnsupportedMediaType
 
 __all__ = ["STRICT", "Route", "ServerError", "ServerFailure", "add_cors", "add_routes",
            "bad_request", "payload", "require", "restx_error", "send_cutout", "send_tabular",
@@ -292,15 +292,47 @@ class Route:
     reads_args: bool = True
 
 
-def add_routes(app: Flask, backend, routes: Iterable[Route]) -> None:
-    """Register ``routes`` on ``app``, each calling its handler with ``backend``."""
+def add_routes(app: Flask, backend, routes: Iterable[Route], title: str = "Fink object API",
+               ) -> None:
+    """Register ``routes`` on ``app``, each calling its handler with ``backend``.
+
+    Every route takes GET and POST: a method the resource does not define gets flask-restx's
+    JSON 405 (not werkzeug's HTML page). ``GET /`` and ``GET /swagger.json`` answer a minimal
+    page and OpenAPI 2.0 document listing the routes (flask-restx serves Swagger UI there).
+    """
+    routes = list(routes)
     for route in routes:
         app.add_url_rule(route.path, endpoint=route.path, view_func=_view(route, backend),
-                         methods=list(route.methods))
+                         methods=["GET", "POST"])
+    spec = _swagger(routes, title)
+    app.add_url_rule("/swagger.json", endpoint="swagger", view_func=lambda: jsonify(spec))
+    page = (f"<!DOCTYPE html><html><head><title>{title}</title></head><body>"
+            f'<a href="swagger.json">{title}</a></body></html>')
+    app.add_url_rule("/", endpoint="swagger_ui", view_func=lambda: Response(page, 200))
+
+
+def _swagger(routes: list[Route], title: str) -> dict:
+    """A minimal OpenAPI 2.0 document: one path per route, its methods and namespace."""
+    paths = {}
+    for route in routes:
+        tag = route.path.strip("/")
+        paths[route.path] = {m.lower(): {"tags": [tag], "summary": route.description,
+                                         "responses": {"200": {"description": "Success"}}}
+                             for m in route.methods}
+    return {"swagger": "2.0", "basePath": "/", "info": {"title": title, "version": "emulated"},
+            "produces": ["application/json"], "consumes": ["application/json"],
+            "tags": [{"name": r.path.strip("/"), "description": r.description} for r in routes],
+            "paths": paths}
 
 
 def _view(route: Route, backend):
     def view():
+        if request.method not in route.methods:
+            # no such method on the restx resource
+            exc = MethodNotAllowed(valid_methods=list(route.methods))
+            response = restx_error(exc.code, exc.description)
+            response.headers["Allow"] = ", ".join(sorted({*route.methods, "HEAD", "OPTIONS"}))
+            return response
         if not route.reads_args:
             args: Mapping = {}
         elif request.method == "GET" and len(request.args) == 0:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import MethodNotAllowed
 
 from .. import wire
 from ..wire import Route, ServerError, bad_request, require
@@ -123,9 +122,6 @@ def _tags(backend: Backend, args: Mapping) -> Response:
 
 
 def _blocks(backend: Backend, args: Mapping) -> Response:
-    if request.method != "GET":
-        # No post() on the server's resource: flask-restx's 405 JSON body.
-        raise MethodNotAllowed(valid_methods=["GET"])
     return jsonify(models.blocks())
 
 
@@ -147,7 +143,8 @@ ROUTES = [
     Route("/api/v1/statistics", _statistics,
           "Get statistics about Fink and the Rubin alert stream"),
     Route("/api/v1/tags", _tags, "Get latest Rubin alerts by tags", reads_args=False),
-    Route("/api/v1/blocks", _blocks, "Get blocks definition", reads_args=False),
+    Route("/api/v1/blocks", _blocks, "Get blocks definition", methods=("GET",),
+          reads_args=False),
 ]
 
 
@@ -179,7 +176,7 @@ def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number",
     app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
     backend = Backend(store, nlimit=nlimit, ids_as=ids_as)
     app.extensions["fink_lsst_backend"] = backend
-    wire.add_routes(app, backend, ROUTES)
+    wire.add_routes(app, backend, ROUTES, title="Fink/LSST object API")
     wire.add_cors(app)
     wire.set_strict(app, strict)
     return app
