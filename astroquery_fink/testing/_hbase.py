@@ -16,7 +16,32 @@ import pandas as pd
 
 from .wire import ServerFailure
 
-__all__ = ["java_str", "prefix_scan", "raw_frame", "set_limit"]
+__all__ = ["FINK_DEFAULTS", "INDEX_I", "cast_column", "java_str", "prefix_scan", "raw_frame",
+           "set_limit"]
+
+#: ``i:`` columns of the index tables (fink-broker ``load_ztf_index_cols``).
+INDEX_I = (
+    "objectId", "candid", "publisher", "rcid", "chipsf", "distnr", "ra", "dec", "jd", "fid",
+    "nid", "field", "xpos", "ypos", "rb", "ssdistnr", "ssmagnr", "ssnamenr", "jdstarthist",
+    "jdendhist", "tooflag", "sgscore1", "distpsnr1", "neargaia", "maggaia", "nmtchps",
+    "diffmaglim", "magpsf", "sigmapsf", "magnr", "sigmagnr", "magzpsci", "isdiffpos",
+    "classtar", "drb", "ndethist",
+)
+#: ``d:`` columns of the index tables with the fill value of fink-broker ``load_fink_cols``.
+FINK_DEFAULTS = {
+    "DR3Name": "Unknown", "Plx": 0.0, "anomaly_score": 0.0, "cdsxmatch": "Unknown",
+    "e_Plx": 0.0, "gcvs": "Unknown", "mulens": 0.0, "nalerthist": 0, "rf_kn_vs_nonkn": 0.0,
+    "rf_snia_vs_nonia": 0.0, "roid": 0, "snn_sn_vs_all": 0.0, "snn_snia_vs_nonia": 0.0,
+    "tracklet": "", "vsx": "Unknown", "x3hsp": "Unknown", "x4lac": "Unknown",
+    "lc_features_g": "[]", "lc_features_r": "[]", "jd_first_real_det": 0.0,
+    "jdstarthist_dt": 0.0, "mag_rate": 0.0, "sigma_rate": 0.0, "lower_rate": 0.0,
+    "upper_rate": 0.0, "delta_time": 0.0, "from_upper": False, "spicy_id": -1,
+    "spicy_class": "Unknown", "tns": "", "gaiaVarFlag": 0, "gaiaClass": "Unknown",
+    "is_transient": False, "slsn_score": -1.0,
+    "mangrove_HyperLEDA_name": "None", "mangrove_2MASS_name": "None",
+    "mangrove_lum_dist": "None", "mangrove_ang_dist": "None",
+    "blazar_stats_m0": 0.0, "blazar_stats_m1": 0.0, "blazar_stats_m2": 0.0,
+}
 
 
 def java_str(value, float32: bool = False) -> str:
@@ -117,3 +142,23 @@ def raw_frame(rows: Iterable[tuple[str, Mapping]], columns: Iterable[str] | None
     if not data:
         return pd.DataFrame()
     return pd.DataFrame.from_dict(data, orient="index")
+
+
+def cast_column(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """One ZTF column cast from its Python values, as ``format_hbase_output`` casts it from
+    the HBase schema type (decoding.py): ints Int64, numbers float64, text str, booleans kept.
+
+    A column without any value is float NaN (typed, so that every output format writes it).
+    """
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return np.full(len(values), np.nan)
+    if kinds <= {bool}:
+        return np.array(values, dtype=object)
+    if kinds <= {int}:
+        return pd.array(values, dtype="Int64")
+    if kinds <= {int, float}:
+        return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
+    if kinds <= {str}:
+        return pd.array(values, dtype="str")
+    return np.array(values, dtype=object)

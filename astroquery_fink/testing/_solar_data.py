@@ -25,10 +25,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from ._hbase import java_str
+from ._hbase import FINK_DEFAULTS, INDEX_I, cast_column, java_str
 from .store import Alert, read_alert_files
 
 if TYPE_CHECKING:
@@ -39,29 +38,6 @@ __all__ = ["SolarTables", "solar_tables", "SOLAR_DIR", "fixture", "frame"]
 #: Bundled tracklet/SSO alerts and offline fixtures (not loaded by the main store).
 SOLAR_DIR = Path(__file__).parent / "data" / "solar"
 
-#: ``i:`` columns of the index tables (fink-broker ``load_ztf_index_cols``).
-INDEX_I = (
-    "objectId", "candid", "publisher", "rcid", "chipsf", "distnr", "ra", "dec", "jd", "fid",
-    "nid", "field", "xpos", "ypos", "rb", "ssdistnr", "ssmagnr", "ssnamenr", "jdstarthist",
-    "jdendhist", "tooflag", "sgscore1", "distpsnr1", "neargaia", "maggaia", "nmtchps",
-    "diffmaglim", "magpsf", "sigmapsf", "magnr", "sigmagnr", "magzpsci", "isdiffpos",
-    "classtar", "drb", "ndethist",
-)
-#: ``d:`` columns of the index tables with the fill value of fink-broker ``load_fink_cols``.
-FINK_DEFAULTS = {
-    "DR3Name": "Unknown", "Plx": 0.0, "anomaly_score": 0.0, "cdsxmatch": "Unknown",
-    "e_Plx": 0.0, "gcvs": "Unknown", "mulens": 0.0, "nalerthist": 0, "rf_kn_vs_nonkn": 0.0,
-    "rf_snia_vs_nonia": 0.0, "roid": 0, "snn_sn_vs_all": 0.0, "snn_snia_vs_nonia": 0.0,
-    "tracklet": "", "vsx": "Unknown", "x3hsp": "Unknown", "x4lac": "Unknown",
-    "lc_features_g": "[]", "lc_features_r": "[]", "jd_first_real_det": 0.0,
-    "jdstarthist_dt": 0.0, "mag_rate": 0.0, "sigma_rate": 0.0, "lower_rate": 0.0,
-    "upper_rate": 0.0, "delta_time": 0.0, "from_upper": False, "spicy_id": -1,
-    "spicy_class": "Unknown", "tns": "", "gaiaVarFlag": 0, "gaiaClass": "Unknown",
-    "is_transient": False, "slsn_score": -1.0,
-    "mangrove_HyperLEDA_name": "None", "mangrove_2MASS_name": "None",
-    "mangrove_lum_dist": "None", "mangrove_ang_dist": "None",
-    "blazar_stats_m0": 0.0, "blazar_stats_m1": 0.0, "blazar_stats_m2": 0.0,
-}
 #: Cells of the main table read by the reverse resolvers (fink-object-api resolver/utils.py).
 _MAIN_CELLS = ("i:objectId", "d:cdsxmatch", "i:ra", "i:dec", "i:candid", "i:jd", "i:ssnamenr")
 
@@ -81,18 +57,6 @@ def fixture(name: str) -> dict:
     """
     with open(SOLAR_DIR / name, encoding="utf-8") as fh:
         return json.load(fh)
-
-
-def _typed(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    """One column cast as ``format_hbase_output`` does from the HBase schema type."""
-    kinds = {type(v) for v in values if v is not None}
-    if kinds <= {bool} and kinds:
-        return np.array(values, dtype=object)
-    if kinds == {int}:
-        return pd.array(values, dtype="Int64")
-    if kinds and kinds <= {int, float}:
-        return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
-    return np.array(values, dtype=object)
 
 
 def frame(rows: dict[str, dict], typed: bool = True) -> pd.DataFrame:
@@ -117,7 +81,7 @@ def frame(rows: dict[str, dict], typed: bool = True) -> pd.DataFrame:
         return pd.DataFrame.from_dict(rows, orient="index")
     names = sorted({k for cells in rows.values() for k in cells})
     keys = list(rows)
-    data = {n: _typed([rows[k].get(n) for k in keys]) for n in names}
+    data = {n: cast_column([rows[k].get(n) for k in keys]) for n in names}
     return pd.DataFrame(data, index=pd.Index(keys))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._hbase import cast_column
 from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key
 from .wire import ServerFailure, server_fails
 
@@ -190,22 +191,6 @@ def _constellations(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Building typed columns from cells
 # ---------------------------------------------------------------------------------------------
-def _typed_column(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    """Cast a stored column like ``format_hbase_output`` (decoding.py)."""
-    kinds = {type(v) for v in values if v is not None}
-    if not kinds:
-        return np.full(len(values), np.nan)
-    if kinds <= {bool}:
-        return np.array(values, dtype=object)
-    if kinds <= {int}:
-        return pd.array(values, dtype="Int64")
-    if kinds <= {int, float}:
-        return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
-    if kinds <= {str}:
-        return pd.array(values, dtype="str")
-    return np.array(values, dtype=object)
-
-
 class Engine:
     """The Fink ``/objects`` and ``/cutouts`` semantics over an `AlertStore`.
 
@@ -227,7 +212,7 @@ class Engine:
         store = self.store
         alerts: list[Alert] = [a for oid in store.object_ids for a in store.alerts[oid]]
         names = sorted({k for a in alerts for k in a.cells})
-        data = {n: _typed_column([a.cells.get(n) for a in alerts]) for n in names}
+        data = {n: cast_column([a.cells.get(n) for a in alerts]) for n in names}
         base = pd.DataFrame(data, index=pd.RangeIndex(len(alerts)))
         #: stored column names, sorted (b:, d:, i: order as the HBase TreeMap)
         self.stored_columns = names

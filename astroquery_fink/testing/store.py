@@ -99,7 +99,8 @@ def row_key(object_id: str, jd: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # Reading files
 # ---------------------------------------------------------------------------------------------
-def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files named, and the ``.parquet``/``.avro`` files under directories (both surveys)."""
     files: list[Path] = []
     for p in paths:
         path = Path(p)
@@ -312,7 +313,7 @@ def read_alert_files(paths: Iterable[str | os.PathLike]) -> list[Alert]:
         If a path does not exist or a file is not an alert file.
     """
     alerts: list[Alert] = []
-    for path in _expand(paths):
+    for path in expand_paths(paths):
         with open(path, "rb") as fh:
             magic = fh.read(4)
         if magic == b"Obj\x01":

@@ -24,7 +24,7 @@ import numpy as np
 from .wire import server_fails
 
 __all__ = ["FIXTURE_EVENTS", "GRACEDB_NOT_FOUND", "credible_pixels", "fixture_map",
-           "make_fixture_map"]
+           "make_fixture_map", "read_bayestar", "read_flat_map"]
 
 #: Offline stand-ins for GraceDB events: name -> bundled file (not real GW events).
 FIXTURE_EVENTS = {"EMU250610a": "skymap_EMU250610a.fits.gz"}
@@ -71,6 +71,16 @@ def read_flat_map(fits_gz: bytes) -> tuple[np.ndarray, str]:
     return prob, date_obs
 
 
+def read_bayestar(bayestar: str) -> tuple[np.ndarray, str]:
+    """`read_flat_map` of the ``bayestar`` argument of both surveys: ``str(bytes)`` of the file.
+
+    Read with `ast.literal_eval` (the servers evaluate it). Not a bytes literal, or not a gzipped
+    flat HEALPix map: the server fails alike (`.wire.ServerFailure`, HTTP 500).
+    """
+    with server_fails(ValueError, SyntaxError, TypeError, KeyError, OSError, IndexError):
+        return read_flat_map(ast.literal_eval(bayestar))
+
+
 def _ud_grade_ring(values: np.ndarray, nside_out: int) -> np.ndarray:
     """``healpy.ud_grade`` of a RING map: NESTED children averaged or repeated, back to RING."""
     grid_in = _healpix(len(values))
@@ -100,9 +110,7 @@ def credible_pixels(bayestar: str, credible_level: float) -> tuple[np.ndarray, s
     pixels : numpy.ndarray of int
     date_obs : str
     """
-    # not a bytes literal, not a gzipped flat HEALPix map: the server fails alike (500)
-    with server_fails(ValueError, SyntaxError, TypeError, KeyError, OSError, IndexError):
-        prob, date_obs = read_flat_map(ast.literal_eval(bayestar))
+    prob, date_obs = read_bayestar(bayestar)
     order = np.flipud(np.argsort(prob))
     levels = np.empty_like(prob)
     levels[order] = np.cumsum(prob[order])

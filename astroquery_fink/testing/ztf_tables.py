@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._hbase import java_str
+from ._hbase import FINK_DEFAULTS, INDEX_I, java_str
 from .engine import EG_HOST, V_COLUMNS, Engine, _num, _text, rate_and_color
 
 __all__ = ["SearchTables", "search_tables", "PIXEL128_COLUMNS", "INDEX_COLUMNS"]
@@ -49,24 +49,9 @@ PIXEL128_COLUMNS = (
     "d:cdsxmatch", "i:drb", "i:ra", "i:dec", "i:fid", "i:distnr", "d:nalerthist",
     "d:classification",
 )
-_INDEX_I = (
-    "objectId", "candid", "publisher", "rcid", "chipsf", "distnr", "ra", "dec", "jd", "fid",
-    "nid", "field", "xpos", "ypos", "rb", "ssdistnr", "ssmagnr", "ssnamenr", "jdstarthist",
-    "jdendhist", "tooflag", "sgscore1", "distpsnr1", "neargaia", "maggaia", "nmtchps",
-    "diffmaglim", "magpsf", "sigmapsf", "magnr", "sigmagnr", "magzpsci", "isdiffpos",
-    "classtar", "drb", "ndethist",
-)
-_INDEX_D = (
-    "DR3Name", "Plx", "anomaly_score", "cdsxmatch", "e_Plx", "gcvs", "mulens", "nalerthist",
-    "rf_kn_vs_nonkn", "rf_snia_vs_nonia", "roid", "snn_sn_vs_all", "snn_snia_vs_nonia",
-    "tracklet", "vsx", "x3hsp", "x4lac", "lc_features_g", "lc_features_r",
-    "jd_first_real_det", "jdstarthist_dt", "mag_rate", "sigma_rate", "lower_rate",
-    "upper_rate", "delta_time", "from_upper", "spicy_id", "spicy_class", "tns", "gaiaVarFlag",
-    "gaiaClass", "is_transient", "slsn_score",
-)
 #: Columns of the ``ztf.class`` / ``ztf.tns`` index tables (fink-broker ``load_ztf_index_cols``;
 #: the nested ``mangrove`` and ``blazar_stats`` fields are matched by prefix).
-INDEX_COLUMNS = frozenset({f"i:{c}" for c in _INDEX_I} | {f"d:{c}" for c in _INDEX_D})
+INDEX_COLUMNS = frozenset({f"i:{c}" for c in INDEX_I} | {f"d:{c}" for c in FINK_DEFAULTS})
 _INDEX_PREFIXES = ("d:mangrove_", "d:blazar_stats_")
 
 #: Per-night anomaly notifications kept in ``ztf.anomaly`` (``threshold`` of fink-broker).

@@ -9,8 +9,6 @@ emulator bug.
 """
 from __future__ import annotations
 
-import ast
-import gzip
 import io
 import json
 import re
@@ -464,26 +462,23 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     """``/api/v1/skymap``: alerts inside a GW credible region (needs astropy-healpix).
 
     ``bayestar`` is the text of a Python bytes literal of the gzipped FITS map (read with
-    `ast.literal_eval`, never evaluated). ``event_name`` needs GraceDB: offline it answers the
-    server's one-row ``status`` table.
+    `ast.literal_eval`, never evaluated, as for ZTF: `..ztf_skymap.read_bayestar`).
+    ``event_name`` needs GraceDB: offline it answers the server's one-row ``status`` table.
     """
+    from ..ztf_skymap import read_bayestar
+
     if "bayestar" in args:
-        raw = ast.literal_eval(args["bayestar"])
+        prob, date_obs = read_bayestar(args["bayestar"])  # RING order
     elif "event_name" in args:
         return pd.DataFrame([{"status": "GraceDB is not reachable from the Fink emulator"}])
     else:
         raise ServerFailure("no bayestar: UnboundLocalError on the server")
     threshold = number(args["credible_level"], float)
     from astropy import units as u
-    from astropy.io import fits
     from astropy.time import Time
-    from astropy_healpix import HEALPix
+    from astropy_healpix import HEALPix, npix_to_nside
 
-    with gzip.open(io.BytesIO(raw), "rb") as fh, fits.open(io.BytesIO(fh.read())) as hdul:
-        prob = np.asarray(hdul[1].data["PROB"], dtype=float)
-        header = hdul[1].header
-    order = "nested" if header["ORDERING"] == "NESTED" else "ring"
-    hp = HEALPix(nside=int(np.sqrt(len(prob) / 12)), order=order)
+    hp = HEALPix(nside=npix_to_nside(len(prob)), order="ring")
     idx = np.argsort(prob)[::-1]
     levels = np.empty_like(prob)
     levels[idx] = np.cumsum(prob[idx])
@@ -492,7 +487,7 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     rows = [(keys[i], store.pixel.rows[keys[i]]) for i in np.flatnonzero(levels[pix] <= threshold)]
     pdf = decode(rows, store.pixel, list(store.pixel.columns), sort=False)
     if not pdf.empty:
-        pdf["v:startgwMjdTai"] = Time(header["DATE-OBS"], scale="utc").tai.mjd
+        pdf["v:startgwMjdTai"] = Time(date_obs, scale="utc").tai.mjd
     return pdf
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .._hbase import prefix_scan
-from ..store import AlertFileError
+from ..store import AlertFileError, expand_paths
 
 __all__ = ["LsstStore", "Table", "bundled_lsst_files", "load_store", "read_rubin_files"]
 
@@ -148,21 +148,6 @@ class Table:
 # ---------------------------------------------------------------------------------------------
 # Reading files
 # ---------------------------------------------------------------------------------------------
-def _expand(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    files: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            found = sorted(f for f in path.rglob("*")
-                           if f.is_file() and f.suffix in (".parquet", ".avro"))
-            if not found:
-                raise AlertFileError(f"{path}: directory holds no .parquet or .avro alert file")
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise AlertFileError(f"{path}: no such file or directory")
-    return files
 
 
 def _avro_kinds(avro_type) -> dict | str | None:
@@ -259,7 +244,7 @@ def read_rubin_files(paths: Sequence[str | os.PathLike]) -> list[tuple[dict, dic
         If a path is missing or is not a Rubin alert file.
     """
     out = []
-    for path in _expand(paths):
+    for path in expand_paths(paths):
         records, kinds = _read_file(path)
         _check(path, kinds)
         out.extend((rec, kinds) for rec in records)
