@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._hbase import cast_column
 from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key
-from .wire import ServerFailure, server_fails
+from .wire import ServerFailure, server_fails, text
 
 __all__ = ["Engine", "NLIMIT", "EG_HOST", "classify", "rate_and_color", "V_COLUMNS"]
 
@@ -299,6 +299,8 @@ class Engine:
         store = self.store
         result: dict[str, set[int]] = {}
         for ident in ids:
+            if not isinstance(ident, str):
+                raise QueryError(f"objectId {ident!r}: the row-key scan needs text")
             if ident == "":
                 # ``key:key:`` makes Lomikel raise (empty element) -> 500.
                 raise QueryError("empty objectId element")
@@ -342,8 +344,9 @@ class Engine:
             Whenever the real server raises (HTTP 500).
         """
         # A single ID is not stripped (objects/utils.py).
+        object_id = text(object_id, "objectId")
         ids = [i.strip() for i in object_id.split(",")] if "," in object_id else [object_id]
-        cols = "*" if columns is None else columns.replace(" ", "")
+        cols = "*" if columns is None else text(columns, "columns").replace(" ", "")
         truncated = cols != "*"
         selected = self._scan(ids, "main")
         pdf = self._truncated(selected, cols) if truncated else self._all_columns(selected)

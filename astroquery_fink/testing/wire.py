@@ -22,7 +22,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, Uns
 
 __all__ = ["STRICT", "Route", "ServerError", "ServerFailure", "add_cors", "add_routes",
            "bad_request", "payload", "require", "restx_error", "send_cutout", "send_tabular",
-           "server_fails", "set_strict"]
+           "server_fails", "set_strict", "text"]
 
 _log = logging.getLogger("astroquery_fink.testing")
 # warnings.catch_warnings is process-global: serialise its use between request threads.
@@ -83,6 +83,16 @@ def set_strict(app: Flask, strict: bool) -> None:
     app.extensions.setdefault(ERRORS, [])
 
 
+def text(value, what: str = "argument") -> str:
+    """An argument the server uses with ``str`` methods (``.replace``, ``.split``, ``in``).
+
+    A JSON number, list or null fails there with AttributeError or TypeError: the server's 500.
+    """
+    if not isinstance(value, str):
+        raise ServerFailure(f"{what}={value!r}: the server calls a str method on it")
+    return value
+
+
 def number(value, kind: type = int):
     """``int(value)`` or ``float(value)`` of an argument, failing as the server does (500)."""
     with server_fails(ValueError, TypeError):
@@ -121,6 +131,8 @@ def sky_coord(ra, dec):
     import astropy.units as u
     from astropy.coordinates import SkyCoord
 
+    if ra is None or dec is None or isinstance(ra, (list, dict)) or isinstance(dec, (list, dict)):
+        raise ServerFailure(f"ra={ra!r}, dec={dec!r}: no scalar coordinates")  # SkyCoord fails
     try:
         if "h" in str(ra):
             return SkyCoord(ra, dec, frame="icrs")

@@ -16,7 +16,7 @@ from flask import Response
 
 from ._hbase import prefix_scan, set_limit
 from ._solar_data import SolarTables, fixture, frame, solar_tables
-from .wire import Route, ServerFailure, require, send_tabular
+from .wire import Route, ServerFailure, require, send_tabular, text
 
 __all__ = ["ROUTES", "resolve_name", "identify", "ssnamenrs_of"]
 
@@ -76,7 +76,7 @@ def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) ->
             needle = f"_{name}".lower()
             found = [k for k in keys if needle in k][:limit]
         else:
-            found = prefix_scan(keys, name.lower(), limit)
+            found = prefix_scan(keys, text(name, "name").lower(), limit)
         return frame(_rows(tables.tns, found), typed=False)
     if resolver == "simbad":
         if reverse:

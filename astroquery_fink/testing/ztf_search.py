@@ -43,6 +43,7 @@ from .wire import (
     send_tabular,
     server_fails,
     sky_coord,
+    text,
 )
 from .ztf_tables import search_tables
 
@@ -83,7 +84,7 @@ def _now_jd() -> float:
 def _conesearch(engine: Engine, args: Mapping) -> Response:
     require(args, ["ra", "dec", "radius"], _DOC_URL)
     if "columns" in args:
-        cols = args["columns"].replace(" ", "")
+        cols = text(args["columns"], "columns").replace(" ", "")
         # substring tests, as on the server
         if "i:ra" not in cols:
             cols = ",".join([cols, "i:ra"])
@@ -123,9 +124,9 @@ def _latests(engine: Engine, args: Mapping) -> Response:
     jd_start = _jd(_FINK_START) if "startdate" not in args else _jd(args["startdate"])
     jd_stop = _now_jd() if "stopdate" not in args else _jd(args["stopdate"])
     color = "color" in args  # presence alone, as on the server
-    cols = args["columns"].replace(" ", "") if "columns" in args else "*"
+    cols = text(args["columns"], "columns").replace(" ", "") if "columns" in args else "*"
 
-    label = args["class"]
+    label = text(args["class"], "class")
     is_tns = label.startswith("(TNS)") and label.split("(TNS) ")[1] in _class_lists()["tns"]
     tables = search_tables(engine)
     if is_tns:
@@ -171,7 +172,7 @@ def _anomaly(engine: Engine, args: Mapping) -> Response:
     jd_start = _jd(_FINK_START) if "start_date" not in args else _jd(args["start_date"])
     # stop_date + 1 day: a single day can be asked with start_date == stop_date
     jd_stop = _now_jd() if "stop_date" not in args else _jd(args["stop_date"]) + 1
-    cols = args["columns"].replace(" ", "") if "columns" in args else "*"
+    cols = text(args["columns"], "columns").replace(" ", "") if "columns" in args else "*"
     pdf = search_tables(engine).anomaly(jd_start, jd_stop, n, cols)
     return send_tabular(pdf, args.get("output-format", "json"))
 
@@ -183,7 +184,7 @@ def _statistics(engine: Engine, args: Mapping) -> Response:
     if "schema" in args and str(args["schema"]) == "True":
         pdf = tables.statistics_schema()
     else:
-        pdf = tables.statistics(str(args["date"]), args.get("columns", "*"))
+        pdf = tables.statistics(str(args["date"]), text(args.get("columns", "*"), "columns"))
     return send_tabular(pdf, args.get("output-format", "json"))
 
 

@@ -23,7 +23,7 @@ from ._hbase import prefix_scan
 from ._solar_data import SolarTables, fixture, frame, solar_tables
 from .engine import classify
 from .store import CUTOUT_KINDS, decode_stamp
-from .wire import Route, ServerError, ServerFailure, bad_request, require, send_tabular
+from .wire import Route, ServerError, ServerFailure, bad_request, require, send_tabular, text
 
 __all__ = ["ROUTES", "sso", "tracklet", "ssocand", "ssoft", "ssobulk"]
 
@@ -86,7 +86,7 @@ def _format(rows: dict, truncated: bool) -> pd.DataFrame:
 
 
 def _columns(payload: Mapping) -> tuple[str, bool]:
-    cols = payload["columns"].replace(" ", "") if "columns" in payload else "*"
+    cols = text(payload["columns"], "columns").replace(" ", "") if "columns" in payload else "*"
     return cols, cols != "*"
 
 
@@ -122,9 +122,10 @@ def tracklet(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.
     """
     cols, truncated = _columns(payload)
     if "id" in payload:
-        name = payload["id"]
+        name = text(payload["id"], "id")
     elif "date" in payload:
-        name = "TRCK_" + payload["date"].replace("-", "").replace(":", "").replace(" ", "_")
+        date = text(payload["date"], "date")
+        name = "TRCK_" + date.replace("-", "").replace(":", "").replace(" ", "_")
     else:
         raise _error("You need to specify a date at the format YYYY-MM-DD hh:mm:ss\n")
     rows = _scan(tables.tracklet, tables.keys("tracklet"), name, cols, nlimit)

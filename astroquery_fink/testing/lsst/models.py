@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._hbase import raw_frame, set_limit
-from ..wire import ServerFailure, isoify_time, number, parse_time, server_fails, sky_coord
+from ..wire import ServerFailure, isoify_time, number, parse_time, server_fails, sky_coord, text
 from .store import CUTOUT_KINDS, LsstStore, Table, healpix1024
 
 __all__ = ["ApiError", "BLOCKS", "TAGS", "blocks", "conesearch", "cutout", "decode", "fp",
@@ -167,7 +167,7 @@ def _columns(args: Mapping) -> list[str] | None:
     """``columns`` argument: None for all (absent or ``*``), else the names without spaces."""
     if "columns" not in args:
         return None
-    cols = args["columns"].replace(" ", "")
+    cols = text(args["columns"], "columns").replace(" ", "")
     return None if cols == "*" else cols.split(",")
 
 
@@ -230,7 +230,7 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
 
     cols: str | None = None
     if "columns" in args:
-        cols = args["columns"].replace(" ", "")
+        cols = text(args["columns"], "columns").replace(" ", "")
         # Appended only when not a substring (so "r:raErr" hides "r:ra": KeyError -> 500).
         for name in ("r:ra", "r:dec", "r:midpointMjdTai"):
             if name not in cols:
@@ -347,7 +347,7 @@ def schema(args: Mapping) -> dict:
     root, src, obj = v["alert_root"], data["fink_source"], data["fink_object"]
     r_name, f_name = "LSST original fields (r:)", "Fink science module outputs (f:)"
     sso_f = [{"name": "sso_name", "type": "str", "doc": "Resolved name from quaero"}]
-    endpoint = args["endpoint"]
+    endpoint = text(args["endpoint"], "endpoint")  # a dict key: a list fails
     table = {
         "/api/v1/sources": {r_name: v["diaSource"] + root, f_name: src},
         "/api/v1/tags": {r_name: v["diaSource"] + root, f_name: src},
@@ -432,6 +432,8 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     """
     kind, name = args["resolver"], args["name_or_id"]
     reverse = args.get("reverse", False) is True
+    if kind != "ssodnet" or reverse:
+        name = text(name, "name_or_id")  # subscripted or lower-cased by the server
     nmax = args.get("nmax", 10)  # given to setLimit as sent: a query-string text fails there
     if kind == "tns":
         if reverse:
@@ -493,8 +495,8 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
 
 def statistics(store: LsstStore, args: Mapping) -> pd.DataFrame:
     """``/api/v1/statistics``: nightly counters (text values, as HBase returns them)."""
-    date = args["date"] or "20"
-    cols = args.get("columns", "*")
+    date = text(args["date"], "date") or "20"
+    cols = text(args.get("columns", "*"), "columns")
     rows = [store.statistics[k] for k in sorted(store.statistics) if k.startswith(date)]
     pdf = pd.DataFrame(rows, index=[r["f:night"] for r in rows])
     if cols != "*" and not pdf.empty:
@@ -517,7 +519,7 @@ def tag_alerts(store: LsstStore, args: Mapping) -> pd.DataFrame:
     """
     from astropy.time import Time
 
-    tag = args["tag"]
+    tag = text(args["tag"], "tag")  # a dict key: a list fails
     if tag not in TAGS:
         raise ApiError(
             f"\n        {tag} is not a valid tag. Here is the list of tags:\n        "

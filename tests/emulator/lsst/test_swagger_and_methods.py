@@ -37,3 +37,31 @@ def test_swagger(client, lsst, survey):
     methods = {p: set(ops) for p, ops in spec["paths"].items()}
     assert methods["/api/v1/schema"] == ({"get"} if survey == "ztf" else {"get", "post"})
     assert methods["/api/v1/objects"] == {"get", "post"}
+
+
+@pytest.mark.parametrize("path,payload", [
+    ("/api/v1/objects", {"objectId": 1}),
+    ("/api/v1/objects", {"objectId": "ZTF20abfcszi", "columns": 1}),
+    ("/api/v1/cutouts", {"objectId": 1, "kind": "Science"}),
+    ("/api/v1/conesearch", {"ra": None, "dec": 1, "radius": 1}),
+    ("/api/v1/latests", {"class": 1}),
+    ("/api/v1/tracklet", {"date": 1}),
+    ("/api/v1/resolver", {"resolver": "tns", "name": 1}),
+])
+def test_ztf_non_text_arguments_are_the_servers_500(client, path, payload):
+    """JSON values where the server calls str methods: its 500 (strict mode: not a bug)."""
+    r = client.post(path, json=payload)
+    assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')
+
+
+@pytest.mark.parametrize("path,payload", [
+    ("/api/v1/sources", {"diaObjectId": "1", "columns": 1}),
+    ("/api/v1/conesearch", {"ra": [1], "dec": [1], "radius": 1}),
+    ("/api/v1/resolver", {"resolver": "simbad", "name_or_id": 1, "reverse": True}),
+    ("/api/v1/statistics", {"date": 1}),
+    ("/api/v1/tags", {"tag": [1]}),
+    ("/api/v1/schema", {"endpoint": [1]}),
+])
+def test_lsst_non_text_arguments_are_the_servers_500(lsst, path, payload):
+    r = lsst.post(path, json=payload)
+    assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')
