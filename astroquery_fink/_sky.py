@@ -7,6 +7,7 @@ unambiguously. Physical quantities must carry units: a bare ``10`` as a radius c
 arcseconds (the Fink wire unit) or degrees (astroquery's usual default), so it is refused
 with a message saying how to write it.
 """
+import contextlib
 import datetime
 import math
 from collections.abc import Iterable
@@ -131,22 +132,12 @@ def radius_arcsec(radius, *, maximum: float | None = None, name: str = "radius")
     if _is_number(radius):
         raise InvalidQueryError(
             f"{name} needs a unit: write {name}={radius} * u.arcsec (or u.arcmin, u.deg)")
-    try:
-        if isinstance(radius, str):
+    value = radius
+    if isinstance(radius, str):
+        # text that is no angle stays text, refused below with the words given
+        with contextlib.suppress(TypeError, ValueError, u.UnitsError):
             value = Angle(radius)
-        elif isinstance(radius, u.Quantity):
-            value = radius
-        else:
-            raise TypeError(type(radius).__name__)
-        arcsec = value.to_value(u.arcsec)
-    except (TypeError, ValueError, u.UnitsError) as err:
-        raise InvalidQueryError(
-            f"{name} must be an angle such as 10 * u.arcsec, not {radius!r} ({err})") from None
-    if np.ndim(arcsec) != 0:
-        raise InvalidQueryError(f"{name} must be one angle, not {np.size(arcsec)} of them")
-    arcsec = float(arcsec)
-    if not math.isfinite(arcsec) or arcsec <= 0:
-        raise InvalidQueryError(f"{name} must be a finite angle above 0, not {radius!r}")
+    arcsec = _positive(value, u.arcsec, name, "an angle", "10 * u.arcsec", given=radius)
     if maximum is not None and arcsec > maximum:
         raise InvalidQueryError(
             f"{name} {arcsec:g} arcsec is above the server's maximum of {maximum:,g} arcsec "
@@ -205,6 +196,27 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
+def _positive(value, unit, name: str, what: str, example: str, given=None) -> float:
+    """One finite quantity above 0 in ``unit`` (a Quantity, Angle or TimeDelta), else
+    `InvalidQueryError` naming ``what`` the argument must be."""
+    given = value if given is None else given
+    try:
+        if not isinstance(value, TimeDelta | u.Quantity):
+            raise TypeError(type(value).__name__)
+        number = value.to_value(unit)
+    except (TypeError, ValueError, u.UnitsError) as err:
+        raise InvalidQueryError(
+            f"{name} must be {what} such as {example}, not {given!r} ({err})") from None
+    if np.ndim(number) != 0:
+        raise InvalidQueryError(f"{name} must be one {what.split()[-1]}, not "
+                                f"{np.size(number)} of them")
+    number = float(number)
+    if not math.isfinite(number) or number <= 0:
+        raise InvalidQueryError(f"{name} must be a finite {what.split()[-1]} above 0, "
+                                f"not {given!r}")
+    return number
+
+
 def window_days(value, name: str = "window") -> float:
     """A time window -> days (float above 0).
 
@@ -222,20 +234,7 @@ def window_days(value, name: str = "window") -> float:
     """
     if _is_number(value):
         raise InvalidQueryError(f"{name} needs a unit: write {name}={value} * u.day")
-    try:
-        if isinstance(value, TimeDelta | u.Quantity):
-            days = value.to_value(u.day)
-        else:
-            raise TypeError(type(value).__name__)
-    except (TypeError, ValueError, u.UnitsError) as err:
-        raise InvalidQueryError(
-            f"{name} must be a duration such as 3 * u.day, not {value!r} ({err})") from None
-    if np.ndim(days) != 0:
-        raise InvalidQueryError(f"{name} must be one duration, not {np.size(days)} of them")
-    days = float(days)
-    if not math.isfinite(days) or days <= 0:
-        raise InvalidQueryError(f"{name} must be a finite duration above 0, not {value!r}")
-    return days
+    return _positive(value, u.day, name, "a duration", "3 * u.day")
 
 
 def date_range(startdate=None, stopdate=None, window=None, *,

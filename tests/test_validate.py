@@ -77,9 +77,9 @@ def test_numpy_booleans_are_flags(recorded):
 
 
 def test_payload_uses_server_names_and_exact_true():
-    payload = checks.objects_payload(
-        columns=["i:jd"], withupperlim=True, withcutouts=True, cutout_kind="Science",
-        output_format="csv")
+    payload = checks.options_payload(
+        columns=["i:jd"], output_format="csv", cutout_kind="Science",
+        flags={"withupperlim": True, "withcutouts": True})
     assert payload == {"output-format": "csv", "columns": "i:jd",
                        "withupperlim": True, "withcutouts": True, "cutout-kind": "Science"}
 

@@ -115,21 +115,18 @@ def candid(value) -> int:
     return number
 
 
-def objects_payload(*, columns, withupperlim, withcutouts, cutout_kind,
-                    output_format) -> dict:
-    """The options of an ``/api/v1/objects`` request under the server's argument names
-    (the IDs are added per batch)."""
+def options_payload(*, columns, output_format, flags: dict, cutout_kind=None) -> dict:
+    """The options of a request under the server's argument names (IDs are added per
+    batch): the format, the ``columns`` selection, each flag that is on, and the cutout
+    kind with ``withcutouts``."""
     payload = {"output-format": output_format}
     if columns is not None:
         payload["columns"] = ",".join(columns)
     # The server enables a flag only when str(value) == "True"
     # (fink-object-api apps/routes/v1/ztf/objects/utils.py): send JSON true.
-    if withupperlim:
-        payload["withupperlim"] = True
-    if withcutouts:
-        payload["withcutouts"] = True
-        if cutout_kind is not None:
-            payload["cutout-kind"] = cutout_kind
+    payload.update({name: True for name, on in flags.items() if on})
+    if flags.get("withcutouts") and cutout_kind is not None:
+        payload["cutout-kind"] = cutout_kind
     return payload
 
 

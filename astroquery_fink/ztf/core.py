@@ -121,9 +121,9 @@ class FinkClass(FinkQuery):
         cols, added = with_columns(endpoint, checks.column_list(columns), options, mine)
         if withupperlim:  # upper-limit rows bring i:objectId whatever the selection: keep it
             added = ()
-        payload = checks.objects_payload(
-            columns=cols, withupperlim=withupperlim, withcutouts=withcutouts,
-            cutout_kind=kind, output_format=fmt)
+        payload = checks.options_payload(
+            columns=cols, output_format=fmt, cutout_kind=kind,
+            flags={"withupperlim": withupperlim, "withcutouts": withcutouts})
         batches, payloads = batched(endpoint, ids, payload)
         return Plan(endpoint, payloads, batches, output_format=fmt, prefix=prefix,
                     mixed_types=withupperlim, columns=cols, added_columns=added)
@@ -704,18 +704,10 @@ class FinkClass(FinkQuery):
         fmt = _validate.output_format(output_format)
         cols, added = with_columns(SSO, checks.column_list(columns),
                                    {"withcutouts": with_cutouts})
-        payload = {}
-        if with_ephem:
-            payload["withEphem"] = True
-        if with_residuals:
-            payload["withResiduals"] = True
-        if with_cutouts:
-            payload["withcutouts"] = True
-            if kind is not None:
-                payload["cutout-kind"] = kind
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        payload["output-format"] = fmt
+        payload = checks.options_payload(
+            columns=cols, output_format=fmt, cutout_kind=kind,
+            flags={"withEphem": with_ephem, "withResiduals": with_residuals,
+                   "withcutouts": with_cutouts})
         # one batch when residuals are asked (a single object)
         batches, payloads = batched(SSO, ids, payload)
         # rows name their object by i:ssnamenr, not by the name asked: no per-ID checks
