@@ -56,8 +56,10 @@ Cache
 """
 import contextlib
 import email.utils
+import heapq
 import http.client
 import ipaddress
+import itertools
 import os
 import random
 import socket
@@ -626,30 +628,32 @@ class _Watch:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.fired = False
+        self.done = False
         self._sockets: list = []
         self._lock = threading.Lock()
-        self._done = threading.Event()
         self._mark = 0
 
     def __enter__(self) -> "_Watch":
         self._outer = getattr(_local, "watch", None)
         _local.watch = self
-        threading.Thread(target=self._run, name="astroquery_fink-deadline", daemon=True).start()
+        _watchdog().add(self)
         return self
 
     def __exit__(self, *exc) -> None:
         _local.watch = self._outer
-        self._done.set()
+        with self._lock:
+            self.done = True
+        _watchdog().finished()
 
-    def _run(self) -> None:
-        while not self._done.wait(max(0.0, self.deadline - time.monotonic())):
-            if time.monotonic() >= self.deadline:
-                with self._lock:
-                    self.fired = True
-                    sockets = list(self._sockets)
-                for sock in sockets:
-                    _shutdown(sock)
+    def fire(self) -> None:
+        """The deadline passed: shut the attempt's sockets down (called by the watchdog)."""
+        with self._lock:
+            if self.done:
                 return
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
 
     def add(self, sock) -> None:
         if sock is None:
@@ -673,7 +677,90 @@ class _Watch:
         """A download that brought another _DOWNLOAD_MIN_BYTES gets ``seconds`` more."""
         if done - self._mark >= _DOWNLOAD_MIN_BYTES and not self.fired:
             self._mark = done
+            # the watchdog finds the later deadline when the earlier one comes
             self.deadline = max(self.deadline, time.monotonic() + seconds)
+
+
+class _Watchdog:
+    """One thread keeping every attempt's deadline (`_Watch.fire` at it).
+
+    A thread per attempt cost more than the rest of a small request (starting a thread waits
+    for it to run, which under the interpreter lock of a busy pool takes a while): the
+    deadlines wait in a heap instead, and the thread sleeps until the earliest.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list = []  # (deadline, sequence number, watch)
+        self._count = itertools.count()
+        self._live = 0
+        self._thread: threading.Thread | None = None
+
+    def add(self, watch: _Watch) -> None:
+        with self._cond:
+            earliest = not self._heap or watch.deadline < self._heap[0][0]
+            heapq.heappush(self._heap, (watch.deadline, next(self._count), watch))
+            self._live += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="astroquery_fink-deadline")
+                self._thread.start()
+            elif earliest:
+                self._cond.notify()
+
+    def finished(self) -> None:
+        """One watch is done: it leaves the heap when its deadline comes, or here, when
+        finished watches are most of the heap (many short attempts, long deadlines)."""
+        with self._cond:
+            self._live -= 1
+            if len(self._heap) > 2 * self._live + 64:
+                self._heap = [entry for entry in self._heap if not entry[2].done]
+                heapq.heapify(self._heap)
+
+    def _due(self) -> list:
+        """The watches whose deadline has passed (taken off the heap); waits for one."""
+        with self._cond:
+            while True:
+                now, due = time.monotonic(), []
+                while self._heap and self._heap[0][0] <= now:
+                    _, _, watch = heapq.heappop(self._heap)
+                    if watch.done:
+                        continue
+                    if watch.deadline > now:  # a download moved it later
+                        heapq.heappush(self._heap, (watch.deadline, next(self._count), watch))
+                    else:
+                        due.append(watch)
+                if due:
+                    return due
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+    def _run(self) -> None:
+        while True:
+            for watch in self._due():
+                watch.fire()
+
+
+_watchdogs: list = []  # the one _Watchdog, made at the first attempt
+_watchdog_lock = threading.Lock()
+
+
+def _watchdog() -> _Watchdog:
+    if not _watchdogs:
+        with _watchdog_lock:
+            if not _watchdogs:
+                _watchdogs.append(_Watchdog())
+    return _watchdogs[0]
+
+
+def _forget_watchdog() -> None:
+    # a forked child has no watchdog thread (and maybe a lock another thread held)
+    global _watchdog_lock
+    _watchdog_lock = threading.Lock()
+    _watchdogs.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_watchdog)
 
 
 def _shutdown(sock) -> None:
