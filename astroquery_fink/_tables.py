@@ -602,6 +602,9 @@ def _is_text(kind) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+_FEW_ROWS = 64
+
+
 def _arrow_strings(chunked) -> np.ndarray:
     """A string column (plain or dictionary-encoded) -> numpy text, nulls as ''.
 
@@ -611,6 +614,10 @@ def _arrow_strings(chunked) -> np.ndarray:
     import pyarrow as pa
 
     kind = chunked.type
+    if len(chunked) <= _FEW_ROWS and not pa.types.is_dictionary(kind):
+        # a few rows: each compute call below costs more than converting them one by one
+        values = chunked.to_pylist()
+        return np.array(["" if v is None else v for v in values], dtype=str)
     if pa.types.is_dictionary(kind) and kind.index_type.bit_width < 32:
         # room for the unified dictionary of all chunks, and for one more (null) entry
         chunked = chunked.cast(pa.dictionary(pa.int32(), kind.value_type))
@@ -651,6 +658,11 @@ def _arrow_cells(chunked):
     return cells
 
 
+# Below this size a parquet answer (a few rows: one cone search) is read in one opening of
+# the file, its text as plain strings: opening it twice cost more than the dictionaries spare.
+_SMALL_PARQUET_BYTES = 1 << 16
+
+
 def _from_parquet(content: bytes, schema) -> Decoded:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -661,12 +673,13 @@ def _from_parquet(content: bytes, schema) -> Decoded:
     if content[-4:] != b"PAR1":
         raise TruncatedAnswerError(
             f"The server's parquet answer stops before its footer ({len(content)} bytes)")
-    meta = pq.ParquetFile(pa.BufferReader(content))  # BufferReader: no copy of the bytes
-    # Text columns read as dictionaries: parquet stores them so, and it spares decoding
-    # every row's string and hashing it again in `_arrow_strings`.
-    text = [f.name for f in meta.schema_arrow if _is_text(f.type)]
-    reader = pq.ParquetFile(pa.BufferReader(content), metadata=meta.metadata,
-                            read_dictionary=text)
+    reader = pq.ParquetFile(pa.BufferReader(content))  # BufferReader: no copy of the bytes
+    if len(content) >= _SMALL_PARQUET_BYTES:
+        # Text columns read as dictionaries: parquet stores them so, and it spares decoding
+        # every row's string and hashing it again in `_arrow_strings`.
+        text = [f.name for f in reader.schema_arrow if _is_text(f.type)]
+        reader = pq.ParquetFile(pa.BufferReader(content), metadata=reader.metadata,
+                                read_dictionary=text)
     # use_threads=False: threaded parquet reads can abort the interpreter at exit (exit 134)
     # while any daemon thread lives, as in notebooks and servers (apache/arrow#34314).
     return Decoded(*_arrow_columns(reader.read(use_threads=False)))
