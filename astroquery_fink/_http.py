@@ -248,7 +248,7 @@ class _Transient(Exception):
 
 def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
     """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
-    rng = random.Random()
+    rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
     total = float(conf.retry_total_time)
     deadline = time.monotonic() + total if total > 0 else float("inf")
     tries, err = 0, None
@@ -261,7 +261,11 @@ def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
         except _Transient as transient:
             tries += 1
             err = transient.error
-            delay = transient.wait if transient.wait is not None else backoff_delay(tries, rng)
+            if transient.wait is not None:
+                delay = transient.wait
+            else:
+                rng = rng or random.Random()
+                delay = backoff_delay(tries, rng)
             if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline:
                 raise _gave_up(err, tries) from err
             time.sleep(delay)
