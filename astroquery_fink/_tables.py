@@ -393,41 +393,124 @@ class Decoded:
 def combine(parts: list[Decoded]) -> Decoded:
     """Several decoded answers as one, row after row; a column missing from an answer is
     missing (masked) in its rows. Numpy arrays of one kind are joined as arrays; anything
-    else as Python values (typing them all together gives one type per column)."""
+    else as Python values (typing them all together gives one type per column). The
+    columns are joined when first asked for: `build` types the parts of a column the
+    schema gives a type to one by one instead, which is the same and spares joining."""
     parts = [p for p in parts if p.nrows and p.columns]
     if len(parts) <= 1:
         return parts[0] if parts else Decoded({})
-    names = list(dict.fromkeys(n for p in parts for n in p.columns))
-    columns, masks = {}, {}
-    for name in names:
-        values = [p.columns.get(name) for p in parts]
-        arrays = [v for v in values if isinstance(v, np.ndarray)]
-        same = len(arrays) == len(values) and len(
-            {(a.dtype.kind, a.shape[1:]) for a in arrays}) == 1 and arrays[0].dtype.kind != "O"
-        if same:
-            columns[name] = np.concatenate(arrays)
-        else:
-            joined: list = []
-            for p, v in zip(parts, values, strict=True):
-                joined += [None] * p.nrows if v is None else (
-                    list(v) if isinstance(v, np.ndarray) and v.ndim > 1 else
-                    v.tolist() if isinstance(v, np.ndarray) else list(v))
-            columns[name] = joined
-        parts_masks = []
+    return _Joined(parts)
+
+
+class _Joined(Decoded):
+    """Decoded answers combined (see `combine`); ``columns`` and ``masks`` made when read."""
+
+    def __init__(self, parts: list[Decoded]):
+        self.parts = parts
+        self.names = list(dict.fromkeys(n for p in parts for n in p.columns))
+        self.untyped_text = parts[0].untyped_text
+        self.nrows = sum(p.nrows for p in parts)
+        self._joined: tuple[dict, dict] | None = None
+
+    def _join_all(self) -> tuple[dict, dict]:
+        if self._joined is None:
+            columns, masks = {}, {}
+            for name in self.names:
+                columns[name], masks[name] = _join(name, self.parts)
+            self._joined = columns, masks
+        return self._joined
+
+    @property
+    def columns(self) -> dict:
+        return self._join_all()[0]
+
+    @property
+    def masks(self) -> dict:
+        return self._join_all()[1]
+
+
+def _join(name: str, parts: list[Decoded]):
+    """One column of several parts as one: its raw values and mask (None if none missing)."""
+    values = [p.columns.get(name) for p in parts]
+    arrays = [v for v in values if isinstance(v, np.ndarray)]
+    same = len(arrays) == len(values) and len(
+        {(a.dtype.kind, a.shape[1:]) for a in arrays}) == 1 and arrays[0].dtype.kind != "O"
+    if same:
+        joined = np.concatenate(arrays)
+    else:
+        joined = []
         for p, v in zip(parts, values, strict=True):
-            m = p.masks.get(name)
-            parts_masks.append(np.ones(p.nrows, bool) if v is None else
-                               np.zeros(p.nrows, bool) if m is None else np.asarray(m, bool))
-        mask = np.concatenate(parts_masks)
-        masks[name] = mask if mask.any() else None
-    return Decoded(columns, masks, parts[0].untyped_text)
+            joined += [None] * p.nrows if v is None else (
+                list(v) if isinstance(v, np.ndarray) and v.ndim > 1 else
+                v.tolist() if isinstance(v, np.ndarray) else list(v))
+    parts_masks = []
+    for p, v in zip(parts, values, strict=True):
+        m = p.masks.get(name)
+        parts_masks.append(np.ones(p.nrows, bool) if v is None else
+                           np.zeros(p.nrows, bool) if m is None else np.asarray(m, bool))
+    mask = np.concatenate(parts_masks)
+    return joined, (mask if mask.any() else None)
+
+
+# Kinds whose typing goes value by value: typing each part and joining the results gives
+# what typing the joined values gives (text widths join to the widest).
+_PER_PART_KINDS = ("float", "int", "bool", "str")
+
+
+def _mixed(name: str, parts: list[Decoded]) -> bool:
+    """Whether a column has numpy arrays in some parts and Python values in others (an
+    answer read by pyarrow among small ones): joining would turn the arrays into Python
+    values to type them again, where typing each part keeps them arrays."""
+    values = [p.columns.get(name) for p in parts]
+    arrays = sum(isinstance(v, np.ndarray) and v.dtype.kind != "O" for v in values)
+    return 0 < arrays < len(values)
+
+
+def _typed_parts(name: str, parts: list[Decoded], kind: str, schema, untyped_text: bool):
+    """A column the schema types, typed part by part and joined (see `_PER_PART_KINDS`)."""
+    datas, masks = [], []
+    for p in parts:
+        values = p.columns.get(name)
+        if values is None:  # absent from this answer: missing in its rows
+            datas.append(_NOTHING[kind](p.nrows))
+            masks.append(np.ones(p.nrows, bool))
+            continue
+        data, _ = _typed_data(name, values, p.masks.get(name), schema, untyped_text)
+        masks.append(np.ma.getmaskarray(data) if isinstance(data, np.ma.MaskedArray) else None)
+        datas.append(np.ma.getdata(data))
+    data = np.concatenate(datas)
+    if any(m is not None for m in masks):
+        missing = np.concatenate([np.zeros(len(d), bool) if m is None else m
+                                  for d, m in zip(datas, masks, strict=True)])
+        if missing.any():
+            return np.ma.MaskedArray(data, mask=missing, copy=False)
+    return data
 
 
 def build(decoded: Decoded, schema=None) -> Table:
     """Type a decoded answer into a Table (see `typed_column`)."""
+    if isinstance(decoded, _Joined):
+        return _build_joined(decoded, _or_ztf(schema))
     if not decoded.columns:
         return Table()
     return build_table(decoded.columns, decoded.masks, schema, decoded.untyped_text)
+
+
+def _build_joined(joined: _Joined, schema) -> Table:
+    data, units, descriptions = {}, {}, {}
+    for name in joined.names:
+        info = schema.get(name)
+        if info is not None and info.kind in _PER_PART_KINDS and _mixed(name, joined.parts):
+            data[name] = _typed_parts(name, joined.parts, info.kind, schema,
+                                      joined.untyped_text)
+        else:
+            values, mask = _join(name, joined.parts)
+            data[name], info = _typed_data(name, values, mask, schema, joined.untyped_text)
+        if info is not None and info.unit is not None:
+            units[name] = info.unit
+        if info is not None and info.description:
+            descriptions[name] = info.description
+    return Table(data, units=units, descriptions=descriptions, copy=False)
 
 
 def build_table(columns: dict, masks: dict | None = None, schema=None,
