@@ -535,8 +535,8 @@ _ARROW_JSON_MIN_BYTES = 1 << 20
 
 
 def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
-    if not mixed_types and len(content) >= _ARROW_JSON_MIN_BYTES:
-        decoded = _json_via_arrow(content)
+    if len(content) >= _ARROW_JSON_MIN_BYTES:
+        decoded = _json_mixed_via_arrow(content) if mixed_types else _json_via_arrow(content)
         if decoded is not None:
             return decoded
     try:
@@ -797,6 +797,91 @@ def _json_via_arrow(content: bytes) -> Decoded | None:
     if table.num_rows != lines.count(b"\n") + 1 or not _arrow_json_is_exact(table):
         return None
     return Decoded(*_arrow_columns(table))
+
+
+# The rows of a ``withupperlim`` answer that are detections: their numbers are numbers, where
+# the upper-limit and bad-quality rows write them as text (fink-object-api
+# apps/routes/v1/ztf/objects/utils.py; the rows' "d:tag" says which they are).
+_VALID_ROW = b'"d:tag":"valid"'
+
+
+def _json_mixed_via_arrow(content: bytes) -> Decoded | None:
+    """A large answer whose columns mix numbers and text (``withupperlim``) through pyarrow's
+    reader, in two groups of rows of one kind each (detections, and the other rows), when
+    it can read them; None otherwise (the caller decodes with orjson).
+
+    Each group's columns have one type, so pyarrow reads them; the groups are then put back
+    in the server's row order: as arrays where both give a column the same kind, else as
+    Python values (as orjson gives them), which typing turns into one type. A grouping that
+    leaves a column mixed makes pyarrow fail, so only the speed depends on it.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.json as pa_json
+    except ImportError:
+        return None
+    body = content.strip()
+    if not (body.startswith(b'[{"') and body.endswith(b"}]")) or _VALID_ROW not in body:
+        return None
+    pieces = body[3:-2].split(b'},{"')  # each row without its '{"' and '}'
+    valid = np.fromiter((_VALID_ROW in piece for piece in pieces), bool, len(pieces))
+    groups, parts = [], []
+    for flags in (valid, ~valid):
+        rows = np.flatnonzero(flags)
+        if not len(rows):
+            continue
+        lines = b'{"' + b'}\n{"'.join([pieces[k] for k in rows]) + b"}"
+        try:
+            options = pa_json.ReadOptions(block_size=4 << 20)
+            table = pa_json.read_json(pa.BufferReader(lines), read_options=options)
+        except Exception:  # noqa: BLE001 - any reader failure means: use the exact path
+            return None
+        if table.num_rows != len(rows) or not _arrow_json_is_exact(table):
+            return None
+        groups.append(rows)
+        parts.append(_arrow_columns(table))
+    if groups[0][0] != 0:  # the columns in the order of the first row's
+        groups, parts = groups[::-1], parts[::-1]
+    names = list(dict.fromkeys(n for cols, _ in parts for n in cols))
+    columns, masks = {}, {}
+    for name in names:
+        columns[name], masks[name] = _regrouped(name, groups, parts, len(pieces))
+    return Decoded(columns, masks)
+
+
+def _regrouped(name: str, groups: list, parts: list, n: int):
+    """One column of the row groups back in the rows' order: values and mask."""
+    values = [cols.get(name) for cols, _ in parts]
+    group_masks = [masks.get(name) for _, masks in parts]
+    # a group without the column, or with no value in it (pyarrow's null type): masked
+    empty = [v is None or (m is not None and len(m) > 0 and bool(m.all()) and isinstance(v, list))
+             for v, m in zip(values, group_masks, strict=True)]
+    arrays = [v for v, e in zip(values, empty, strict=True) if not e]
+    kinds = {(v.dtype.kind if isinstance(v, np.ndarray) and v.ndim == 1 else None)
+             for v in arrays}
+    if len(kinds) == 1 and None not in kinds and "O" not in kinds:
+        dtype = np.result_type(*[v.dtype for v in arrays])
+        # missing values hold what the orjson path leaves under the mask
+        data = np.full(n, np.nan) if dtype.kind == "f" else np.zeros(n, dtype)
+        mask = np.zeros(n, bool)
+        for rows, v, m, e in zip(groups, values, group_masks, empty, strict=True):
+            if e:
+                mask[rows] = True
+                continue
+            data[rows] = v
+            if m is not None:
+                mask[rows] = m
+        return data, (mask if mask.any() else None)
+    out: list = [None] * n
+    for rows, v, m in zip(groups, values, group_masks, strict=True):
+        if v is None:
+            continue
+        cells = list(v) if isinstance(v, np.ndarray) and v.ndim > 1 else (
+            v.tolist() if isinstance(v, np.ndarray) else list(v))
+        missing = [False] * len(cells) if m is None else m.tolist()
+        for k, cell, gone in zip(rows.tolist(), cells, missing, strict=True):
+            out[k] = None if gone else cell
+    return out, None
 
 
 def _arrow_json_is_exact(table) -> bool:
