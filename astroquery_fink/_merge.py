@@ -190,7 +190,10 @@ def sort_rows(table: Table, endpoint: Endpoint) -> Table:
     keys = {n: (np.asarray(table[n]), _mask_of(table[n])) for n in table.colnames
             if n in endpoint.tiebreak or any(n == s for s, _ in endpoint.sort)}
     order = _order(keys, endpoint)
-    return table if order is None else table[order]
+    # most answers come in the server's order already: no copy of every column then
+    if order is None or np.array_equal(order, np.arange(len(order))):
+        return table
+    return table[order]
 
 
 def _order(columns: dict, endpoint: Endpoint) -> np.ndarray | None:

@@ -82,8 +82,9 @@ def server_rows(emu, exact=False, **options):
 def grow(df, n):
     """n rows made of the sample's rows, as the server would write them (pandas)."""
     copies = pd.concat([df] * (n // len(df) + 1), ignore_index=True).iloc[:n].copy()
-    copies["i:jd"] = copies["i:jd"] - np.arange(n) * 1e-3  # distinct, still descending
-    return copies
+    copies["i:jd"] = copies["i:jd"] - np.arange(n) * 1e-3  # distinct
+    # in the server's order, as it writes every answer (i:jd descending)
+    return copies.sort_values("i:jd", ascending=False, kind="stable", ignore_index=True)
 
 
 def pandas_way(content):
