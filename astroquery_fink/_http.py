@@ -202,18 +202,10 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
 
     Parameters
     ----------
-    query : `~astroquery.query.BaseQuery`
-        The instance whose ``_request`` sends the request.
-    method : str
-        ``"POST"`` or ``"GET"``.
-    url : str
-        The full URL.
-    payload : dict or None
-        The JSON body; None or ``{}`` sends no body.
+    query, method, url, payload, what
+        As in `fetch`.
     path : path-like
         Where to write the answer (replaced if it exists).
-    what : str
-        The query's name in messages.
     timeout : float
         Seconds for the headers, and for each 64 KiB of the body.
     progress : bool
@@ -304,18 +296,27 @@ def _fetch_once(query, method, url, payload, what, budget, timeout) -> requests.
     complete = False
     with _Watch(budget) as watch:
         try:
-            response, final = _send(query, method, url, payload, what, watch)
-            _check_status(response, what, final, watch)
-            _read_body(response, watch)
-            _check_length(response, what, final)
-            complete = True
-        except (_Transient, *_ASTROQUERY):
-            raise
-        except Exception as err:  # noqa: BLE001 - every transport failure gets our family
-            raise _transport_error(err, url, what, watch, timeout) from err
+            with _in_our_family(url, what, watch, timeout):
+                response, final = _send(query, method, url, payload, what, watch)
+                _check_status(response, what, final, watch)
+                _read_body(response, watch)
+                _check_length(response, what, final)
+                complete = True
         finally:
             _release(response, complete)
     return response
+
+
+@contextlib.contextmanager
+def _in_our_family(url, what, watch, timeout):
+    """Every failure of an attempt as an astroquery exception (`_transport_error`); ours,
+    and a local file error of a download, pass as they are."""
+    try:
+        yield
+    except (_Transient, _LocalError, *_ASTROQUERY):
+        raise
+    except Exception as err:  # noqa: BLE001 - every transport failure gets our family
+        raise _transport_error(err, url, what, watch, timeout) from err
 
 
 def _download_once(query, method, url, payload, path, what, budget, timeout, progress):
@@ -325,29 +326,26 @@ def _download_once(query, method, url, payload, path, what, budget, timeout, pro
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     with os.fdopen(fd, "wb") as out, _Watch(budget) as watch:
         try:
-            response, final = _send(query, method, url, payload, what, watch)
-            _check_status(response, what, final, watch)
-            total = _content_length(response)
-            with _progress_bar(total, progress, path.name) as bar:
-                if response._content is not False:  # already read (a ready-made response)
-                    chunks = [response.content]
-                else:
-                    chunks = response.iter_content(_DOWNLOAD_CHUNK)
-                done = 0
-                for chunk in chunks:
-                    _write(out, chunk)
-                    done += len(chunk)
-                    bar.add(len(chunk))
-                    watch.progress(done, float(timeout))
-                watch.check()
-            _check_length(response, what, final)
-            complete = True
+            with _in_our_family(url, what, watch, timeout):
+                response, final = _send(query, method, url, payload, what, watch)
+                _check_status(response, what, final, watch)
+                total = _content_length(response)
+                with _progress_bar(total, progress, path.name) as bar:
+                    if response._content is not False:  # already read (a ready-made response)
+                        chunks = [response.content]
+                    else:
+                        chunks = response.iter_content(_DOWNLOAD_CHUNK)
+                    done = 0
+                    for chunk in chunks:
+                        _write(out, chunk)
+                        done += len(chunk)
+                        bar.add(len(chunk))
+                        watch.progress(done, float(timeout))
+                    watch.check()
+                _check_length(response, what, final)
+                complete = True
         except _LocalError as err:
             raise err.error from None
-        except (_Transient, *_ASTROQUERY):
-            raise
-        except Exception as err:  # noqa: BLE001 - every transport failure gets our family
-            raise _transport_error(err, url, what, watch, timeout) from err
         finally:
             _release(response, complete)
             if not complete:

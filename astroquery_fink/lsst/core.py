@@ -421,10 +421,8 @@ class FinkLSSTClass(FinkQuery):
 
         Parameters
         ----------
-        cache : bool, optional
-            As in `query_object`.
-        timeout : float, optional
-            Seconds for the HTTP request (default ``conf.timeout``).
+        cache, timeout : optional
+            As in `get_tags`.
 
         Returns
         -------
