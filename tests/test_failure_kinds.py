@@ -166,7 +166,7 @@ def test_bad_timeouts_are_refused_before_any_request(recorded, timeout):
     assert rec.calls == []
 
 
-@pytest.mark.parametrize("server", ["", "   ", "api.ztf.fink-portal.org", "ftp://x.org", 5])
+@pytest.mark.parametrize("server", ["", "   ", "api.fink.test", "ftp://x.org", 5])
 def test_bad_servers_are_refused(server):
     with pytest.raises(InvalidQueryError, match="server"):
         FinkClass(server=server)
@@ -183,8 +183,8 @@ def test_bad_cache_and_as_array_values_are_refused(recorded):
 
 def test_a_scheme_less_server_in_conf_is_refused_at_call_time(recorded):
     fink = FinkClass()
-    with conf.set_temp("server", "api.ztf.fink-portal.org"), \
-            pytest.raises(InvalidQueryError, match="https://api.ztf.fink-portal.org"):
+    with conf.set_temp("server", "api.fink.test"), \
+            pytest.raises(InvalidQueryError, match="https://api.fink.test"):
         fink.query_object("ZTF21aaaaaaa")
 
 
@@ -280,7 +280,7 @@ def test_a_name_that_cannot_be_looked_up_fails_at_once_with_the_offline_way(reco
     import urllib3
 
     err = requests.ConnectionError(urllib3.exceptions.NameResolutionError(
-        "api.ztf.fink-portal.org", None, "Temporary failure in name resolution"))
+        "api.fink.test", None, "Temporary failure in name resolution"))
     fink, rec = recorded(lambda url, body: err)
     with pytest.raises(RemoteServiceError, match="no network.*FinkEmulator"):
         fink.query_object("ZTF21aaaaaaa", output_format="json")
