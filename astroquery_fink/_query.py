@@ -28,6 +28,10 @@ from .exceptions import PartialResultError
 __all__: list[str] = []
 
 
+# Answers of at least this many rows are typed as they arrive (see `FinkQuery._table`).
+_TYPED_AT_ONCE = 200
+
+
 @dataclass
 class Plan:
     """One call of a public method, ready to send: what to ask, and what to make of it.
@@ -177,9 +181,12 @@ class FinkQuery(BaseQuery):
         schema = SCHEMAS[endpoint.schema]()
 
         def parse(response):
-            # decoded only: typed once for all answers below (most of a small answer's cost)
-            return decode(response.content, plan.output_format, schema=schema,
-                          mixed_types=plan.mixed_types)
+            # Small answers are only decoded, and typed once all together below (typing is
+            # most of a small answer's cost); large ones are typed now, in this worker
+            # thread, while the other requests wait on the server.
+            decoded = decode(response.content, plan.output_format, schema=schema,
+                             mixed_types=plan.mixed_types)
+            return decoded.typed_now(schema) if len(decoded) >= _TYPED_AT_ONCE else decoded
 
         results, errors = self._run(plan, parse, cache, timeout, progress,
                                     empty=lambda d: len(d) == 0, schema=schema)

@@ -389,6 +389,20 @@ class Decoded:
         """A copy with one more (raw) column, e.g. the label of the request."""
         return Decoded({**self.columns, name: values}, self.masks, self.untyped_text)
 
+    def typed_now(self, schema) -> "Decoded":
+        """A copy whose columns are already typed numpy arrays (and masks), still to be
+        combined: a large answer is typed as it arrives, in its worker thread, while the
+        other requests wait on the server, rather than after the last one."""
+        columns, masks = {}, {}
+        for name, values in self.columns.items():
+            data, _ = _typed_data(name, values, self.masks.get(name), schema,
+                                  self.untyped_text)
+            if isinstance(data, np.ma.MaskedArray):
+                columns[name], masks[name] = data.data, np.ma.getmaskarray(data)
+            else:
+                columns[name] = data
+        return Decoded(columns, masks)
+
 
 def combine(parts: list[Decoded]) -> Decoded:
     """Several decoded answers as one, row after row; a column missing from an answer is
