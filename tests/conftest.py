@@ -3,7 +3,7 @@ import pytest
 from _helpers import Recorder
 from astroquery import cache_conf
 
-from astroquery_fink import FinkClass, conf
+from astroquery_fink import FinkClass, FinkLSSTClass, conf
 
 
 @pytest.fixture(autouse=True)
@@ -20,15 +20,25 @@ def _fast_retries():
         yield
 
 
-@pytest.fixture
-def recorded(monkeypatch):
-    """A FinkClass whose `_request` is replaced; call it with the answers to give."""
+def _recorded(monkeypatch, client_class):
     def install(answers):
-        fink = FinkClass(server="http://fink.test")
+        fink = client_class(server="http://fink.test")
         recorder = Recorder(answers)
         monkeypatch.setattr(fink, "_request", recorder)
         return fink, recorder
     return install
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """A FinkClass whose `_request` is replaced; call it with the answers to give."""
+    return _recorded(monkeypatch, FinkClass)
+
+
+@pytest.fixture
+def lsst_recorded(monkeypatch):
+    """The same for the Rubin client (`FinkLSSTClass`)."""
+    return _recorded(monkeypatch, FinkLSSTClass)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import warnings
 
 import astropy.units as u
 import pytest
-from _helpers import Recorder, make_response
+from _helpers import make_response
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
@@ -58,17 +58,6 @@ LSST_CASES = [
     ("query_object", (BIG,), {"midpointMjdTai": 61105.1}, "sources"),
     ("query_region", ((63.3 * u.deg, -47.2 * u.deg), 5 * u.arcsec), {}, "conesearch"),
 ]
-
-
-@pytest.fixture
-def lsst_recorded(monkeypatch):
-    """A FinkLSSTClass whose `_request` is replaced (as the `recorded` fixture for ZTF)."""
-    def install(answers):
-        fink = FinkLSSTClass(server="http://fink.test")
-        recorder = Recorder(answers)
-        monkeypatch.setattr(fink, "_request", recorder)
-        return fink, recorder
-    return install
 
 
 def check_twin(fink, rec, name, args, kwargs, path):

@@ -5,27 +5,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _helpers import Recorder, make_response
+from _helpers import make_response
 from astropy.table import Column, MaskedColumn, Table
 
-from astroquery_fink import FinkLSSTClass, _merge, conf
+from astroquery_fink import _merge, conf
 from astroquery_fink._query import batched
 from astroquery_fink.lsst.endpoints import OBJECTS as LSST_OBJECTS
 from astroquery_fink.ztf.endpoints import OBJECTS
 
 # Rubin diaObjectIds 1 apart above 2**53: the same float64
 LOW, HIGH = 313761043604045880, 313761043604045881
-
-
-@pytest.fixture
-def rubin(monkeypatch):
-    """The Rubin client with its `_request` replaced, as the `recorded` fixture does for ZTF."""
-    def install(answers):
-        fink = FinkLSSTClass(server="http://fink.test")
-        recorder = Recorder(answers)
-        monkeypatch.setattr(fink, "_request", recorder)
-        return fink, recorder
-    return install
 
 
 def rubin_sources(rows):
@@ -44,12 +33,12 @@ def test_float64_cannot_tell_the_ids_apart():
 
 
 @pytest.mark.parametrize("size", [1, 100])
-def test_rubin_ids_one_apart_sort_exactly_in_every_batching(rubin, size):
+def test_rubin_ids_one_apart_sort_exactly_in_every_batching(lsst_recorded, size):
     dates = [60800.25, 60800.5, 60801.0]
     rows = [{"r:diaObjectId": oid, "r:diaSourceId": oid * 10 + k,
              "r:midpointMjdTai": mjd, "r:psfFlux": float(k)}
             for k, mjd in enumerate(dates) for oid in (HIGH, LOW)]
-    fink, rec = rubin(rubin_sources(rows))
+    fink, rec = lsst_recorded(rubin_sources(rows))
     with conf.set_temp("batch_size", size):
         table = fink.query_object([HIGH, LOW], output_format="json")
     assert len(rec.calls) == (2 if size == 1 else 1)
@@ -61,7 +50,7 @@ def test_rubin_ids_one_apart_sort_exactly_in_every_batching(rubin, size):
 
 
 @pytest.mark.parametrize("size", [1, 100])
-def test_rubin_objects_sorted_by_exact_id(rubin, size):
+def test_rubin_objects_sorted_by_exact_id(lsst_recorded, size):
     ids = [LOW + d for d in (7, 1, 0, 63, 2, 64, 5)]
 
     def answer(url, body):
@@ -70,7 +59,7 @@ def test_rubin_objects_sorted_by_exact_id(rubin, size):
         return make_response(json.dumps([{"r:diaObjectId": i, "r:ra": 1.0}
                                          for i in asked[::-1]]))
 
-    fink, _ = rubin(answer)
+    fink, _ = lsst_recorded(answer)
     with conf.set_temp("batch_size", size):
         table = fink.get_object_summary(ids, output_format="json")
     assert table["r:diaObjectId"].tolist() == sorted(ids)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import fastavro
 import numpy as np
+import pandas as pd
 from astropy.io import fits
 
 TESTS_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -21,3 +22,9 @@ def stamp_pixels(stamp_data: bytes) -> np.ndarray:
     """Decode a gzipped FITS stamp independently of the emulator."""
     with fits.open(io.BytesIO(gzip.decompress(stamp_data)), ignore_missing_simple=True) as hdul:
         return np.array(hdul[0].data, dtype=float)
+
+
+def rows_of(response) -> pd.DataFrame:
+    """A 200 JSON answer of the Flask test client, read as users' pipelines do (pandas)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return pd.read_json(io.StringIO(response.get_data(as_text=True)))

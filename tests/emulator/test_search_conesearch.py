@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
+from emu_helpers import rows_of
 
 pytest.importorskip("astropy_healpix")
 
@@ -17,9 +18,6 @@ def cone(client, **payload):
     return client.post("/api/v1/conesearch", json=payload)
 
 
-def rows_of(r):
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return pd.read_json(io.StringIO(r.get_data(as_text=True)))
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,17 @@
 """/api/v1/latests and /api/v1/classes of the emulator, checked against the alert files."""
-import io
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 from astropy.time import Time
+from emu_helpers import rows_of
 
 
 def latests(client, **payload):
     return client.post("/api/v1/latests", json=payload)
 
 
-def rows_of(r):
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return pd.read_json(io.StringIO(r.get_data(as_text=True)))
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,13 @@
 """/api/v1/anomaly and /api/v1/statistics of the emulator, counted from the alert files."""
-import io
 from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
 from astropy.time import Time
+from emu_helpers import rows_of
 
 from astroquery_fink.testing.engine import EG_HOST
-
-
-def rows_of(r):
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return pd.read_json(io.StringIO(r.get_data(as_text=True)))
 
 
 @pytest.fixture(scope="module")

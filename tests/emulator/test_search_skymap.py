@@ -4,11 +4,11 @@ import io
 
 import astropy.units as u
 import numpy as np
-import pandas as pd
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.time import Time
+from emu_helpers import rows_of
 
 astropy_healpix = pytest.importorskip("astropy_healpix")
 
@@ -20,9 +20,6 @@ def skymap(client, **payload):
     return client.post("/api/v1/skymap", json=payload)
 
 
-def rows_of(r):
-    assert r.status_code == 200, r.get_data(as_text=True)
-    return pd.read_json(io.StringIO(r.get_data(as_text=True)))
 
 
 @pytest.fixture(scope="module")
