@@ -19,11 +19,27 @@ Messages keep the server's words and are at most `MESSAGE_LIMIT` characters.
 import ast
 import html
 import json
+import os
+import sys
+import warnings
 
 import requests
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 __all__: list[str] = []
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """`warnings.warn` pointing at the caller's line: the first frame outside this package,
+    however deep the call (an ``_async`` twin, a batch). Python 3.12's
+    ``skip_file_prefixes`` does the same."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
 
 #: Bytes of an error body that are read and looked at; the rest is never downloaded.
 ERROR_BODY_LIMIT = 64 * 1024

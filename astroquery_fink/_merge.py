@@ -1,7 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Answers of several requests -> one Table: rows checked against what was asked, types made
 one, duplicates removed, the server's order restored, and its limits reported."""
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -9,6 +8,7 @@ from astropy.table import Table
 from astroquery.exceptions import MaxResultsWarning, RemoteServiceError
 
 from ._endpoint import Endpoint
+from ._errors import warn
 
 __all__: list[str] = []
 
@@ -84,11 +84,10 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
         if endpoint.limit_arg is not None else None
     if limit is not None and rows >= int(limit):
         cut.append(f"{endpoint.limit_arg}={limit}")
-        warnings.warn(
+        warn(
             f"Fink's {endpoint.what} answer has {rows} rows, its limit "
             f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
-            "or narrow the query (e.g. a shorter date range)", MaxResultsWarning,
-            stacklevel=4)
+            "or narrow the query (e.g. a shorter date range)", MaxResultsWarning)
     cap = endpoint.rows_per_id
     name = endpoint.id_column
     if cap is None or name is None or rows < cap:
@@ -109,13 +108,12 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
     if capped:
         cut += capped
         what = "prefix" if prefix else "ID"
-        warnings.warn(
+        warn(
             f"{', '.join(capped[:10])}{' ...' if len(capped) > 10 else ''} reached the "
             f"server's limit of {cap} rows per requested {what}: only the oldest rows came back. "
             + ("Use longer prefixes (more characters) so that each covers fewer objects, "
                if prefix else "")
-            + "or Fink's Data Transfer service for complete histories", MaxResultsWarning,
-            stacklevel=4)
+            + "or Fink's Data Transfer service for complete histories", MaxResultsWarning)
     return cut
 
 

@@ -3,10 +3,11 @@
 
 validate (in the survey modules) -> `Plan` (IDs in batches, payloads) -> requests run
 concurrently and retried (`_batch`, `_http`) -> parsed into typed Tables (`_tables`) ->
-checked, merged, sorted and reported on (`_merge`). The public sync method and its
-``_async`` twin build the same `Plan`; one returns a Table, the other the raw responses.
+checked, merged, sorted and reported on (`_merge`). A public method is written once; its
+``_async`` twin (`raw_twin`) runs the same code and returns the raw responses instead.
 """
-import warnings
+import contextvars
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from astroquery.query import BaseQuery
 from . import __version__, _merge, conf
 from ._batch import run_all
 from ._endpoint import Endpoint
+from ._errors import warn
 from ._http import fetch
 from ._schema import SCHEMAS
 from ._tables import Decoded, build, combine, decode, typed_column
@@ -27,6 +29,10 @@ from .exceptions import PartialResultError
 
 __all__: list[str] = []
 
+
+# Set while an ``_async`` twin runs its Table method: `FinkQuery._answer` then sends the plan
+# and returns the responses unparsed.
+_RAW = contextvars.ContextVar("astroquery_fink_raw", default=False)
 
 # Answers of at least this many rows are typed as they arrive (see `FinkQuery._table`).
 _TYPED_AT_ONCE = 200
@@ -156,6 +162,21 @@ class FinkQuery(BaseQuery):
         return flag(cache, "cache")
 
     # ------------------------------------------------------------------ running plans
+    @staticmethod
+    def _unparsed(get_query_payload: bool) -> bool:
+        """Whether the caller wants the payload or the raw responses, not the Table."""
+        return bool(get_query_payload) or _RAW.get()
+
+    def _answer(self, plan: Plan, get_query_payload: bool, *, cache=None, timeout=None,
+                progress=None):
+        """What the public method (or its ``_async`` twin) returns for a plan: the payload,
+        the raw responses, or the Table."""
+        if get_query_payload:
+            return plan.query_payload()
+        if _RAW.get():
+            return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+
     def _fetch(self, endpoint: Endpoint, payload: dict | None, parse: Callable, *,
                cache=None, timeout=None):
         """One request to ``endpoint``; ``parse(response)`` is returned."""
@@ -235,11 +256,11 @@ class FinkQuery(BaseQuery):
         if errors:
             raise self._partial(plan, errors, table)
         if unmatched:
-            warnings.warn(
+            warn(
                 f"Fink has rows for this {endpoint.what} query but none of the selected "
                 f"columns ({', '.join(selected)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
-                NoResultsWarning, stacklevel=3)
+                NoResultsWarning)
         else:
             _warn_if_empty(table, plan, missing)
         return table
@@ -285,25 +306,25 @@ def _warn_if_empty(table: Table, plan: Plan, missing: list) -> None:
     if len(table) == 0:
         if ids:
             shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
-            warnings.warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning,
-                          stacklevel=4)
+            warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning)
         else:
-            warnings.warn(f"Fink's {endpoint.what} answer is empty", NoResultsWarning,
-                          stacklevel=4)
+            warn(f"Fink's {endpoint.what} answer is empty", NoResultsWarning)
     elif missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        warnings.warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "
+        warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "
                       f"{endpoint.rows}: {shown} (all are in table.meta['missing_ids'])",
-                      NoResultsWarning, stacklevel=4)
+                      NoResultsWarning)
 
 
-def raw_twin(sync: str, path: str, *, several: bool = False):
-    """Decorator of an ``_async`` method: its docstring, written once for every twin.
+def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:
+    """The ``_async`` twin of a Table-returning method: the same arguments and checks, the
+    same code run, but the raw responses returned (astroquery's ``_async`` convention).
 
     Parameters
     ----------
-    sync : str
-        The name of the Table-returning method it is the twin of.
+    sync : callable
+        The Table-returning method; it ends in `FinkQuery._answer` (or tests
+        `FinkQuery._unparsed` before parsing).
     path : str
         The endpoint's path after ``/api/v1/``.
     several : bool
@@ -317,15 +338,29 @@ def raw_twin(sync: str, path: str, *, several: bool = False):
              "order of the input" if several else "")
     partial = (" (`~astroquery_fink.exceptions.PartialResultError` keeps the responses that "
                "arrived in ``.responses``)" if several else "")
-    doc = f"""Send the ``/api/v1/{path}`` {many} of `{sync}`; return the raw {some}.
+    name = sync.__name__
 
-    Takes the arguments of `{sync}`, and validates, batches and builds the payload exactly as
-    it does (one private plan serves both); the answers are returned unparsed.
+    def twin(self, *args, **kwargs):
+        token = _RAW.set(True)
+        try:
+            return sync(self, *args, **kwargs)
+        finally:
+            _RAW.reset(token)
+
+    twin.__name__ = f"{name}_async"
+    twin.__qualname__ = f"{sync.__qualname__}_async"
+    twin.__module__ = sync.__module__
+    twin.__signature__ = inspect.signature(sync).replace(
+        return_annotation=inspect.Signature.empty)
+    twin.__doc__ = f"""Send the ``/api/v1/{path}`` {many} of `{name}`; return the raw {some}.
+
+    Takes the arguments of `{name}`, and validates, batches and builds the payload exactly as
+    it does (the same code runs); the answers are returned unparsed.
 
     Parameters
     ----------
     *args, **kwargs
-        The arguments of `{sync}`: the same names, defaults and checks.
+        The arguments of `{name}`: the same names, defaults and checks.
     get_query_payload : bool, optional
         Return the request body ({bodies}) instead of sending it.
 
@@ -333,13 +368,9 @@ def raw_twin(sync: str, path: str, *, several: bool = False):
     -------
     response : {kinds}
         The server's answer, unparsed{order}; retried on transient failures, failures
-        raise as in `{sync}`{partial}. The request body with ``get_query_payload=True``.
+        raise as in `{name}`{partial}. The request body with ``get_query_payload=True``.
     """
-
-    def decorate(method):
-        method.__doc__ = doc
-        return method
-    return decorate
+    return twin
 
 
 def _check_progress(progress) -> None:

@@ -2,6 +2,7 @@
 ``get_query_payload`` gives and returns the raw response object(s); over HTTP on the
 loopback emulators, the twin's answer read with pandas has the sync method's row count."""
 import gzip
+import inspect
 import io
 import warnings
 
@@ -127,7 +128,24 @@ def test_twins_refuse_bad_input_before_any_request(recorded, lsst_recorded):
                  lambda: lsst.get_statistics_async("2025-11")):
         with pytest.raises(InvalidQueryError):
             call()
+    # many requests merged into one Table have no raw form
+    with pytest.raises(InvalidQueryError, match="use query_class, not query_class_async"):
+        fink.query_class_async("Early SN Ia candidate", fetch_all=True)
     assert rec.calls == [] and lrec.calls == []
+
+
+def test_twins_are_named_and_documented_as_methods():
+    for client in (FinkClass, FinkLSSTClass):
+        for name in dir(client):
+            if name.endswith("_async") and not name.startswith("_"):
+                twin, sync = getattr(client, name), getattr(client, name[:-len("_async")])
+                assert twin.__name__ == name
+                assert twin.__qualname__ == f"{client.__name__}.{name}"
+                assert f"`{sync.__name__}`" in twin.__doc__
+                # the twin takes exactly the sync method's arguments
+                sync_sig, twin_sig = inspect.signature(sync), inspect.signature(twin)
+                assert list(twin_sig.parameters) == list(sync_sig.parameters)
+                assert "get_query_payload" in twin_sig.parameters
 
 
 def test_skymap_days_warning_points_at_the_caller_of_both():
@@ -136,6 +154,13 @@ def test_skymap_days_warning_points_at_the_caller_of_both():
         with pytest.warns(InputWarning, match="7 days at most") as caught:
             method("S200219ac", credible_level=0.2, n_day_before=8, get_query_payload=True)
         assert caught[0].filename == __file__
+
+
+def test_warnings_from_deep_in_the_machinery_point_at_the_caller(fink):
+    # a warning raised deep in the merge (IDs that returned no row) names this file
+    with pytest.warns(NoResultsWarning, match="returned no") as caught:
+        fink.query_object(["ZTF20abfcszi", "ZTF99zzzzzzz"])
+    assert caught[0].filename == __file__
 
 
 # ----------------------------------------------------------------------------- emulators

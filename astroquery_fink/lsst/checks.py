@@ -2,7 +2,6 @@
 """Rubin user input -> the values the Fink Rubin server expects, or `InvalidQueryError`
 before any request (64-bit IDs, columns, MJD TAI times, Solar System names)."""
 import numbers
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -10,6 +9,7 @@ from astropy.time import Time
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from .. import _validate
+from .._errors import warn
 from .endpoints import SELECTABLE
 from .schema import columns as known_columns
 
@@ -84,8 +84,8 @@ def column_list(columns) -> list[str] | None:
                 f"{name!r} cannot be selected: the server selects r: and f: columns only "
                 "(v: columns are computed, b: cutouts come from get_cutouts)")
         if name not in known:
-            warnings.warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
-                          "the server ignores unknown names", InputWarning, stacklevel=4)
+            warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
+                          "the server ignores unknown names", InputWarning)
     if not names:
         raise InvalidQueryError("columns is empty: omit it to get all columns")
     return list(dict.fromkeys(names))

@@ -91,16 +91,6 @@ class FinkLSSTClass(FinkQuery):
             extra["midpointMjdTai"] = checks.mjd_tai(midpointMjdTai, "midpointMjdTai")
         return self._ids_plan(SOURCES, object_id, columns, output_format, extra)
 
-    @raw_twin("query_object", "sources", several=True)
-    def query_object_async(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
-                           output_format: str | None = None, progress: bool | None = None,
-                           get_query_payload: bool = False, cache: bool | None = None,
-                           timeout: float | None = None):
-        plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
-
     def query_object(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
                      output_format: str | None = None, progress: bool | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
@@ -161,9 +151,10 @@ class FinkLSSTClass(FinkQuery):
             An object reached the server's 10,000 rows per scan.
         """
         plan = self._sources_plan(object_id, midpointMjdTai, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
+
+    query_object_async = raw_twin(query_object, "sources", several=True)
 
     def get_object_summary(self, object_id, *, columns=None, output_format: str | None = None,
                            progress: bool | None = None, get_query_payload: bool = False,
@@ -188,19 +179,10 @@ class FinkLSSTClass(FinkQuery):
             unspecified).
         """
         plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
 
-    @raw_twin("get_object_summary", "objects", several=True)
-    def get_object_summary_async(self, object_id, *, columns=None,
-                                 output_format: str | None = None, progress: bool | None = None,
-                                 get_query_payload: bool = False, cache: bool | None = None,
-                                 timeout: float | None = None):
-        plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+    get_object_summary_async = raw_twin(get_object_summary, "objects", several=True)
 
     def query_forced_photometry(self, object_id, *, columns=None,
                                 output_format: str | None = None, progress: bool | None = None,
@@ -226,20 +208,10 @@ class FinkLSSTClass(FinkQuery):
             sorted by ``r:midpointMjdTai`` descending.
         """
         plan = self._ids_plan(FP, object_id, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
 
-    @raw_twin("query_forced_photometry", "fp", several=True)
-    def query_forced_photometry_async(self, object_id, *, columns=None,
-                                      output_format: str | None = None,
-                                      progress: bool | None = None,
-                                      get_query_payload: bool = False,
-                                      cache: bool | None = None, timeout: float | None = None):
-        plan = self._ids_plan(FP, object_id, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+    query_forced_photometry_async = raw_twin(query_forced_photometry, "fp", several=True)
 
     # ------------------------------------------------------------------ cone search
     def _region_plan(self, coordinates, radius, n, startdate, stopdate, window, kind, columns,
@@ -268,18 +240,6 @@ class FinkLSSTClass(FinkQuery):
         payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
         return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
-
-    @raw_twin("query_region", "conesearch", several=True)
-    def query_region_async(self, coordinates, radius, *, n: int | None = None, startdate=None,
-                           stopdate=None, window=None, kind: str | None = None, columns=None,
-                           output_format: str | None = None, progress: bool | None = None,
-                           get_query_payload: bool = False, cache: bool | None = None,
-                           timeout: float | None = None):
-        plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
-                                 columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
 
     def query_region(self, coordinates, radius, *, n: int | None = None, startdate=None,
                      stopdate=None, window=None, kind: str | None = None, columns=None,
@@ -326,9 +286,10 @@ class FinkLSSTClass(FinkQuery):
         """
         plan = self._region_plan(coordinates, radius, n, startdate, stopdate, window, kind,
                                  columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
+
+    query_region_async = raw_twin(query_region, "conesearch", several=True)
 
     # ------------------------------------------------------------------ tags
     def _tags_plan(self, tag, n, startdate, stopdate, columns, output_format) -> Plan:
@@ -376,19 +337,9 @@ class FinkLSSTClass(FinkQuery):
             One row per alert (the ``/sources`` columns), newest first.
         """
         plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("query_tags", "tags")
-    def query_tags_async(self, tag: str, *, n: int | None = None, startdate=None,
-                         stopdate=None, columns=None, output_format: str | None = None,
-                         get_query_payload: bool = False, cache: bool | None = None,
-                         timeout: float | None = None):
-        plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout)
+    query_tags_async = raw_twin(query_tags, "tags")
 
     def get_tags(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The Fink tags (``GET /api/v1/tags``), the names `query_tags` takes.
@@ -485,20 +436,10 @@ class FinkLSSTClass(FinkQuery):
             (Solar System alerts have none).
         """
         plan = self._sso_plan(n_or_d, withEphem, withResiduals, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
 
-    @raw_twin("query_sso", "sso", several=True)
-    def query_sso_async(self, n_or_d, *, withEphem: bool = False,  # noqa: N803
-                        withResiduals: bool = False, columns=None,  # noqa: N803
-                        output_format: str | None = None, progress: bool | None = None,
-                        get_query_payload: bool = False, cache: bool | None = None,
-                        timeout: float | None = None):
-        plan = self._sso_plan(n_or_d, withEphem, withResiduals, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
+    query_sso_async = raw_twin(query_sso, "sso", several=True)
 
     # ------------------------------------------------------------------ resolver
     def _resolver_plan(self, name_or_id, resolver, reverse, nmax, output_format) -> Plan:
@@ -555,19 +496,9 @@ class FinkLSSTClass(FinkQuery):
             `~astroquery.exceptions.NoResultsWarning`, when nothing matches.
         """
         plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("resolve", "resolver")
-    def resolve_async(self, name_or_id, *, resolver: str, reverse: bool = False,
-                      nmax: int | None = None, output_format: str | None = None,
-                      get_query_payload: bool = False, cache: bool | None = None,
-                      timeout: float | None = None):
-        plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout)
+    resolve_async = raw_twin(resolve, "resolver")
 
     # ------------------------------------------------------------------ sky maps
     def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
@@ -627,21 +558,9 @@ class FinkLSSTClass(FinkQuery):
         """
         plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
                                  n_day_after, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("query_skymap", "skymap")
-    def query_skymap_async(self, event_name: str | None = None, *, bayestar=None,
-                           credible_level: float, n_day_before: float | None = None,
-                           n_day_after: float | None = None, output_format: str | None = None,
-                           get_query_payload: bool = False, cache: bool | None = None,
-                           timeout: float | None = None):
-        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
-                                 n_day_after, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout)
+    query_skymap_async = raw_twin(query_skymap, "skymap")
 
     # ------------------------------------------------------------------ statistics
     def _statistics_plan(self, date, columns, output_format) -> Plan:
@@ -681,18 +600,9 @@ class FinkLSSTClass(FinkQuery):
             counters as integers.
         """
         plan = self._statistics_plan(date, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("get_statistics", "statistics")
-    def get_statistics_async(self, date: str = "", *, columns=None,
-                             output_format: str | None = None, get_query_payload: bool = False,
-                             cache: bool | None = None, timeout: float | None = None):
-        plan = self._statistics_plan(date, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout)
+    get_statistics_async = raw_twin(get_statistics, "statistics")
 
     # ------------------------------------------------------------------ schema
     def get_schema(self, endpoint: str = "sources", *, major_version: int | None = None,

@@ -3,7 +3,6 @@
 any request (object names, columns, cutout kinds, SSO names, tracklet and statistics dates,
 sky maps)."""
 import re
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -12,6 +11,7 @@ from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from .. import _sky, _validate
+from .._errors import warn
 from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -93,9 +93,9 @@ def column_list(columns) -> list[str] | None:
         if family not in _SELECTABLE_FAMILIES:
             raise InvalidQueryError(f"Column {name!r}: unknown family {family!r} (use i: or d:)")
         if name not in known:
-            warnings.warn(
+            warn(
                 f"{name!r} is not in the Fink schema known to this client; the server ignores "
-                "unknown names", InputWarning, stacklevel=4)
+                "unknown names", InputWarning)
         out.append(name)
     if not out:
         raise InvalidQueryError("columns is empty: omit it to get all columns")

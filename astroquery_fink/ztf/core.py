@@ -34,6 +34,7 @@ from .._cutouts import (
     stamp_column,
     stamp_hdu,
 )
+from .._errors import warn
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, raw_twin, with_columns
@@ -128,19 +129,6 @@ class FinkClass(FinkQuery):
         return Plan(endpoint, payloads, batches, output_format=fmt, prefix=prefix,
                     mixed_types=withupperlim, columns=cols, added_columns=added)
 
-    @raw_twin("query_object", "objects", several=True)
-    def query_object_async(self, object_id: str | Iterable[str], *,
-                           columns: str | Iterable[str] | None = None, withupperlim: bool = False,
-                           withcutouts: bool = False, cutout_kind: str | None = None,
-                           output_format: str | None = None, prefix: bool = False,
-                           progress: bool | None = None, get_query_payload: bool = False,
-                           cache: bool | None = None, timeout: float | None = None):
-        plan = self._objects_plan(object_id, columns, withupperlim, withcutouts, cutout_kind,
-                                  output_format, prefix)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
-
     def query_object(self, object_id: str | Iterable[str], *,
                      columns: str | Iterable[str] | None = None, withupperlim: bool = False,
                      withcutouts: bool = False, cutout_kind: str | None = None,
@@ -224,9 +212,10 @@ class FinkClass(FinkQuery):
         """
         plan = self._objects_plan(object_id, columns, withupperlim, withcutouts, cutout_kind,
                                   output_format, prefix)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
+
+    query_object_async = raw_twin(query_object, "objects", several=True)
 
     # ------------------------------------------------------------------ cutouts
     def get_cutouts(self, object_id: str, *, kind: str = "All", candid: int | None = None,
@@ -346,16 +335,6 @@ class FinkClass(FinkQuery):
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/schema"})
         return table
 
-    # ------------------------------------------------------------------ shared
-    def _answer(self, plan: Plan, get_query_payload: bool, is_async: bool, *, cache, timeout,
-                progress=None):
-        """The payload, the raw responses or the Table of a plan, as asked."""
-        if get_query_payload:
-            return plan.query_payload()
-        if is_async:
-            return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
-
     # ------------------------------------------------------------------ cone search
     def _region_plan(self, coordinates, radius, startdate, stopdate, window, n, columns,
                      output_format) -> Plan:
@@ -382,18 +361,6 @@ class FinkClass(FinkQuery):
         return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)
-
-    @raw_twin("query_region", "conesearch", several=True)
-    def query_region_async(self, coordinates, radius, *, startdate=None, stopdate=None,
-                           window=None, n: int = 1000,
-                           columns: str | Iterable[str] | None = None,
-                           output_format: str | None = None, get_query_payload: bool = False,
-                           cache: bool | None = None, timeout: float | None = None,
-                           progress: bool | None = None):
-        plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
-                                 output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
-                            progress=progress)
 
     def query_region(self, coordinates, radius, *, startdate=None, stopdate=None, window=None,
                      n: int = 1000, columns: str | Iterable[str] | None = None,
@@ -464,8 +431,9 @@ class FinkClass(FinkQuery):
         """
         plan = self._region_plan(coordinates, radius, startdate, stopdate, window, n, columns,
                                  output_format)
-        if get_query_payload:
-            return plan.query_payload()
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                                progress=progress)
         table = self._table(plan, cache=cache, timeout=timeout, progress=progress)
         if "v:separation_degree" in table.colnames:
             table["v:separation_degree"].unit = u.deg
@@ -475,6 +443,8 @@ class FinkClass(FinkQuery):
             table["input_index"].description = "Index of the position in the input"
         table.meta["radius_arcsec"] = plan.payloads[0]["radius"]
         return table
+
+    query_region_async = raw_twin(query_region, "conesearch", several=True)
 
     # ------------------------------------------------------------------ class search
     def _class_plan(self, class_name, n, startdate, stopdate, trend, color, columns,
@@ -524,16 +494,6 @@ class FinkClass(FinkQuery):
         plan = Plan(LATESTS, [payload], output_format=fmt, columns=cols or answers.all_columns(),
                     added_columns=added)
         return plan, start, stop
-
-    @raw_twin("query_class", "latests")
-    def query_class_async(self, class_name: str, *, n: int = 10, startdate=None,
-                          stopdate=None, trend: str | None = None, color: bool = False,
-                          columns: str | Iterable[str] | None = None,
-                          output_format: str | None = None, get_query_payload: bool = False,
-                          cache: bool | None = None, timeout: float | None = None):
-        plan, _, _ = self._class_plan(class_name, n, startdate, stopdate, trend, color,
-                                      columns, output_format, False)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
 
     def query_class(self, class_name: str, *, n: int = 10, startdate=None, stopdate=None,
                     trend: str | None = None, color: bool = False,
@@ -596,15 +556,19 @@ class FinkClass(FinkQuery):
         """
         plan, start, stop = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                              columns, output_format, fetch_all)
-        if get_query_payload:
-            return plan.query_payload()
-        if not fetch_all:
-            return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        if not fetch_all or get_query_payload:
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                                progress=progress)
+        if self._unparsed(False):
+            raise InvalidQueryError("fetch_all builds a Table from many requests: use "
+                                    "query_class, not query_class_async")
         max_requests = _validate.count(max_requests, "max_requests")
         start = Time(FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
         return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
                                progress=progress)
+
+    query_class_async = raw_twin(query_class, "latests")
 
     def _class_all(self, plan: Plan, start: Time, stop: Time, max_requests: int, *, cache,
                    timeout, progress) -> Table:
@@ -653,13 +617,12 @@ class FinkClass(FinkQuery):
         if still_cut:
             shown = ", ".join(f"{a.iso} to {b.iso}" for a, b in still_cut[:3])
             table.meta["cut"] = [(a.iso, b.iso) for a, b in still_cut]
-            warnings.warn(
+            warn(
                 f"{len(still_cut)} date ranges still hold more than n={n} alerts after "
                 f"{sent} requests ({shown}{' ...' if len(still_cut) > 3 else ''}): raise n "
-                "or max_requests", MaxResultsWarning, stacklevel=3)
+                "or max_requests", MaxResultsWarning)
         if len(table) == 0:
-            warnings.warn("Fink's class search answer is empty", NoResultsWarning,
-                          stacklevel=3)
+            warn("Fink's class search answer is empty", NoResultsWarning)
         return table
 
     def get_classes(self, *, as_table: bool = False, cache: bool | None = None,
@@ -715,18 +678,6 @@ class FinkClass(FinkQuery):
                     columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
-    @raw_twin("query_sso", "sso", several=True)
-    def query_sso_async(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
-                        withcutouts: bool = False, cutout_kind: str | None = None,
-                        columns: str | Iterable[str] | None = None,
-                        output_format: str | None = None, get_query_payload: bool = False,
-                        cache: bool | None = None, timeout: float | None = None,
-                        progress: bool | None = None):
-        plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
-                              columns, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout,
-                            progress=progress)
-
     def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
                   withcutouts: bool = False, cutout_kind: str | None = None,
                   columns: str | Iterable[str] | None = None, output_format: str | None = None,
@@ -775,9 +726,10 @@ class FinkClass(FinkQuery):
         """
         plan = self._sso_plan(n_or_d, withEphem, withResiduals, withcutouts, cutout_kind,
                               columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout, progress=progress)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
+
+    query_sso_async = raw_twin(query_sso, "sso", several=True)
 
     def _ssocand_plan(self, kind, ssoCandId, start_date, stop_date, maxnumber,
                       output_format) -> Plan:
@@ -834,16 +786,9 @@ class FinkClass(FinkQuery):
         """
         plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
                                   output_format)
-        return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("query_ssocand", "ssocand")
-    def query_ssocand_async(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
-                            start_date=None, stop_date=None, maxnumber: int = 10_000,
-                            output_format: str | None = None, get_query_payload: bool = False,
-                            cache: bool | None = None, timeout: float | None = None):
-        plan = self._ssocand_plan(kind, ssoCandId, start_date, stop_date, maxnumber,
-                                  output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    query_ssocand_async = raw_twin(query_ssocand, "ssocand")
 
     def _ssoft_plan(self, sso_name, sso_number, flavor, version, schema,
                     output_format) -> Plan:
@@ -903,8 +848,8 @@ class FinkClass(FinkQuery):
         """
         plan = self._ssoft_plan(sso_name, sso_number, flavor, version, schema, output_format)
         payload, fmt = plan.payloads[0], plan.output_format
-        if get_query_payload:
-            return plan.query_payload()
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         if schema:
             return self._fetch(SSOFT, payload,
                                lambda r: json_object(r.content, "/ssoft schema"),
@@ -914,17 +859,10 @@ class FinkClass(FinkQuery):
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/ssoft",
                            "payload": payload})
         if len(table) == 0:
-            warnings.warn("Fink's SSO Fink table answer is empty", NoResultsWarning,
-                          stacklevel=2)
+            warn("Fink's SSO Fink table answer is empty", NoResultsWarning)
         return table
 
-    @raw_twin("get_ssoft", "ssoft")
-    def get_ssoft_async(self, *, sso_name: str | None = None, sso_number: int | None = None,
-                        flavor: str = "SHG1G2", version: str | None = None,
-                        output_format: str | None = None, get_query_payload: bool = False,
-                        cache: bool | None = None, timeout: float | None = None):
-        plan = self._ssoft_plan(sso_name, sso_number, flavor, version, False, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    get_ssoft_async = raw_twin(get_ssoft, "ssoft")
 
     def download_ssobulk(self, path: str | os.PathLike, *, progress: bool | None = None,
                          timeout: float | None = None) -> Path:
@@ -1002,18 +940,9 @@ class FinkClass(FinkQuery):
             descending.
         """
         plan = self._tracklet_plan(id, date, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("query_tracklet", "tracklet")
-    def query_tracklet_async(self, id: str | None = None, *, date=None,
-                             columns: str | Iterable[str] | None = None,
-                             output_format: str | None = None,
-                             get_query_payload: bool = False, cache: bool | None = None,
-                             timeout: float | None = None):
-        plan = self._tracklet_plan(id, date, columns, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    query_tracklet_async = raw_twin(query_tracklet, "tracklet")
 
     # ------------------------------------------------------------------ resolver
     def _resolver_plan(self, name, resolver, reverse, nmax, output_format) -> Plan:
@@ -1067,14 +996,9 @@ class FinkClass(FinkQuery):
             The matches, in the server's order, with the columns the service gives.
         """
         plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
-        return self._answer(plan, get_query_payload, False, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("resolve", "resolver")
-    def resolve_async(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
-                      output_format: str | None = None, get_query_payload: bool = False,
-                      cache: bool | None = None, timeout: float | None = None):
-        plan = self._resolver_plan(name, resolver, reverse, nmax, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    resolve_async = raw_twin(resolve, "resolver")
 
     # ------------------------------------------------------------------ sky maps
     def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
@@ -1098,8 +1022,8 @@ class FinkClass(FinkQuery):
                                  ("n_day_after", n_day_after, 14)):
             days = checks.days(value, key)
             if days > most:
-                warnings.warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
-                              "most; the search may be slow", InputWarning, stacklevel=3)
+                warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
+                              "most; the search may be slow", InputWarning)
             payload[key] = days
         # json by default: when GraceDB has no such event the server answers a one-row
         # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
@@ -1150,8 +1074,8 @@ class FinkClass(FinkQuery):
         """
         plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
                                  n_day_after, output_format)
-        if get_query_payload:
-            return plan.query_payload()
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         try:
             table = self._table(plan, cache=cache, timeout=timeout)
         except ErrorRows as err:
@@ -1168,16 +1092,7 @@ class FinkClass(FinkQuery):
             table["v:jdstartgw"].unit = u.day
         return table
 
-    @raw_twin("query_skymap", "skymap")
-    def query_skymap_async(self, event_name: str | None = None, *,
-                           bayestar: str | os.PathLike | bytes | None = None,
-                           credible_level: float, n_day_before: float = 1,
-                           n_day_after: float = 6, output_format: str | None = None,
-                           get_query_payload: bool = False, cache: bool | None = None,
-                           timeout: float | None = None):
-        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
-                                 n_day_after, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    query_skymap_async = raw_twin(query_skymap, "skymap")
 
     # ------------------------------------------------------------------ statistics
     def _statistics_plan(self, date, columns, schema, output_format) -> Plan:
@@ -1220,8 +1135,8 @@ class FinkClass(FinkQuery):
             as integers (the server sends them as text).
         """
         plan = self._statistics_plan(date, columns, schema, output_format)
-        if get_query_payload:
-            return plan.query_payload()
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         if plan.payloads[0].get("schema"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoResultsWarning)
@@ -1230,13 +1145,7 @@ class FinkClass(FinkQuery):
         table = self._table(plan, cache=cache, timeout=timeout)
         return answers.with_night_time(answers.counters(table))
 
-    @raw_twin("get_statistics", "statistics")
-    def get_statistics_async(self, date: str = "", *,
-                             columns: str | Iterable[str] | None = None, schema: bool = False,
-                             output_format: str | None = None, get_query_payload: bool = False,
-                             cache: bool | None = None, timeout: float | None = None):
-        plan = self._statistics_plan(date, columns, schema, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    get_statistics_async = raw_twin(get_statistics, "statistics")
 
     # ------------------------------------------------------------------ anomalies
     def _anomaly_plan(self, n, start_date, stop_date, columns, output_format) -> Plan:
@@ -1279,17 +1188,9 @@ class FinkClass(FinkQuery):
             One row per alert, sorted by ``i:jd`` descending.
         """
         plan = self._anomaly_plan(n, start_date, stop_date, columns, output_format)
-        if get_query_payload:
-            return plan.query_payload()
-        return self._table(plan, cache=cache, timeout=timeout)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
-    @raw_twin("query_anomaly", "anomaly")
-    def query_anomaly_async(self, *, n: int = 10, start_date=None, stop_date=None,
-                            columns: str | Iterable[str] | None = None,
-                            output_format: str | None = None, get_query_payload: bool = False,
-                            cache: bool | None = None, timeout: float | None = None):
-        plan = self._anomaly_plan(n, start_date, stop_date, columns, output_format)
-        return self._answer(plan, get_query_payload, True, cache=cache, timeout=timeout)
+    query_anomaly_async = raw_twin(query_anomaly, "anomaly")
 
 
 Fink = FinkClass()
