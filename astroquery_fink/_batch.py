@@ -1,8 +1,9 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Run many requests with bounded concurrency, a progress bar, and a prompt Ctrl-C."""
+import queue
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 __all__: list[str] = []
@@ -30,20 +31,26 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
     bar = _progress_bar(len(tasks), progress, label)
     pool = ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tasks))),
                               thread_name_prefix="fink-batch")
+    # Finished tasks are handed over in a queue: one wake-up per task, where
+    # concurrent.futures.wait on the pending set would cost O(tasks) per call.
+    finished: queue.SimpleQueue = queue.SimpleQueue()
     try:
-        futures = {pool.submit(work, task): k for k, task in enumerate(tasks)}
-        pending = set(futures)
-        while pending:
-            # a timed wait, so that the main thread sees a Ctrl-C within _POLL_SECONDS
-            done, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in done:
-                k = futures[future]
+        for k, task in enumerate(tasks):
+            pool.submit(work, task).add_done_callback(lambda f, k=k: finished.put((k, f)))
+        for _ in range(len(tasks)):
+            while True:
+                # a timed wait, so that the main thread sees a Ctrl-C within _POLL_SECONDS
                 try:
-                    results[k] = future.result()
-                except Exception as err:  # noqa: BLE001 - each failure is reported by its task
-                    errors[k] = err
-                if bar is not None:
-                    bar.update(1)
+                    k, future = finished.get(timeout=_POLL_SECONDS)
+                    break
+                except queue.Empty:
+                    continue
+            try:
+                results[k] = future.result()
+            except Exception as err:  # noqa: BLE001 - each failure is reported by its task
+                errors[k] = err
+            if bar is not None:
+                bar.update(1)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
