@@ -134,7 +134,8 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
 
 def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
           parse: Callable[[requests.Response], T], *, what: str, cache: bool, timeout: float,
-          is_empty: Callable[[T], bool] = lambda result: False) -> T:
+          is_empty: Callable[[T], bool] = lambda result: False,
+          slot: contextlib.AbstractContextManager | None = None) -> T:
     """Send ``payload`` to ``url`` (a JSON body) and return ``parse(response)``.
 
     Parameters
@@ -160,6 +161,10 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
         Seconds for one whole attempt (connection, headers, body).
     is_empty : callable, optional
         True for a result that must not be cached (e.g. an empty table).
+    slot : context manager, optional
+        Held while a request is on the wire (sent, answered, its body read), released for
+        ``parse``: a semaphore shared by the requests of one query bounds how many are sent
+        at once, not how many answers are being parsed.
 
     Returns
     -------
@@ -179,7 +184,8 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
             return hit
 
     def attempt(budget: float):
-        response = _fetch_once(query, method, url, payload, what, budget, timeout)
+        with slot if slot is not None else contextlib.nullcontext():
+            response = _fetch_once(query, method, url, payload, what, budget, timeout)
         return response, _parsed(parse, response, what, url)
 
     response, result = _retrying(attempt, timeout)

@@ -224,19 +224,31 @@ def _sort_key(data: np.ndarray, mask: np.ndarray | None, descending: bool) -> np
     return ranks
 
 
+# Row keys are folded into one int64 while the product of the columns' ranges stays below this.
+_FOLD_LIMIT = 2**62
+
+
 def _first_rows(columns: dict, row_key: tuple[str, ...], n: int) -> np.ndarray | None:
     """The rows to keep, one per server row key (overlapping batches may repeat rows), in
     their order; None to keep them all."""
     if not columns or len(columns) < min(2, len(row_key)):
         return None
-    codes = np.empty((n, len(columns)), np.int64)
-    for k, (data, mask, _) in enumerate(columns.values()):
+    # Each key column as dense codes (0: missing, a value of its own), folded into one
+    # int64 per row while the product of their ranges fits (np.unique on rows is slower).
+    codes, span, wide = np.zeros(n, np.int64), 1, []
+    for data, mask, _ in columns.values():
         if data.ndim > 1:
             return None
-        codes[:, k] = np.unique(data, return_inverse=True)[1].reshape(-1)
+        code = np.unique(data, return_inverse=True)[1].reshape(-1).astype(np.int64) + 1
         if mask is not None:
-            codes[mask, k] = -1  # missing: one value of its own
-    first = np.unique(codes, axis=0, return_index=True)[1]
+            code[mask] = 0
+        size = int(code.max()) + 1
+        if span * size < _FOLD_LIMIT:
+            codes, span = codes * size + code, span * size
+        else:
+            wide.append(code)
+    keys = np.column_stack([codes, *wide]) if wide else codes
+    first = np.unique(keys, axis=0 if wide else None, return_index=True)[1]
     return None if len(first) == n else np.sort(first)
 
 

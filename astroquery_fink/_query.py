@@ -8,6 +8,7 @@ checked, merged, sorted and reported on (`_merge`). A public method is written o
 """
 import contextvars
 import inspect
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -269,6 +270,11 @@ class FinkQuery(BaseQuery):
         endpoint = plan.endpoint
         url, cache, timeout = self._url(endpoint), self._cache(cache), self._timeout(timeout)
 
+        # At most conf.max_workers requests on the wire at once; twice as many threads, so
+        # that parsing an answer does not hold back the next request.
+        at_once = max(1, int(conf.max_workers))
+        slots = threading.BoundedSemaphore(at_once)
+
         def one(k: int):
             def checked(response):
                 result = parse(response)
@@ -278,9 +284,10 @@ class FinkQuery(BaseQuery):
                 return result
 
             return fetch(self, endpoint.method, url, plan.payloads[k], checked,
-                         what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty)
+                         what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty,
+                         slot=slots)
 
-        return run_all(range(len(plan.payloads)), one, max_workers=int(conf.max_workers),
+        return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
                        progress=progress, label=f"Fink {endpoint.what}")
 
     def _partial(self, plan: Plan, errors: dict, table: Table,

@@ -370,6 +370,9 @@ class Decoded:
     (`build`): typing is most of a small answer's cost, and one typing gives every batch
     the same column types."""
 
+    #: Whether the columns are typed numpy arrays already (`typed_now`).
+    is_typed = False
+
     def __init__(self, columns: dict, masks: dict | None = None, untyped_text: bool = False):
         self.columns = columns
         self.masks = masks or {}
@@ -401,7 +404,9 @@ class Decoded:
                 columns[name], masks[name] = data.data, np.ma.getmaskarray(data)
             else:
                 columns[name] = data
-        return Decoded(columns, masks)
+        typed = Decoded(columns, masks)
+        typed.is_typed = True
+        return typed
 
 
 def combine(parts: list[Decoded]) -> Decoded:
@@ -457,12 +462,12 @@ def _join(name: str, parts: list[Decoded]):
             joined += [None] * p.nrows if v is None else (
                 list(v) if isinstance(v, np.ndarray) and v.ndim > 1 else
                 v.tolist() if isinstance(v, np.ndarray) else list(v))
-    parts_masks = []
-    for p, v in zip(parts, values, strict=True):
-        m = p.masks.get(name)
-        parts_masks.append(np.ones(p.nrows, bool) if v is None else
-                           np.zeros(p.nrows, bool) if m is None else np.asarray(m, bool))
-    mask = np.concatenate(parts_masks)
+    given = [p.masks.get(name) for p in parts]
+    if all(m is None for m in given) and all(v is not None for v in values):
+        return joined, None  # nothing missing anywhere: no mask to build
+    mask = np.concatenate([np.ones(p.nrows, bool) if v is None else
+                           np.zeros(p.nrows, bool) if m is None else np.asarray(m, bool)
+                           for p, v, m in zip(parts, values, given, strict=True)])
     return joined, (mask if mask.any() else None)
 
 
@@ -488,6 +493,10 @@ def _typed_parts(name: str, parts: list[Decoded], kind: str, schema, untyped_tex
         if values is None:  # absent from this answer: missing in its rows
             datas.append(_NOTHING[kind](p.nrows))
             masks.append(np.ones(p.nrows, bool))
+            continue
+        if p.is_typed:  # typed as it arrived: kept as it is
+            datas.append(values)
+            masks.append(p.masks.get(name))
             continue
         data, _ = _typed_data(name, values, p.masks.get(name), schema, untyped_text)
         masks.append(np.ma.getmaskarray(data) if isinstance(data, np.ma.MaskedArray) else None)

@@ -1,6 +1,7 @@
 """Many objects: batches, merge order, and failures that never pass silently."""
 import io
 import json
+import threading
 
 import numpy as np
 import pandas as pd
@@ -135,3 +136,29 @@ def test_empty_async_answer_is_not_cached(recorded, tmp_path):
     for _ in range(2):
         fink.query_object_async("ZTF20abfcszi", output_format="json", cache=True)
     assert len(rec.calls) == 3
+
+
+def test_at_most_max_workers_requests_on_the_wire(recorded):
+    # Parsing runs outside the request slots, with twice as many threads as slots: the
+    # requests in flight must still never exceed conf.max_workers. Each request waits for
+    # a partner, then gives a third request 50 ms to show up (it would, were the slots
+    # not kept: the spare threads are idle).
+    state = {"now": 0, "peak": 0}
+    change = threading.Condition()
+    server = fake_server()
+
+    def answer(url, body):
+        with change:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            change.notify_all()
+            change.wait_for(lambda: state["now"] >= 2, timeout=1)
+            change.wait_for(lambda: state["now"] > 2, timeout=0.05)
+            state["now"] -= 1
+        return server(url, body)
+
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2):
+        fink, rec = recorded(answer)
+        table = fink.query_object(IDS)
+    assert len(rec.calls) == len(IDS) and state["peak"] == 2
+    assert sorted(set(table["i:objectId"])) == IDS

@@ -331,3 +331,24 @@ def test_integer_columns_never_truncate():
             _tables.parse_table(content, "json")
     with pytest.raises(TableParseError, match="64 bits"):
         _tables.typed_column("i:candid", np.array([1, 2**64 - 1], np.uint64))
+
+
+def test_answers_typed_as_they_arrive_join_those_typed_later():
+    # a large answer typed in its worker, small ones left raw, a column absent from one:
+    # the combined Table equals the one typing all the rows at once
+    rows = recorded_json("objects_ZTF20abfcszi_columns.json")
+    big = [dict(rows[k % len(rows)], **{"i:jd": 2459000.5 + k}) for k in range(300)]
+    small = [dict(r, **{"i:magpsf": None}) for r in rows[:3]]
+    bare = [{k: v for k, v in r.items() if k != "i:fid"} for r in rows[3:5]]
+    schema = _tables._or_ztf(None)
+
+    def decoded(part):
+        return _tables.decode(json.dumps(part).encode(), "json", schema=schema)
+
+    parts = [decoded(big).typed_now(schema), decoded(small), decoded(bare)]
+    assert parts[0].is_typed and not parts[1].is_typed
+    joined = _tables.build(_tables.combine(parts), schema)
+    whole = _tables.build(decoded(big + small + bare), schema)
+    assert_same(joined, whole)
+    assert joined["i:magpsf"].mask[300:303].all() and joined["i:fid"].mask[303:].all()
+    assert joined["i:jd"][299] == 2459000.5 + 299
