@@ -1,13 +1,15 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """User input checks shared by both surveys -> values, or `InvalidQueryError` before any
-request. Each survey's own checks (IDs, columns) live in its package (``ztf/checks.py``,
-``lsst/checks.py``)."""
+request. Each survey's own checks (IDs, the column families it selects) live in its package
+(``ztf/checks.py``, ``lsst/checks.py``)."""
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import numpy as np
-from astroquery.exceptions import InvalidQueryError
+from astroquery.exceptions import InputWarning, InvalidQueryError
+
+from ._errors import warn
 
 __all__: list[str] = []
 
@@ -105,3 +107,30 @@ def names(value, what: str, *, example: str) -> list[str]:
     if not out:
         raise InvalidQueryError(f"{what} is empty: omit it to get all of them")
     return list(dict.fromkeys(out))
+
+
+def columns(value, *, example: str, known, selectable: tuple[str, ...],
+            refusal: Callable[[str, str], str], schema: str) -> list[str] | None:
+    """A ``columns`` selection of ``family:name`` texts, checked before any request; None
+    (or ``"*"``) for all columns.
+
+    A name without a family prefix, or of a family the server does not select (the text
+    ``refusal(name, family)`` says why), raises `InvalidQueryError`; a name the bundled
+    schema (``known``) lacks is warned about, as the server ignores it.
+    """
+    if value is None:
+        return None
+    selection = names(value, "columns", example=example)
+    if selection == ["*"]:
+        return None
+    for name in selection:
+        family, colon, _ = name.partition(":")
+        if not colon:
+            hint = " or ".join(f"'{f}:{name}'" for f in selectable)
+            raise InvalidQueryError(f"Column {name!r} has no family prefix: write it as {hint}")
+        if family not in selectable:
+            raise InvalidQueryError(refusal(name, family))
+        if name not in known:
+            warn(f"{name!r} is not in the {schema} schema known to this client; the server "
+                 "ignores unknown names", InputWarning)
+    return selection

@@ -144,3 +144,28 @@ def test_mixed_lists_fail_as_a_whole_and_name_the_bad_entries(items):
         assert "must be strings" in message
     else:
         assert all(repr(b) in message for b in bad)
+
+
+@pytest.mark.parametrize(("survey", "columns", "match"), [
+    ("ztf", "magpsf", "no family prefix: write it as 'i:magpsf' or 'd:magpsf'"),
+    ("ztf", ["i:jd", "v:classification"], "computes v: columns only when all"),
+    ("ztf", "b:cutoutScience_stampData", "withcutouts=True"),
+    ("ztf", "x:jd", "unknown family 'x' \\(use i: or d:\\)"),
+    ("lsst", "psfFlux", "write it as 'r:psfFlux' or 'f:psfFlux'"),
+    ("lsst", "v:g-r", "selects r: and f: columns only"),
+    ("lsst", ["r:psfFlux", 3], "3 is not a name"),
+])
+def test_column_selections_refused_before_any_request(survey, columns, match):
+    from astroquery_fink.lsst import checks as lsst_checks
+    check = (checks if survey == "ztf" else lsst_checks).column_list
+    with pytest.raises(InvalidQueryError, match=match):
+        check(columns)
+
+
+def test_column_selection_keeps_order_drops_repeats_and_warns_unknown_names():
+    from astroquery_fink.lsst import checks as lsst_checks
+    assert checks.column_list(" i:jd, i:magpsf,i:jd ") == ["i:jd", "i:magpsf"]
+    assert checks.column_list("*") is None and lsst_checks.column_list(None) is None
+    with pytest.warns(InputWarning, match="'r:notAField' is not in the Rubin/Fink schema"):
+        assert lsst_checks.column_list(["r:psfFlux", "r:notAField"]) == [
+            "r:psfFlux", "r:notAField"]

@@ -6,10 +6,9 @@ from collections.abc import Iterable
 
 import numpy as np
 from astropy.time import Time
-from astroquery.exceptions import InputWarning, InvalidQueryError
+from astroquery.exceptions import InvalidQueryError
 
 from .. import _validate
-from .._errors import warn
 from .endpoints import SELECTABLE
 from .schema import columns as known_columns
 
@@ -67,28 +66,12 @@ def one_id(item, name: str) -> int:
 
 def column_list(columns) -> list[str] | None:
     """A ``columns`` selection of ``r:``/``f:`` names; None (or ``"*"``) for all columns."""
-    if columns is None:
-        return None
-    names = _validate.names(columns, "columns", example="r:psfFlux")
-    if names == ["*"]:
-        return None
-    known = known_columns()
-    for name in names:
-        if not isinstance(name, str) or ":" not in name:
-            raise InvalidQueryError(
-                f"Column {name!r} has no family prefix: write it as 'r:{name}' (Rubin field) "
-                f"or 'f:{name}' (Fink field)")
-        family = name.split(":", 1)[0]
-        if family not in SELECTABLE:
-            raise InvalidQueryError(
-                f"{name!r} cannot be selected: the server selects r: and f: columns only "
-                "(v: columns are computed, b: cutouts come from get_cutouts)")
-        if name not in known:
-            warn(f"{name!r} is not in the Rubin/Fink schema known to this client; "
-                          "the server ignores unknown names", InputWarning)
-    if not names:
-        raise InvalidQueryError("columns is empty: omit it to get all columns")
-    return list(dict.fromkeys(names))
+    return _validate.columns(
+        columns, example="r:psfFlux", known=known_columns(), selectable=SELECTABLE,
+        schema="Rubin/Fink",
+        refusal=lambda name, _: (f"{name!r} cannot be selected: the server selects r: and "
+                                 "f: columns only (v: columns are computed, b: cutouts come "
+                                 "from get_cutouts)"))
 
 
 def output_format(fmt) -> str:

@@ -95,14 +95,13 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
 
     Examples
     --------
-    >>> from astroquery_fink import FinkLSSTClass
-    >>> from astroquery_fink.plotting import plot_lsst_lightcurve
+    >>> from astroquery_fink import FinkLSSTClass, plotting
     >>> from astroquery_fink.testing import FinkEmulator
     >>> with FinkEmulator(survey="lsst") as emu:
     ...     fink = FinkLSSTClass(server=emu.url)
     ...     lc = fink.query_object(170028485706776685)
     ...     fp = fink.query_forced_photometry(170028485706776685)
-    >>> ax = plot_lsst_lightcurve(lc, forced=fp)
+    >>> ax = plotting.plot_lsst_lightcurve(lc, forced=fp)
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
     ['g', 'g (forced)']
     """
@@ -189,12 +188,11 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
 
     Examples
     --------
-    >>> from astroquery_fink import FinkLSSTClass
-    >>> from astroquery_fink.plotting import plot_lsst_cutouts
+    >>> from astroquery_fink import FinkLSSTClass, plotting
     >>> from astroquery_fink.testing import FinkEmulator
     >>> with FinkEmulator(survey="lsst") as emu:
     ...     hdul = FinkLSSTClass(server=emu.url).get_cutouts(170094456272322680)
-    >>> fig = plot_lsst_cutouts(hdul)
+    >>> fig = plotting.plot_lsst_cutouts(hdul)
     >>> [ax.get_title() for ax in fig.axes[:3]]
     ['Science', 'Template', 'Difference']
     """

@@ -8,10 +8,9 @@ from collections.abc import Iterable
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from astroquery.exceptions import InputWarning, InvalidQueryError
+from astroquery.exceptions import InvalidQueryError
 
 from .. import _sky, _validate
-from .._errors import warn
 from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -24,11 +23,6 @@ ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
 # Any leading part of such a name, for the server's prefix matching
 # (fink-object-api apps/routes/v1/ztf/objects/utils.py).
 _ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
-
-
-# Families a user may select with `columns` (v: is computed only in all-columns mode and b:
-# comes with `withcutouts`; fink-object-api apps/routes/v1/ztf/objects/utils.py).
-_SELECTABLE_FAMILIES = ("i", "d")
 
 
 def object_ids(object_id, *, prefix: bool = False) -> list[str]:
@@ -66,40 +60,21 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
 
 
 def column_list(columns) -> list[str] | None:
-    """Check a `columns` selection; None means all columns (with the v: columns)."""
-    if columns is None:
-        return None
-    names = _validate.names(columns, "columns", example="i:magpsf")
-    if names == ["*"]:
-        return None
-    known = known_columns()
-    out = []
-    for name in names:
-        if not isinstance(name, str) or ":" not in name:
-            raise InvalidQueryError(
-                f"Column {name!r} has no family prefix: write it as 'i:{name}' or 'd:{name}'"
-            )
-        family = name.split(":", 1)[0]
-        if family == "v":
-            raise InvalidQueryError(
-                f"{name!r} cannot be selected: the server computes v: columns only when all "
-                "columns are requested. Omit `columns` and select them from the result."
-            )
-        if family == "b":
-            raise InvalidQueryError(
-                f"{name!r} cannot be selected: ask for cutouts with withcutouts=True "
-                "(and cutout_kind=...)"
-            )
-        if family not in _SELECTABLE_FAMILIES:
-            raise InvalidQueryError(f"Column {name!r}: unknown family {family!r} (use i: or d:)")
-        if name not in known:
-            warn(
-                f"{name!r} is not in the Fink schema known to this client; the server ignores "
-                "unknown names", InputWarning)
-        out.append(name)
-    if not out:
-        raise InvalidQueryError("columns is empty: omit it to get all columns")
-    return list(dict.fromkeys(out))
+    """Check a `columns` selection; None means all columns (with the v: columns). Only i:
+    and d: are selected: v: is computed only in all-columns mode, b: comes with
+    ``withcutouts`` (fink-object-api apps/routes/v1/ztf/objects/utils.py)."""
+    return _validate.columns(columns, example="i:magpsf", known=known_columns(),
+                             selectable=("i", "d"), refusal=_refusal, schema="Fink")
+
+
+def _refusal(name: str, family: str) -> str:
+    if family == "v":
+        return (f"{name!r} cannot be selected: the server computes v: columns only when all "
+                "columns are requested. Omit `columns` and select them from the result.")
+    if family == "b":
+        return (f"{name!r} cannot be selected: ask for cutouts with withcutouts=True "
+                "(and cutout_kind=...)")
+    return f"Column {name!r}: unknown family {family!r} (use i: or d:)"
 
 
 def candid(value) -> int:
