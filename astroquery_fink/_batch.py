@@ -16,13 +16,15 @@ _POLL_SECONDS = 0.25
 
 
 def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
-            progress: bool | None, label: str) -> tuple[list[R | None], dict[int, Exception]]:
+            progress: bool | None, label: str, cancel: Callable[[], None] | None = None
+            ) -> tuple[list[R | None], dict[int, Exception]]:
     """``work(task)`` for every task, at most ``max_workers`` at once.
 
     Returns the results in task order (None where a task failed) and the failures by task
     index. A single task runs in the calling thread and its exception propagates as it is.
-    A KeyboardInterrupt (or any other BaseException) cancels the tasks not yet started and
-    reaches the caller at once, without waiting for the requests under way.
+    A KeyboardInterrupt (or any other BaseException) cancels the tasks not yet started,
+    calls ``cancel()`` (which stops the tasks under way, e.g. shuts their sockets down, so
+    that the interpreter need not wait for them at exit) and reaches the caller at once.
     """
     if len(tasks) == 1:
         return [work(tasks[0])], {}
@@ -53,6 +55,8 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
                 bar.update(1)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
+        if cancel is not None:
+            cancel()
         raise
     finally:
         if bar is not None:

@@ -135,7 +135,7 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
 def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
           parse: Callable[[requests.Response], T], *, what: str, cache: bool, timeout: float,
           is_empty: Callable[[T], bool] = lambda result: False,
-          slot: contextlib.AbstractContextManager | None = None) -> T:
+          lanes: "Lanes | None" = None) -> T:
     """Send ``payload`` to ``url`` (a JSON body) and return ``parse(response)``.
 
     Parameters
@@ -161,10 +161,10 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
         Seconds for one whole attempt (connection, headers, body).
     is_empty : callable, optional
         True for a result that must not be cached (e.g. an empty table).
-    slot : context manager, optional
-        Held while a request is on the wire (sent, answered, its body read), released for
-        ``parse``: a semaphore shared by the requests of one query bounds how many are sent
-        at once, not how many answers are being parsed.
+    lanes : Lanes, optional
+        The lanes of the query this request belongs to: one is held while the request is
+        on the wire (sent, answered, its body read) and released for ``parse``; a cancelled
+        query's requests stop at once.
 
     Returns
     -------
@@ -184,11 +184,11 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
             return hit
 
     def attempt(budget: float):
-        with slot if slot is not None else contextlib.nullcontext():
+        with lanes if lanes is not None else contextlib.nullcontext():
             response = _fetch_once(query, method, url, payload, what, budget, timeout)
         return response, _parsed(parse, response, what, url)
 
-    response, result = _retrying(attempt, timeout)
+    response, result = _retrying(attempt, timeout, lanes)
     if key is not None and not _safe_is_empty(is_empty, result):
         _store(query, key, response)
     return result
@@ -233,6 +233,58 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
     return _retrying(attempt, timeout)
 
 
+# ---------------------------------------------------------------------------- lanes
+
+class _Cancelled(RemoteServiceError):
+    """A request of a cancelled query (its caller has gone: nobody reads this)."""
+
+
+class Lanes:
+    """The requests of one query: at most ``n`` on the wire at once, all stopped by `cancel`.
+
+    A request holds a lane while it is on the wire (`fetch` releases it to parse the
+    answer). After `cancel` (the caller's Ctrl-C), the sockets of the requests under way are
+    shut down, and no request starts or retries: the worker threads end at once, and with
+    them the interpreter, which waits for a pool's threads at exit.
+    """
+
+    def __init__(self, n: int):
+        self._free = threading.BoundedSemaphore(n)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._watches: set = set()
+
+    def __enter__(self) -> "Lanes":
+        self._free.acquire()
+        if self._stop.is_set():
+            self._free.release()
+            raise _Cancelled("the query was cancelled")
+        _local.lanes = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _local.lanes = None
+        self._free.release()
+
+    def cancel(self) -> None:
+        """Stop every request of the query (from any thread)."""
+        self._stop.set()
+        with self._lock:
+            watches = list(self._watches)
+        for watch in watches:
+            watch.fire()
+
+    def cancelled(self, wait: float = 0.0) -> bool:
+        """Whether `cancel` was called, waiting up to ``wait`` seconds for it."""
+        return self._stop.wait(wait) if wait > 0 else self._stop.is_set()
+
+    def _watch(self, watch, on: bool) -> None:
+        with self._lock:
+            (self._watches.add if on else self._watches.discard)(watch)
+        if on and self._stop.is_set():
+            watch.fire()
+
+
 # ---------------------------------------------------------------------------- retries
 
 class _Transient(Exception):
@@ -244,7 +296,7 @@ class _Transient(Exception):
         self.wait = wait
 
 
-def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
+def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
     """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
     rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
     total = float(conf.retry_total_time)
@@ -266,7 +318,16 @@ def _retrying(attempt: Callable[[float], T], timeout: float) -> T:
                 delay = backoff_delay(tries, rng)
             if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline:
                 raise _gave_up(err, tries) from err
-            time.sleep(delay)
+            if _backoff_wait(delay, lanes):
+                raise _Cancelled("the query was cancelled") from err
+
+
+def _backoff_wait(delay: float, lanes) -> bool:
+    """Wait ``delay`` seconds before the next try; True if the query was cancelled."""
+    if lanes is None:
+        time.sleep(delay)
+        return False
+    return lanes.cancelled(wait=delay)
 
 
 def _gave_up(err: Exception, tries: int) -> Exception:
@@ -645,12 +706,17 @@ class _Watch:
         self._outer = getattr(_local, "watch", None)
         _local.watch = self
         _watchdog().add(self)
+        self._lanes = getattr(_local, "lanes", None)
+        if self._lanes is not None:  # fired also when its query is cancelled
+            self._lanes._watch(self, True)
         return self
 
     def __exit__(self, *exc) -> None:
         _local.watch = self._outer
         with self._lock:
             self.done = True
+        if self._lanes is not None:
+            self._lanes._watch(self, False)
         _watchdog().finished()
 
     def fire(self) -> None:

@@ -8,7 +8,6 @@ checked, merged, sorted and reported on (`_merge`). A public method is written o
 """
 import contextvars
 import inspect
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from . import __version__, _merge, conf
 from ._batch import run_all
 from ._endpoint import Endpoint
 from ._errors import warn
-from ._http import fetch
+from ._http import Lanes, fetch
 from ._schema import SCHEMAS
 from ._tables import Decoded, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
@@ -175,6 +174,7 @@ class FinkQuery(BaseQuery):
         if get_query_payload:
             return plan.query_payload()
         if _RAW.get():
+            _RAW.set(False)  # used up: calls made meanwhile (a hook's own query) get Tables
             return self._responses(plan, cache=cache, timeout=timeout, progress=progress)
         return self._table(plan, cache=cache, timeout=timeout, progress=progress)
 
@@ -193,7 +193,7 @@ class FinkQuery(BaseQuery):
                                     empty=lambda r: r.content.strip() in (b"", b"[]"))
         if errors:
             raise self._partial(plan, errors, Table(),
-                                responses=[r for r in results if r is not None])
+                                responses=[r for r in results if r is not None], raw=True)
         return results[0] if len(results) == 1 else results
 
     def _table(self, plan: Plan, *, cache=None, timeout=None, progress=None) -> Table:
@@ -273,7 +273,7 @@ class FinkQuery(BaseQuery):
         # At most conf.max_workers requests on the wire at once; twice as many threads, so
         # that parsing an answer does not hold back the next request.
         at_once = max(1, int(conf.max_workers))
-        slots = threading.BoundedSemaphore(at_once)
+        lanes = Lanes(at_once)
 
         def one(k: int):
             def checked(response):
@@ -285,13 +285,13 @@ class FinkQuery(BaseQuery):
 
             return fetch(self, endpoint.method, url, plan.payloads[k], checked,
                          what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty,
-                         slot=slots)
+                         lanes=lanes)
 
         return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
-                       progress=progress, label=f"Fink {endpoint.what}")
+                       progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel)
 
-    def _partial(self, plan: Plan, errors: dict, table: Table,
-                 responses=()) -> PartialResultError:
+    def _partial(self, plan: Plan, errors: dict, table: Table, responses=(),
+                 raw: bool = False) -> PartialResultError:
         failed_batches = sorted(errors)
         failed = [i for k in failed_batches for i in plan.batches[k]]
         first = errors[failed_batches[0]]
@@ -301,7 +301,8 @@ class FinkQuery(BaseQuery):
         error = PartialResultError(
             f"{count} of {total} {what} could not be fetched ({first}); "
             + ("their IDs are in .failed_ids and " if failed else "")
-            + f"the {len(table)} rows that arrived are in .table",
+            + (f"the responses that arrived ({len(responses)}) are in .responses" if raw
+               else f"the {len(table)} rows that arrived are in .table"),
             table=table, failed_ids=failed,
             errors={i: errors[k] for k in failed_batches for i in plan.batches[k]},
             responses=responses)

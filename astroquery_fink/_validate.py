@@ -124,7 +124,11 @@ def columns(value, *, example: str, known, selectable: tuple[str, ...],
     if selection == ["*"]:
         return None
     for name in selection:
-        family, colon, _ = name.partition(":")
+        family, colon, field = name.partition(":")
+        if name == "*":
+            raise InvalidQueryError("columns: '*' means all columns: give it alone")
+        if colon and not field.strip():
+            raise InvalidQueryError(f"Column {name!r} has no name after its family prefix")
         if not colon:
             hint = " or ".join(f"'{f}:{name}'" for f in selectable)
             raise InvalidQueryError(f"Column {name!r} has no family prefix: write it as {hint}")

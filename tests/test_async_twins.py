@@ -15,6 +15,7 @@ from astropy.table import Table
 from astroquery.exceptions import InputWarning, InvalidQueryError, NoResultsWarning
 
 from astroquery_fink import FinkClass, FinkLSSTClass, conf
+from astroquery_fink.exceptions import PartialResultError
 
 # A tiny sky map, gzipped here with a fixed mtime so that its payload text is reproducible
 SKYMAP = io.BytesIO()
@@ -221,3 +222,35 @@ def test_lsst_twin_answer_has_the_sync_rows(finklsst, name, args, kwargs):
     response = getattr(finklsst, f"{name}_async")(*args, **kwargs)
     assert response.status_code == 200 and len(table) > 0
     assert read_rows(response, payload["output-format"]) == len(table)
+
+
+def test_a_query_made_while_a_twin_runs_gets_a_table(fink, monkeypatch):
+    # e.g. a user's hook on _request that queries Fink itself: only the twin's own answer
+    # is raw
+    inner = FinkClass(server=fink.server)
+    seen = []
+    sent = fink._request
+
+    def hook(*args, **kwargs):
+        if not seen:
+            seen.append(inner.query_object("ZTF20abfcszi", columns=["i:jd"], cache=False))
+        return sent(*args, **kwargs)
+
+    monkeypatch.setattr(fink, "_request", hook)
+    response = fink.query_object_async("ZTF20abfcszi", columns=["i:jd"], cache=False)
+    assert isinstance(seen[0], Table) and len(seen[0]) == read_rows(response, "parquet")
+    assert isinstance(fink.query_object("ZTF20abfcszi", columns=["i:jd"]), Table)
+
+
+def test_partial_twin_failure_says_where_the_responses_are(recorded):
+    def answer(url, body):
+        if body["objectId"] == "ZTF21aaaaaab":
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        return make_response(b"[]")
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_retries", 0), \
+            pytest.raises(PartialResultError, match=r"the responses that arrived \(1\) are "
+                                                    r"in \.responses") as info:
+        fink.query_object_async(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
+    assert len(info.value.responses) == 1 and info.value.failed_ids == ["ZTF21aaaaaab"]

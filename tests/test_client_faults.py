@@ -107,7 +107,7 @@ def test_retries_exhausted_are_reported_not_swallowed(many, client):
 def waits(monkeypatch):
     """The back-off delays the client asks for, without waiting them."""
     asked = []
-    monkeypatch.setattr(_http.time, "sleep", asked.append)
+    monkeypatch.setattr(_http, "_backoff_wait", lambda delay, lanes: asked.append(delay))
     return asked
 
 

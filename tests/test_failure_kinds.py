@@ -1,6 +1,8 @@
 """Failure kinds users hit, each fixed as a kind: the right value, or an astroquery error."""
+import contextlib
 import io
 import json
+import socket
 import threading
 import time
 
@@ -233,6 +235,44 @@ def test_ctrl_c_during_many_batches_reaches_the_caller_promptly(recorded):
     with conf.set_temp("batch_size", 1), pytest.raises(KeyboardInterrupt):
         fink.query_object([f"ZTF21aaaaaa{c}" for c in "abcdefgh"], output_format="json")
     assert time.monotonic() - begin < 2.0
+
+
+def test_ctrl_c_stops_the_requests_under_way():
+    # A server that accepts and never answers: after Ctrl-C the worker threads must end at
+    # once (their sockets shut down), or the interpreter would wait for them at exit.
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted, two_in = [], threading.Event()
+
+    def accept():
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(listener.accept()[0])
+                if len(accepted) >= 2:
+                    two_in.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+
+    def interrupt():
+        two_in.wait(10)
+        import _thread
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    fink = FinkClass(server=f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=60)
+    before = set(threading.enumerate())
+    try:
+        with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2), \
+                pytest.raises(KeyboardInterrupt):
+            fink.query_object([f"ZTF21aaaaaa{c}" for c in "abcdefgh"], output_format="json")
+        workers = [t for t in set(threading.enumerate()) - before
+                   if t.name.startswith("fink-batch")]
+        for thread in workers:
+            thread.join(timeout=5)
+        assert len(accepted) == 2 and not any(t.is_alive() for t in workers)
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
 
 
 def test_partial_failures_keep_the_rows_and_name_the_ids(recorded):

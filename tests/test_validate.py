@@ -154,6 +154,9 @@ def test_mixed_lists_fail_as_a_whole_and_name_the_bad_entries(items):
     ("lsst", "psfFlux", "write it as 'r:psfFlux' or 'f:psfFlux'"),
     ("lsst", "v:g-r", "selects r: and f: columns only"),
     ("lsst", ["r:psfFlux", 3], "3 is not a name"),
+    ("ztf", ["i:jd", "*"], "'\\*' means all columns: give it alone"),
+    ("ztf", "i:", "'i:' has no name after its family prefix"),
+    ("lsst", ["r:psfFlux", "r: "], "'r:' has no name"),
 ])
 def test_column_selections_refused_before_any_request(survey, columns, match):
     from astroquery_fink.lsst import checks as lsst_checks
