@@ -8,6 +8,7 @@ checked, merged, sorted and reported on (`_merge`). A public method is written o
 """
 import contextvars
 import inspect
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,6 +114,11 @@ def batched(endpoint: Endpoint, ids: Sequence, payload: dict, *, size: int | Non
     return batches, payloads
 
 
+def columns_argument(columns: list[str] | None) -> dict:
+    """The server's ``columns`` argument for a selection (comma-joined; none for all)."""
+    return {} if columns is None else {"columns": ",".join(columns)}
+
+
 def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
                  client_columns: Sequence[str] = ()) -> tuple[list[str] | None, tuple[str, ...]]:
     """A ``columns`` selection completed with what the server needs for the options on
@@ -126,6 +132,53 @@ def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
     return selection + list(mine), mine
 
 
+# The keywords every query method shares, documented once: `FinkQuery.__init_subclass__`
+# adds them to the Parameters of each public method that takes them and does not say more.
+SHARED_PARAMETERS = {
+    "output_format": ("{None, 'json', 'csv', 'votable', 'parquet'}, optional",
+                      "Wire format (the server's ``output-format``); all give the same Table. "
+                      "Default {default}."),
+    "progress": ("bool, optional",
+                 "Show a progress bar while several requests run. Default: only in an "
+                 "interactive terminal."),
+    "get_query_payload": ("bool, optional",
+                          "Return the request body (a dict, or a list of dicts when several "
+                          "requests would be sent) instead of sending it."),
+    "cache": ("bool, optional",
+              "Use astroquery's cache for this call; default: "
+              "``astroquery.cache_conf.cache_active``. Answers live ``conf.cache_timeout`` "
+              "seconds; empty and failed answers, and those of a loopback server, are never "
+              "cached."),
+    "timeout": ("float, optional",
+                "Seconds allowed for one whole HTTP request (default: the client's "
+                "``timeout``, else ``conf.timeout``); all the tries of one request together "
+                "take at most ``conf.retry_total_time``."),
+}
+
+
+def _with_shared_parameters(method: Callable, shared: dict) -> None:
+    """Add the ``shared`` parameters a method takes, and does not document, to its
+    docstring's Parameters (made if missing), before its Returns."""
+    missing = [name for name in inspect.signature(method).parameters if name in shared]
+    lines = (method.__doc__ or "").split("\n")
+    returns = [k for k, line in enumerate(lines) if line.strip() == "Returns"]
+    if not missing or not returns:
+        return
+    indent = lines[returns[0]][:len(lines[returns[0]]) - len(lines[returns[0]].lstrip())]
+    heads = [k for k, line in enumerate(lines) if line.strip() == "Parameters"]
+    documented = {name.strip() for line in lines[heads[0] if heads else 0:returns[0]]
+                  if line.startswith(indent) and not line.startswith(indent + " ")
+                  for name in line.split(" : ")[0].split(",")}
+    added = [] if heads else ["", f"{indent}Parameters", f"{indent}----------"]
+    for name in (n for n in missing if n not in documented):
+        kind, text = shared[name]
+        added.append(f"{indent}{name} : {kind}")
+        added += [indent + "    " + part for part in textwrap.wrap(text, 88 - len(indent))]
+    if len(added) > (0 if heads else 3):
+        at = returns[0] - 1  # the blank line before Returns
+        method.__doc__ = "\n".join(lines[:at] + added + lines[at:])
+
+
 class FinkQuery(BaseQuery):
     """What every Fink client shares: server, time limits, cache switch, and `Plan` runs.
 
@@ -134,6 +187,19 @@ class FinkQuery(BaseQuery):
     """
 
     _server_conf = "server"
+
+    #: The survey's default wire format, as said in the methods' docs.
+    _output_format_default = "json"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kind, text = SHARED_PARAMETERS["output_format"]
+        shared = {**SHARED_PARAMETERS, "output_format": (
+            kind, text.replace("{default}", cls._output_format_default))}
+        for name, member in vars(cls).items():
+            if inspect.isfunction(member) and not name.startswith("_") \
+                    and not name.endswith("_async"):
+                _with_shared_parameters(member, shared)
 
     def __init__(self, *, server: str | None = None, timeout: float | None = None):
         super().__init__()

@@ -269,6 +269,19 @@ def wire_time(t: Time) -> str:
     return t.utc.iso
 
 
+def date_arguments(start: Time | None, stop: Time | None, *,
+                   names: tuple[str, str] = ("startdate", "stopdate"),
+                   scale: str = "utc") -> dict:
+    """A date range's server arguments (those given), as ISO text in ``scale``.
+
+    The ZTF servers parse UTC text. The Rubin ones read their dates as TAI (conesearch:
+    ``Time(..., scale="tai")``) or compare their MJD with TAI MJDs (tags): TAI text
+    (``scale="tai"``) matches both.
+    """
+    return {name: getattr(t, scale).iso for name, t in zip(names, (start, stop), strict=True)
+            if t is not None}
+
+
 def gzipped_skymap(bayestar) -> bytes:
     """A local sky map (FITS path, bytes or `~astropy.io.fits.HDUList`), gzipped as the
     servers read it (they gunzip the bytes they get: fink-object-api

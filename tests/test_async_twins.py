@@ -254,3 +254,24 @@ def test_partial_twin_failure_says_where_the_responses_are(recorded):
                                                     r"in \.responses") as info:
         fink.query_object_async(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
     assert len(info.value.responses) == 1 and info.value.failed_ids == ["ZTF21aaaaaab"]
+
+
+@pytest.mark.parametrize("client", [FinkClass, FinkLSSTClass])
+def test_every_parameter_of_every_public_method_is_documented(client):
+    # the keywords all methods share are documented once (SHARED_PARAMETERS) and added to
+    # each method that takes them; the rest each method documents itself
+    for name in dir(client):
+        method = getattr(client, name)
+        if name.startswith("_") or name.endswith("_async") or not inspect.isfunction(method) \
+                or not method.__module__.startswith("astroquery_fink"):
+            continue
+        lines = inspect.getdoc(method).split("\n")
+        start, end = lines.index("Parameters") if "Parameters" in lines else 0, \
+            lines.index("Returns")
+        documented = {n.strip() for line in lines[start:end] if line and line[0] != " "
+                      for n in line.split(" : ")[0].split(",")}
+        wanted = set(inspect.signature(method).parameters) - {"self"}
+        assert wanted <= documented, (name, wanted - documented)
+    doc = inspect.getdoc(client.query_skymap)
+    assert "cache : bool, optional\n    Use astroquery's cache for this call" in doc
+    assert doc.index("timeout : float") < doc.index("Returns\n-------")

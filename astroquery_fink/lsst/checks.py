@@ -95,12 +95,6 @@ def mjd_tai(value, name: str) -> str:
     return repr(float(value))
 
 
-def wire_tai(t: Time) -> str:
-    # The server reads start/stop dates as TAI (conesearch: Time(..., scale="tai")) or
-    # compares their MJD with TAI MJDs (tags): the TAI calendar text matches both.
-    return t.tai.iso
-
-
 def single(ids: list[int], name: str) -> list[int]:
     if len(ids) != 1:
         raise InvalidQueryError(f"Give one {name}, not {len(ids)}")

@@ -22,7 +22,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 
 from .. import _cutouts, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
-from .._query import FinkQuery, Plan, batched, raw_twin, with_columns
+from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import json_object, schema_table
 from . import checks, cutouts, schema
 from .endpoints import (
@@ -65,6 +65,9 @@ class FinkLSSTClass(FinkQuery):
         If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
     """
 
+    _output_format_default = ("json: exact for 64-bit IDs, and the server's parquet writer "
+                              "fails on some answers")
+
     _server_conf = "server_lsst"
 
     # ------------------------------------------------------------------ light curves
@@ -75,8 +78,7 @@ class FinkLSSTClass(FinkQuery):
         mine = (endpoint.id_column,)
         cols, added = with_columns(endpoint, checks.column_list(columns), {}, mine)
         payload = {"output-format": fmt}
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
+        payload.update(columns_argument(cols))
         payload.update(extra or {})
         batches, payloads = batched(endpoint, ids, payload)
         return Plan(endpoint, payloads, batches, output_format=fmt, columns=cols,
@@ -116,14 +118,6 @@ class FinkLSSTClass(FinkQuery):
             ``r:diaObjectId`` is added for several objects (to attribute rows) and removed.
         output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
             Wire format (``output-format``); all give the same Table. Default json.
-        progress : bool, optional
-            Progress bar for multi-batch queries (default: in an interactive terminal).
-        get_query_payload : bool, optional
-            Return the request body (or list of bodies) instead of querying.
-        cache : bool, optional
-            Use astroquery's cache; default ``astroquery.cache_conf.cache_active``.
-        timeout : float, optional
-            Seconds for one whole HTTP request (default ``conf.timeout``).
 
         Returns
         -------
@@ -169,8 +163,11 @@ class FinkLSSTClass(FinkQuery):
 
         Parameters
         ----------
-        object_id, columns, output_format, progress, get_query_payload, cache, timeout
-            As in `query_object`.
+        object_id : int, str or list
+            One ``diaObjectId`` or several, as in `query_object`.
+        columns : str or list of str, optional
+            ``r:`` and ``f:`` names of the object table (91 columns for schema 10.0, e.g.
+            ``["r:nDiaSources", "f:main_label_classifier"]``). Default: all.
 
         Returns
         -------
@@ -197,8 +194,11 @@ class FinkLSSTClass(FinkQuery):
 
         Parameters
         ----------
-        object_id, columns, output_format, progress, get_query_payload, cache, timeout
-            As in `query_object`.
+        object_id : int, str or list
+            One ``diaObjectId`` or several, as in `query_object`.
+        columns : str or list of str, optional
+            ``r:`` names of the forced-source table (15 columns, e.g. ``["r:psfFlux",
+            "r:band"]``). Default: all.
 
         Returns
         -------
@@ -223,10 +223,7 @@ class FinkLSSTClass(FinkQuery):
         payload: dict = {"radius": arcsec, "output-format": fmt}
         if n is not None:
             payload["n"] = _validate.count(n, "n")
-        if start is not None:
-            payload["startdate"] = checks.wire_tai(start)
-        if stop is not None:
-            payload["stopdate"] = checks.wire_tai(stop)
+        payload.update(_sky.date_arguments(start, stop, scale="tai"))
         if days is not None:
             payload["window"] = days
         if kind is not None:
@@ -235,8 +232,7 @@ class FinkLSSTClass(FinkQuery):
             payload["kind"] = kind
         dates = start is not None or stop is not None
         cols, added = with_columns(CONESEARCH, checks.column_list(columns), {"dates": dates})
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
+        payload.update(columns_argument(cols))
         payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
         return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
@@ -274,8 +270,6 @@ class FinkLSSTClass(FinkQuery):
         columns : str or list of str, optional
             A selection; ``r:diaObjectId``, ``r:ra``, ``r:dec``, ``r:midpointMjdTai`` (and
             ``f:firstDiaSourceMjdTaiFink`` with dates) are added, as the server needs them.
-        output_format, progress, get_query_payload, cache, timeout
-            As in `query_object`.
 
         Returns
         -------
@@ -300,13 +294,9 @@ class FinkLSSTClass(FinkQuery):
         payload: dict = {"tag": tag.strip(), "output-format": fmt}
         if n is not None:
             payload["n"] = _validate.count(n, "n")
-        if start is not None:
-            payload["startdate"] = checks.wire_tai(start)
-        if stop is not None:
-            payload["stopdate"] = checks.wire_tai(stop)
+        payload.update(_sky.date_arguments(start, stop, scale="tai"))
         cols = checks.column_list(columns)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
+        payload.update(columns_argument(cols))
         return Plan(TAGS, [payload], output_format=fmt, columns=cols)
 
     def query_tags(self, tag: str, *, n: int | None = None, startdate=None, stopdate=None,
@@ -328,7 +318,7 @@ class FinkLSSTClass(FinkQuery):
         startdate, stopdate : `~astropy.time.Time`, datetime or ISO text, optional
             Time window (server defaults: 2019-11-01 and now). Sent as the TAI calendar date,
             the scale of the ``r:midpointMjdTai`` the server compares it with.
-        columns, output_format, get_query_payload, cache, timeout
+        columns
             As in `query_object`.
 
         Returns
@@ -343,13 +333,6 @@ class FinkLSSTClass(FinkQuery):
 
     def get_tags(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The Fink tags (``GET /api/v1/tags``), the names `query_tags` takes.
-
-        Parameters
-        ----------
-        cache : bool, optional
-            As in `query_object`.
-        timeout : float, optional
-            Seconds for the HTTP request (default ``conf.timeout``).
 
         Returns
         -------
@@ -369,11 +352,6 @@ class FinkLSSTClass(FinkQuery):
 
     def get_blocks(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The building blocks of Fink's tag filters (``GET /api/v1/blocks``).
-
-        Parameters
-        ----------
-        cache, timeout : optional
-            As in `get_tags`.
 
         Returns
         -------
@@ -402,8 +380,7 @@ class FinkLSSTClass(FinkQuery):
         if withResiduals:
             payload["withResiduals"] = True
         cols = checks.column_list(columns)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
+        payload.update(columns_argument(cols))
         batches, payloads = batched(SSO, names, payload)
         return Plan(SSO, payloads, batches, output_format=fmt, columns=cols)
 
@@ -425,7 +402,7 @@ class FinkLSSTClass(FinkQuery):
             Add Miriade ephemerides as extra (unprefixed) columns.
         withResiduals : bool, optional
             Residuals to the sHG1G2 model (one object only; implies ``withEphem``).
-        columns, output_format, progress, get_query_payload, cache, timeout
+        columns
             As in `query_object`.
 
         Returns
@@ -472,7 +449,9 @@ class FinkLSSTClass(FinkQuery):
                 timeout: float | None = None) -> Table:
         """Resolve names to Rubin IDs, or IDs to names (``/api/v1/resolver``).
 
-        Server: fink-object-api apps/routes/v1/lsst/resolver/utils.py.
+        Server: fink-object-api apps/routes/v1/lsst/resolver/utils.py: TNS names from Fink's
+        TNS table, SIMBAD names through CDS Sesame, Solar System names through the server's
+        own ``/sso``; the reverse lookups read Fink's alert and object tables.
 
         Parameters
         ----------
@@ -485,8 +464,6 @@ class FinkLSSTClass(FinkQuery):
             ID -> names. Sent as a JSON ``true`` (the server ignores a text "True").
         nmax : int, optional
             Most matches (server default 10).
-        output_format, get_query_payload, cache, timeout
-            As in `query_object`.
 
         Returns
         -------
@@ -533,7 +510,8 @@ class FinkLSSTClass(FinkQuery):
                      timeout: float | None = None) -> Table:
         """Rubin alerts inside a gravitational-wave sky map (``/api/v1/skymap``).
 
-        Server: fink-object-api apps/routes/v1/lsst/skymap/utils.py.
+        Server: fink-object-api apps/routes/v1/lsst/skymap/utils.py: the HEALPix pixels
+        (nside 1024) inside the credible region, and every alert stored under them.
 
         Parameters
         ----------
@@ -548,8 +526,6 @@ class FinkLSSTClass(FinkQuery):
         n_day_before, n_day_after : float, optional
             Days before / after the event; passed on but ignored by the server at
             fink-object-api 3.5.0 (its time filter is disabled).
-        output_format, get_query_payload, cache, timeout
-            As in `query_object`.
 
         Returns
         -------
@@ -575,7 +551,7 @@ class FinkLSSTClass(FinkQuery):
             cols = _validate.names(columns, "columns", example="f:alerts")
             if not all(c.startswith("f:") for c in cols):
                 raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
-            payload["columns"] = ",".join(cols)
+            payload.update(columns_argument(cols))
         return Plan(STATISTICS, [payload], output_format=fmt)
 
     def get_statistics(self, date: str = "", *, columns=None, output_format: str | None = None,
@@ -590,8 +566,6 @@ class FinkLSSTClass(FinkQuery):
             (default: every night).
         columns : str or list of str, optional
             ``f:`` names, e.g. ``["f:night", "f:alerts"]``.
-        output_format, get_query_payload, cache, timeout
-            As in `query_object`.
 
         Returns
         -------
@@ -617,10 +591,6 @@ class FinkLSSTClass(FinkQuery):
             ``"sso"``, ``"statistics"`` or ``"tags"`` (``"/api/v1/sources"`` also works).
         major_version, minor_version : int, optional
             A Rubin alert schema version (e.g. 10, 0); both or neither (the server's latest).
-        cache : bool, optional
-            As in `query_object`.
-        timeout : float, optional
-            Seconds for the HTTP request (default ``conf.timeout``).
 
         Returns
         -------
@@ -675,8 +645,6 @@ class FinkLSSTClass(FinkQuery):
         as_array : bool, optional
             Return the image pixels (nJy) as float32 arrays: one array for one kind, a dict
             ``{"Science": array, ...}`` for ``kind="All"`` (one request: ``kind=All``).
-        cache, timeout
-            As in `query_object`.
 
         Returns
         -------

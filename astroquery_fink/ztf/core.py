@@ -37,7 +37,7 @@ from .._cutouts import (
 from .._errors import warn
 from .._http import download
 from .._merge import drop_covered_prefixes
-from .._query import FinkQuery, Plan, batched, raw_twin, with_columns
+from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import ErrorRows, json_object, parse_table, schema_table
 from . import answers, checks
 from .endpoints import (
@@ -90,6 +90,9 @@ class FinkClass(FinkQuery):
     astroquery.exceptions.InvalidQueryError
         If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
     """
+
+    _output_format_default = ("None: parquet (exact and fastest) when pyarrow is installed, "
+                              "else json")
 
     _server_conf = "server"
 
@@ -170,19 +173,6 @@ class FinkClass(FinkQuery):
             with it, at most 10,000 rows per prefix (a `~astroquery.exceptions.MaxResultsWarning`
             says when a prefix reached that). Prefixes that another one covers are dropped.
             Off by default, so that a mistyped ID cannot return thousands of objects.
-        progress : bool, optional
-            Show a progress bar for multi-batch queries. Default: only in an interactive
-            terminal.
-        get_query_payload : bool, optional
-            Return the request body (a dict, or a list of dicts when the IDs are sent in
-            several batches) instead of querying.
-        cache : bool, optional
-            Use astroquery's cache for this call; default: ``astroquery.cache_conf.cache_active``.
-            Answers live ``conf.cache_timeout`` seconds; empty and failed answers are never
-            cached.
-        timeout : float, optional
-            Seconds allowed for one whole HTTP request (default ``conf.timeout``); all the
-            tries of one request together take at most ``conf.retry_total_time``.
 
         Returns
         -------
@@ -234,10 +224,6 @@ class FinkClass(FinkQuery):
         as_array : bool, optional
             Return `numpy.ndarray` data instead of an `~astropy.io.fits.HDUList`: one array
             for one kind, or a dict ``{"Science": array, ...}`` for ``kind="All"``.
-        cache : bool, optional
-            As in `query_object`.
-        timeout : float, optional
-            Seconds to wait for one HTTP answer.
 
         Returns
         -------
@@ -314,13 +300,6 @@ class FinkClass(FinkQuery):
     def get_schema(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
         """The columns the Fink server describes (``/api/v1/schema``) as a Table.
 
-        Parameters
-        ----------
-        cache : bool, optional
-            As in `query_object`.
-        timeout : float, optional
-            Seconds to wait for the HTTP answer (default ``conf.timeout``).
-
         Returns
         -------
         table : `~astropy.table.Table`
@@ -346,14 +325,10 @@ class FinkClass(FinkQuery):
         fmt = _validate.output_format(output_format)
         cols, added = with_columns(CONESEARCH, checks.column_list(columns), {})
         base = {"radius": arcsec, "n": n}
-        if start is not None:
-            base["startdate"] = _sky.wire_time(start)
-        if stop is not None:
-            base["stopdate"] = _sky.wire_time(stop)
+        base.update(_sky.date_arguments(start, stop))
         if days is not None:
             base["window"] = days
-        if cols is not None:
-            base["columns"] = ",".join(cols)
+        base.update(columns_argument(cols))
         base["output-format"] = fmt
         payloads = [{"ra": float(ra), "dec": float(dec), **base}
                     for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
@@ -406,8 +381,6 @@ class FinkClass(FinkQuery):
             Wire format; all give the same Table. Default: parquet with pyarrow, else json.
         get_query_payload : bool, optional
             Return the request body (a list of them for several positions) instead.
-        cache, timeout, progress : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -479,20 +452,13 @@ class FinkClass(FinkQuery):
         mine = ("i:objectId", "i:jd") if fetch_all else ()
         cols, added = with_columns(LATESTS, checks.column_list(columns), {}, mine)
         payload = {"class": class_name, "n": n}
-        if start is not None:
-            payload["startdate"] = _sky.wire_time(start)
-        if stop is not None:
-            payload["stopdate"] = _sky.wire_time(stop)
+        payload.update(_sky.date_arguments(start, stop))
         if trend is not None:
             payload["trend"] = trend
         if color:
             # the server turns colours on when the key is present, whatever its value
             payload["color"] = True
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        payload["output-format"] = fmt
-        plan = Plan(LATESTS, [payload], output_format=fmt, columns=cols or answers.all_columns(),
-                    added_columns=added)
+        plan = _alerts_plan(LATESTS, payload, fmt, cols, added)
         return plan, start, stop
 
     def query_class(self, class_name: str, *, n: int = 10, startdate=None, stopdate=None,
@@ -533,8 +499,9 @@ class FinkClass(FinkQuery):
         max_requests : int, optional
             With ``fetch_all``: at most this many requests (default 64); if parts are still
             cut then, their alerts are returned and a MaxResultsWarning names them.
-        output_format, get_query_payload, cache, timeout, progress : optional
-            As in `query_object` (``get_query_payload`` gives the first request's body).
+        get_query_payload : bool, optional
+            Return the request body (with ``fetch_all``, the first request's) instead of
+            sending it.
 
         Returns
         -------
@@ -705,8 +672,6 @@ class FinkClass(FinkQuery):
         columns : str or list of str, optional
             ``i:``/``d:`` columns to return; the server adds ``i:ssnamenr``; ``i:objectId``
             and ``i:candid`` are added with ``withcutouts`` (the server refuses without).
-        output_format, get_query_payload, cache, timeout, progress : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -750,10 +715,7 @@ class FinkClass(FinkQuery):
                     or not str(ssoCandId).strip():
                 raise InvalidQueryError(f"ssoCandId must be a trajectory ID, not {ssoCandId!r}")
             payload["ssoCandId"] = str(ssoCandId).strip()
-        if start is not None:
-            payload["start_date"] = _sky.wire_time(start)
-        if stop is not None:
-            payload["stop_date"] = _sky.wire_time(stop)
+        payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
         payload["maxnumber"] = maxnumber
         payload["output-format"] = fmt
         endpoint = SSOCAND_LIGHTCURVES if kind == "lightcurves" else SSOCAND
@@ -776,8 +738,6 @@ class FinkClass(FinkQuery):
         maxnumber : int, optional
             At most this many rows (server default 10,000; applied to light curves): an
             answer with that many rows was cut (`~astroquery.exceptions.MaxResultsWarning`).
-        output_format, get_query_payload, cache, timeout : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -838,8 +798,6 @@ class FinkClass(FinkQuery):
         output_format : {None, 'parquet', 'json', 'csv', 'votable'}, optional
             Wire format. Default None: parquet (the server's default, fast for the whole
             table) when pyarrow is installed, else json.
-        get_query_payload, cache, timeout : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -910,11 +868,7 @@ class FinkClass(FinkQuery):
             payload["date"] = checks.tracklet_date(date)
         fmt = _validate.output_format(output_format)
         cols, added = with_columns(TRACKLET, checks.column_list(columns), {})
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        payload["output-format"] = fmt
-        return Plan(TRACKLET, [payload], output_format=fmt, columns=cols or answers.all_columns(),
-                    added_columns=added)
+        return _alerts_plan(TRACKLET, payload, fmt, cols, added)
 
     def query_tracklet(self, id: str | None = None, *, date=None,
                        columns: str | Iterable[str] | None = None,
@@ -930,7 +884,7 @@ class FinkClass(FinkQuery):
             Instead of ``id``: every tracklet of a night, hour, minute or second. Text is a
             prefix of ``"YYYY-MM-DD hh:mm:ss"`` (``"2021-11-20"``, ``"2021-11-20 03"``); a
             Time or datetime means that second.
-        columns, output_format, get_query_payload, cache, timeout : optional
+        columns : optional
             As in `query_object`.
 
         Returns
@@ -987,8 +941,6 @@ class FinkClass(FinkQuery):
             At most this many matches (server default 10); an answer with ``nmax`` rows was
             cut (`~astroquery.exceptions.MaxResultsWarning`). With ssodnet, ``nmax=1``
             asks for the exact name only.
-        output_format, get_query_payload, cache, timeout : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -1058,8 +1010,6 @@ class FinkClass(FinkQuery):
         output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
             Wire format; default json (the server's answer for an unknown event cannot be
             read from parquet).
-        get_query_payload, cache, timeout : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -1101,7 +1051,7 @@ class FinkClass(FinkQuery):
         cols = None
         if columns is not None:
             cols = checks.statistics_columns(columns)
-            payload["columns"] = ",".join(cols)
+            payload.update(columns_argument(cols))
         if schema:
             payload["schema"] = True
         fmt = _validate.output_format(output_format)
@@ -1124,8 +1074,6 @@ class FinkClass(FinkQuery):
             key ``key:key`` (``ztf_YYYYMMDD``), which dates the rows, always comes back.
         schema : bool, optional
             Return the names of the counters (a list) instead.
-        output_format, get_query_payload, cache, timeout : optional
-            As in `query_object`.
 
         Returns
         -------
@@ -1155,15 +1103,8 @@ class FinkClass(FinkQuery):
         fmt = _validate.output_format(output_format)
         cols, added = with_columns(ANOMALY, checks.column_list(columns), {})
         payload: dict = {"n": n}
-        if start is not None:
-            payload["start_date"] = _sky.wire_time(start)
-        if stop is not None:
-            payload["stop_date"] = _sky.wire_time(stop)
-        if cols is not None:
-            payload["columns"] = ",".join(cols)
-        payload["output-format"] = fmt
-        return Plan(ANOMALY, [payload], output_format=fmt, columns=cols or answers.all_columns(),
-                    added_columns=added)
+        payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
+        return _alerts_plan(ANOMALY, payload, fmt, cols, added)
 
     def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
                       columns: str | Iterable[str] | None = None,
@@ -1179,7 +1120,7 @@ class FinkClass(FinkQuery):
         start_date, stop_date : `~astropy.time.Time`, datetime or ISO str, optional
             The date range (server defaults 2019-11-01 and now). The server adds one day to
             ``stop_date``, so that a date (``"2021-11-20"``) includes that whole day.
-        columns, output_format, get_query_payload, cache, timeout : optional
+        columns : optional
             As in `query_object`.
 
         Returns
@@ -1191,6 +1132,16 @@ class FinkClass(FinkQuery):
         return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
     query_anomaly_async = raw_twin(query_anomaly, "anomaly")
+
+
+def _alerts_plan(endpoint, payload: dict, fmt: str, cols: list[str] | None,
+                 added: tuple[str, ...]) -> Plan:
+    """One request of a search returning alerts: with all the alert columns (the schema's,
+    also for an empty answer) unless ``cols`` selects some."""
+    payload.update(columns_argument(cols))
+    payload["output-format"] = fmt
+    return Plan(endpoint, [payload], output_format=fmt, columns=cols or answers.all_columns(),
+                added_columns=added)
 
 
 Fink = FinkClass()
