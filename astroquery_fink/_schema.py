@@ -9,6 +9,7 @@ import astropy.units as u
 
 __all__: list[str] = []
 
+
 @dataclass(frozen=True)
 class ColumnInfo:
     """What the client knows about one server column."""
@@ -21,7 +22,6 @@ class ColumnInfo:
     description: str
     #: A value the server writes for "none" (e.g. 0 for a Rubin ID): masked like a null.
     null: object = None
-
 
 
 #: Schema name -> function returning its columns (name -> `ColumnInfo`).

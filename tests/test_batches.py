@@ -162,3 +162,21 @@ def test_at_most_max_workers_requests_on_the_wire(recorded):
         table = fink.query_object(IDS)
     assert len(rec.calls) == len(IDS) and state["peak"] == 2
     assert sorted(set(table["i:objectId"])) == IDS
+
+
+def test_server_fills_do_not_depend_on_the_batching(fink):
+    # the server fills -1.0 into d:blazar_stats_* where a whole answer lacks them, and
+    # leaves them null where only some rows do: the same rows must come out the same
+    # however the IDs were batched (-1, "not computed", is masked)
+    names = sorted(set(fink.query_object("ZTF", prefix=True, columns=["i:objectId"])
+                       ["i:objectId"]))[:12]
+    tables = []
+    for size in (1, 12):
+        with conf.set_temp("batch_size", size), conf.set_temp("max_workers", 4):
+            tables.append(fink.query_object(names, cache=False))
+    one, all_at_once = tables
+    assert len(one) == len(all_at_once) > 0
+    for name in [c for c in one.colnames if c.startswith("d:blazar_stats_")]:
+        assert np.array_equal(np.ma.getmaskarray(one[name]),
+                              np.ma.getmaskarray(all_at_once[name])), name
+        assert not np.any(np.ma.compressed(one[name]) == -1.0)

@@ -27,8 +27,10 @@ def test_single_object_all_columns(fink):
     assert t["i:magpsf"].unit == u.mag and t["i:ra"].unit == u.deg and t["v:lapse"].unit == u.day
     assert t["v:rate"].unit == u.mag / u.day
     assert t["v:lastdate"][0] == Time(t["i:jd"][0], format="jd").iso == "2020-08-31 09:07:44.996"
-    # the server's own default for missing blazar features, kept as a number
-    assert t["d:blazar_stats_m0"].dtype == np.float64 and t["d:blazar_stats_m0"][0] == -1.0
+    # the server's own default for missing blazar features (-1.0, "not computed"): a
+    # float column, masked
+    assert t["d:blazar_stats_m0"].dtype == np.float64 and t["d:blazar_stats_m0"].mask.all()
+    assert np.ma.getdata(t["d:blazar_stats_m0"])[0] == -1.0
 
 
 def test_several_objects_interleave_by_time_and_add_up(fink):

@@ -89,8 +89,18 @@ def columns() -> dict[str, ColumnInfo]:
             stype = _server_type(entry["type"])
             kind = _STORED_KIND.get(name, _KINDS.get(stype, "str"))
             unit = _EXTRA_UNITS.get(name) or _unit_from_doc(entry["doc"])
-            out[name] = ColumnInfo(name, family, kind, stype, unit, entry["doc"])
+            doc, null = entry["doc"], None
+            if name.startswith("d:blazar_stats_"):
+                doc, null = doc + _BLAZAR_NONE, -1.0
+            out[name] = ColumnInfo(name, family, kind, stype, unit, doc, null)
     return out
+
+
+# fink-science writes -1 for the blazar features of an object that is not a monitored CTAO
+# blazar, and the API fills -1.0 where a whole answer lacks the column (fink-object-api
+# apps/utils/decoding.py, format_hbase_output): masked, so that an answer does not depend on
+# how IDs were batched.
+_BLAZAR_NONE = " (-1, 'not computed', is masked.)"
 
 
 # The parser types ZTF answers with these (Endpoint.schema = "ztf").
