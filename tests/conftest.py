@@ -50,6 +50,15 @@ def emulator():
         yield emu
 
 
+@pytest.fixture(scope="session")
+def lsst_emulator():
+    """The bundled-data Rubin emulator on a free loopback port, for the whole session."""
+    from astroquery_fink.testing import FinkEmulator
+
+    with FinkEmulator(survey="lsst") as emu:
+        yield emu
+
+
 @pytest.fixture
 def fink(emulator, tmp_path):
     """A client pointed at the emulator, with a private cache directory."""

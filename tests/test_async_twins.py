@@ -186,23 +186,23 @@ def read_rows(response, fmt) -> int:
     ("get_ssoft", (), {"sso_name": "Julienpeloton", "output_format": "json"}),
 ])
 def test_ztf_twin_answer_has_the_sync_rows(fink, name, args, kwargs):
+    assert_twin_has_the_sync_rows(fink, name, args, kwargs)
+
+
+def assert_twin_has_the_sync_rows(client, name, args, kwargs):
     pytest.importorskip("pyarrow")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoResultsWarning)
-        table = getattr(fink, name)(*args, **kwargs)
-    payload = getattr(fink, name)(*args, get_query_payload=True, **kwargs)
-    response = getattr(fink, f"{name}_async")(*args, **kwargs)
+        table = getattr(client, name)(*args, **kwargs)
+    payload = getattr(client, name)(*args, get_query_payload=True, **kwargs)
+    response = getattr(client, f"{name}_async")(*args, **kwargs)
     assert response.status_code == 200 and len(table) > 0
     assert read_rows(response, payload["output-format"]) == len(table)
 
 
-@pytest.fixture(scope="module")
-def finklsst():
-    pytest.importorskip("flask")
-    from astroquery_fink.testing import FinkEmulator
-
-    with FinkEmulator(survey="lsst") as emu:
-        yield FinkLSSTClass(server=emu.url)
+@pytest.fixture
+def finklsst(lsst_emulator):
+    return FinkLSSTClass(server=lsst_emulator.url)
 
 
 @pytest.mark.parametrize(("name", "args", "kwargs"), [
@@ -214,14 +214,7 @@ def finklsst():
     ("query_region", (SkyCoord(63.34954, -47.18079, unit="deg"), 1 * u.arcmin), {}),
 ])
 def test_lsst_twin_answer_has_the_sync_rows(finklsst, name, args, kwargs):
-    pytest.importorskip("pyarrow")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NoResultsWarning)
-        table = getattr(finklsst, name)(*args, **kwargs)
-    payload = getattr(finklsst, name)(*args, get_query_payload=True, **kwargs)
-    response = getattr(finklsst, f"{name}_async")(*args, **kwargs)
-    assert response.status_code == 200 and len(table) > 0
-    assert read_rows(response, payload["output-format"]) == len(table)
+    assert_twin_has_the_sync_rows(finklsst, name, args, kwargs)
 
 
 def test_a_query_made_while_a_twin_runs_gets_a_table(fink, monkeypatch):

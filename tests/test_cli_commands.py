@@ -24,20 +24,16 @@ RUBIN_SOURCE = "170094456272322680"  # a diaSource with its stamps
 CONE = "23.5 30.7"
 
 
-@pytest.fixture(scope="module")
-def ztf():
+@pytest.fixture
+def ztf(emulator):
     """The ZTF emulator on the bundled alerts (all of them: every endpoint has data)."""
-    from astroquery_fink.testing import FinkEmulator
-    with FinkEmulator() as emu:
-        yield emu
+    return emulator
 
 
-@pytest.fixture(scope="module")
-def lsst():
+@pytest.fixture
+def lsst(lsst_emulator):
     """The Rubin emulator on the bundled Rubin alerts."""
-    from astroquery_fink.testing import FinkEmulator
-    with FinkEmulator(survey="lsst") as emu:
-        yield emu
+    return lsst_emulator
 
 
 @pytest.fixture

@@ -363,3 +363,75 @@ def test_ssoft_parquet_table(recorded):
     t = fink.get_ssoft(sso_number=33803)
     assert t["sso_number"][0] == 33803 and t["H_1"][0] == 15.2
     assert rec.calls[0][2]["json"]["sso_number"] == 33803
+
+
+# ------------------------------------------------- solar system, tracklets, anomalies, candidates
+
+ALERT_COLUMNS = ["i:objectId", "i:jd", "i:candid", "i:magpsf", "i:ra", "i:dec"]
+
+
+def newest_first(rows):
+    """The documented order: i:jd descending, ties (one exposure) by i:objectId."""
+    return sorted(rows, key=lambda r: (-r["i:jd"], r["i:objectId"]))
+
+
+def test_sso_rows_are_the_recorded_alerts(recorded):
+    rows = recorded_json("ztf_sso.json")
+    numbers = [r["sso_number"] for r in rows]
+    fink, rec = recorded([make_response(recorded_bytes("ztf_sso.json"))])
+    t = fink.query_sso(numbers, columns=ALERT_COLUMNS, output_format="json")
+    sent = rec.calls[0][2]["json"]
+    assert sent["n_or_d"] == ",".join(map(str, numbers)) and sent["columns"].split(",") == \
+        ALERT_COLUMNS
+    assert list(t["i:candid"]) == [r["i:candid"] for r in newest_first(rows)]
+    assert list(t["sso_number"]) == [r["sso_number"] for r in newest_first(rows)]
+    assert list(t["sso_name"]) == [r["sso_name"] for r in newest_first(rows)]
+    assert t["i:candid"].dtype == np.int64 and t["sso_number"].dtype == np.int64
+    assert t["i:magpsf"].unit == u.mag and np.allclose(
+        t["i:magpsf"], [r["i:magpsf"] for r in newest_first(rows)])
+
+
+def test_tracklet_rows_are_the_recorded_alerts_of_the_night(recorded):
+    rows = recorded_json("ztf_tracklet.json")
+    fink, rec = recorded([make_response(recorded_bytes("ztf_tracklet.json"))])
+    t = fink.query_tracklet(date="2021-06-04", output_format="json")
+    assert rec.calls[0][2]["json"]["date"] == "2021-06-04"
+    assert len(t) == len(rows) == 15 and set(t["d:tracklet"]) == {"TRCK_20210604_093609_00"}
+    assert list(t["i:jd"]) == [r["i:jd"] for r in newest_first(rows)]
+    assert list(t["i:objectId"]) == [r["i:objectId"] for r in newest_first(rows)]
+
+
+def test_anomaly_rows_keep_their_scores(recorded):
+    rows = recorded_json("ztf_anomaly.json")
+    fink, rec = recorded([make_response(recorded_bytes("ztf_anomaly.json"))])
+    t = fink.query_anomaly(n=10, start_date="2025-06-01", output_format="json")
+    assert rec.calls[0][2]["json"] == {"n": 10, "start_date": "2025-06-01 00:00:00.000",
+                                       "output-format": "json"}
+    expected = newest_first(rows)
+    assert list(t["i:candid"]) == [r["i:candid"] for r in expected]
+    assert np.allclose(t["d:anomaly_score"], [r["d:anomaly_score"] for r in expected])
+    with pytest.warns(MaxResultsWarning, match="n=9"):  # as many rows as asked: cut
+        fink2, _ = recorded([make_response(recorded_bytes("ztf_anomaly.json"))])
+        fink2.query_anomaly(n=9, output_format="json")
+
+
+def test_ssocand_orbits_keep_their_values(recorded):
+    rows = recorded_json("ztf_ssocand_orbParams.json")
+    fink, rec = recorded([make_response(recorded_bytes("ztf_ssocand_orbParams.json"))])
+    t = fink.query_ssocand("orbParams", output_format="json")
+    assert rec.calls[0][2]["json"]["kind"] == "orbParams"
+    assert len(t) == len(rows) == 1
+    for name, value in rows[0].items():
+        assert (t[name][0] == value) if isinstance(value, str) else np.isclose(t[name][0],
+                                                                               value), name
+
+
+def test_ssobulk_file_is_the_recorded_answer(recorded, tmp_path):
+    answer = recorded_bytes("ztf_ssobulk.parquet")
+    fink, rec = recorded([make_response(answer, content_type="application/parquet")])
+    path = fink.download_ssobulk(tmp_path / "bulk.parquet", progress=False)
+    assert rec.calls[0][0] == "POST" and rec.calls[0][2]["json"] == {"output-format": "parquet"}
+    assert path.read_bytes() == answer
+    frame = pd.read_parquet(path)
+    assert list(frame["i:candid"]) == [r["i:candid"] for r in recorded_json("ztf_sso.json")]
+    assert not list(tmp_path.glob(".bulk.parquet.*"))  # no partial file left behind

@@ -60,7 +60,45 @@ def statistics(pdf: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SOLAR = ROOT / "astroquery_fink" / "testing" / "data" / "solar"
+#: the columns asked for in the recorded solar-system, tracklet and anomaly answers
+ALERT_COLUMNS = ["i:objectId", "i:jd", "i:candid", "i:magpsf", "i:ra", "i:dec"]
+
+
+def alert_rows(path: Path, extra: dict) -> pd.DataFrame:
+    """Alerts of one file as the server writes them (``i:`` candidate fields and the given
+    ``d:`` fields), newest first (format_hbase_output sorts by i:jd descending)."""
+    df = pd.read_parquet(path)
+    cand = pd.json_normalize(df["candidate"].tolist())
+    frame = pd.DataFrame({c: cand[c.split(":")[1]] for c in ALERT_COLUMNS if c != "i:objectId"})
+    frame.insert(0, "i:objectId", df["objectId"].to_numpy())
+    frame["i:ssnamenr"] = cand["ssnamenr"]
+    for name, field in extra.items():
+        frame[name] = df[field].to_numpy()
+    return frame.sort_values("i:jd", ascending=False, kind="stable")
+
+
+def solar_answers() -> dict:
+    """The /sso answer for the numbered objects of the bundled solar-system night (each
+    named by its number: no offline name), the /tracklet answer of its tracklet night,
+    the /anomaly answer (the alerts scored by the anomaly module) and /ssocand orbParams."""
+    sso = alert_rows(SOLAR / "sso_2022-08-04.parquet", {})
+    sso = sso[sso["i:ssnamenr"].str.fullmatch(r"\d+")]
+    sso["sso_name"] = sso["i:ssnamenr"]
+    sso["sso_number"] = sso["i:ssnamenr"].astype(int)
+    tracklet = alert_rows(SOLAR / "tracklet_2021-06-04.parquet", {"d:tracklet": "tracklet"})
+    tracklet = tracklet[tracklet["d:tracklet"].str.startswith("TRCK_20210604")]
+    anomaly = alert_rows(ROOT / "astroquery_fink" / "testing" / "data"
+                         / "regular_2025-06.parquet", {"d:anomaly_score": "anomaly_score"})
+    orbits = pd.DataFrame(json.loads((SOLAR / "ssocand_fixture.json").read_text())["orbParams"])
+    return {"sso": sso, "tracklet": tracklet, "anomaly": anomaly, "ssocand_orbParams": orbits}
+
+
 def main() -> None:
+    for name, answer in solar_answers().items():
+        (OUT / f"ztf_{name}.json").write_text(answer.to_json(orient="records"))
+    # /ssobulk: the light curves of every known solar-system object, one parquet file
+    solar_answers()["sso"].to_parquet(OUT / "ztf_ssobulk.parquet", index=False)
     pdf = alerts()
     for k, (ra, dec) in enumerate(CONES):
         answer = cone(pdf, ra, dec)

@@ -42,3 +42,15 @@ def raw_alerts():
         # use_threads=False: threaded reads sometimes abort the interpreter at exit here.
         rows.extend(pq.read_table(path, use_threads=False).to_pylist())
     return rows
+
+
+@pytest.fixture(scope="session")
+def latest_candidates(raw_alerts):
+    """The ``candidate`` of each object's latest alert (the row a cone or sky-map search
+    shows), by objectId, from the files."""
+    by_oid = {}
+    for a in raw_alerts:
+        c = a["candidate"]
+        if a["objectId"] not in by_oid or c["jd"] > by_oid[a["objectId"]]["jd"]:
+            by_oid[a["objectId"]] = c
+    return by_oid

@@ -21,17 +21,12 @@ def cone(client, **payload):
 
 
 @pytest.fixture(scope="module")
-def latest(raw_alerts):
+def latest(latest_candidates):
     """The latest alert of each object (the row the conesearch shows), from the files."""
-    by_oid = {}
-    for a in raw_alerts:
-        c = a["candidate"]
-        if a["objectId"] not in by_oid or c["jd"] > by_oid[a["objectId"]]["jd"]:
-            by_oid[a["objectId"]] = c
     frame = pd.DataFrame(
         [{"objectId": k, "ra": c["ra"], "dec": c["dec"], "jd": c["jd"],
           "jdstarthist": c["jdstarthist"], "magpsf": c["magpsf"], "candid": c["candid"]}
-         for k, c in by_oid.items()])
+         for k, c in latest_candidates.items()])
     return frame.set_index("objectId")
 
 

@@ -30,13 +30,8 @@ def fixture_bytes():
 
 
 @pytest.fixture(scope="module")
-def latest(raw_alerts):
-    by_oid = {}
-    for a in raw_alerts:
-        c = a["candidate"]
-        if a["objectId"] not in by_oid or c["jd"] > by_oid[a["objectId"]]["jd"]:
-            by_oid[a["objectId"]] = c
-    return by_oid
+def latest(latest_candidates):
+    return latest_candidates
 
 
 def expected_objects(fits_gz, latest, level, before=1, after=6):
