@@ -386,8 +386,8 @@ def _warn_if_empty(table: Table, plan: Plan, missing: list) -> None:
     elif missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "
-                      f"{endpoint.rows}: {shown} (all are in table.meta['missing_ids'])",
-                      NoResultsWarning)
+             f"{endpoint.rows}: {shown} (all are in table.meta['missing_ids'])",
+             NoResultsWarning)
 
 
 def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:

@@ -975,7 +975,7 @@ class FinkClass(FinkQuery):
             days = checks.days(value, key)
             if days > most:
                 warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
-                              "most; the search may be slow", InputWarning)
+                     "most; the search may be slow", InputWarning)
             payload[key] = days
         # json by default: when GraceDB has no such event the server answers a one-row
         # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
