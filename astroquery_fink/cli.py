@@ -200,10 +200,11 @@ def _arg(*flags: str, method: bool = True, convert=None, **options) -> _Arg:
 
 
 _COLUMNS = _arg("--columns", metavar="COLS",
-                help="comma-separated columns, e.g. i:jd,i:magpsf (default: all)")
+                help="comma-separated columns, e.g. i:jd,i:magpsf (ZTF) or "
+                     "r:midpointMjdTai,r:psfFlux (Rubin) (default: all)")
 _WIRE = _arg("--output-format", choices=OUTPUT_FORMATS,
-             help="wire format of the request (default: parquet when possible, else json); "
-                  "the table is the same")
+             help="wire format of the request (default: ZTF parquet when possible, else "
+                  "json; Rubin json); the table is the same")
 _N = _arg("-n", type=int, metavar="N", help="the server's row limit")
 _STARTDATE = _arg("--startdate", metavar="DATE", help="ISO date or time, e.g. 2021-01-01")
 _STOPDATE = _arg("--stopdate", metavar="DATE", help="ISO date or time")

@@ -14,7 +14,9 @@ def _python_block_after(heading: str) -> str:
 def test_the_offline_example_runs_as_printed():
     names: dict = {}
     exec(compile(_python_block_after("## Offline: the emulator"), "README.md", "exec"), names)
-    assert len(names["t"]) == 21 and "d:tag" in names["t"].colnames
+    assert len(names["t"]) == 21 and "d:tag" not in names["t"].colnames
+    assert sorted(set(names["lim"]["d:tag"])) == ["upperlim", "valid"]
+    assert list(names["lim"]["d:tag"]).count("upperlim") == 33
     assert len(names["lc"]) == 346 and names["lc"]["r:diaObjectId"][0] == 170028485706776685
 
 
