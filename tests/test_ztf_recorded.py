@@ -435,3 +435,21 @@ def test_ssobulk_file_is_the_recorded_answer(recorded, tmp_path):
     frame = pd.read_parquet(path)
     assert list(frame["i:candid"]) == [r["i:candid"] for r in recorded_json("ztf_sso.json")]
     assert not list(tmp_path.glob(".bulk.parquet.*"))  # no partial file left behind
+
+
+def test_skymap_rows_are_the_recorded_alerts_in_the_region(recorded):
+    rows = recorded_json("ztf_skymap.json")  # computed with astropy-healpix from the files
+    fink, rec = recorded([make_response(recorded_bytes("ztf_skymap.json"))])
+    t = fink.query_skymap("EMU250610a", credible_level=0.9)
+    assert rec.calls[0][2]["json"]["event_name"] == "EMU250610a"
+    assert list(t["i:objectId"]) == [r["i:objectId"] for r in newest_first(rows)] == [
+        "ZTF25aaugqpe", "ZTF25aauurnj"]
+    assert list(t["i:candid"]) == [r["i:candid"] for r in newest_first(rows)]
+    assert np.allclose(t["v:jdstartgw"], Time("2025-06-10T00:00:00").jd)
+
+
+def test_skymap_gracedb_failure_row_is_the_servers_words(recorded):
+    answer = '[{"status": "No superevent found with id S999999zz"}]'
+    fink, _ = recorded([make_response(answer)])
+    with pytest.raises(InvalidQueryError, match="No superevent found with id S999999zz"):
+        fink.query_skymap("S999999zz", credible_level=0.9)

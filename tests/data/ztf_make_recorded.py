@@ -94,12 +94,41 @@ def solar_answers() -> dict:
     return {"sso": sso, "tracklet": tracklet, "anomaly": anomaly, "ssocand_orbParams": orbits}
 
 
+def skymap_answer(pdf: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
+    """The /skymap answer for the bundled sky map (event EMU250610a) at ``level``: the last
+    alert of each object in a pixel of credible level <= ``level`` whose history starts in
+    the server's default window (1 day before the event, 6 after), with ``v:jdstartgw``."""
+    import gzip
+
+    import astropy.units as u
+    from astropy.io import fits
+    from astropy_healpix import HEALPix, npix_to_nside
+
+    path = ROOT / "astroquery_fink" / "testing" / "data" / "skymap_EMU250610a.fits.gz"
+    with fits.open(gzip.open(path)) as hdul:
+        prob = np.array(hdul[1].data["PROB"], dtype=float)
+        order, t0 = hdul[1].header["ORDERING"].lower(), Time(hdul[1].header["DATE-OBS"]).jd
+    rank = np.argsort(prob)[::-1]
+    levels = np.empty_like(prob)
+    levels[rank] = np.cumsum(prob[rank])
+    grid = HEALPix(nside=npix_to_nside(len(prob)), order=order)
+    last = pdf.loc[pdf.groupby("i:objectId")["i:jd"].idxmax()]
+    pix = grid.lonlat_to_healpix(last["i:ra"].to_numpy() * u.deg, last["i:dec"].to_numpy() * u.deg)
+    start = t0 - 1
+    keep = (levels[pix] <= level) & (last["i:jdstarthist"] >= start) \
+        & (last["i:jdstarthist"] < start + 6) & (last["i:jd"] - last["i:jdstarthist"] <= 6)
+    out = last.loc[keep.to_numpy(), ALERT_COLUMNS].copy()
+    out["v:jdstartgw"] = t0
+    return out.sort_values("i:jd", ascending=False)
+
+
 def main() -> None:
     for name, answer in solar_answers().items():
         (OUT / f"ztf_{name}.json").write_text(answer.to_json(orient="records"))
     # /ssobulk: the light curves of every known solar-system object, one parquet file
     solar_answers()["sso"].to_parquet(OUT / "ztf_ssobulk.parquet", index=False)
     pdf = alerts()
+    (OUT / "ztf_skymap.json").write_text(skymap_answer(pdf).to_json(orient="records"))
     for k, (ra, dec) in enumerate(CONES):
         answer = cone(pdf, ra, dec)
         (OUT / f"ztf_conesearch_{k}.json").write_text(answer.to_json(orient="records"))
