@@ -453,3 +453,17 @@ def test_skymap_gracedb_failure_row_is_the_servers_words(recorded):
     fink, _ = recorded([make_response(answer)])
     with pytest.raises(InvalidQueryError, match="No superevent found with id S999999zz"):
         fink.query_skymap("S999999zz", credible_level=0.9)
+
+
+def test_simbad_reverse_rows_are_the_recorded_alerts(recorded):
+    rows = recorded_json("ztf_resolver_simbad_reverse.json")
+    fink, rec = recorded([make_response(recorded_bytes("ztf_resolver_simbad_reverse.json"))])
+    t = fink.resolve("ZTF20abfcszi", resolver="simbad", reverse=True, nmax=25,
+                     output_format="json")
+    assert rec.calls[0][2]["json"] == {"resolver": "simbad", "name": "ZTF20abfcszi",
+                                       "nmax": 25, "reverse": True, "output-format": "json"}
+    assert len(t) == len(rows) == 21
+    # each alert with its own cross-match (it changed along the light curve)
+    assert dict(zip(t["i:candid"], t["d:cdsxmatch"], strict=True)) == {
+        r["i:candid"]: r["d:cdsxmatch"] for r in rows}
+    assert t["i:candid"].dtype == np.int64 and t["i:ra"].unit == u.deg

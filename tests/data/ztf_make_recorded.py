@@ -122,7 +122,17 @@ def skymap_answer(pdf: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
     return out.sort_values("i:jd", ascending=False)
 
 
+def simbad_reverse_answer(pdf: pd.DataFrame, oid: str = "ZTF20abfcszi",
+                          nmax: int = 25) -> pd.DataFrame:
+    """The /resolver answer for ``resolver="simbad", reverse=True``: the object's alerts
+    with their SIMBAD cross-match, the first ``nmax`` of the scan (row key, jd ascending)."""
+    rows = pdf[pdf["i:objectId"] == oid].sort_values("i:jd").head(nmax)
+    return rows[["i:objectId", "d:cdsxmatch", "i:ra", "i:dec", "i:candid", "i:jd"]]
+
+
 def main() -> None:
+    (OUT / "ztf_resolver_simbad_reverse.json").write_text(
+        simbad_reverse_answer(alerts()).to_json(orient="records"))
     for name, answer in solar_answers().items():
         (OUT / f"ztf_{name}.json").write_text(answer.to_json(orient="records"))
     # /ssobulk: the light curves of every known solar-system object, one parquet file
