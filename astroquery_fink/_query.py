@@ -25,6 +25,7 @@ from ._errors import warn
 from ._http import Lanes, fetch
 from ._schema import SCHEMAS
 from ._tables import Decoded, build, combine, decode, typed_column
+from ._typing import RawAnswer
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError
 
@@ -179,20 +180,51 @@ def _with_shared_parameters(method: Callable, shared: dict) -> None:
         method.__doc__ = "\n".join(lines[:at] + added + lines[at:])
 
 
+# The constructor's arguments, documented once: `FinkQuery.__init_subclass__` appends them
+# to each client class's docstring, with the survey's `conf` item and emulator command.
+_CONSTRUCTOR_DOC = """
+    Parameters
+    ----------
+    server : str, optional
+        Base URL of a Fink API deployment for this survey, e.g. ``"http://127.0.0.1:5000"``
+        for the bundled emulator (``{emulator}``). Defaults to
+        ``astroquery_fink.conf.{server_conf}``, read at each call.
+    timeout : float, optional
+        Seconds allowed for one whole HTTP request (connection, headers and body). Defaults
+        to ``astroquery_fink.conf.timeout``.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
+    """
+
+
+#: What a client class declares about its survey (see `FinkQuery`).
+_SURVEY_ATTRIBUTES = ("_server_conf", "_emulator", "_output_format_default")
+
+
 class FinkQuery(BaseQuery):
     """What every Fink client shares: server, time limits, cache switch, and `Plan` runs.
 
-    Subclasses name their survey's server with ``_server_conf`` (the `~astroquery_fink.conf`
-    item read at each call).
+    A survey's client declares its survey in class attributes, required for a subclass (a
+    forgotten one would send its queries to another survey's server):
+
+    - ``_server_conf``: the `~astroquery_fink.conf` item naming its server, read at each call;
+    - ``_emulator``: the command starting its bundled emulator, for the docs;
+    - ``_output_format_default``: its default wire format and why, for the docs.
     """
-
-    _server_conf = "server"
-
-    #: The survey's default wire format, as said in the methods' docs.
-    _output_format_default = "json"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        for attribute in _SURVEY_ATTRIBUTES:
+            if not isinstance(getattr(cls, attribute, None), str):
+                raise TypeError(f"{cls.__name__} must declare its survey's {attribute} (text)")
+        if cls.__doc__ and "Parameters\n" not in cls.__doc__:
+            # numpydoc's order: the summary, Parameters and Raises, then any Examples
+            summary, examples, rest = cls.__doc__.rstrip().partition("\n    Examples\n")
+            cls.__doc__ = summary.rstrip() + "\n" + _CONSTRUCTOR_DOC.format(
+                emulator=cls._emulator, server_conf=cls._server_conf) + examples + rest
         kind, text = SHARED_PARAMETERS["output_format"]
         shared = {**SHARED_PARAMETERS, "output_format": (
             kind, text.replace("{default}", cls._output_format_default))}
@@ -424,8 +456,7 @@ def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:
     twin.__name__ = f"{name}_async"
     twin.__qualname__ = f"{sync.__qualname__}_async"
     twin.__module__ = sync.__module__
-    twin.__signature__ = inspect.signature(sync).replace(
-        return_annotation=inspect.Signature.empty)
+    twin.__signature__ = inspect.signature(sync).replace(return_annotation=RawAnswer)
     twin.__doc__ = f"""Send the ``/api/v1/{path}`` {many} of `{name}`; return the raw {some}.
 
     Takes the arguments of `{name}`, and validates, batches and builds the payload exactly as

@@ -10,13 +10,16 @@ with a message saying how to write it.
 import contextlib
 import datetime
 import math
+import re
 from collections.abc import Iterable
 
 import numpy as np
 from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
 from astropy.time import Time, TimeDelta
-from astroquery.exceptions import InvalidQueryError
+from astroquery.exceptions import InputWarning, InvalidQueryError
+
+from ._errors import warn
 
 __all__: list[str] = []
 
@@ -280,6 +283,77 @@ def date_arguments(start: Time | None, stop: Time | None, *,
     """
     return {name: getattr(t, scale).iso for name, t in zip(names, (start, stop), strict=True)
             if t is not None}
+
+
+#: The servers' request-body limit (``MAX_CONTENT_LENGTH`` in fink-object-api app_ztf.py and
+#: app_lsst.py): a larger body is refused with HTTP 413.
+MAX_BODY = 100 * 2**20
+
+_GRACEDB_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+#: The days around the event the Fink documentation allows (not enforced by the servers).
+SKYMAP_DAYS_MAX = {"n_day_before": 7, "n_day_after": 14}
+
+
+def skymap_arguments(event_name, bayestar, credible_level, n_day_before,
+                     n_day_after) -> dict:
+    """The sky-map search arguments, which both surveys' servers read alike: a GraceDB event
+    name (``event_name``) or a local map (``bayestar``, one of them), ``credible_level``, and
+    the days around the event (those given: the servers default to 1 and 6).
+
+    The map is sent as ``str()`` of its gzipped bytes, the text the servers evaluate and
+    gunzip (fink-object-api apps/routes/v1/{ztf,lsst}/skymap/utils.py). Days beyond the
+    documented 7 before and 14 after are sent, with an `~astroquery.exceptions.InputWarning`.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        Neither or both sources, a name that is not a GraceDB name, a map that is not FITS
+        or makes a body above the servers' 100 MiB, a level outside (0, 1], days that are
+        negative or not a number or time Quantity.
+    """
+    if (event_name is None) == (bayestar is None):
+        raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
+    if isinstance(credible_level, bool) or not _is_number(credible_level) \
+            or not 0 < credible_level <= 1:
+        raise InvalidQueryError(
+            f"credible_level must be a number in (0, 1], not {credible_level!r}")
+    if event_name is not None:
+        if not isinstance(event_name, str) or not _GRACEDB_NAME.fullmatch(event_name.strip()):
+            raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
+        source = {"event_name": event_name.strip()}
+    else:
+        text = str(gzipped_skymap(bayestar))
+        if len(text) > MAX_BODY:
+            raise InvalidQueryError(
+                f"The sky map makes a {len(text) / 2**20:.0f} MiB request; the server takes "
+                "at most 100 MiB: use a lower-resolution map, or event_name")
+        source = {"bayestar": text}
+    arguments = {**source, "credible_level": float(credible_level)}
+    for name, value in (("n_day_before", n_day_before), ("n_day_after", n_day_after)):
+        if value is not None:
+            arguments[name] = days(value, name)
+            if arguments[name] > SKYMAP_DAYS_MAX[name]:
+                warn(f"{name}={arguments[name]:g}: the Fink documentation gives "
+                     f"{SKYMAP_DAYS_MAX[name]} days at most; the search may be slow",
+                     InputWarning)
+    return arguments
+
+
+def days(value, name: str) -> float:
+    """Days: a number (the argument's unit) or a time Quantity, at least 0."""
+    if isinstance(value, u.Quantity):
+        if value.isscalar and value.unit.physical_type == "time" and value.value == 0:
+            return 0.0
+        number = window_days(value, name)
+    elif _is_number(value) and np.isfinite(value):
+        number = float(value)
+    else:
+        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
+    if number < 0:
+        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
+    return number
 
 
 def gzipped_skymap(bayestar) -> bytes:

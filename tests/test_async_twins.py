@@ -15,6 +15,7 @@ from astropy.table import Table
 from astroquery.exceptions import InputWarning, InvalidQueryError, NoResultsWarning
 
 from astroquery_fink import FinkClass, FinkLSSTClass, conf
+from astroquery_fink._typing import RawAnswer
 from astroquery_fink.exceptions import PartialResultError
 
 # A tiny sky map, gzipped here with a fixed mtime so that its payload text is reproducible
@@ -268,3 +269,50 @@ def test_every_parameter_of_every_public_method_is_documented(client):
     doc = inspect.getdoc(client.query_skymap)
     assert "cache : bool, optional\n    Use astroquery's cache for this call" in doc
     assert doc.index("timeout : float") < doc.index("Returns\n-------")
+
+
+@pytest.mark.parametrize(("client", "conf_item", "emulator"), [
+    (FinkClass, "server", "``fink-emulator``"),
+    (FinkLSSTClass, "server_lsst", "``fink-emulator --survey lsst``")])
+def test_constructor_arguments_documented_once_for_both_surveys(client, conf_item, emulator):
+    doc = inspect.getdoc(client)
+    # the constructor is FinkQuery's: its arguments are written in one place, with the
+    # survey's configuration item and emulator command filled in
+    assert doc.count("Parameters\n----------") == 1
+    assert f"Defaults to\n    ``astroquery_fink.conf.{conf_item}``, read at each call." in doc
+    assert emulator in doc
+    assert set(inspect.signature(client.__init__).parameters) - {"self"} == {"server", "timeout"}
+    assert "server : str, optional" in doc and "timeout : float, optional" in doc
+    assert doc.index("timeout : float") < doc.index("Raises\n------")
+
+
+def test_twins_hint_their_raw_answers():
+    for client in (FinkClass, FinkLSSTClass):
+        twin_sig = inspect.signature(client.query_object_async)
+        assert twin_sig.return_annotation is RawAnswer
+        # the public methods' arguments all carry type hints
+        for name in dir(client):
+            method = getattr(client, name)
+            if name.startswith("_") or not callable(method) \
+                    or not getattr(method, "__module__", "").startswith("astroquery_fink"):
+                continue
+            sig = inspect.signature(method)
+            bare = [p for p, v in sig.parameters.items()
+                    if p != "self" and v.annotation is inspect.Parameter.empty]
+            assert bare == [], (client.__name__, name)
+            assert sig.return_annotation is not inspect.Signature.empty, name
+
+
+def test_a_client_class_must_declare_its_survey():
+    from astroquery_fink._query import FinkQuery
+
+    # without a declared server, a new survey's queries would go to the ZTF server
+    with pytest.raises(TypeError, match="must declare its survey's _server_conf"):
+        class NoSurvey(FinkQuery):
+            """A client that forgot its survey."""
+
+    class MyFink(FinkLSSTClass):
+        """A user's subclass keeps its survey's declarations."""
+
+    assert MyFink()._server() == conf.server_lsst.rstrip("/")
+    assert "``astroquery_fink.conf.server_lsst``" in MyFink.__doc__

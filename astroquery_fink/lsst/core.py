@@ -16,33 +16,17 @@ import numbers
 import warnings
 
 import numpy as np
+from astropy import units as u
 from astropy.io import fits
 from astropy.table import Row, Table
+from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
 
-from .. import _cutouts, _sky, _validate
+from .. import _cutouts, _sky, _typing, _validate
 from .._cutouts import CUTOUT_KINDS
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import json_object, schema_table
-from . import checks, cutouts, schema
-from .endpoints import (
-    BLOCKS,
-    CONESEARCH,
-    CUTOUTS,
-    FP,
-    MAX_RADIUS_ARCSEC,
-    OBJECTS,
-    RESOLVER,
-    RESOLVERS,
-    SCHEMA,
-    SCHEMA_ENDPOINTS,
-    SKYMAP,
-    SOURCES,
-    SSO,
-    STATISTICS,
-    TAG_LIST,
-    TAGS,
-)
+from . import checks, cutouts, endpoints, schema
 
 __all__ = ["FinkLSST", "FinkLSSTClass"]
 
@@ -50,25 +34,23 @@ __all__ = ["FinkLSST", "FinkLSSTClass"]
 class FinkLSSTClass(FinkQuery):
     """Query the Fink alert broker's REST API for Rubin/LSST alerts.
 
-    Parameters
-    ----------
-    server : str, optional
-        Base URL of a Fink Rubin API deployment, e.g. ``"http://127.0.0.1:5000"`` for the
-        bundled emulator (``fink-emulator --survey lsst``). Defaults to
-        ``astroquery_fink.conf.server_lsst``, read at each call.
-    timeout : float, optional
-        Seconds allowed for one whole HTTP request. Defaults to ``astroquery_fink.conf.timeout``.
+    Examples
+    --------
+    On the bundled emulator (with the live service: ``FinkLSST.query_object(...)``); the
+    64-bit Rubin IDs come back exact:
 
-    Raises
-    ------
-    astroquery.exceptions.InvalidQueryError
-        If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
+    >>> from astroquery_fink import FinkLSSTClass
+    >>> from astroquery_fink.testing import FinkEmulator
+    >>> with FinkEmulator(survey="lsst") as emu:
+    ...     lc = FinkLSSTClass(server=emu.url).query_object(170028485706776685)
+    >>> len(lc), lc["r:psfFlux"].unit, int(lc["r:diaObjectId"][0])
+    (346, Unit("nJy"), 170028485706776685)
     """
 
+    _server_conf = "server_lsst"
+    _emulator = "fink-emulator --survey lsst"
     _output_format_default = ("json: exact for 64-bit IDs, and the server's parquet writer "
                               "fails on some answers")
-
-    _server_conf = "server_lsst"
 
     # ------------------------------------------------------------------ light curves
     def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
@@ -91,9 +73,11 @@ class FinkLSSTClass(FinkQuery):
                 # the server ignores it for a list (apps/routes/v1/lsst/sources/utils.py)
                 raise InvalidQueryError("midpointMjdTai works with one diaObjectId only")
             extra["midpointMjdTai"] = checks.mjd_tai(midpointMjdTai, "midpointMjdTai")
-        return self._ids_plan(SOURCES, object_id, columns, output_format, extra)
+        return self._ids_plan(endpoints.SOURCES, object_id, columns, output_format, extra)
 
-    def query_object(self, object_id, *, midpointMjdTai=None, columns=None,  # noqa: N803
+    def query_object(self, object_id: _typing.DiaObjectIds, *,
+                     midpointMjdTai: float | Time | None = None,  # noqa: N803
+                     columns: _typing.Columns | None = None,
                      output_format: str | None = None, progress: bool | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
@@ -150,9 +134,11 @@ class FinkLSSTClass(FinkQuery):
 
     query_object_async = raw_twin(query_object, "sources", several=True)
 
-    def get_object_summary(self, object_id, *, columns=None, output_format: str | None = None,
-                           progress: bool | None = None, get_query_payload: bool = False,
-                           cache: bool | None = None, timeout: float | None = None) -> Table:
+    def get_object_summary(self, object_id: _typing.DiaObjectIds, *,
+                           columns: _typing.Columns | None = None,
+                           output_format: str | None = None, progress: bool | None = None,
+                           get_query_payload: bool = False, cache: bool | None = None,
+                           timeout: float | None = None) -> Table:
         """The latest diaObject record of one or more objects (``/api/v1/objects``).
 
         One row per object: Rubin's per-band flux statistics (``r:g_psfFluxMean``, ...),
@@ -175,13 +161,14 @@ class FinkLSSTClass(FinkQuery):
             One row per object found, sorted by ``r:diaObjectId`` (the server's order is
             unspecified).
         """
-        plan = self._ids_plan(OBJECTS, object_id, columns, output_format)
+        plan = self._ids_plan(endpoints.OBJECTS, object_id, columns, output_format)
         return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
                             progress=progress)
 
     get_object_summary_async = raw_twin(get_object_summary, "objects", several=True)
 
-    def query_forced_photometry(self, object_id, *, columns=None,
+    def query_forced_photometry(self, object_id: _typing.DiaObjectIds, *,
+                                columns: _typing.Columns | None = None,
                                 output_format: str | None = None, progress: bool | None = None,
                                 get_query_payload: bool = False, cache: bool | None = None,
                                 timeout: float | None = None) -> Table:
@@ -207,7 +194,7 @@ class FinkLSSTClass(FinkQuery):
             ``r:psfFluxErr``, ``r:scienceFlux``, ``r:band``, ``r:midpointMjdTai``, ...),
             sorted by ``r:midpointMjdTai`` descending.
         """
-        plan = self._ids_plan(FP, object_id, columns, output_format)
+        plan = self._ids_plan(endpoints.FP, object_id, columns, output_format)
         return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
                             progress=progress)
 
@@ -217,7 +204,7 @@ class FinkLSSTClass(FinkQuery):
     def _region_plan(self, coordinates, radius, n, startdate, stopdate, window, kind, columns,
                      output_format) -> Plan:
         coords = _sky.positions(coordinates)
-        arcsec = _sky.radius_arcsec(radius, maximum=MAX_RADIUS_ARCSEC)
+        arcsec = _sky.radius_arcsec(radius, maximum=endpoints.MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
         fmt = checks.output_format(output_format)
         payload: dict = {"radius": arcsec, "output-format": fmt}
@@ -231,14 +218,18 @@ class FinkLSSTClass(FinkQuery):
                 raise InvalidQueryError(f"kind must be 'within' or 'across', not {kind!r}")
             payload["kind"] = kind
         dates = start is not None or stop is not None
-        cols, added = with_columns(CONESEARCH, checks.column_list(columns), {"dates": dates})
+        cols, added = with_columns(endpoints.CONESEARCH, checks.column_list(columns),
+                                   {"dates": dates})
         payload.update(columns_argument(cols))
         payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
-        return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
+        return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
 
-    def query_region(self, coordinates, radius, *, n: int | None = None, startdate=None,
-                     stopdate=None, window=None, kind: str | None = None, columns=None,
+    def query_region(self, coordinates: _typing.Coordinates, radius: _typing.AngleLike, *,
+                     n: int | None = None, startdate: _typing.DateLike | None = None,
+                     stopdate: _typing.DateLike | None = None,
+                     window: _typing.Duration | None = None,
+                     kind: str | None = None, columns: _typing.Columns | None = None,
                      output_format: str | None = None, progress: bool | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
@@ -297,10 +288,12 @@ class FinkLSSTClass(FinkQuery):
         payload.update(_sky.date_arguments(start, stop, scale="tai"))
         cols = checks.column_list(columns)
         payload.update(columns_argument(cols))
-        return Plan(TAGS, [payload], output_format=fmt, columns=cols)
+        return Plan(endpoints.TAGS, [payload], output_format=fmt, columns=cols)
 
-    def query_tags(self, tag: str, *, n: int | None = None, startdate=None, stopdate=None,
-                   columns=None, output_format: str | None = None,
+    def query_tags(self, tag: str, *, n: int | None = None,
+                   startdate: _typing.DateLike | None = None,
+                   stopdate: _typing.DateLike | None = None,
+                   columns: _typing.Columns | None = None, output_format: str | None = None,
                    get_query_payload: bool = False, cache: bool | None = None,
                    timeout: float | None = None) -> Table:
         """The latest alerts carrying a Fink tag (``/api/v1/tags``): Rubin's class search.
@@ -340,7 +333,7 @@ class FinkLSSTClass(FinkQuery):
             One row per tag, sorted by name: ``tag``, ``description``, ``api_support``
             (False: the tag exists only in Fink's live streams, `query_tags` refuses it).
         """
-        data = self._fetch(TAG_LIST, None, lambda r: json_object(r.content, "tags"),
+        data = self._fetch(endpoints.TAG_LIST, None, lambda r: json_object(r.content, "tags"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v.get("description", "")) if isinstance(v, dict) else str(v),
                  bool(v.get("API support", False)) if isinstance(v, dict) else False)
@@ -358,7 +351,7 @@ class FinkLSSTClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per block, sorted by name: ``block`` and ``description``.
         """
-        data = self._fetch(BLOCKS, None, lambda r: json_object(r.content, "blocks"),
+        data = self._fetch(endpoints.BLOCKS, None, lambda r: json_object(r.content, "blocks"),
                            cache=cache, timeout=timeout)
         rows = [(str(k), str(v)) for k, v in sorted(data.items())]
         table = Table(rows=rows, names=("block", "description"), dtype=(str, str))
@@ -381,11 +374,12 @@ class FinkLSSTClass(FinkQuery):
             payload["withResiduals"] = True
         cols = checks.column_list(columns)
         payload.update(columns_argument(cols))
-        batches, payloads = batched(SSO, names, payload)
-        return Plan(SSO, payloads, batches, output_format=fmt, columns=cols)
+        batches, payloads = batched(endpoints.SSO, names, payload)
+        return Plan(endpoints.SSO, payloads, batches, output_format=fmt, columns=cols)
 
-    def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,  # noqa: N803
-                  columns=None, output_format: str | None = None, progress: bool | None = None,
+    def query_sso(self, n_or_d: _typing.SolarSystemNames, *, withEphem: bool = False,  # noqa: N803
+                  withResiduals: bool = False, columns: _typing.Columns | None = None,  # noqa: N803
+                  output_format: str | None = None, progress: bool | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
                   timeout: float | None = None) -> Table:
         """Alerts of Solar System objects (``/api/v1/sso``).
@@ -420,9 +414,9 @@ class FinkLSSTClass(FinkQuery):
 
     # ------------------------------------------------------------------ resolver
     def _resolver_plan(self, name_or_id, resolver, reverse, nmax, output_format) -> Plan:
-        if resolver not in RESOLVERS:
+        if resolver not in endpoints.RESOLVERS:
             raise InvalidQueryError(
-                f"resolver must be one of {', '.join(RESOLVERS)}, not {resolver!r}")
+                f"resolver must be one of {', '.join(endpoints.RESOLVERS)}, not {resolver!r}")
         reverse = _validate.flag(reverse, "reverse")
         if reverse:
             kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"
@@ -441,9 +435,9 @@ class FinkLSSTClass(FinkQuery):
             payload["reverse"] = True
         if nmax is not None:
             payload["nmax"] = _validate.count(nmax, "nmax")
-        return Plan(RESOLVER, [payload], output_format=fmt)
+        return Plan(endpoints.RESOLVER, [payload], output_format=fmt)
 
-    def resolve(self, name_or_id, *, resolver: str, reverse: bool = False,
+    def resolve(self, name_or_id: str | int, *, resolver: str, reverse: bool = False,
                 nmax: int | None = None, output_format: str | None = None,
                 get_query_payload: bool = False, cache: bool | None = None,
                 timeout: float | None = None) -> Table:
@@ -480,32 +474,16 @@ class FinkLSSTClass(FinkQuery):
     # ------------------------------------------------------------------ sky maps
     def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
                      output_format) -> Plan:
-        if (event_name is None) == (bayestar is None):
-            raise InvalidQueryError("Give event_name or bayestar (one of them)")
-        if isinstance(credible_level, bool) or not isinstance(credible_level, numbers.Real) \
-                or not 0 < float(credible_level) <= 1:
-            raise InvalidQueryError(
-                f"credible_level must be a number in (0, 1], not {credible_level!r}")
+        payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
+                                        n_day_after)
         fmt = checks.output_format(output_format)
-        payload: dict = {"credible_level": float(credible_level), "output-format": fmt}
-        if event_name is not None:
-            if not isinstance(event_name, str) or not event_name.strip():
-                raise InvalidQueryError(f"event_name must be a GraceDB name, not {event_name!r}")
-            payload["event_name"] = event_name.strip()
-        else:
-            payload["bayestar"] = str(_sky.gzipped_skymap(bayestar))
-        for key, value, most in (("n_day_before", n_day_before, 7),
-                                 ("n_day_after", n_day_after, 14)):
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                        or not 0 <= value <= most:
-                    raise InvalidQueryError(f"{key} must be a number of days in [0, {most}]")
-                payload[key] = float(value)
-        return Plan(SKYMAP, [payload], output_format=fmt)
+        payload["output-format"] = fmt
+        return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
 
-    def query_skymap(self, event_name: str | None = None, *, bayestar=None,
-                     credible_level: float, n_day_before: float | None = None,
-                     n_day_after: float | None = None, output_format: str | None = None,
+    def query_skymap(self, event_name: str | None = None, *, bayestar: _typing.SkyMap | None = None,
+                     credible_level: float, n_day_before: float | u.Quantity | None = None,
+                     n_day_after: float | u.Quantity | None = None,
+                     output_format: str | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
         """Rubin alerts inside a gravitational-wave sky map (``/api/v1/skymap``).
@@ -523,9 +501,10 @@ class FinkLSSTClass(FinkQuery):
             gzipped as the text the server reads (server ``bayestar``).
         credible_level : float
             Credible-region threshold in (0, 1], e.g. 0.9.
-        n_day_before, n_day_after : float, optional
-            Days before / after the event; passed on but ignored by the server at
-            fink-object-api 3.5.0 (its time filter is disabled).
+        n_day_before, n_day_after : float or `~astropy.units.Quantity`, optional
+            Days before / after the event (documented maxima 7 and 14, warned about); passed
+            on but ignored by the server at fink-object-api 3.5.0 (its time filter is
+            disabled).
 
         Returns
         -------
@@ -552,11 +531,11 @@ class FinkLSSTClass(FinkQuery):
             if not all(c.startswith("f:") for c in cols):
                 raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
             payload.update(columns_argument(cols))
-        return Plan(STATISTICS, [payload], output_format=fmt)
+        return Plan(endpoints.STATISTICS, [payload], output_format=fmt)
 
-    def get_statistics(self, date: str = "", *, columns=None, output_format: str | None = None,
-                       get_query_payload: bool = False, cache: bool | None = None,
-                       timeout: float | None = None) -> Table:
+    def get_statistics(self, date: str = "", *, columns: _typing.Columns | None = None,
+                       output_format: str | None = None, get_query_payload: bool = False,
+                       cache: bool | None = None, timeout: float | None = None) -> Table:
         """Nightly counts of the Rubin alert stream at Fink (``/api/v1/statistics``).
 
         Parameters
@@ -599,9 +578,10 @@ class FinkLSSTClass(FinkQuery):
             ``null|float``), ``unit`` (as this client attaches it) and ``description``.
         """
         short = endpoint.rsplit("/", 1)[-1] if isinstance(endpoint, str) else None
-        if short not in SCHEMA_ENDPOINTS:
+        if short not in endpoints.SCHEMA_ENDPOINTS:
             raise InvalidQueryError(
-                f"endpoint must be one of {', '.join(SCHEMA_ENDPOINTS)}, not {endpoint!r}")
+                f"endpoint must be one of {', '.join(endpoints.SCHEMA_ENDPOINTS)}, "
+                f"not {endpoint!r}")
         payload: dict = {"endpoint": f"/api/v1/{short}"}
         if (major_version is None) != (minor_version is None):
             raise InvalidQueryError(
@@ -613,7 +593,7 @@ class FinkLSSTClass(FinkQuery):
                 raise InvalidQueryError(f"minor_version must be an integer >= 0, not "
                                         f"{minor_version!r}")
             payload["minor_version"] = int(minor_version)
-        answer = self._fetch(SCHEMA, payload,
+        answer = self._fetch(endpoints.SCHEMA, payload,
                              lambda r: json_object(r.content, "/schema", nested=True),
                              cache=cache, timeout=timeout)
         table = schema_table(answer, schema.columns())
@@ -622,8 +602,10 @@ class FinkLSSTClass(FinkQuery):
         return table
 
     # ------------------------------------------------------------------ cutouts
-    def get_cutouts(self, source, *, kind: str = "All", object_id=None, as_array: bool = False,
-                    cache: bool | None = None, timeout: float | None = None):
+    def get_cutouts(self, source: int | str | Row, *, kind: str = "All",
+                    object_id: int | str | None = None, as_array: bool = False,
+                    cache: bool | None = None, timeout: float | None = None
+                    ) -> fits.HDUList | np.ndarray | dict:
         """The cutouts of one Rubin alert (``/api/v1/cutouts``), by its ``diaSourceId``.
 
         Server: fink-object-api apps/routes/v1/lsst/cutouts/utils.py (the stamps of the
@@ -673,7 +655,7 @@ class FinkLSSTClass(FinkQuery):
         if as_array:
             payload = {"diaSourceId": str(sid), "kind": chosen or "All",
                        "output-format": "array"}
-            arrays = self._fetch(CUTOUTS, payload,
+            arrays = self._fetch(endpoints.CUTOUTS, payload,
                                  lambda r: cutouts.stamp_arrays_of(r.content, sid),
                                  cache=cache, timeout=timeout)
             missing = [k for k in kinds if f"b:cutout{k}" not in arrays]
@@ -689,7 +671,8 @@ class FinkLSSTClass(FinkQuery):
         hdus = [primary]
         for k in kinds:
             payload = {"diaSourceId": str(sid), "kind": k, "output-format": "FITS"}
-            stamp = self._fetch(CUTOUTS, payload, lambda r: cutouts.fits_stamp(r.content, sid),
+            stamp = self._fetch(endpoints.CUTOUTS, payload,
+                                lambda r: cutouts.fits_stamp(r.content, sid),
                                 cache=cache, timeout=timeout)
             hdus += cutouts.renamed(stamp, k, sid)
         return fits.HDUList(hdus)

@@ -6,12 +6,11 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
-from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError
 
 from .. import _sky, _validate
-from .endpoints import MAX_BODY, TRACKLET_ID_SHAPE
+from .endpoints import TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
 __all__: list[str] = []
@@ -105,22 +104,6 @@ def options_payload(*, columns, output_format, flags: dict, cutout_kind=None) ->
     return payload
 
 
-def days(value, name: str) -> float:
-    """Days: a number (the argument's unit) or a time Quantity, at least 0."""
-    if isinstance(value, u.Quantity):
-        if value.isscalar and value.unit.physical_type == "time" and value.value == 0:
-            return 0.0
-        days = _sky.window_days(value, name)
-    elif isinstance(value, int | float | np.integer | np.floating) \
-            and not isinstance(value, bool | np.bool_) and np.isfinite(value):
-        days = float(value)
-    else:
-        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
-    if days < 0:
-        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
-    return days
-
-
 def one_position(coordinates) -> bool:
     """Whether the user gave one position (no ``input_index`` column) rather than a list."""
     if isinstance(coordinates, SkyCoord):
@@ -201,15 +184,3 @@ def statistics_columns(columns) -> list[str]:
                 f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
                 "'class:SN candidate'")
     return names
-
-
-def bayestar_text(bayestar) -> str:
-    """A sky map as the ZTF server reads it: str() of the gzipped FITS bytes, which it
-    evaluates and gunzips (fink-object-api apps/routes/v1/ztf/skymap/utils.py)."""
-    data = _sky.gzipped_skymap(bayestar)
-    text = str(data)
-    if len(text) > MAX_BODY:
-        raise InvalidQueryError(
-            f"The sky map makes a {len(text) / 2**20:.0f} MiB request; the server takes at "
-            "most 100 MiB: use a lower-resolution map, or event_name")
-    return text

@@ -19,14 +19,13 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from astroquery.exceptions import (
-    InputWarning,
     InvalidQueryError,
     MaxResultsWarning,
     NoResultsWarning,
     RemoteServiceError,
 )
 
-from .. import _cutouts, _merge, _sky, _validate
+from .. import _cutouts, _merge, _sky, _typing, _validate
 from .._cutouts import (
     CUTOUT_KINDS,
     fits_stamp,
@@ -39,34 +38,7 @@ from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import ErrorRows, json_object, parse_table, schema_table
-from . import answers, checks
-from .endpoints import (
-    ANOMALY,
-    CLASSES,
-    CONESEARCH,
-    CUTOUTS,
-    FINK_CLASSES,
-    FINK_START,
-    GROUPED_CLASSES,
-    LATESTS,
-    MAX_RADIUS_ARCSEC,
-    OBJECTS,
-    OBJECTS_CUTOUTS,
-    RESOLVER,
-    RESOLVER_UNCAPPED,
-    RESOLVERS,
-    SCHEMA,
-    SKYMAP,
-    SSO,
-    SSOBULK,
-    SSOCAND,
-    SSOCAND_LIGHTCURVES,
-    SSOFT,
-    SSOFT_FLAVORS,
-    STATISTICS,
-    TRACKLET,
-    TRENDS,
-)
+from . import answers, checks, endpoints
 from .schema import CATEGORY_FAMILY
 from .schema import columns as known_columns
 
@@ -76,25 +48,23 @@ __all__ = ["Fink", "FinkClass"]
 class FinkClass(FinkQuery):
     """Query the Fink alert broker's REST API (ZTF).
 
-    Parameters
-    ----------
-    server : str, optional
-        Base URL of a Fink API deployment, e.g. ``"http://127.0.0.1:5000"`` for the bundled
-        emulator. Defaults to ``astroquery_fink.conf.server``, read at each call.
-    timeout : float, optional
-        Seconds allowed for one whole HTTP request (connection, headers and body). Defaults to
-        ``astroquery_fink.conf.timeout``.
+    Examples
+    --------
+    On the bundled emulator (with the live service: ``Fink.query_object(...)``):
 
-    Raises
-    ------
-    astroquery.exceptions.InvalidQueryError
-        If ``server`` is not an http(s) URL or ``timeout`` is not a positive number.
+    >>> from astroquery_fink import FinkClass
+    >>> from astroquery_fink.testing import FinkEmulator
+    >>> with FinkEmulator() as emu:
+    ...     fink = FinkClass(server=emu.url)
+    ...     lc = fink.query_object("ZTF25aauurnj", columns=["i:jd", "i:magpsf", "i:fid"])
+    >>> len(lc), lc["i:magpsf"].unit, round(float(lc["i:magpsf"][0]), 3)
+    (3, Unit("mag"), 19.085)
     """
 
+    _server_conf = "server"
+    _emulator = "fink-emulator"
     _output_format_default = ("None: parquet (exact and fastest) when pyarrow is installed, "
                               "else json")
-
-    _server_conf = "server"
 
     # ------------------------------------------------------------------ objects
     def _objects_plan(self, object_id, columns, withupperlim, withcutouts, cutout_kind,
@@ -116,7 +86,7 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "The Fink server cannot write parquet with withupperlim=True: use "
                 "output_format='json' (or leave it to the client: output_format=None)")
-        endpoint = OBJECTS_CUTOUTS if withcutouts else OBJECTS
+        endpoint = endpoints.OBJECTS_CUTOUTS if withcutouts else endpoints.OBJECTS
         options = {"withupperlim": withupperlim, "withcutouts": withcutouts}
         # The client reads the objectId of each row to attribute it to a requested ID
         # (missing IDs, row caps, stray rows), and to tell an object without alerts from a
@@ -133,7 +103,7 @@ class FinkClass(FinkQuery):
                     mixed_types=withupperlim, columns=cols, added_columns=added)
 
     def query_object(self, object_id: str | Iterable[str], *,
-                     columns: str | Iterable[str] | None = None, withupperlim: bool = False,
+                     columns: _typing.Columns | None = None, withupperlim: bool = False,
                      withcutouts: bool = False, cutout_kind: str | None = None,
                      output_format: str | None = None, prefix: bool = False,
                      progress: bool | None = None, get_query_payload: bool = False,
@@ -254,7 +224,7 @@ class FinkClass(FinkQuery):
 
         if as_array:
             payload = dict(base, kind=chosen or "All", **{"output-format": "array"})
-            arrays = self._fetch(CUTOUTS, payload, lambda r: stamp_arrays(r.content),
+            arrays = self._fetch(endpoints.CUTOUTS, payload, lambda r: stamp_arrays(r.content),
                                  cache=cache, timeout=timeout)
             missing = [k for k in kinds if stamp_column(k) not in arrays]
             if missing:
@@ -267,7 +237,7 @@ class FinkClass(FinkQuery):
         hdus = [fits.PrimaryHDU()]
         for k in kinds:
             payload = dict(base, kind=k, **{"output-format": "FITS"})
-            stamp = self._fetch(CUTOUTS, payload, lambda r: fits_stamp(r.content),
+            stamp = self._fetch(endpoints.CUTOUTS, payload, lambda r: fits_stamp(r.content),
                                 cache=cache, timeout=timeout)
             hdus.append(stamp_hdu(stamp, k, alert))
         for key, col in (("OBJECTID", "i:objectId"), ("CANDID", "i:candid"), ("JD", "i:jd"),
@@ -307,7 +277,7 @@ class FinkClass(FinkQuery):
             ``type`` (the server's type; Avro unions written ``null|float``), ``unit`` (as this
             client attaches it) and ``description``.
         """
-        answer = self._fetch(SCHEMA, None,
+        answer = self._fetch(endpoints.SCHEMA, None,
                              lambda r: json_object(r.content, "/schema", nested=True),
                              cache=cache, timeout=timeout)
         table = schema_table(answer, known_columns(), CATEGORY_FAMILY)
@@ -319,11 +289,11 @@ class FinkClass(FinkQuery):
                      output_format) -> Plan:
         coords = _sky.positions(coordinates)
         labelled = not checks.one_position(coordinates)
-        arcsec = _sky.radius_arcsec(radius, maximum=MAX_RADIUS_ARCSEC)
+        arcsec = _sky.radius_arcsec(radius, maximum=endpoints.MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
         n = _validate.count(n, "n")
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(CONESEARCH, checks.column_list(columns), {})
+        cols, added = with_columns(endpoints.CONESEARCH, checks.column_list(columns), {})
         base = {"radius": arcsec, "n": n}
         base.update(_sky.date_arguments(start, stop))
         if days is not None:
@@ -333,12 +303,15 @@ class FinkClass(FinkQuery):
         payloads = [{"ra": float(ra), "dec": float(dec), **base}
                     for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
         empty = (cols or answers.all_columns()) + ["v:separation_degree"]
-        return Plan(CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
+        return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)
 
-    def query_region(self, coordinates, radius, *, startdate=None, stopdate=None, window=None,
-                     n: int = 1000, columns: str | Iterable[str] | None = None,
+    def query_region(self, coordinates: _typing.Coordinates, radius: _typing.AngleLike, *,
+                     startdate: _typing.DateLike | None = None,
+                     stopdate: _typing.DateLike | None = None,
+                     window: _typing.Duration | None = None, n: int = 1000,
+                     columns: _typing.Columns | None = None,
                      output_format: str | None = None, get_query_payload: bool = False,
                      cache: bool | None = None, timeout: float | None = None,
                      progress: bool | None = None) -> Table:
@@ -430,12 +403,12 @@ class FinkClass(FinkQuery):
         n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(startdate, stopdate, None)
         if trend is not None:
-            if trend not in TRENDS:
+            if trend not in endpoints.TRENDS:
                 raise InvalidQueryError(
-                    f"Unknown trend {trend!r}: choose among {', '.join(TRENDS)}")
-            if trend in ("low_state", "new_low_state") and class_name != FINK_CLASSES[9]:
+                    f"Unknown trend {trend!r}: choose among {', '.join(endpoints.TRENDS)}")
+            if trend in ("low_state", "new_low_state") and class_name != endpoints.FINK_CLASSES[9]:
                 raise InvalidQueryError(
-                    f"trend={trend!r} exists only for class '{FINK_CLASSES[9]}'; other "
+                    f"trend={trend!r} exists only for class '{endpoints.FINK_CLASSES[9]}'; other "
                     "classes take rising or fading")
         color = _validate.flag(color, "color")
         fetch_all = _validate.flag(fetch_all, "fetch_all")
@@ -443,14 +416,11 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "fetch_all cannot be used with trend: the server filters by trend after "
                 "cutting at n rows, so a cut answer cannot be told from a complete one")
-        if fetch_all and class_name in GROUPED_CLASSES:
+        if fetch_all and class_name in endpoints.GROUPED_CLASSES:
             raise InvalidQueryError(
                 f"fetch_all cannot be used with {class_name!r}: the server keeps one alert "
                 "per object after cutting at n rows, so a cut answer cannot be told from a "
                 "complete one")
-        fmt = _validate.output_format(output_format)
-        mine = ("i:objectId", "i:jd") if fetch_all else ()
-        cols, added = with_columns(LATESTS, checks.column_list(columns), {}, mine)
         payload = {"class": class_name, "n": n}
         payload.update(_sky.date_arguments(start, stop))
         if trend is not None:
@@ -458,12 +428,16 @@ class FinkClass(FinkQuery):
         if color:
             # the server turns colours on when the key is present, whatever its value
             payload["color"] = True
-        plan = _alerts_plan(LATESTS, payload, fmt, cols, added)
+        # the client checks that rows are new by object and time: it needs both
+        mine = ("i:objectId", "i:jd") if fetch_all else ()
+        plan = _alerts_plan(endpoints.LATESTS, payload, output_format, columns, mine)
         return plan, start, stop
 
-    def query_class(self, class_name: str, *, n: int = 10, startdate=None, stopdate=None,
-                    trend: str | None = None, color: bool = False,
-                    columns: str | Iterable[str] | None = None, fetch_all: bool = False,
+    def query_class(self, class_name: str, *, n: int = 10,
+                    startdate: _typing.DateLike | None = None,
+                    stopdate: _typing.DateLike | None = None, trend: str | None = None,
+                    color: bool = False, columns: _typing.Columns | None = None,
+                    fetch_all: bool = False,
                     max_requests: int = 64, output_format: str | None = None,
                     get_query_payload: bool = False, cache: bool | None = None,
                     timeout: float | None = None, progress: bool | None = None) -> Table:
@@ -530,7 +504,7 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError("fetch_all builds a Table from many requests: use "
                                     "query_class, not query_class_async")
         max_requests = _validate.count(max_requests, "max_requests")
-        start = Time(FINK_START, scale="utc") if start is None else start
+        start = Time(endpoints.FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
         return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
                                progress=progress)
@@ -609,7 +583,7 @@ class FinkClass(FinkQuery):
             sorted case-insensitively.
         """
         as_table = _validate.flag(as_table, "as_table")
-        classes = self._fetch(CLASSES, None, lambda r: answers.classes_answer(r.content),
+        classes = self._fetch(endpoints.CLASSES, None, lambda r: answers.classes_answer(r.content),
                               cache=cache, timeout=timeout)
         if not as_table:
             return classes
@@ -632,22 +606,23 @@ class FinkClass(FinkQuery):
         if cutout_kind is not None and not with_cutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(SSO, checks.column_list(columns),
+        cols, added = with_columns(endpoints.SSO, checks.column_list(columns),
                                    {"withcutouts": with_cutouts})
         payload = checks.options_payload(
             columns=cols, output_format=fmt, cutout_kind=kind,
             flags={"withEphem": with_ephem, "withResiduals": with_residuals,
                    "withcutouts": with_cutouts})
         # one batch when residuals are asked (a single object)
-        batches, payloads = batched(SSO, ids, payload)
+        batches, payloads = batched(endpoints.SSO, ids, payload)
         # rows name their object by i:ssnamenr, not by the name asked: no per-ID checks
-        return Plan(SSO, payloads, [[] for _ in payloads], output_format=fmt,
+        return Plan(endpoints.SSO, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
-    def query_sso(self, n_or_d, *, withEphem: bool = False, withResiduals: bool = False,
-                  withcutouts: bool = False, cutout_kind: str | None = None,
-                  columns: str | Iterable[str] | None = None, output_format: str | None = None,
+    def query_sso(self, n_or_d: _typing.SolarSystemNames, *, withEphem: bool = False,
+                  withResiduals: bool = False, withcutouts: bool = False,
+                  cutout_kind: str | None = None, columns: _typing.Columns | None = None,
+                  output_format: str | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
                   timeout: float | None = None, progress: bool | None = None) -> Table:
         """The alerts of Solar System objects (``/api/v1/sso``), newest first.
@@ -718,11 +693,13 @@ class FinkClass(FinkQuery):
         payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
         payload["maxnumber"] = maxnumber
         payload["output-format"] = fmt
-        endpoint = SSOCAND_LIGHTCURVES if kind == "lightcurves" else SSOCAND
+        endpoint = endpoints.SSOCAND_LIGHTCURVES if kind == "lightcurves" else endpoints.SSOCAND
         return Plan(endpoint, [payload], output_format=fmt)
 
     def query_ssocand(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
-                      start_date=None, stop_date=None, maxnumber: int = 10_000,
+                      start_date: _typing.DateLike | None = None,
+                      stop_date: _typing.DateLike | None = None,
+                      maxnumber: int = 10_000,
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None) -> Table:
         """Solar System candidates found by Fink (``/api/v1/ssocand``).
@@ -761,9 +738,9 @@ class FinkClass(FinkQuery):
             payload["sso_name"] = sso_name.strip()
         if sso_number is not None:
             payload["sso_number"] = _validate.count(sso_number, "sso_number")
-        if flavor not in SSOFT_FLAVORS:
+        if flavor not in endpoints.SSOFT_FLAVORS:
             raise InvalidQueryError(
-                f"Unknown flavor {flavor!r}: choose among {', '.join(SSOFT_FLAVORS)}")
+                f"Unknown flavor {flavor!r}: choose among {', '.join(endpoints.SSOFT_FLAVORS)}")
         payload["flavor"] = flavor
         if version is not None:
             if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
@@ -775,7 +752,7 @@ class FinkClass(FinkQuery):
             payload["schema"] = True
         fmt = _validate.output_format(output_format)
         payload["output-format"] = fmt
-        return Plan(SSOFT, [payload], output_format=fmt)
+        return Plan(endpoints.SSOFT, [payload], output_format=fmt)
 
     def get_ssoft(self, *, sso_name: str | None = None, sso_number: int | None = None,
                   flavor: str = "SHG1G2", version: str | None = None, schema: bool = False,
@@ -809,10 +786,11 @@ class FinkClass(FinkQuery):
         if self._unparsed(get_query_payload):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         if schema:
-            return self._fetch(SSOFT, payload,
+            return self._fetch(endpoints.SSOFT, payload,
                                lambda r: json_object(r.content, "/ssoft schema"),
                                cache=cache, timeout=timeout)
-        table = self._fetch(SSOFT, payload, lambda r: parse_table(r.content, fmt, schema={}),
+        table = self._fetch(endpoints.SSOFT, payload,
+                            lambda r: parse_table(r.content, fmt, schema={}),
                             cache=cache, timeout=timeout)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/ssoft",
                            "payload": payload})
@@ -849,8 +827,9 @@ class FinkClass(FinkQuery):
             progress = sys.stderr.isatty()
         progress = _validate.flag(progress, "progress")
         # a body is needed: the server reads request.json on POST
-        return download(self, SSOBULK.method, self._url(SSOBULK), {"output-format": "parquet"},
-                        path, what=SSOBULK.what, timeout=self._timeout(timeout),
+        return download(self, endpoints.SSOBULK.method, self._url(endpoints.SSOBULK),
+                        {"output-format": "parquet"},
+                        path, what=endpoints.SSOBULK.what, timeout=self._timeout(timeout),
                         progress=progress)
 
     # ------------------------------------------------------------------ tracklets
@@ -866,12 +845,10 @@ class FinkClass(FinkQuery):
             payload["id"] = id.strip()
         else:
             payload["date"] = checks.tracklet_date(date)
-        fmt = _validate.output_format(output_format)
-        cols, added = with_columns(TRACKLET, checks.column_list(columns), {})
-        return _alerts_plan(TRACKLET, payload, fmt, cols, added)
+        return _alerts_plan(endpoints.TRACKLET, payload, output_format, columns)
 
-    def query_tracklet(self, id: str | None = None, *, date=None,
-                       columns: str | Iterable[str] | None = None,
+    def query_tracklet(self, id: str | None = None, *, date: _typing.DateLike | None = None,
+                       columns: _typing.Columns | None = None,
                        output_format: str | None = None, get_query_payload: bool = False,
                        cache: bool | None = None, timeout: float | None = None) -> Table:
         """Alerts of fast-moving objects' tracklets (``/api/v1/tracklet``), newest first.
@@ -902,9 +879,9 @@ class FinkClass(FinkQuery):
     def _resolver_plan(self, name, resolver, reverse, nmax, output_format) -> Plan:
         if not isinstance(name, str):
             raise InvalidQueryError(f"name must be a string, not {name!r}")
-        if resolver not in RESOLVERS:
+        if resolver not in endpoints.RESOLVERS:
             raise InvalidQueryError(
-                f"Unknown resolver {resolver!r}: choose among {', '.join(RESOLVERS)}")
+                f"Unknown resolver {resolver!r}: choose among {', '.join(endpoints.RESOLVERS)}")
         reverse = _validate.flag(reverse, "reverse")
         if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
                 .startswith("ZTF") and resolver != "tns":
@@ -920,7 +897,8 @@ class FinkClass(FinkQuery):
         payload["output-format"] = fmt
         uncapped = (resolver == "simbad" and not reverse) or (
             resolver == "ssodnet" and not reverse and nmax == 1)
-        return Plan(RESOLVER_UNCAPPED if uncapped else RESOLVER, [payload], output_format=fmt)
+        endpoint = endpoints.RESOLVER_UNCAPPED if uncapped else endpoints.RESOLVER
+        return Plan(endpoint, [payload], output_format=fmt)
 
     def resolve(self, name: str, *, resolver: str, reverse: bool = False, nmax: int = 10,
                 output_format: str | None = None, get_query_payload: bool = False,
@@ -955,37 +933,18 @@ class FinkClass(FinkQuery):
     # ------------------------------------------------------------------ sky maps
     def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
                      output_format) -> Plan:
-        if (event_name is None) == (bayestar is None):
-            raise InvalidQueryError("Give event_name (GraceDB) or bayestar (a local map), one")
-        payload: dict = {}
-        if event_name is not None:
-            if not isinstance(event_name, str) or not re.fullmatch(r"[A-Za-z0-9_]+",
-                                                                   event_name.strip()):
-                raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
-            payload["event_name"] = event_name.strip()
-        else:
-            payload["bayestar"] = checks.bayestar_text(bayestar)
-        if isinstance(credible_level, bool) or not isinstance(credible_level, int | float) \
-                or not 0 < credible_level <= 1:
-            raise InvalidQueryError(
-                f"credible_level must be a number in (0, 1], not {credible_level!r}")
-        payload["credible_level"] = float(credible_level)
-        for key, value, most in (("n_day_before", n_day_before, 7),
-                                 ("n_day_after", n_day_after, 14)):
-            days = checks.days(value, key)
-            if days > most:
-                warn(f"{key}={days:g}: the Fink documentation gives {most} days at "
-                     "most; the search may be slow", InputWarning)
-            payload[key] = days
+        payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
+                                        n_day_after)
         # json by default: when GraceDB has no such event the server answers a one-row
         # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
         fmt = "json" if output_format is None else _validate.output_format(output_format)
         payload["output-format"] = fmt
-        return Plan(SKYMAP, [payload], output_format=fmt)
+        return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
 
     def query_skymap(self, event_name: str | None = None, *,
-                     bayestar: str | os.PathLike | bytes | None = None,
-                     credible_level: float, n_day_before: float = 1, n_day_after: float = 6,
+                     bayestar: _typing.SkyMap | None = None, credible_level: float,
+                     n_day_before: float | u.Quantity = 1,
+                     n_day_after: float | u.Quantity = 6,
                      output_format: str | None = None, get_query_payload: bool = False,
                      cache: bool | None = None, timeout: float | None = None) -> Table:
         """Objects in a gravitational-wave sky map's credible region (``/api/v1/skymap``).
@@ -999,7 +958,7 @@ class FinkClass(FinkQuery):
         ----------
         event_name : str, optional
             A GraceDB event (``"S200219ac"``): the server downloads its bayestar map.
-        bayestar : path-like or bytes, optional
+        bayestar : path-like, bytes or `~astropy.io.fits.HDUList`, optional
             Instead: a local sky map (FITS, gzipped or not), sent in the request body.
         credible_level : float
             The credible level, in (0, 1]: 0.1 keeps the most probable 10%.
@@ -1056,9 +1015,9 @@ class FinkClass(FinkQuery):
             payload["schema"] = True
         fmt = _validate.output_format(output_format)
         payload["output-format"] = fmt
-        return Plan(STATISTICS, [payload], output_format=fmt, columns=cols)
+        return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
-    def get_statistics(self, date: str = "", *, columns: str | Iterable[str] | None = None,
+    def get_statistics(self, date: str = "", *, columns: _typing.Columns | None = None,
                        schema: bool = False, output_format: str | None = None,
                        get_query_payload: bool = False, cache: bool | None = None,
                        timeout: float | None = None) -> Table | list:
@@ -1100,14 +1059,13 @@ class FinkClass(FinkQuery):
         n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(start_date, stop_date, None,
                                          names=("start_date", "stop_date", "window"))
-        fmt = _validate.output_format(output_format)
-        cols, added = with_columns(ANOMALY, checks.column_list(columns), {})
         payload: dict = {"n": n}
         payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
-        return _alerts_plan(ANOMALY, payload, fmt, cols, added)
+        return _alerts_plan(endpoints.ANOMALY, payload, output_format, columns)
 
-    def query_anomaly(self, *, n: int = 10, start_date=None, stop_date=None,
-                      columns: str | Iterable[str] | None = None,
+    def query_anomaly(self, *, n: int = 10, start_date: _typing.DateLike | None = None,
+                      stop_date: _typing.DateLike | None = None,
+                      columns: _typing.Columns | None = None,
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None) -> Table:
         """The latest alerts Fink's anomaly detection flagged (``/api/v1/anomaly``).
@@ -1134,10 +1092,13 @@ class FinkClass(FinkQuery):
     query_anomaly_async = raw_twin(query_anomaly, "anomaly")
 
 
-def _alerts_plan(endpoint, payload: dict, fmt: str, cols: list[str] | None,
-                 added: tuple[str, ...]) -> Plan:
-    """One request of a search returning alerts: with all the alert columns (the schema's,
-    also for an empty answer) unless ``cols`` selects some."""
+def _alerts_plan(endpoint, payload: dict, output_format, columns,
+                 client_columns: tuple[str, ...] = ()) -> Plan:
+    """One request of a search returning alerts, from the user's ``output_format`` and
+    ``columns``: with all the alert columns (the schema's, also for an empty answer) unless
+    ``columns`` selects some, completed with ``client_columns`` (see `with_columns`)."""
+    fmt = _validate.output_format(output_format)
+    cols, added = with_columns(endpoint, checks.column_list(columns), {}, client_columns)
     payload.update(columns_argument(cols))
     payload["output-format"] = fmt
     return Plan(endpoint, [payload], output_format=fmt, columns=cols or answers.all_columns(),

@@ -82,5 +82,3 @@ TRENDS = ("rising", "fading", "low_state", "new_low_state")
 RESOLVERS = ("simbad", "ssodnet", "tns")
 SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
 TRACKLET_ID_SHAPE = "TRCK_00000000_000000_00"  # 0 stands for any digit
-# 100 MiB request bodies at most (fink-object-api app_ztf.py, MAX_CONTENT_LENGTH)
-MAX_BODY = 100 * 2**20

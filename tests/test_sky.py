@@ -1,4 +1,4 @@
-"""Shared input checks of _sky: positions, radii, dates, windows."""
+"""Shared input checks of _sky: positions, radii, dates, windows, sky-map searches."""
 import datetime
 
 import astropy.units as u
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.time import Time, TimeDelta
-from astroquery.exceptions import InvalidQueryError
+from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from astroquery_fink import _sky
 
@@ -66,3 +66,44 @@ def test_time_and_window():
             _sky.window_days(bad)
     start, stop, days = _sky.date_range("2021-01-01", None, 2 * u.day)
     assert stop is None and days == 2 and _sky.wire_time(start) == "2021-01-01 00:00:00.000"
+
+
+@pytest.mark.parametrize("client", ["FinkClass", "FinkLSSTClass"])
+def test_skymap_arguments_are_checked_alike_for_both_surveys(client, monkeypatch, tmp_path):
+    import ast
+    import gzip
+
+    from astropy.io import fits
+
+    import astroquery_fink
+
+    fink = getattr(astroquery_fink, client)(server="http://fink.test")
+    path = tmp_path / "map.fits"
+    fits.HDUList([fits.PrimaryHDU(np.zeros(4000))]).writeto(path)
+    body = fink.query_skymap(bayestar=path, credible_level=np.float32(0.5),
+                             get_query_payload=True)
+    assert gzip.decompress(ast.literal_eval(body["bayestar"])) == path.read_bytes()
+    assert body["credible_level"] == 0.5 and "event_name" not in body
+    assert fink.query_skymap(" S230518h ", credible_level=1,
+                             get_query_payload=True)["event_name"] == "S230518h"
+    for bad in ("S230518h; drop", "", 230518):
+        with pytest.raises(InvalidQueryError, match="Not a GraceDB event name"):
+            fink.query_skymap(bad, credible_level=0.9)
+    for level in (0, 1.5, float("nan"), True, "0.9"):
+        with pytest.raises(InvalidQueryError, match=r"credible_level must be a number in \(0, 1\]"):
+            fink.query_skymap("S230518h", credible_level=level)
+    with pytest.raises(InvalidQueryError, match="event_name .* or bayestar .*, one"):
+        fink.query_skymap(credible_level=0.9)
+    # the documented day limits are not enforced by the servers: warned about, then sent
+    with pytest.warns(InputWarning, match="n_day_before=8: the Fink documentation gives 7"):
+        body = fink.query_skymap("S230518h", credible_level=0.9, n_day_before=8 * u.day,
+                                 n_day_after=12 * u.hour, get_query_payload=True)
+    assert body["n_day_before"] == 8.0 and body["n_day_after"] == 0.5
+    for days, message in ((-1, "must not be negative"), ("2", "must be a number of days"),
+                          (3 * u.m, "n_day_after")):
+        with pytest.raises(InvalidQueryError, match=message):
+            fink.query_skymap("S230518h", credible_level=0.9, n_day_after=days)
+    # both servers refuse bodies above 100 MiB (HTTP 413): said before sending, with the way out
+    monkeypatch.setattr(_sky, "MAX_BODY", 100)
+    with pytest.raises(InvalidQueryError, match="at most 100 MiB: use a lower-resolution map"):
+        fink.query_skymap(bayestar=path, credible_level=0.9)
