@@ -53,7 +53,8 @@ class Plan:
     batches : list of list
         The requested IDs of each payload (``[[]]`` for a request without IDs).
     output_format : str
-        The wire format asked for (``json``, ``csv``, ``votable`` or ``parquet``).
+        The wire format asked for (``json``, ``csv``, ``votable`` or ``parquet``), written
+        into each payload as ``output-format``.
     prefix : bool
         IDs are prefixes (rows belong to the ID they start with).
     mixed_types : bool
@@ -80,6 +81,12 @@ class Plan:
     added_columns: tuple[str, ...] = ()
     labels: list | None = None
     label_column: str = "input_index"
+
+    def __post_init__(self):
+        # the wire format travels in each body as the servers' ``output-format``, written
+        # here only, so that a body and the parsing of its answer cannot disagree
+        for payload in self.payloads:
+            payload["output-format"] = self.output_format
 
     @property
     def ids(self) -> list:

@@ -78,10 +78,10 @@ def test_numpy_booleans_are_flags(recorded):
 
 def test_payload_uses_server_names_and_exact_true():
     payload = checks.options_payload(
-        columns=["i:jd"], output_format="csv", cutout_kind="Science",
-        flags={"withupperlim": True, "withcutouts": True})
-    assert payload == {"output-format": "csv", "columns": "i:jd",
-                       "withupperlim": True, "withcutouts": True, "cutout-kind": "Science"}
+        columns=["i:jd"], cutout_kind="Science",
+        flags={"withupperlim": True, "withcutouts": True, "withEphem": False})
+    assert payload == {"columns": "i:jd", "withupperlim": True, "withcutouts": True,
+                       "cutout-kind": "Science"}
 
 
 def test_withcutouts_adds_the_columns_the_server_needs(recorded):

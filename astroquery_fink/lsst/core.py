@@ -59,7 +59,7 @@ class FinkLSSTClass(FinkQuery):
         # the ID of each row: missing IDs, stray rows, and unknown selected names told apart
         mine = (endpoint.id_column,)
         cols, added = with_columns(endpoint, checks.column_list(columns), {}, mine)
-        payload = {"output-format": fmt}
+        payload = {}
         payload.update(columns_argument(cols))
         payload.update(extra or {})
         batches, payloads = batched(endpoint, ids, payload)
@@ -207,7 +207,7 @@ class FinkLSSTClass(FinkQuery):
         arcsec = _sky.radius_arcsec(radius, maximum=endpoints.MAX_RADIUS_ARCSEC)
         start, stop, days = _sky.date_range(startdate, stopdate, window)
         fmt = checks.output_format(output_format)
-        payload: dict = {"radius": arcsec, "output-format": fmt}
+        payload: dict = {"radius": arcsec}
         if n is not None:
             payload["n"] = _validate.count(n, "n")
         payload.update(_sky.date_arguments(start, stop, scale="tai"))
@@ -282,7 +282,7 @@ class FinkLSSTClass(FinkQuery):
             raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
         start, stop, _ = _sky.date_range(startdate, stopdate)
         fmt = checks.output_format(output_format)
-        payload: dict = {"tag": tag.strip(), "output-format": fmt}
+        payload: dict = {"tag": tag.strip()}
         if n is not None:
             payload["n"] = _validate.count(n, "n")
         payload.update(_sky.date_arguments(start, stop, scale="tai"))
@@ -367,7 +367,7 @@ class FinkLSSTClass(FinkQuery):
         if withResiduals and len(names) > 1:
             raise InvalidQueryError("withResiduals works with one object only")
         fmt = checks.output_format(output_format)
-        payload: dict = {"output-format": fmt}
+        payload: dict = {}
         if withEphem:
             payload["withEphem"] = True
         if withResiduals:
@@ -430,7 +430,7 @@ class FinkLSSTClass(FinkQuery):
                 raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
             value = str(name_or_id).strip()
         fmt = checks.output_format(output_format)
-        payload: dict = {"resolver": resolver, "name_or_id": value, "output-format": fmt}
+        payload: dict = {"resolver": resolver, "name_or_id": value}
         if reverse:
             payload["reverse"] = True
         if nmax is not None:
@@ -477,7 +477,6 @@ class FinkLSSTClass(FinkQuery):
         payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
                                         n_day_after)
         fmt = checks.output_format(output_format)
-        payload["output-format"] = fmt
         return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
 
     def query_skymap(self, event_name: str | None = None, *, bayestar: _typing.SkyMap | None = None,
@@ -525,7 +524,7 @@ class FinkLSSTClass(FinkQuery):
             raise InvalidQueryError(
                 f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
         fmt = checks.output_format(output_format)
-        payload: dict = {"date": text, "output-format": fmt}
+        payload: dict = {"date": text}
         if columns is not None:
             cols = _validate.names(columns, "columns", example="f:alerts")
             if not all(c.startswith("f:") for c in cols):

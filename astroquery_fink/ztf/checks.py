@@ -89,11 +89,11 @@ def candid(value) -> int:
     return number
 
 
-def options_payload(*, columns, output_format, flags: dict, cutout_kind=None) -> dict:
-    """The options of a request under the server's argument names (IDs are added per
-    batch): the format, the ``columns`` selection, each flag that is on, and the cutout
-    kind with ``withcutouts``."""
-    payload = {"output-format": output_format}
+def options_payload(*, columns, flags: dict, cutout_kind=None) -> dict:
+    """The options of a request under the server's argument names (IDs and the format are
+    added per batch): the ``columns`` selection, each flag that is on, and the cutout kind
+    with ``withcutouts``."""
+    payload = {}
     if columns is not None:
         payload["columns"] = ",".join(columns)
     # The server enables a flag only when str(value) == "True"

@@ -96,7 +96,7 @@ class FinkClass(FinkQuery):
         if withupperlim:  # upper-limit rows bring i:objectId whatever the selection: keep it
             added = ()
         payload = checks.options_payload(
-            columns=cols, output_format=fmt, cutout_kind=kind,
+            columns=cols, cutout_kind=kind,
             flags={"withupperlim": withupperlim, "withcutouts": withcutouts})
         batches, payloads = batched(endpoint, ids, payload)
         return Plan(endpoint, payloads, batches, output_format=fmt, prefix=prefix,
@@ -299,7 +299,6 @@ class FinkClass(FinkQuery):
         if days is not None:
             base["window"] = days
         base.update(columns_argument(cols))
-        base["output-format"] = fmt
         payloads = [{"ra": float(ra), "dec": float(dec), **base}
                     for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
         empty = (cols or answers.all_columns()) + ["v:separation_degree"]
@@ -609,7 +608,7 @@ class FinkClass(FinkQuery):
         cols, added = with_columns(endpoints.SSO, checks.column_list(columns),
                                    {"withcutouts": with_cutouts})
         payload = checks.options_payload(
-            columns=cols, output_format=fmt, cutout_kind=kind,
+            columns=cols, cutout_kind=kind,
             flags={"withEphem": with_ephem, "withResiduals": with_residuals,
                    "withcutouts": with_cutouts})
         # one batch when residuals are asked (a single object)
@@ -692,7 +691,6 @@ class FinkClass(FinkQuery):
             payload["ssoCandId"] = str(ssoCandId).strip()
         payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
         payload["maxnumber"] = maxnumber
-        payload["output-format"] = fmt
         endpoint = endpoints.SSOCAND_LIGHTCURVES if kind == "lightcurves" else endpoints.SSOCAND
         return Plan(endpoint, [payload], output_format=fmt)
 
@@ -751,7 +749,6 @@ class FinkClass(FinkQuery):
         if _validate.flag(schema, "schema"):
             payload["schema"] = True
         fmt = _validate.output_format(output_format)
-        payload["output-format"] = fmt
         return Plan(endpoints.SSOFT, [payload], output_format=fmt)
 
     def get_ssoft(self, *, sso_name: str | None = None, sso_number: int | None = None,
@@ -894,7 +891,6 @@ class FinkClass(FinkQuery):
         payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
         if reverse:
             payload["reverse"] = True  # the server tests `is True`: JSON true
-        payload["output-format"] = fmt
         uncapped = (resolver == "simbad" and not reverse) or (
             resolver == "ssodnet" and not reverse and nmax == 1)
         endpoint = endpoints.RESOLVER_UNCAPPED if uncapped else endpoints.RESOLVER
@@ -938,7 +934,6 @@ class FinkClass(FinkQuery):
         # json by default: when GraceDB has no such event the server answers a one-row
         # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
         fmt = "json" if output_format is None else _validate.output_format(output_format)
-        payload["output-format"] = fmt
         return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
 
     def query_skymap(self, event_name: str | None = None, *,
@@ -1014,7 +1009,6 @@ class FinkClass(FinkQuery):
         if schema:
             payload["schema"] = True
         fmt = _validate.output_format(output_format)
-        payload["output-format"] = fmt
         return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
     def get_statistics(self, date: str = "", *, columns: _typing.Columns | None = None,
@@ -1100,7 +1094,6 @@ def _alerts_plan(endpoint, payload: dict, output_format, columns,
     fmt = _validate.output_format(output_format)
     cols, added = with_columns(endpoint, checks.column_list(columns), {}, client_columns)
     payload.update(columns_argument(cols))
-    payload["output-format"] = fmt
     return Plan(endpoint, [payload], output_format=fmt, columns=cols or answers.all_columns(),
                 added_columns=added)
 
