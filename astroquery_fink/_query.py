@@ -15,16 +15,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 from astropy.table import Table
-from astroquery.exceptions import NoResultsWarning, RemoteServiceError, TableParseError
+from astroquery.exceptions import (
+    InvalidQueryError,
+    NoResultsWarning,
+    RemoteServiceError,
+    TableParseError,
+)
 from astroquery.query import BaseQuery
 
-from . import __version__, _merge, conf
+from . import __version__, _merge, _sky, _validate, conf
 from ._batch import run_all
 from ._endpoint import Endpoint
 from ._errors import warn
 from ._http import Lanes, fetch
 from ._schema import SCHEMAS
-from ._tables import Decoded, build, combine, decode, typed_column
+from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._typing import RawAnswer
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError
@@ -369,6 +374,34 @@ class FinkQuery(BaseQuery):
                 NoResultsWarning)
         else:
             _warn_if_empty(table, plan, missing)
+        return table
+
+    # ------------------------------------------------------------------ shared searches
+    def _skymap_search(self, endpoint: Endpoint, event_name, bayestar, credible_level,
+                       n_day_before, n_day_after, output_format, get_query_payload, cache,
+                       timeout):
+        """A sky-map search (``/api/v1/skymap``), which both surveys' servers run alike
+        (fink-object-api apps/routes/v1/{ztf,lsst}/skymap/utils.py): the arguments of
+        `_sky.skymap_arguments`; json by default, as a GraceDB failure is answered as the
+        one-row table ``{"status": <GraceDB's answer, bytes>}``, which parquet cannot carry
+        as text; that failure raised as `InvalidQueryError` naming the event."""
+        payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
+                                        n_day_after)
+        fmt = "json" if output_format is None else _validate.output_format(output_format)
+        plan = Plan(endpoint, [payload], output_format=fmt)
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        try:
+            table = self._table(plan, cache=cache, timeout=timeout)
+        except ErrorRows as err:
+            if event_name is None:
+                raise
+            raise InvalidQueryError(
+                f"GraceDB has no sky map for {event_name!r} (the server's answer: {err})"
+            ) from None
+        if table.colnames == ["status"]:
+            raise InvalidQueryError(
+                f"GraceDB has no sky map for {event_name!r}: {table['status'][0]}")
         return table
 
     def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty, schema=None):

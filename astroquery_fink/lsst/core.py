@@ -472,13 +472,6 @@ class FinkLSSTClass(FinkQuery):
     resolve_async = raw_twin(resolve, "resolver")
 
     # ------------------------------------------------------------------ sky maps
-    def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
-                     output_format) -> Plan:
-        payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
-                                        n_day_after)
-        fmt = checks.output_format(output_format)
-        return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
-
     def query_skymap(self, event_name: str | None = None, *, bayestar: _typing.SkyMap | None = None,
                      credible_level: float, n_day_before: float | u.Quantity | None = None,
                      n_day_after: float | u.Quantity | None = None,
@@ -509,10 +502,16 @@ class FinkLSSTClass(FinkQuery):
         -------
         table : `~astropy.table.Table`
             One row per alert in the region, with ``v:startgwMjdTai``; newest first.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            Bad input (before any request), or an event GraceDB does not know (the server
+            answers its one-row ``status`` table).
         """
-        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
-                                 n_day_after, output_format)
-        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        return self._skymap_search(endpoints.SKYMAP, event_name, bayestar, credible_level,
+                                   n_day_before, n_day_after, output_format,
+                                   get_query_payload, cache, timeout)
 
     query_skymap_async = raw_twin(query_skymap, "skymap")
 

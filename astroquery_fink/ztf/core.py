@@ -37,7 +37,7 @@ from .._errors import warn
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
-from .._tables import ErrorRows, json_object, parse_table, schema_table
+from .._tables import json_object, parse_table, schema_table
 from . import answers, checks, endpoints
 from .schema import CATEGORY_FAMILY
 from .schema import columns as known_columns
@@ -927,15 +927,6 @@ class FinkClass(FinkQuery):
     resolve_async = raw_twin(resolve, "resolver")
 
     # ------------------------------------------------------------------ sky maps
-    def _skymap_plan(self, event_name, bayestar, credible_level, n_day_before, n_day_after,
-                     output_format) -> Plan:
-        payload = _sky.skymap_arguments(event_name, bayestar, credible_level, n_day_before,
-                                        n_day_after)
-        # json by default: when GraceDB has no such event the server answers a one-row
-        # table {"status": <GraceDB's answer>} (bytes), which parquet cannot carry as text
-        fmt = "json" if output_format is None else _validate.output_format(output_format)
-        return Plan(endpoints.SKYMAP, [payload], output_format=fmt)
-
     def query_skymap(self, event_name: str | None = None, *,
                      bayestar: _typing.SkyMap | None = None, credible_level: float,
                      n_day_before: float | u.Quantity = 1,
@@ -976,23 +967,10 @@ class FinkClass(FinkQuery):
         astroquery.exceptions.InvalidQueryError
             Bad input (before any request), or an event GraceDB does not know.
         """
-        plan = self._skymap_plan(event_name, bayestar, credible_level, n_day_before,
-                                 n_day_after, output_format)
-        if self._unparsed(get_query_payload):
-            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
-        try:
-            table = self._table(plan, cache=cache, timeout=timeout)
-        except ErrorRows as err:
-            # the answer [{"status": <GraceDB's answer>}]
-            if event_name is None:
-                raise
-            raise InvalidQueryError(
-                f"GraceDB has no sky map for {event_name!r} (the server's answer: {err})"
-            ) from None
-        if table.colnames == ["status"]:
-            raise InvalidQueryError(
-                f"GraceDB has no sky map for {event_name!r}: {table['status'][0]}")
-        if "v:jdstartgw" in table.colnames:
+        table = self._skymap_search(endpoints.SKYMAP, event_name, bayestar, credible_level,
+                                    n_day_before, n_day_after, output_format,
+                                    get_query_payload, cache, timeout)
+        if isinstance(table, Table) and "v:jdstartgw" in table.colnames:
             table["v:jdstartgw"].unit = u.day
         return table
 
