@@ -485,8 +485,13 @@ def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:
     partial = (" (`~astroquery_fink.exceptions.PartialResultError` keeps the responses that "
                "arrived in ``.responses``)" if several else "")
     name = sync.__name__
+    signature = inspect.signature(sync)
 
     def twin(self, *args, **kwargs):
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as err:  # Python's message would name the Table method
+            raise TypeError(f"{sync.__qualname__}_async(): {err}") from None
         token = _RAW.set(True)
         try:
             return sync(self, *args, **kwargs)
@@ -496,7 +501,7 @@ def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:
     twin.__name__ = f"{name}_async"
     twin.__qualname__ = f"{sync.__qualname__}_async"
     twin.__module__ = sync.__module__
-    twin.__signature__ = inspect.signature(sync).replace(return_annotation=RawAnswer)
+    twin.__signature__ = signature.replace(return_annotation=RawAnswer)
     twin.__doc__ = f"""Send the ``/api/v1/{path}`` {many} of `{name}`; return the raw {some}.
 
     Takes the arguments of `{name}`, and validates, batches and builds the payload exactly as

@@ -316,3 +316,13 @@ def test_a_client_class_must_declare_its_survey():
 
     assert MyFink()._server() == conf.server_lsst.rstrip("/")
     assert "``astroquery_fink.conf.server_lsst``" in MyFink.__doc__
+
+
+def test_a_twin_called_wrongly_names_itself():
+    fink = FinkClass(server="http://fink.test")
+    with pytest.raises(TypeError, match=r"^FinkClass\.query_object_async\(\): got an "
+                                        r"unexpected keyword argument 'foo'$"):
+        fink.query_object_async("ZTF21aaxtctv", foo=1)
+    with pytest.raises(TypeError, match=r"^FinkLSSTClass\.query_tags_async\(\): missing a "
+                                        r"required argument: 'tag'$"):
+        FinkLSSTClass(server="http://fink.test").query_tags_async()
