@@ -1,5 +1,6 @@
 """/api/v1/latests and /api/v1/classes of the emulator, checked against the alert files."""
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,46 @@ def alerts(raw_alerts):
                           "mag_rate": a.get("mag_rate")} for a in raw_alerts])
 
 
+# Fink's classes of alert fields, computed by fink-filters' own extract_fink_classification_
+# (tests/data/ztf_make_classes.py): the bundled alerts, and synthetic rows firing every rule.
+_ORACLE = Path(__file__).parents[1] / "data" / "ztf_fink_classes.parquet"
+_RULE_FIELDS = {"cdsxmatch": "d", "roid": "d", "mulens": "d", "snn_snia_vs_nonia": "d",
+                "snn_sn_vs_all": "d", "rf_snia_vs_nonia": "d", "ndethist": "i", "drb": "i",
+                "classtar": "i", "jd": "i", "jdstarthist": "i", "rf_kn_vs_nonkn": "d",
+                "tracklet": "d"}
+
+
 @pytest.fixture(scope="module")
-def classified(client, alerts):
-    """v:classification of every alert as /api/v1/objects serves it (the same rules)."""
+def oracle():
+    return pd.read_parquet(_ORACLE)
+
+
+@pytest.fixture(scope="module")
+def classified(oracle, alerts):
+    """Fink's class of every bundled alert, by candid (from fink-filters, not the emulator)."""
+    bundled = oracle[oracle["kind"] == "bundled"]
+    assert sorted(bundled["candid"]) == sorted(alerts["candid"])
+    return dict(zip(bundled["candid"], bundled["fink_class"], strict=True))
+
+
+def test_objects_classification_is_fink_filters(client, alerts, classified):
     oids = ",".join(sorted(set(alerts["objectId"])))
     full = rows_of(client.post("/api/v1/objects", json={"objectId": oids}))
     assert len(full) == len(alerts)
-    return dict(zip(full["i:candid"], full["v:classification"], strict=True))
+    assert dict(zip(full["i:candid"], full["v:classification"], strict=True)) == classified
+
+
+def test_classification_rules_agree_with_fink_filters_on_every_branch(oracle):
+    from astroquery_fink.testing.engine import classify
+
+    synthetic = oracle[oracle["kind"] == "synthetic"]
+    # every rule fired in the oracle, alone and together
+    assert {"SN candidate", "Early SN Ia candidate", "Kilonova candidate",
+            "Microlensing candidate", "Solar System candidate", "Solar System MPC",
+            "Tracklet", "Ambiguous", "Unknown", "QSO"} <= set(synthetic["fink_class"])
+    rows = pd.DataFrame({f"{family}:{name}": synthetic[name].to_numpy()
+                         for name, family in _RULE_FIELDS.items()})
+    assert list(classify(rows)) == list(synthetic["fink_class"])
 
 
 def test_simbad_class_counts_from_the_files(client, alerts):
