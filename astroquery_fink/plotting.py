@@ -7,6 +7,7 @@ function here is called.
 from __future__ import annotations
 
 import contextlib
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
+from ._plotting import floats, pyplot, widen_single_epoch
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
 from .ztf.plots import plot_region, plot_statistics
 
@@ -34,26 +36,9 @@ BANDS = {1: ("g", "#2ca02c"), 2: ("r", "#e8590c"), 3: ("i", "#2d1e4f")}
 TIME_FORMATS = {"mjd": "MJD", "jd": "JD", "decimalyear": "Year", "datetime": "Date (UTC)"}
 _LC_COLUMNS = ("i:jd", "i:fid", "i:magpsf", "i:sigmapsf")
 _KIND_ORDER = ("Science", "Template", "Difference")
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            "astroquery_fink.plotting needs matplotlib: pip install 'astroquery_fink[plotting]'"
-        ) from err
-    return plt
-
-
-# ----------------------------------------------------------------------------- light curves
-
-def _floats(col, rows=None) -> np.ndarray:
-    """A column as float64 with every missing (masked or non-finite) value set to NaN."""
-    data = np.array(col, dtype=float)  # a MaskedColumn gives its data here; the mask follows
-    data[np.ma.getmaskarray(col)] = np.nan
-    data[~np.isfinite(data)] = np.nan
-    return data if rows is None else data[rows]
+# One day in each time axis' units.
+_DAY = {"mjd": 1.0, "jd": 1.0, "decimalyear": 1 / 365.25,
+        "datetime": datetime.timedelta(days=1)}
 
 
 def _strings(col) -> np.ndarray:
@@ -163,7 +148,7 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
             raise ValueError(f"No rows of {', '.join(wanted)} in the table; it holds "
                              f"{', '.join(dict.fromkeys(names[:50]))}")
 
-    jd, fid = _floats(table["i:jd"]), _floats(table["i:fid"])
+    jd, fid = floats(table["i:jd"]), floats(table["i:fid"])
     keep &= np.isfinite(jd) & np.isfinite(fid)
     tags = _strings(table["d:tag"]) if "d:tag" in table.colnames else np.full(len(table), "")
     valid = (tags == "valid") | (tags == "")
@@ -172,16 +157,17 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     if show_upperlim and (upper & keep).any() and "i:diffmaglim" not in table.colnames:
         raise ValueError("plot_lightcurve needs the column i:diffmaglim to draw the upper "
                          "limits (or pass show_upperlim=False)")
-    mag, err = _floats(table["i:magpsf"]), _floats(table["i:sigmapsf"])
-    lim = _floats(table["i:diffmaglim"]) if "i:diffmaglim" in table.colnames else mag * np.nan
+    mag, err = floats(table["i:magpsf"]), floats(table["i:sigmapsf"])
+    lim = floats(table["i:diffmaglim"]) if "i:diffmaglim" in table.colnames else mag * np.nan
     drawn_rows = keep & ((valid & np.isfinite(mag))
                          | (show_upperlim & upper & np.isfinite(lim))
                          | (show_badquality & bad & np.isfinite(mag)))
     if not drawn_rows.any():
         raise ValueError("No row of the table has a magnitude or an upper limit to plot")
 
-    plt = _pyplot()
-    if ax is None:
+    plt = pyplot()
+    new_figure = ax is None
+    if new_figure:
         _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     x = np.full(len(table), np.nan, dtype=object if time_format == "datetime" else float)
     x[drawn_rows] = _times(jd[drawn_rows], time_format)
@@ -216,6 +202,8 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     others = [h for h in ax.get_legend_handles_labels()[0] if h not in drawn]
     ax.legend(handles=others + drawn, fontsize="small", ncols=1 + (len(drawn) > 6))
     ax.grid(alpha=0.3)
+    if new_figure:
+        widen_single_epoch(ax, x[drawn_rows], _DAY[time_format])
     return ax
 
 
@@ -360,7 +348,7 @@ def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
 
     stamps, info = _collect(cutouts)
     norm_stretch, norm_interval = image_stretch(stretch), image_interval(interval)
-    plt = _pyplot()
+    plt = pyplot()
     if axes is None:
         fig, axes = plt.subplots(1, len(stamps), figsize=(3.2 * len(stamps), 3.7),
                                  squeeze=False, layout="constrained")

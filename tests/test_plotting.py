@@ -189,6 +189,35 @@ def test_lightcurve_time_formats():
         plot_lightcurve(table, time_format="iso")
 
 
+def test_one_epoch_gets_a_two_day_axis_in_every_time_format():
+    # matplotlib widens a zero-width range by 5% of its value: thousands of days at MJD 60000
+    from astropy.time import Time
+
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+
+    one = Table({"i:jd": [2459533.2], "i:fid": [1], "i:magpsf": [18.0],
+                 "i:sigmapsf": [0.1]})
+    for time_format, centre, day in (("mjd", 59532.7, 1.0), ("jd", 2459533.2, 1.0),
+                                     ("decimalyear", Time(2459533.2, format="jd").decimalyear,
+                                      1 / 365.25)):
+        low, high = plot_lightcurve(one, time_format=time_format).get_xlim()
+        assert (low + high) / 2 == pytest.approx(centre, abs=1e-4)
+        assert high - low == pytest.approx(2 * day)
+    low, high = plot_lightcurve(one, time_format="datetime").get_xlim()
+    assert high - low == pytest.approx(2.0)  # matplotlib's date axis counts days
+    rubin = Table({"r:midpointMjdTai": [60924.33, 60924.34], "r:band": ["g", "r"],
+                   "r:psfFlux": [1000.0, 1200.0], "r:psfFluxErr": [10.0, 12.0]})
+    assert plot_lsst_lightcurve(rubin).get_xlim() == pytest.approx((60923.335, 60925.335))
+    # several epochs keep matplotlib's limits; axes given by the user are left alone
+    many = Table({"i:jd": [2459533.2, 2459573.2], "i:fid": [1, 1], "i:magpsf": [18.0, 18.5],
+                  "i:sigmapsf": [0.1, 0.1]})
+    low, high = plot_lightcurve(many).get_xlim()
+    assert low < 59532.7 - 1 and high > 59572.7 + 1 and high - low < 45
+    _, ax = plt.subplots()
+    ax.set_xlim(0, 1e5)
+    assert plot_lightcurve(one, ax=ax).get_xlim() == (0, 1e5)
+
+
 def test_lightcurve_several_objects_title_and_filter():
     one = lightcurve_table()
     two = lightcurve_table()

@@ -13,6 +13,7 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+from .._plotting import floats, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag
 
 if TYPE_CHECKING:
@@ -31,26 +32,12 @@ _MARKERS = {"u": "o", "g": "^", "r": "v", "i": "s", "z": "*", "y": "p"}
 _KINDS = ("Science", "Template", "Difference")
 
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            "Plots need matplotlib: pip install 'astroquery_fink[plotting]'") from err
-    return plt
-
-
-def _floats(col) -> np.ndarray:
-    data = np.ma.filled(np.ma.asarray(col, dtype=float), np.nan)
-    return np.where(np.isfinite(data), data, np.nan)
-
-
 def _points(table: Table, flux_column: str, magnitude: bool):
     """(band, time, value, error) arrays of the rows with a time, a band and a value."""
     for name in ("r:midpointMjdTai", "r:band", flux_column):
         if name not in table.colnames:
             raise ValueError(f"The table has no {name} column (select it in columns)")
-    time = _floats(table["r:midpointMjdTai"])
+    time = floats(table["r:midpointMjdTai"])
     band = np.ma.filled(np.ma.asarray(table["r:band"]).astype(str), "")
     err_column = flux_column + "Err"
     if magnitude:
@@ -58,8 +45,8 @@ def _points(table: Table, flux_column: str, magnitude: bool):
                                err_column=err_column if err_column in table.colnames else None)
         value, error = mag.value, err.value
     else:
-        value = _floats(table[flux_column])
-        error = _floats(table[err_column]) if err_column in table.colnames \
+        value = floats(table[flux_column])
+        error = floats(table[err_column]) if err_column in table.colnames \
             else np.full(len(table), np.nan)
     good = np.isfinite(time) & np.isfinite(value)
     return band[good], time[good], value[good], error[good]
@@ -105,14 +92,16 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
     ['g', 'g (forced)']
     """
-    plt = _pyplot()
-    if ax is None:
+    plt = pyplot()
+    new_figure = ax is None
+    if new_figure:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    shown = []
+    shown, times = [], []
     for data, is_forced in ((table, False), (forced, True)):
         if data is None or len(data) == 0:
             continue
         band, time, value, error = _points(data, flux_column, magnitude)
+        times.append(time)
         for b in [*BANDS, *sorted(set(band) - set(BANDS))]:
             sel = band == b
             if not sel.any():
@@ -139,6 +128,8 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
         ax.set_title(title)
     if shown:
         ax.legend(ncols=2, fontsize="small")
+    if new_figure and times:
+        widen_single_epoch(ax, np.concatenate(times), 1.0)
     return ax
 
 
@@ -200,7 +191,7 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
 
     from .._cutouts import image_interval, image_stretch
 
-    plt = _pyplot()
+    plt = pyplot()
     stamps, header = _stamps(cutouts)
     if not stamps:
         raise ValueError("No Science, Template or Difference stamp in the input")

@@ -14,26 +14,18 @@ from astropy import units as u
 from astropy.table import Table
 from astropy.time import Time
 
+from .._plotting import pyplot
+
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
 
 __all__ = ["plot_region", "plot_statistics"]
 
 
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
-        raise ImportError(
-            "astroquery_fink plots need matplotlib: install the plotting extra, "
-            "pip install 'astroquery_fink[plotting]'") from err
-    return plt
-
-
 def _axes(ax):
     if ax is not None:
         return ax
-    return _pyplot().subplots()[1]
+    return pyplot().subplots()[1]
 
 
 def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
@@ -84,7 +76,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     dlon, dlat = center.spherical_offsets_to(coords)
     x, y = dlon.to_value(unit), dlat.to_value(unit)
     r = (arcsec * u.arcsec).to_value(unit)
-    plt = _pyplot()
+    plt = pyplot()
     ax = _axes(ax)
     ax.add_patch(plt.Circle((0, 0), r, fill=False, color="0.4", linestyle="--",
                             label=f"radius {r:g} {unit}"))

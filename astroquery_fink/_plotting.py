@@ -1,0 +1,50 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""What the figures of both surveys share: matplotlib imported only when a figure is drawn
+(it is an optional dependency), numbers read from masked columns, and time axes that stay
+readable around a single epoch."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
+    from matplotlib.axes import Axes
+
+__all__: list[str] = []
+
+
+def pyplot():
+    """``matplotlib.pyplot``, or an ImportError saying which extra to install."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError(
+            "astroquery_fink plots need matplotlib: install the plotting extra, "
+            "pip install 'astroquery_fink[plotting]'") from err
+    return plt
+
+
+def floats(col) -> np.ndarray:
+    """A column as float64 with every missing (masked or non-finite) value set to NaN."""
+    data = np.array(col, dtype=float)  # a MaskedColumn gives its data here; the mask follows
+    data[np.ma.getmaskarray(col)] = np.nan
+    data[~np.isfinite(data)] = np.nan
+    return data
+
+
+def widen_single_epoch(ax: Axes, x, half_width) -> None:
+    """Show at least ``half_width`` on each side of points that (nearly) share one time.
+
+    matplotlib widens a zero-width range by 5% of its value: for one alert at MJD 60924
+    that is an axis of 6,000 days. ``x`` holds the drawn times (NaN for none), in the axis'
+    units; ``half_width`` is one day in them (a float, or a timedelta for datetimes).
+    """
+    drawn = [v for v in np.ravel(np.asarray(x, dtype=object))
+             if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    if not drawn:
+        return
+    low, high = min(drawn), max(drawn)
+    if high - low < half_width:
+        middle = low + (high - low) / 2
+        ax.set_xlim(middle - half_width, middle + half_width)
