@@ -850,6 +850,11 @@ class FinkClass(FinkQuery):
                        cache: bool | None = None, timeout: float | None = None) -> Table:
         """Alerts of fast-moving objects' tracklets (``/api/v1/tracklet``), newest first.
 
+        Server: fink-object-api apps/routes/v1/ztf/tracklet/utils.py, a prefix scan of the
+        table ``ztf.tracklet`` (a date becomes the prefix ``TRCK_YYYYMMDD_hhmmss``). With all
+        columns it adds ``v:classification``, ``v:firstdate``, ``v:lastdate``, ``v:lapse``
+        and ``v:constellation``, but no rate or colour columns.
+
         Parameters
         ----------
         id : str, optional
@@ -1041,6 +1046,10 @@ class FinkClass(FinkQuery):
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None) -> Table:
         """The latest alerts Fink's anomaly detection flagged (``/api/v1/anomaly``).
+
+        Server: fink-object-api apps/routes/v1/ztf/anomaly/utils.py, the newest ``n`` rows of
+        the table ``ztf.anomaly`` between the two dates, with the ``v:`` columns of
+        `query_tracklet` when all columns are asked for.
 
         Parameters
         ----------
