@@ -10,12 +10,15 @@ matplotlib's default ``origin="upper"``.
 """
 import io
 import numbers
+import warnings
 
 import numpy as np
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 from ._tables import loads_json
+from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -69,18 +72,39 @@ def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
     return hdu
 
 
+def read_fits(content: bytes) -> fits.HDUList:
+    """A FITS answer read whole, headers and pixels, while it is parsed: a stamp cut short
+    raises `~astroquery_fink.exceptions.TruncatedAnswerError` (retried, never cached), an
+    answer that is not FITS `~astroquery.exceptions.RemoteServiceError`."""
+    with warnings.catch_warnings():
+        # astropy only warns when the last block is short, and fails lazily on pixels
+        warnings.filterwarnings("error", message=".*truncated", category=AstropyUserWarning)
+        try:
+            hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True,
+                             lazy_load_hdus=False)
+            hdul.verify("silentfix")
+            for hdu in hdul:
+                _ = hdu.data
+        except AstropyUserWarning as err:
+            raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
+        except TypeError as err:  # numpy: "buffer is too small for requested array"
+            raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
+        except (OSError, ValueError, IndexError) as err:
+            raise RemoteServiceError(
+                f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+    if not len(hdul):
+        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}")
+    return hdul
+
+
 def fits_stamp(content: bytes) -> fits.PrimaryHDU:
     """A ``/cutouts`` FITS answer -> its primary HDU."""
-    try:
-        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True)
-        hdul.verify("silentfix")
-        return hdul[0]
-    except (OSError, ValueError, IndexError) as err:
-        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+    return read_fits(content)[0]
 
 
 def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
-    """A ``/cutouts`` ``output-format=array`` answer -> stamp column name -> float32 array."""
+    """A ``/cutouts`` ``output-format=array`` answer -> stamp column name -> float32 image
+    (2-D; anything else is not a stamp)."""
     try:
         data = loads_json(content)
     except ValueError as err:
@@ -90,9 +114,15 @@ def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}")
     try:
-        return {k: np.array(v, dtype=np.float32) for k, v in data.items()}
+        arrays = {k: np.array(v, dtype=np.float32) for k, v in data.items()}
     except (TypeError, ValueError) as err:
         raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}") from err
+    flat = {k: a.shape for k, a in arrays.items() if a.ndim != 2 or 0 in a.shape}
+    if flat:
+        raise RemoteServiceError(
+            f"Fink's /cutouts answer holds no 2-D image for {', '.join(flat)}: shapes "
+            f"{', '.join(map(str, flat.values()))}")
+    return arrays
 
 
 def image_stretch(stretch):

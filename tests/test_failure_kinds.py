@@ -325,3 +325,57 @@ def test_a_name_that_cannot_be_looked_up_fails_at_once_with_the_offline_way(reco
     with pytest.raises(RemoteServiceError, match="no network.*FinkEmulator"):
         fink.query_object("ZTF21aaaaaaa", output_format="json")
     assert len(rec.calls) == 1
+
+
+# ------------------------------------------------------------- 4. cut cutouts, not stamps
+
+def _stamp_fits(shape=(63, 63)) -> bytes:
+    buffer = io.BytesIO()
+    from astropy.io import fits
+    fits.PrimaryHDU(np.arange(np.prod(shape), dtype=np.float32).reshape(shape)).writeto(buffer)
+    return buffer.getvalue()
+
+
+_ALERT = rows_json([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5, "i:candid": 5,
+                     "i:ra": 1.0, "i:dec": 2.0}])
+
+
+@pytest.mark.parametrize("cut", [2880, 100, 1])
+def test_a_cutout_cut_short_is_retried_then_reported_as_cut(recorded, cut):
+    whole = _stamp_fits()
+    fink, rec = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else whole[:-cut],
+        content_type="application/octet-stream"))
+    with conf.set_temp("max_retries", 2), \
+            pytest.raises(TruncatedAnswerError, match="cutout was cut short"):
+        fink.get_cutouts("ZTF20abfcszi", kind="Science", cache=False)
+    assert [url.rsplit("/", 1)[-1] for _, url, _ in rec.calls] == ["objects"] + ["cutouts"] * 3
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else whole, content_type="application/octet-stream"))
+    hdul = fink.get_cutouts("ZTF20abfcszi", kind="Science")
+    assert hdul["SCIENCE"].data[62, 62] == 63 * 63 - 1 and hdul[0].header["CANDID"] == 5
+
+
+def test_a_rubin_cutout_cut_short_is_reported_as_cut(lsst_recorded):
+    fink, _ = lsst_recorded(lambda url, body: make_response(
+        _stamp_fits()[:-3000], content_type="application/octet-stream"))
+    with conf.set_temp("max_retries", 0), \
+            pytest.raises(TruncatedAnswerError, match="cutout was cut short"):
+        fink.get_cutouts(170028485706776685, kind="Science")
+
+
+@pytest.mark.parametrize("stamp", [5, [], [1.0, 2.0], [[[1.0]]], "text"])
+def test_an_array_stamp_that_is_no_image_is_refused(recorded, stamp):
+    answer = json.dumps({"b:cutoutScience_stampData": stamp}).encode()
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else answer))
+    with pytest.raises(RemoteServiceError, match="no 2-D image for b:cutoutScience_stampData"
+                       if stamp != "text" else "Unexpected /cutouts answer"):
+        fink.get_cutouts("ZTF20abfcszi", kind="Science", as_array=True)
+
+
+def test_alerts_without_their_candid_are_an_unusable_answer(recorded):
+    fink, _ = recorded(lambda url, body: make_response(
+        rows_json([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5}])))
+    with pytest.raises(RemoteServiceError, match="ZTF20abfcszi lack i:candid"):
+        fink.get_cutouts("ZTF20abfcszi")

@@ -696,6 +696,10 @@ class FinkLSSTClass(FinkQuery):
                 rows = self.query_object(
                     oid, columns=["r:diaSourceId", "r:diaObjectId", "r:midpointMjdTai",
                                   "r:ra", "r:dec", "r:band"], cache=cache, timeout=timeout)
+            if len(rows) and "r:diaSourceId" not in rows.colnames:
+                raise RemoteServiceError(
+                    f"Fink's sources of diaObjectId {oid} lack r:diaSourceId: the alert "
+                    "cannot be found among them")
             match = np.nonzero(np.asarray(rows["r:diaSourceId"]) == alert["r:diaSourceId"])[0] \
                 if len(rows) else []
             if not len(match):

@@ -1,12 +1,11 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Rubin cutouts -> HDUs: the server's three-HDU FITS (image in nJy with its WCS,
 uncertainty, PSF) renamed per kind, with the alert's IDs, time and position in the headers."""
-import io
 
 from astropy.io import fits
-from astroquery.exceptions import InvalidQueryError, RemoteServiceError
+from astroquery.exceptions import InvalidQueryError
 
-from .._cutouts import stamp_arrays
+from .._cutouts import read_fits, stamp_arrays
 
 __all__: list[str] = []
 
@@ -20,13 +19,7 @@ def no_alert(sid) -> InvalidQueryError:
 def fits_stamp(content: bytes, sid) -> fits.HDUList:
     if not content.strip():
         raise no_alert(sid)
-    try:
-        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
-        hdul.verify("silentfix")
-        return hdul
-    except (OSError, ValueError, IndexError) as err:
-        raise RemoteServiceError(
-            f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+    return read_fits(content)
 
 
 def stamp_arrays_of(content: bytes, sid) -> dict:

@@ -254,6 +254,12 @@ class FinkClass(FinkQuery):
                                      cache=cache, timeout=timeout)
         if len(rows) == 0:
             raise InvalidQueryError(f"Fink has no alerts for {oid}, hence no cutouts")
+        lacking = [c for c in ("i:candid", "i:jd") if c not in rows.colnames
+                   or np.ma.is_masked(rows[c])]
+        if lacking:
+            raise RemoteServiceError(
+                f"Fink's alerts of {oid} lack {' and '.join(lacking)}: the alert whose "
+                "cutouts to fetch cannot be told")
         if candid is None:
             row = rows[int(np.argmax(rows["i:jd"]))]
         else:
