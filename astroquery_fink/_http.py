@@ -50,9 +50,11 @@ Speed
 Cache
     astroquery's cache (``query.cache_location``, key = method, URL and JSON body), used only
     when asked, for parsed non-empty answers, each living ``conf.cache_timeout`` seconds.
-    Answers of a loopback server (``localhost``, 127.0.0.0/8, ``::1``) are never cached: such
-    a server is a local emulator or tunnel whose data may differ from one start to the next
-    on the same URL, and it answers fast anyway.
+    Answers of a server on this machine or a local network (``localhost``, and every
+    address that is not global: loopback, private, link-local, reserved, in any spelling
+    such as ``127.1``) are never cached: such a server is a local emulator or tunnel whose
+    data may differ from one start to the next on the same URL, and it answers fast anyway.
+    Neither is an answer whose ``Cache-Control`` says ``no-store`` (the emulator's do).
 """
 import contextlib
 import email.utils
@@ -189,7 +191,7 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
         return response, _parsed(parse, response, what, url)
 
     response, result = _retrying(attempt, timeout, lanes)
-    if key is not None and not _safe_is_empty(is_empty, result):
+    if key is not None and not _no_store(response) and not _safe_is_empty(is_empty, result):
         _store(query, key, response)
     return result
 
@@ -924,7 +926,8 @@ _MISS = object()
 
 
 def _cacheable(url: str) -> bool:
-    """Answers of loopback servers are never cached (see the module docstring)."""
+    """Answers of servers on this machine or a local network are never cached (see the
+    module docstring)."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
@@ -933,13 +936,32 @@ def _cacheable(url: str) -> bool:
         return False
     if host == "localhost" or host.endswith(".localhost"):
         return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = _ip_address(host)
+    if address is None:
         return True  # a name other than localhost
     mapped = getattr(address, "ipv4_mapped", None)
-    return not (address.is_loopback or address.is_unspecified
-                or (mapped is not None and mapped.is_loopback))
+    return (mapped or address).is_global
+
+
+def _ip_address(host: str):
+    """The address a host written as an IP stands for, in any spelling the system resolver
+    accepts (``127.1``, ``2130706433``, ``0x7f000001``, ``0``), else None (a name)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if not all(c in "0123456789abcdefxABCDEFX." for c in host):
+        return None
+    try:
+        return ipaddress.ip_address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def _no_store(response) -> bool:
+    """The server asked that its answer not be stored (RFC 9111 ``Cache-Control``)."""
+    directives = response.headers.get("Cache-Control", "").lower()
+    return "no-store" in {d.strip().split("=")[0] for d in directives.split(",")}
 
 
 def _from_cache(query, key, parse):

@@ -27,10 +27,10 @@ from . import __version__, _merge, _sky, _validate, conf
 from ._batch import run_all
 from ._endpoint import Endpoint
 from ._errors import warn
+from ._hints import RawAnswer
 from ._http import Lanes, fetch
 from ._schema import SCHEMAS
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
-from ._typing import RawAnswer
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError
 
@@ -160,8 +160,8 @@ SHARED_PARAMETERS = {
     "cache": ("bool, optional",
               "Use astroquery's cache for this call; default: "
               "``astroquery.cache_conf.cache_active``. Answers live ``conf.cache_timeout`` "
-              "seconds; empty and failed answers, and those of a loopback server, are never "
-              "cached."),
+              "seconds; empty and failed answers, and those of a server on this machine or "
+              "a local network, are never cached."),
     "timeout": ("float, optional",
                 "Seconds allowed for one whole HTTP request (default: the client's "
                 "``timeout``, else ``conf.timeout``); all the tries of one request together "

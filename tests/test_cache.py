@@ -130,3 +130,38 @@ def test_two_emulators_on_one_port_never_answer_for_each_other(tmp_path):
         answer = candids(second)
     assert answer == sorted(alerts["candid"].iloc[::2]) and len(answer) == 11
     assert not list(client.cache_location.glob("*.pickle"))
+
+
+@pytest.mark.parametrize("server", [
+    "http://127.1:5000", "http://2130706433:5000", "http://0x7f000001:5000", "http://0:5000",
+    "http://[::ffff:127.0.0.1]:5000", "http://192.0.2.2:5000", "http://10.1.2.3",
+    "http://192.168.0.7:8080", "http://169.254.1.1", "http://app.localhost:5000"])
+def test_a_server_on_this_machine_or_a_local_network_is_never_cached(cached, server):
+    # however the address is spelled: such a server is an emulator or a tunnel whose data
+    # may change between two starts on the same URL
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    fink.server = server
+    for _ in range(2):
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
+
+
+def test_an_answer_the_server_asks_not_to_store_is_not_cached(cached):
+    fink, rec = cached(lambda url, body: make_response(
+        GOOD, headers={"Cache-Control": "private, no-store"}))
+    for _ in range(2):
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
+
+
+def test_the_emulators_mark_their_answers_no_store(emulator, lsst_emulator):
+    # so that no cache keeps them, whatever address an emulator listens on: two emulators
+    # started one after the other on one URL may hold different alerts
+    import requests
+
+    for url, body in ((f"{emulator.url}/api/v1/objects", {"objectId": "ZTF25aauurnj"}),
+                      (f"{lsst_emulator.url}/api/v1/sources",
+                       {"diaObjectId": "170028485706776685"})):
+        answer = requests.post(url, json=body, timeout=30)
+        assert answer.status_code == 200 and len(answer.json()) > 0
+        assert answer.headers["Cache-Control"] == "no-store"

@@ -316,6 +316,13 @@ def add_routes(app: Flask, backend, routes: Iterable[Route], title: str = "Fink 
     for route in routes:
         app.add_url_rule(route.path, endpoint=route.path, view_func=_view(route, backend),
                          methods=["GET", "POST"])
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        # Not a header of the real server: an emulator's data differ from one start to the
+        # next on the same URL, so no cache (HTTP's or a client's) may keep its answers.
+        response.headers["Cache-Control"] = "no-store"
+        return response
     spec = _swagger(routes, title)
     app.add_url_rule("/swagger.json", endpoint="swagger", view_func=lambda: jsonify(spec))
     page = (f"<!DOCTYPE html><html><head><title>{title}</title></head><body>"
