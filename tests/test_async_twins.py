@@ -15,7 +15,7 @@ from astropy.table import Table
 from astroquery.exceptions import InputWarning, InvalidQueryError, NoResultsWarning
 
 from astroquery_fink import FinkClass, FinkLSSTClass, conf
-from astroquery_fink._typing import RawAnswer
+from astroquery_fink._hints import RawAnswer
 from astroquery_fink.exceptions import PartialResultError
 
 # A tiny sky map, gzipped here with a fixed mtime so that its payload text is reproducible

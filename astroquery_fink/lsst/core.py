@@ -22,7 +22,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
 
-from .. import _cutouts, _sky, _typing, _validate
+from .. import _cutouts, _hints, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import json_object, schema_table
@@ -75,9 +75,9 @@ class FinkLSSTClass(FinkQuery):
             extra["midpointMjdTai"] = checks.mjd_tai(midpointMjdTai, "midpointMjdTai")
         return self._ids_plan(endpoints.SOURCES, object_id, columns, output_format, extra)
 
-    def query_object(self, object_id: _typing.DiaObjectIds, *,
+    def query_object(self, object_id: _hints.DiaObjectIds, *,
                      midpointMjdTai: float | Time | None = None,  # noqa: N803
-                     columns: _typing.Columns | None = None,
+                     columns: _hints.Columns | None = None,
                      output_format: str | None = None, progress: bool | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
@@ -134,8 +134,8 @@ class FinkLSSTClass(FinkQuery):
 
     query_object_async = raw_twin(query_object, "sources", several=True)
 
-    def get_object_summary(self, object_id: _typing.DiaObjectIds, *,
-                           columns: _typing.Columns | None = None,
+    def get_object_summary(self, object_id: _hints.DiaObjectIds, *,
+                           columns: _hints.Columns | None = None,
                            output_format: str | None = None, progress: bool | None = None,
                            get_query_payload: bool = False, cache: bool | None = None,
                            timeout: float | None = None) -> Table:
@@ -167,8 +167,8 @@ class FinkLSSTClass(FinkQuery):
 
     get_object_summary_async = raw_twin(get_object_summary, "objects", several=True)
 
-    def query_forced_photometry(self, object_id: _typing.DiaObjectIds, *,
-                                columns: _typing.Columns | None = None,
+    def query_forced_photometry(self, object_id: _hints.DiaObjectIds, *,
+                                columns: _hints.Columns | None = None,
                                 output_format: str | None = None, progress: bool | None = None,
                                 get_query_payload: bool = False, cache: bool | None = None,
                                 timeout: float | None = None) -> Table:
@@ -225,11 +225,11 @@ class FinkLSSTClass(FinkQuery):
         return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
 
-    def query_region(self, coordinates: _typing.Coordinates, radius: _typing.AngleLike, *,
-                     n: int | None = None, startdate: _typing.DateLike | None = None,
-                     stopdate: _typing.DateLike | None = None,
-                     window: _typing.Duration | None = None,
-                     kind: str | None = None, columns: _typing.Columns | None = None,
+    def query_region(self, coordinates: _hints.Coordinates, radius: _hints.AngleLike, *,
+                     n: int | None = None, startdate: _hints.DateLike | None = None,
+                     stopdate: _hints.DateLike | None = None,
+                     window: _hints.Duration | None = None,
+                     kind: str | None = None, columns: _hints.Columns | None = None,
                      output_format: str | None = None, progress: bool | None = None,
                      get_query_payload: bool = False, cache: bool | None = None,
                      timeout: float | None = None) -> Table:
@@ -291,9 +291,9 @@ class FinkLSSTClass(FinkQuery):
         return Plan(endpoints.TAGS, [payload], output_format=fmt, columns=cols)
 
     def query_tags(self, tag: str, *, n: int | None = None,
-                   startdate: _typing.DateLike | None = None,
-                   stopdate: _typing.DateLike | None = None,
-                   columns: _typing.Columns | None = None, output_format: str | None = None,
+                   startdate: _hints.DateLike | None = None,
+                   stopdate: _hints.DateLike | None = None,
+                   columns: _hints.Columns | None = None, output_format: str | None = None,
                    get_query_payload: bool = False, cache: bool | None = None,
                    timeout: float | None = None) -> Table:
         """The latest alerts carrying a Fink tag (``/api/v1/tags``): Rubin's class search.
@@ -377,8 +377,8 @@ class FinkLSSTClass(FinkQuery):
         batches, payloads = batched(endpoints.SSO, names, payload)
         return Plan(endpoints.SSO, payloads, batches, output_format=fmt, columns=cols)
 
-    def query_sso(self, n_or_d: _typing.SolarSystemNames, *, withEphem: bool = False,  # noqa: N803
-                  withResiduals: bool = False, columns: _typing.Columns | None = None,  # noqa: N803
+    def query_sso(self, n_or_d: _hints.SolarSystemNames, *, withEphem: bool = False,  # noqa: N803
+                  withResiduals: bool = False, columns: _hints.Columns | None = None,  # noqa: N803
                   output_format: str | None = None, progress: bool | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
                   timeout: float | None = None) -> Table:
@@ -472,7 +472,7 @@ class FinkLSSTClass(FinkQuery):
     resolve_async = raw_twin(resolve, "resolver")
 
     # ------------------------------------------------------------------ sky maps
-    def query_skymap(self, event_name: str | None = None, *, bayestar: _typing.SkyMap | None = None,
+    def query_skymap(self, event_name: str | None = None, *, bayestar: _hints.SkyMap | None = None,
                      credible_level: float, n_day_before: float | u.Quantity | None = None,
                      n_day_after: float | u.Quantity | None = None,
                      output_format: str | None = None,
@@ -531,7 +531,7 @@ class FinkLSSTClass(FinkQuery):
             payload.update(columns_argument(cols))
         return Plan(endpoints.STATISTICS, [payload], output_format=fmt)
 
-    def get_statistics(self, date: str = "", *, columns: _typing.Columns | None = None,
+    def get_statistics(self, date: str = "", *, columns: _hints.Columns | None = None,
                        output_format: str | None = None, get_query_payload: bool = False,
                        cache: bool | None = None, timeout: float | None = None) -> Table:
         """Nightly counts of the Rubin alert stream at Fink (``/api/v1/statistics``).

@@ -25,7 +25,7 @@ from astroquery.exceptions import (
     RemoteServiceError,
 )
 
-from .. import _cutouts, _merge, _sky, _typing, _validate
+from .. import _cutouts, _hints, _merge, _sky, _validate
 from .._cutouts import (
     CUTOUT_KINDS,
     fits_stamp,
@@ -103,7 +103,7 @@ class FinkClass(FinkQuery):
                     mixed_types=withupperlim, columns=cols, added_columns=added)
 
     def query_object(self, object_id: str | Iterable[str], *,
-                     columns: _typing.Columns | None = None, withupperlim: bool = False,
+                     columns: _hints.Columns | None = None, withupperlim: bool = False,
                      withcutouts: bool = False, cutout_kind: str | None = None,
                      output_format: str | None = None, prefix: bool = False,
                      progress: bool | None = None, get_query_payload: bool = False,
@@ -312,11 +312,11 @@ class FinkClass(FinkQuery):
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)
 
-    def query_region(self, coordinates: _typing.Coordinates, radius: _typing.AngleLike, *,
-                     startdate: _typing.DateLike | None = None,
-                     stopdate: _typing.DateLike | None = None,
-                     window: _typing.Duration | None = None, n: int = 1000,
-                     columns: _typing.Columns | None = None,
+    def query_region(self, coordinates: _hints.Coordinates, radius: _hints.AngleLike, *,
+                     startdate: _hints.DateLike | None = None,
+                     stopdate: _hints.DateLike | None = None,
+                     window: _hints.Duration | None = None, n: int = 1000,
+                     columns: _hints.Columns | None = None,
                      output_format: str | None = None, get_query_payload: bool = False,
                      cache: bool | None = None, timeout: float | None = None,
                      progress: bool | None = None) -> Table:
@@ -439,9 +439,9 @@ class FinkClass(FinkQuery):
         return plan, start, stop
 
     def query_class(self, class_name: str, *, n: int = 10,
-                    startdate: _typing.DateLike | None = None,
-                    stopdate: _typing.DateLike | None = None, trend: str | None = None,
-                    color: bool = False, columns: _typing.Columns | None = None,
+                    startdate: _hints.DateLike | None = None,
+                    stopdate: _hints.DateLike | None = None, trend: str | None = None,
+                    color: bool = False, columns: _hints.Columns | None = None,
                     fetch_all: bool = False,
                     max_requests: int = 64, output_format: str | None = None,
                     get_query_payload: bool = False, cache: bool | None = None,
@@ -624,9 +624,9 @@ class FinkClass(FinkQuery):
                     columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
-    def query_sso(self, n_or_d: _typing.SolarSystemNames, *, withEphem: bool = False,
+    def query_sso(self, n_or_d: _hints.SolarSystemNames, *, withEphem: bool = False,
                   withResiduals: bool = False, withcutouts: bool = False,
-                  cutout_kind: str | None = None, columns: _typing.Columns | None = None,
+                  cutout_kind: str | None = None, columns: _hints.Columns | None = None,
                   output_format: str | None = None,
                   get_query_payload: bool = False, cache: bool | None = None,
                   timeout: float | None = None, progress: bool | None = None) -> Table:
@@ -701,8 +701,8 @@ class FinkClass(FinkQuery):
         return Plan(endpoint, [payload], output_format=fmt)
 
     def query_ssocand(self, kind: str = "orbParams", *, ssoCandId: str | None = None,
-                      start_date: _typing.DateLike | None = None,
-                      stop_date: _typing.DateLike | None = None,
+                      start_date: _hints.DateLike | None = None,
+                      stop_date: _hints.DateLike | None = None,
                       maxnumber: int = 10_000,
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None) -> Table:
@@ -850,8 +850,8 @@ class FinkClass(FinkQuery):
             payload["date"] = checks.tracklet_date(date)
         return _alerts_plan(endpoints.TRACKLET, payload, output_format, columns)
 
-    def query_tracklet(self, id: str | None = None, *, date: _typing.DateLike | None = None,
-                       columns: _typing.Columns | None = None,
+    def query_tracklet(self, id: str | None = None, *, date: _hints.DateLike | None = None,
+                       columns: _hints.Columns | None = None,
                        output_format: str | None = None, get_query_payload: bool = False,
                        cache: bool | None = None, timeout: float | None = None) -> Table:
         """Alerts of fast-moving objects' tracklets (``/api/v1/tracklet``), newest first.
@@ -939,7 +939,7 @@ class FinkClass(FinkQuery):
 
     # ------------------------------------------------------------------ sky maps
     def query_skymap(self, event_name: str | None = None, *,
-                     bayestar: _typing.SkyMap | None = None, credible_level: float,
+                     bayestar: _hints.SkyMap | None = None, credible_level: float,
                      n_day_before: float | u.Quantity = 1,
                      n_day_after: float | u.Quantity = 6,
                      output_format: str | None = None, get_query_payload: bool = False,
@@ -1000,7 +1000,7 @@ class FinkClass(FinkQuery):
         fmt = _validate.output_format(output_format)
         return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
-    def get_statistics(self, date: str = "", *, columns: _typing.Columns | None = None,
+    def get_statistics(self, date: str = "", *, columns: _hints.Columns | None = None,
                        schema: bool = False, output_format: str | None = None,
                        get_query_payload: bool = False, cache: bool | None = None,
                        timeout: float | None = None) -> Table | list:
@@ -1046,9 +1046,9 @@ class FinkClass(FinkQuery):
         payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
         return _alerts_plan(endpoints.ANOMALY, payload, output_format, columns)
 
-    def query_anomaly(self, *, n: int = 10, start_date: _typing.DateLike | None = None,
-                      stop_date: _typing.DateLike | None = None,
-                      columns: _typing.Columns | None = None,
+    def query_anomaly(self, *, n: int = 10, start_date: _hints.DateLike | None = None,
+                      stop_date: _hints.DateLike | None = None,
+                      columns: _hints.Columns | None = None,
                       output_format: str | None = None, get_query_payload: bool = False,
                       cache: bool | None = None, timeout: float | None = None) -> Table:
         """The latest alerts Fink's anomaly detection flagged (``/api/v1/anomaly``).
