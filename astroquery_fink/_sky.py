@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import math
 import re
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -18,6 +19,7 @@ from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
 from astropy.time import Time, TimeDelta
 from astroquery.exceptions import InputWarning, InvalidQueryError
+from erfa import ErfaWarning
 
 from ._errors import warn
 
@@ -25,10 +27,19 @@ __all__: list[str] = []
 
 
 _NUMBER = (int, float, np.integer, np.floating)
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d ")
 
 
 def _is_number(value) -> bool:
     return isinstance(value, _NUMBER) and not isinstance(value, bool | np.bool_)
+
+
+def _finite(value) -> bool:
+    """A number that is a finite float (an int beyond a float's range is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _parse_text(text: str) -> SkyCoord:
@@ -107,6 +118,8 @@ def positions(coordinates) -> SkyCoord:
             "'10.68 41.27' (degrees) or '00:42:44.3 +41:16:09', or (ra * u.deg, dec * u.deg)"
         ) from None
     coords = coords.reshape(-1) if not coords.isscalar else coords.reshape((1,))
+    if not len(coords):
+        raise InvalidQueryError("No sky position given (an empty SkyCoord)")
     ra, dec = coords.ra.deg, coords.dec.deg
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
         raise InvalidQueryError("Sky positions must be finite (some are NaN or infinite)")
@@ -179,8 +192,10 @@ def time_arg(value, name: str) -> Time:
             t = Time(value.strip() if isinstance(value, str) else value, scale="utc")
         else:
             raise TypeError(type(value).__name__)
-        t = t.utc
-    except (TypeError, ValueError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ErfaWarning)  # a "dubious year"
+            t = t.utc
+    except (TypeError, ValueError, ErfaWarning):
         raise InvalidQueryError(
             f"{name} must be a date (astropy Time, datetime or ISO text like "
             f"'2021-11-20 03:00:00'), not {value!r}") from None
@@ -188,6 +203,14 @@ def time_arg(value, name: str) -> Time:
         raise InvalidQueryError(f"{name} must be one date, not {t.size} of them")
     if not np.isfinite(t.jd):
         raise InvalidQueryError(f"{name} must be a finite date, not {value!r}")
+    try:  # the servers read ISO text with a four-digit year, in UTC or TAI
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ErfaWarning)  # a "dubious year"
+            readable = all(_ISO_DATE.match(getattr(t, scale).iso) for scale in ("utc", "tai"))
+    except (ValueError, ArithmeticError, ErfaWarning):  # erfa's errors are ValueErrors
+        readable = False
+    if not readable:
+        raise InvalidQueryError(f"{name}={value!r} is not a date of years 1000 to 9999")
     return t
 
 
@@ -347,7 +370,7 @@ def days(value, name: str) -> float:
         if value.isscalar and value.unit.physical_type == "time" and value.value == 0:
             return 0.0
         number = window_days(value, name)
-    elif _is_number(value) and np.isfinite(value):
+    elif _is_number(value) and _finite(value):
         number = float(value)
     else:
         raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
@@ -377,7 +400,7 @@ def gzipped_skymap(bayestar) -> bytes:
     elif isinstance(bayestar, str | os.PathLike):
         try:
             data = Path(bayestar).read_bytes()
-        except OSError as err:
+        except (OSError, ValueError) as err:  # ValueError: a NUL in the path
             raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
     else:
         raise InvalidQueryError(

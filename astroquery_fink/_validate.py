@@ -3,7 +3,9 @@
 request. Each survey's own checks (IDs, the column families it selects) live in its package
 (``ztf/checks.py``, ``lsst/checks.py``)."""
 import math
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -40,7 +42,15 @@ def server_url(value) -> str:
         raise InvalidQueryError("server must be an http(s) URL such as "
                                 f"'https://api.ztf.fink-portal.org', not {value!r}")
     value = value.strip()
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks the host and port
+    except ValueError as err:
+        raise InvalidQueryError(f"server {value!r} is not a valid URL ({err})") from None
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise InvalidQueryError(
+            f"server {value!r} must be a base URL, without a query (?) or fragment (#): "
+            "the client adds /api/v1/<endpoint> to it")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         bare = value.split("://")[-1]
         host = urlsplit(f"http://{bare}").hostname or ""
@@ -87,15 +97,49 @@ def count(value, name: str) -> int:
     return int(value)
 
 
+def output_path(value, name: str = "path") -> Path:
+    """A file to write, checked before a long download: text or path-like, in a folder that
+    exists, not a folder itself."""
+    if isinstance(value, bytes) or not isinstance(value, str | os.PathLike) \
+            or not os.fspath(value).strip() or "\0" in os.fspath(value):
+        raise InvalidQueryError(f"{name} must be a file path (text or pathlib.Path), "
+                                f"not {value!r}")
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise InvalidQueryError(f"{name} {str(path)!r} is a folder: name the file to write")
+    if not path.parent.is_dir():
+        raise InvalidQueryError(f"{name}: the folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def choice(value, name: str, choices: Sequence[str]) -> str:
+    """One of the server's words for an argument (``trend``, ``flavor``, ``resolver``, ...),
+    else `InvalidQueryError` listing them; only text is compared (an array is refused, not
+    tested for truth)."""
+    if not isinstance(value, str) or value not in choices:
+        raise InvalidQueryError(
+            f"Unknown {name} {value!r}: choose among {', '.join(map(repr, choices))}")
+    return value
+
+
+def listed(value) -> list | None:
+    """The items of a list, tuple, array, column or other collection the user gave; None for
+    one value: text, bytes, a mapping, or a scalar that claims to be iterable but is not (a
+    scalar `~astropy.units.Quantity`, a 0-d array)."""
+    if isinstance(value, str | bytes | dict) or not isinstance(value, Iterable):
+        return None
+    try:
+        return list(value)
+    except TypeError:
+        return None
+
+
 def names(value, what: str, *, example: str) -> list[str]:
     """Names given as one comma-separated text or a list of texts -> the names, each stripped
     of surrounding spaces (names may hold inner spaces: 'class:SN candidate'), empty ones
     dropped, duplicates dropped; `InvalidQueryError` for anything else or none at all."""
-    if isinstance(value, str):
-        items = value.split(",")
-    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
-        items = list(value)
-    else:
+    items = value.split(",") if isinstance(value, str) else listed(value)
+    if items is None:
         raise InvalidQueryError(f"{what} must be names like {example!r} (a list, or text "
                                 f"with commas), not {value!r}")
     out = []

@@ -6,10 +6,13 @@ import socket
 import threading
 import time
 
+import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
 from _helpers import make_response
+from astropy.coordinates import SkyCoord
+from astropy.time import Time
 from astroquery.exceptions import (
     InputWarning,
     InvalidQueryError,
@@ -379,3 +382,83 @@ def test_alerts_without_their_candid_are_an_unusable_answer(recorded):
         rows_json([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5}])))
     with pytest.raises(RemoteServiceError, match="ZTF20abfcszi lack i:candid"):
         fink.get_cutouts("ZTF20abfcszi")
+
+
+# ------------------------------------------------- 7. every argument checked, in our family
+
+_QUANTITY = 5 * u.kg
+_ARRAY = np.array([1, 2])
+
+
+def _far_time():
+    return Time(1e12, format="jd")
+
+
+_BAD_CALLS = {
+    "ZTF IDs as a scalar Quantity": (
+        "ztf", lambda f: f.query_object(_QUANTITY), "object_id must be a ZTF object name"),
+    "columns as a scalar Quantity": (
+        "ztf", lambda f: f.query_object("ZTF21aaxtctv", columns=_QUANTITY),
+        "columns must be names"),
+    "SSO names as a scalar Quantity": (
+        "ztf", lambda f: f.query_sso(_QUANTITY), "n_or_d must be an SSO number"),
+    "Rubin IDs as a scalar Quantity": (
+        "lsst", lambda f: f.query_object(_QUANTITY), "diaObjectId must be an integer ID"),
+    "a Rubin source as a scalar Quantity": (
+        "lsst", lambda f: f.get_cutouts(_QUANTITY), "diaSourceId must be an integer ID"),
+    "a date beyond year 9999": (
+        "ztf", lambda f: f.query_class("SN candidate", startdate=_far_time()),
+        "startdate=.* is not a date of years 1000 to 9999"),
+    "a date before year 1000": (
+        "ztf", lambda f: f.query_anomaly(start_date=Time(100, format="jd")),
+        "start_date=.* is not a date of years 1000 to 9999"),
+    "a Rubin time out of erfa's range": (
+        "lsst", lambda f: f.query_object(170028485706776685, midpointMjdTai=_far_time()),
+        "midpointMjdTai: ERFA"),
+    "an array as trend": (
+        "ztf", lambda f: f.query_class("SN candidate", trend=_ARRAY), "Unknown trend array"),
+    "an array as ssocand kind": ("ztf", lambda f: f.query_ssocand(_ARRAY), "Unknown kind"),
+    "an array as flavor": ("ztf", lambda f: f.get_ssoft(flavor=_ARRAY), "Unknown flavor"),
+    "an array as resolver": (
+        "lsst", lambda f: f.resolve("M31", resolver=_ARRAY), "Unknown resolver"),
+    "a path with a NUL as sky map": (
+        "ztf", lambda f: f.query_skymap(bayestar="a\x00b", credible_level=0.5),
+        "Cannot read the sky map"),
+    "no path for the bulk file": ("ztf", lambda f: f.download_ssobulk(None), "file path"),
+    "a bulk file in a missing folder": (
+        "ztf", lambda f: f.download_ssobulk("/no/such/folder/sso.parquet"),
+        "the folder '/no/such/folder' does not exist"),
+    "an empty SkyCoord": (
+        "ztf", lambda f: f.query_region(SkyCoord([], [], unit="deg"), 5 * u.arcsec),
+        "No sky position given"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_CALLS))
+def test_bad_arguments_are_refused_before_any_request(recorded, lsst_recorded, case):
+    survey, call, message = _BAD_CALLS[case]
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)([])
+    with pytest.raises(InvalidQueryError, match=message):
+        call(fink)
+    assert rec.calls == []
+
+
+def test_a_huge_whole_number_of_days_is_a_number_not_a_crash(recorded):
+    fink, _ = recorded([])
+    with pytest.warns(InputWarning, match="n_day_before=1.18059e"):
+        body = fink.query_skymap("S200219ac", credible_level=0.5, n_day_before=2**70,
+                                 get_query_payload=True)
+    assert body["n_day_before"] == float(2**70)
+
+
+@pytest.mark.parametrize("server, message", [
+    ("http://[::1", r"not a valid URL \(Invalid IPv6 URL\)"),
+    ("http://fink.test:99999", "not a valid URL"),
+    ("http://127.0.0.1:1/?x=1#f", "without a query"),
+    ("https://api.ztf.fink-portal.org/#top", "without a query"),
+])
+def test_a_malformed_server_url_is_refused_in_our_family(server, message):
+    with pytest.raises(InvalidQueryError, match=message):
+        FinkClass(server=server)
+    with conf.set_temp("server", server), pytest.raises(InvalidQueryError, match=message):
+        FinkClass().query_object("ZTF21aaxtctv")

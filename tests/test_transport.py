@@ -721,7 +721,9 @@ def test_requests_are_streamed_so_astroquerys_hook_never_decodes_bodies(serve):
 @pytest.mark.parametrize(("url", "cacheable"), [
     ("https://api.ztf.fink-portal.org/api/v1/objects", True),
     ("http://fink.test/api/v1/objects", True),
-    ("http://10.1.2.3:5000/api/v1/objects", True),
+    ("http://134.158.75.151/api/v1/objects", True),
+    ("http://10.1.2.3:5000/api/v1/objects", False),  # a local network
+    ("http://127.1:5000/api/v1/objects", False),
     ("http://127.0.0.1:5000/api/v1/objects", False),
     ("http://127.3.2.1/api/v1/objects", False),
     ("http://localhost:5000/api/v1/objects", False),
@@ -732,7 +734,7 @@ def test_requests_are_streamed_so_astroquerys_hook_never_decodes_bodies(serve):
     ("http://0.0.0.0:5000/api/v1/objects", False),
     ("not a url", False),
 ])
-def test_loopback_answers_are_never_cached(url, cacheable):
+def test_local_answers_are_never_cached(url, cacheable):
     assert _http._cacheable(url) is cacheable
 
 

@@ -1,8 +1,8 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Rubin user input -> the values the Fink Rubin server expects, or `InvalidQueryError`
 before any request (64-bit IDs, columns, MJD TAI times, Solar System names)."""
+import math
 import numbers
-from collections.abc import Iterable
 
 import numpy as np
 from astropy.time import Time
@@ -27,11 +27,11 @@ def dia_ids(value, name: str = "diaObjectId") -> list[int]:
         items = [v.strip() for v in value.split(",")]
     elif isinstance(value, np.ma.MaskedArray) and np.ma.getmaskarray(value).any():
         raise InvalidQueryError(f"{name}: some of the IDs given are masked (missing)")
-    elif isinstance(value, Iterable) and not isinstance(value, bytes | dict):
-        items = list(np.asarray(value).tolist()) if isinstance(value, np.ndarray) \
-            else list(value)
+    elif isinstance(value, np.ndarray) and value.ndim:
+        items = value.tolist()
     else:
-        items = [value]
+        items = _validate.listed(value)
+        items = [value] if items is None else items
     if not items:
         raise InvalidQueryError(f"No {name} given")
     out = []
@@ -86,13 +86,20 @@ def mjd_tai(value, name: str) -> str:
     if isinstance(value, Time):
         if not value.isscalar:
             raise InvalidQueryError(f"{name} must be one time, not {value.size}")
-        return repr(float(value.tai.mjd))
+        try:
+            value = float(value.tai.mjd)
+        except (ValueError, ArithmeticError) as err:  # erfa's errors are ValueErrors
+            raise InvalidQueryError(f"{name}: {err}") from None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise InvalidQueryError(
             f"{name} must be an MJD (TAI) number or an astropy Time, not {value!r}")
-    if not np.isfinite(value):
-        raise InvalidQueryError(f"{name} must be finite, not {value!r}")
-    return repr(float(value))
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidQueryError(f"{name} must be a finite MJD, not {value!r}")
+    return repr(number)
 
 
 def single(ids: list[int], name: str) -> list[int]:
@@ -104,10 +111,9 @@ def single(ids: list[int], name: str) -> list[int]:
 def sso_names(name) -> list[str]:
     if isinstance(name, str):
         items = [v.strip() for v in name.split(",")]
-    elif isinstance(name, Iterable) and not isinstance(name, bytes | dict):
-        items = list(name)
     else:
-        items = [name]
+        items = _validate.listed(name)
+        items = [name] if items is None else items
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | numbers.Integral):

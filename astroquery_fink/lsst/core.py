@@ -214,9 +214,7 @@ class FinkLSSTClass(FinkQuery):
         if days is not None:
             payload["window"] = days
         if kind is not None:
-            if kind not in ("within", "across"):
-                raise InvalidQueryError(f"kind must be 'within' or 'across', not {kind!r}")
-            payload["kind"] = kind
+            payload["kind"] = _validate.choice(kind, "kind", ("within", "across"))
         dates = start is not None or stop is not None
         cols, added = with_columns(endpoints.CONESEARCH, checks.column_list(columns),
                                    {"dates": dates})
@@ -414,9 +412,7 @@ class FinkLSSTClass(FinkQuery):
 
     # ------------------------------------------------------------------ resolver
     def _resolver_plan(self, name_or_id, resolver, reverse, nmax, output_format) -> Plan:
-        if resolver not in endpoints.RESOLVERS:
-            raise InvalidQueryError(
-                f"resolver must be one of {', '.join(endpoints.RESOLVERS)}, not {resolver!r}")
+        _validate.choice(resolver, "resolver", endpoints.RESOLVERS)
         reverse = _validate.flag(reverse, "reverse")
         if reverse:
             kind = "ssObjectId" if resolver == "ssodnet" else "diaObjectId"

@@ -3,7 +3,6 @@
 any request (object names, columns, cutout kinds, SSO names, tracklet and statistics dates,
 sky maps)."""
 import re
-from collections.abc import Iterable
 
 import numpy as np
 from astropy.coordinates import SkyCoord
@@ -29,11 +28,8 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
 
     Duplicates are dropped (the server would return their rows once anyway); order is kept.
     """
-    if isinstance(object_id, str):
-        pieces = object_id.split(",") if "," in object_id else [object_id]
-    elif isinstance(object_id, Iterable) and not isinstance(object_id, bytes | dict):
-        pieces = list(object_id)
-    else:
+    pieces = object_id.split(",") if isinstance(object_id, str) else _validate.listed(object_id)
+    if pieces is None:
         raise InvalidQueryError(
             f"object_id must be a ZTF object name or a list of them, not {type(object_id).__name__}"
         )
@@ -121,9 +117,9 @@ def sso_names(n_or_d) -> list[str]:
         pieces = n_or_d.split(",")
     elif isinstance(n_or_d, int | np.integer) and not isinstance(n_or_d, bool):
         pieces = [str(n_or_d)]
-    elif isinstance(n_or_d, Iterable) and not isinstance(n_or_d, bytes | dict):
-        pieces = list(n_or_d)
     else:
+        pieces = _validate.listed(n_or_d)
+    if pieces is None:
         raise InvalidQueryError(
             f"n_or_d must be an SSO number, designation or name, or a list, not {n_or_d!r}")
     names = []

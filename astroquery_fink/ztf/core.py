@@ -408,9 +408,7 @@ class FinkClass(FinkQuery):
         n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(startdate, stopdate, None)
         if trend is not None:
-            if trend not in endpoints.TRENDS:
-                raise InvalidQueryError(
-                    f"Unknown trend {trend!r}: choose among {', '.join(endpoints.TRENDS)}")
+            _validate.choice(trend, "trend", endpoints.TRENDS)
             if trend in ("low_state", "new_low_state") and class_name != endpoints.FINK_CLASSES[9]:
                 raise InvalidQueryError(
                     f"trend={trend!r} exists only for class '{endpoints.FINK_CLASSES[9]}'; other "
@@ -678,9 +676,7 @@ class FinkClass(FinkQuery):
 
     def _ssocand_plan(self, kind, ssoCandId, start_date, stop_date, maxnumber,
                       output_format) -> Plan:
-        if kind not in ("orbParams", "lightcurves"):
-            raise InvalidQueryError(
-                f"kind must be 'orbParams' (orbital parameters) or 'lightcurves', not {kind!r}")
+        _validate.choice(kind, "kind", ("orbParams", "lightcurves"))
         start, stop, _ = _sky.date_range(start_date, stop_date, None,
                                          names=("start_date", "stop_date", "window"))
         if kind == "orbParams" and (start is not None or stop is not None):
@@ -742,9 +738,7 @@ class FinkClass(FinkQuery):
             payload["sso_name"] = sso_name.strip()
         if sso_number is not None:
             payload["sso_number"] = _validate.count(sso_number, "sso_number")
-        if flavor not in endpoints.SSOFT_FLAVORS:
-            raise InvalidQueryError(
-                f"Unknown flavor {flavor!r}: choose among {', '.join(endpoints.SSOFT_FLAVORS)}")
+        _validate.choice(flavor, "flavor", endpoints.SSOFT_FLAVORS)
         payload["flavor"] = flavor
         if version is not None:
             if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
@@ -825,6 +819,7 @@ class FinkClass(FinkQuery):
             The file written; read it with ``pandas.read_parquet(path)`` or
             ``pyarrow.parquet.read_table(path)``.
         """
+        path = _validate.output_path(path)
         if progress is None:
             import sys
             progress = sys.stderr.isatty()
@@ -887,9 +882,7 @@ class FinkClass(FinkQuery):
     def _resolver_plan(self, name, resolver, reverse, nmax, output_format) -> Plan:
         if not isinstance(name, str):
             raise InvalidQueryError(f"name must be a string, not {name!r}")
-        if resolver not in endpoints.RESOLVERS:
-            raise InvalidQueryError(
-                f"Unknown resolver {resolver!r}: choose among {', '.join(endpoints.RESOLVERS)}")
+        _validate.choice(resolver, "resolver", endpoints.RESOLVERS)
         reverse = _validate.flag(reverse, "reverse")
         if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
                 .startswith("ZTF") and resolver != "tns":
