@@ -393,18 +393,28 @@ class Decoded:
         return Decoded({**self.columns, name: values}, self.masks, self.untyped_text)
 
     def typed_now(self, schema) -> "Decoded":
-        """A copy whose columns are already typed numpy arrays (and masks), still to be
-        combined: a large answer is typed as it arrives, in its worker thread, while the
-        other requests wait on the server, rather than after the last one."""
+        """A copy whose columns the schema knows are already typed numpy arrays (and masks),
+        still to be combined: a large answer is typed as it arrives, in its worker thread,
+        while the other requests wait on the server, rather than after the last one.
+
+        A column the schema does not know stays raw: its type is read from the values of
+        every answer together (one answer's nulls alone would make it float, and the
+        integers of another answer would then pass through float)."""
+        schema = _or_ztf(schema)
         columns, masks = {}, {}
         for name, values in self.columns.items():
+            if name not in schema:
+                columns[name] = values
+                if self.masks.get(name) is not None:
+                    masks[name] = self.masks[name]
+                continue
             data, _ = _typed_data(name, values, self.masks.get(name), schema,
                                   self.untyped_text)
             if isinstance(data, np.ma.MaskedArray):
                 columns[name], masks[name] = data.data, np.ma.getmaskarray(data)
             else:
                 columns[name] = data
-        typed = Decoded(columns, masks)
+        typed = Decoded(columns, masks, self.untyped_text)
         typed.is_typed = True
         return typed
 

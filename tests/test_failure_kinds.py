@@ -462,3 +462,41 @@ def test_a_malformed_server_url_is_refused_in_our_family(server, message):
         FinkClass(server=server)
     with conf.set_temp("server", server), pytest.raises(InvalidQueryError, match=message):
         FinkClass().query_object("ZTF21aaxtctv")
+
+
+# ------------------------------------- 3. one type per column, whatever the batches' sizes
+
+@pytest.mark.parametrize("value", [2**60 + 1, True, "007"])
+@pytest.mark.parametrize("sizes", [(250, 5), (250, 250), (5, 250), (5, 5)])
+def test_an_unknown_column_keeps_its_type_whatever_the_batches(recorded, value, sizes):
+    # a large answer is typed as it arrives: a column the schema does not know, all null
+    # in one answer, must not become float (or text) before the others are seen
+    def answer(url, body):
+        oid = body["objectId"]
+        n, cell = (sizes[0], None) if oid.endswith("a") else (sizes[1], value)
+        return make_response(json.dumps([
+            {"i:objectId": oid, "i:jd": 2459000.5 + k + (cell is None) / 2, "x:foo": cell}
+            for k in range(n)]).encode())
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object(["ZTF20aaaaaaa", "ZTF20aaaaaab"], output_format="json")
+    column = table["x:foo"]
+    assert len(table) == sum(sizes) and column.mask.sum() == sizes[0]
+    assert column.dtype.kind == {int: "i", bool: "b", str: "U"}[type(value)]
+    assert column.compressed().tolist() == [value] * sizes[1]
+
+
+def test_an_unknown_rubin_column_keeps_its_64_bit_integers(lsst_recorded):
+    def answer(url, body):
+        oid = int(body["diaObjectId"])
+        n, cell = (300, None) if oid == 1 else (3, 2**62 + 7)
+        return make_response(json.dumps([
+            {"r:diaObjectId": oid, "r:midpointMjdTai": 61000.0 + k, "r:newThing": cell}
+            for k in range(n)]).encode())
+
+    fink, _ = lsst_recorded(answer)
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object([1, 2])
+    assert table["r:newThing"].dtype == np.int64
+    assert table["r:newThing"].compressed().tolist() == [2**62 + 7] * 3
