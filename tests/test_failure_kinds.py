@@ -500,3 +500,22 @@ def test_an_unknown_rubin_column_keeps_its_64_bit_integers(lsst_recorded):
         table = fink.query_object([1, 2])
     assert table["r:newThing"].dtype == np.int64
     assert table["r:newThing"].compressed().tolist() == [2**62 + 7] * 3
+
+
+# ------------------------------------------ 7. statistics the server got wrong, in our family
+
+def test_statistics_of_a_night_that_is_no_date_are_a_parse_error(recorded):
+    body = b'[{"key:key": "ztf_20211399", "basic:sci": "3"}, {"key:key": "ztf_20211120"}]'
+    fink, _ = recorded(lambda url, payload: make_response(body))
+    with pytest.raises(TableParseError, match="nights that are not dates: ztf_20211399$"):
+        fink.get_statistics("2021", output_format="json")
+
+
+def test_a_counter_beyond_64_bits_is_a_float_not_an_overflow(recorded):
+    body = (b'[{"key:key": "ztf_20210101", "basic:sci": "99999999999999999999"},'
+            b' {"key:key": "ztf_20210102", "basic:sci": "12"}]')
+    fink, _ = recorded(lambda url, payload: make_response(body))
+    table = fink.get_statistics("2021", output_format="json")
+    assert table["basic:sci"].dtype == float
+    assert table["basic:sci"].tolist() == [1e20, 12.0]
+    assert table["time"].iso.tolist() == ["2021-01-01 00:00:00.000", "2021-01-02 00:00:00.000"]

@@ -6,7 +6,7 @@ import re
 import numpy as np
 from astropy.table import MaskedColumn, Table
 from astropy.time import Time
-from astroquery.exceptions import RemoteServiceError
+from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from .._tables import json_object, typed_column
 from .schema import columns as known_columns
@@ -40,12 +40,11 @@ def counters(table: Table) -> Table:
         mask = np.ma.getmaskarray(column)
         texts = [str(v) for v in np.asarray(column)[~mask]]
         for kind in (int, float):
-            try:
-                values = [kind(t) for t in texts]
-            except ValueError:
-                continue
             data = np.zeros(len(column), dtype=np.int64 if kind is int else float)
-            data[~mask] = values
+            try:
+                data[~mask] = [kind(t) for t in texts]
+            except (ValueError, OverflowError):  # not numbers, or beyond 64 bits
+                continue
             table[name] = MaskedColumn(data, mask=mask, name=name,
                                        description=column.description)
             break
@@ -60,9 +59,24 @@ def with_night_time(table: Table) -> Table:
     iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
     if any(v is None for v in iso):
         return table
-    table.add_column(Time(iso, scale="utc"), name="time", index=0)
+    try:
+        time = Time(iso, scale="utc")
+    except ValueError:
+        bad = [k for k, v in zip(table["key:key"], iso, strict=True) if not _is_date(v)]
+        raise TableParseError(
+            f"Fink's statistics name nights that are not dates: {', '.join(bad[:5])}"
+        ) from None
+    table.add_column(time, name="time", index=0)
     table["time"].info.description = "UTC date of the night (from the row key)"
     return table
+
+
+def _is_date(iso: str) -> bool:
+    try:
+        Time(iso, scale="utc")
+    except ValueError:
+        return False
+    return True
 
 
 def classes_answer(content: bytes) -> dict:
