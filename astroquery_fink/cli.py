@@ -174,6 +174,15 @@ def _duration(text: str) -> u.Quantity:
     raise argparse.ArgumentTypeError(f"not a duration: {text!r} (say 3d or 12h)")
 
 
+def _date(text: str) -> str | Time:
+    """A date option: ISO text as given (the method reads it), or ``jd<number>`` /
+    ``mjd<number>`` (e.g. ``jd2459215.5``, ``mjd59215``) as an astropy Time."""
+    match = re.fullmatch(r"\s*(jd|mjd)\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*", text, re.I)
+    if match is None:
+        return text
+    return Time(float(match[2]), format=match[1].lower(), scale="utc")
+
+
 def _positions(text: str):
     """One position as text, or the positions of a file: one ``RA,Dec`` row per line.
 
@@ -206,10 +215,11 @@ _WIRE = _arg("--output-format", choices=OUTPUT_FORMATS,
              help="wire format of the request (default: ZTF parquet when possible, else "
                   "json; Rubin json); the table is the same")
 _N = _arg("-n", type=int, metavar="N", help="the server's row limit")
-_STARTDATE = _arg("--startdate", metavar="DATE", help="ISO date or time, e.g. 2021-01-01")
-_STOPDATE = _arg("--stopdate", metavar="DATE", help="ISO date or time")
-_START_DATE = _arg("--start-date", metavar="DATE", help="ISO date or time, e.g. 2021-01-01")
-_STOP_DATE = _arg("--stop-date", metavar="DATE", help="ISO date or time")
+_DATE_HELP = "ISO date or time (2021-01-01, '2021-01-01 03:00'), or jd2459215.5 or mjd59215"
+_STARTDATE = _arg("--startdate", metavar="DATE", convert=_date, help=_DATE_HELP)
+_STOPDATE = _arg("--stopdate", metavar="DATE", convert=_date, help=_DATE_HELP)
+_START_DATE = _arg("--start-date", metavar="DATE", convert=_date, help=_DATE_HELP)
+_STOP_DATE = _arg("--stop-date", metavar="DATE", convert=_date, help=_DATE_HELP)
 _IDS = _arg("object_id", nargs="+", metavar="OBJECT_ID", convert=_ids,
             help="object ID(s): ZTF names (ZTF21aaxtctv) or Rubin diaObjectIds; several, or "
                  "comma-separated")
@@ -233,6 +243,7 @@ class _Context:
     cache: bool | None
     say: Callable
     values: dict  # the converted arguments, by name
+    words: Callable[[str], str] = str  # a library message in the command line's words
 
 
 def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
@@ -265,7 +276,7 @@ def _figure(option: str, draw: Callable) -> Callable:
         try:
             drawn = draw(ctx)
         except ValueError as err:
-            ctx.say(f"{PROG}: error: no figure for {option}: {err}", err=True)
+            ctx.say(f"{PROG}: error: no figure for {option}: {ctx.words(str(err))}", err=True)
             return [], False
         _save_figure(getattr(drawn, "figure", drawn), path)
         return [path], True
@@ -361,7 +372,7 @@ def _save_cutouts(ctx: _Context, path: str) -> tuple[list[str], bool]:
             hdul = ctx.client.get_cutouts(alert, cache=ctx.cache)
         except (InvalidQueryError, RemoteServiceError, AstroTimeoutError,
                 requests.RequestException) as err:
-            ctx.say(f"{PROG}: error: no cutouts for {oid}: {err}", err=True)
+            ctx.say(f"{PROG}: error: no cutouts for {oid}: {ctx.words(str(err))}", err=True)
             ok = False
             continue
         if _suffix(path) in _FITS_SUFFIXES:
@@ -723,30 +734,129 @@ def _write_table(table: Table, path: str) -> list[str]:
 
 # ----------------------------------------------------------------------------- running
 
-def _keyword_words(keywords: dict[str, str]) -> Callable[[str], str]:
-    """A function putting a validation message in the words of the command line
-    (--output-format json, not output_format='json'); the rest of the message is kept.
+# Keywords that are also English words: flags only where written as code (`columns`,
+# columns=..., the subject opening a message: "window needs startdate", or next to a flag:
+# "Give stopdate or window"), so that prose such as "has no family prefix" stays as it is.
+_PROSE_KEYWORDS = frozenset({
+    "alert", "candid", "color", "columns", "coordinates", "date", "endpoint", "flavor", "id",
+    "kind", "name", "path", "prefix", "radius", "resolver", "reverse", "schema", "server",
+    "tag", "timeout", "trend", "version", "window"})
+# Settings of the client the command line gives by a flag.
+_SETTINGS = {"server": "--server", "server_lsst": "--server", "timeout": "--timeout"}
+_FLAG = r"(?:-{1,2}[A-Za-z][\w-]*|[A-Z][A-Z_]+)"  # a flag, or a positional's metavar
+_LINKS = r" (?:or|and|needs|with) "  # words joining two arguments in a message
+_END = r"(?![\w(-]|:\S)"  # a whole word: not a function, nor the family of i:jd
+_QUOTED = r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\""
+# A Python value after keyword=: quoted text, or up to the next space, comma or bracket
+# (a final '.' or ':' ends the sentence, not the value).
+_VALUE = r"'[^']*'|\"[^\"]*\"|[^\s,;()]*?(?=[.:]?(?:[\s,;)]|$))"
 
-    ``keywords`` maps the method's keywords to their flags. Plain words (``n``, ``date``)
-    are translated only when written ``n=...``, so that the prose stays as it is.
+
+def _alternation(names) -> str:
+    names = sorted(names, key=len, reverse=True)  # longest first: query_class_async
+    return "|".join(map(re.escape, names)) or "(?!)"
+
+
+def _cli_words(keywords: dict[str, str], survey: str,
+               jd_dates: bool = False) -> Callable[[str], str]:
+    """A function putting a library message in the words of the command line.
+
+    The message is kept but for what is written as Python: keywords (``output_format='json'``
+    -> ``--output-format json``, ``withupperlim=True`` -> ``--withupperlim``, ``n=None`` ->
+    ``without -n``, `` `columns` `` -> ``--columns``, a keyword standing alone), method names
+    and calls (``get_cutouts`` -> ``fink-query cutouts``, ``query_object(...,
+    withcutouts=True)`` -> ``fink-query objects ... --withcutouts``), ``conf.server`` ->
+    ``--server``, ``3 * u.day`` -> ``3day``, and with ``jd_dates`` ``Time(x, format='jd')``
+    -> ``jdx`` (what the date options take). Quoted values are left alone.
+
+    Parameters
+    ----------
+    keywords : dict
+        The method's keywords -> their flags (or a positional's metavar).
+    survey : str
+        The survey: methods are named by the commands of this survey.
+    jd_dates : bool
+        The command's date options take ``jd<number>`` and ``mjd<number>``.
     """
-    spelled = {"withupperlim", "withcutouts", "columns", "prefix", "timeout"}
-    always = [k for k in keywords if "_" in k or k != k.lower() or k in spelled]
+    keywords = {**_SETTINGS, **keywords}
+    commands = {m: c for c in COMMANDS.values() for s, m in c.methods.items() if s == survey}
+    code = [k for k in keywords if k not in _PROSE_KEYWORDS]
+    prose = [k for k in keywords if k in _PROSE_KEYWORDS]
+    suffix = " --survey lsst" if survey == "lsst" else ""
+    methods = _alternation(commands)
     pattern = re.compile(
-        r"\b(?:(" + "|".join(map(re.escape, always) or ["(?!)"]) + r")\b"
-        r"(=(True\b|'[^']*'|\S+))?|(" + "|".join(map(re.escape, keywords)) + r")"
-        r"=(True\b|'[^']*'|\S+))")
+        r"(?P<setting>(?:astroquery_fink\.)?conf\.(?:" + _alternation(_SETTINGS) + r"))\b"
+        r"|the client's (?P<client>\w+)="
+        r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<call>" + methods + r")\((?P<args>[^()]*)\)"
+        r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<method>" + methods + r")(?![\w(])"
+        r"|Time\((?P<time>[^,()]+), format='(?P<format>jd|mjd)'\)"
+        r"|(?<![\w.])(?P<number>\d[\d.]*(?:e[+-]?\d+)?) \* u\.(?P<unit>\w+)"
+        r"|(?<![\w.:-])(?P<kw>" + _alternation(keywords) + r")=(?P<value>" + _VALUE + r")"
+        r"|`(?P<quoted_kw>" + _alternation(keywords) + r")`"
+        r"|(?P<quoted>" + _QUOTED + r")"
+        r"|(?<![\w:./-])(?P<bare>" + _alternation(code) + r")" + _END +
+        r"|^(?P<subject>" + _alternation(prose) + r")(?= )")
+    # "--fetch-all cannot be used with trend", "Give stopdate or window"
+    linked = re.compile(
+        r"(?P<before>" + _FLAG + r"(?:" + _LINKS + r"| [^.;:,'\"]*? with ))"
+        r"(?P<kw>" + _alternation(prose) + r")" + _END
+        + r"|(?<![\w:./'-])(?P<kw2>" + _alternation(prose) + r")(?P<after>" + _LINKS + _FLAG
+        + r")")
+    repeated = re.compile(r"(?P<flag>-{1,2}\w[\w-]*)(?:,? (?:or|and) (?P=flag)(?![\w-]))+")
 
-    def flag(match: re.Match) -> str:
-        name = match.group(1) or match.group(4)
-        value = match.group(3) if match.group(1) else match.group(5)
-        if value is None or value == "True":
-            return keywords[name]
-        if value == "None":
-            return f"no {keywords[name]}"
-        return f"{keywords[name]} {value.strip(chr(39))}"
+    def option(name: str, value: str | None, flags: dict[str, str]) -> str:
+        flag = flags.get(name, keywords.get(name, name))
+        value = None if value is None else value.strip()
+        if value in (None, "", "True"):
+            return flag
+        if value in ("False", "None"):
+            return f"without {flag}"
+        if value[:1] in "'\"" and not re.search(r"\s", value):
+            value = value[1:-1]
+        return f"{flag} {value}"
 
-    return lambda message: pattern.sub(flag, message)
+    def call(name: str, args: str) -> str:
+        cmd = commands[name]
+        flags = {a.dest: a.flags[0] for a in cmd.args if not a.positional and a.method}
+        words = [f"{PROG} {cmd.name}"]
+        for arg in (a.strip() for a in args.split(",")):
+            kw, sep, value = arg.partition("=")
+            if sep and kw.strip().isidentifier():
+                words.append(option(kw.strip(), value, flags))
+            elif arg:
+                words.append(arg)
+        return " ".join(words) + suffix
+
+    def word(match: re.Match) -> str:
+        group = match.lastgroup
+        if match["setting"] or match["client"]:
+            name = (match["setting"] or "").rpartition(".")[2] or match["client"]
+            return keywords.get(name, match[0])
+        if match["call"]:
+            return call(match["call"], match["args"])
+        if match["method"]:
+            return f"{PROG} {commands[match['method']].name}{suffix}"
+        if match["time"]:
+            return f"{match['format']}{match['time'].strip(chr(39))}" if jd_dates else match[0]
+        if match["unit"]:
+            return f"{match['number']}{match['unit']}"
+        if match["kw"]:
+            return option(match["kw"], match["value"], keywords)
+        if group in ("quoted_kw", "bare", "subject"):
+            return keywords[match[group]]
+        return match[0]  # a quoted value
+
+    def link(match: re.Match) -> str:
+        if match["kw"]:
+            return match["before"] + keywords[match["kw"]]
+        return keywords[match["kw2"]] + match["after"]
+
+    def translate(message: str) -> str:
+        text = pattern.sub(word, message)
+        text = linked.sub(link, linked.sub(link, text))  # twice: "a or b or --c"
+        return repeated.sub(lambda m: m["flag"], text)
+
+    return translate
 
 
 def _method(cmd: _Command, survey: str, client):
@@ -762,23 +872,31 @@ def _accepts(method, keyword: str) -> bool:
     return keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dict, dict, dict]:
-    """(positional values, keywords, keyword -> flag, converted values by argument name) for
-    the method, from the arguments.
+def _words(cmd: _Command, survey: str) -> Callable[[str], str]:
+    """`_cli_words` for the command on the survey: its method's keywords named by the
+    command's flags, and its positionals by their metavars."""
+    keywords = {a.dest: a.flags[0] for a in cmd.args if a.method and not a.positional}
+    name = cmd.methods.get(survey)
+    if name is not None:
+        params = inspect.signature(getattr(SURVEYS[survey], name)).parameters
+        slots = iter(n for n, p in params.items()
+                     if p.kind is p.POSITIONAL_OR_KEYWORD and n != "self")
+        for arg in (a for a in cmd.args if a.positional):
+            keywords[next(slots, arg.dest)] = arg.name
+    jd_dates = any(a.convert is _date for a in cmd.args)
+    return _cli_words(keywords, survey, jd_dates)
+
+
+def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dict, dict]:
+    """(positional values, keywords, converted values by argument name) for the method,
+    from the arguments.
 
     Arguments the survey's method does not take are usage errors, named by their flag.
     """
     params = inspect.signature(method).parameters
     slots = [n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
     any_keyword = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    positional, keywords, names = [], dict(cmd.fixed), {"timeout": "--timeout"}
-    values = {}
-    at = iter(slots)
-    for arg in cmd.args:  # how messages name the keywords: by their flags
-        if arg.positional:
-            names[next(at, arg.dest)] = arg.name
-        elif arg.method:
-            names[arg.dest] = arg.flags[0]
+    positional, keywords, values = [], dict(cmd.fixed), {}
     for arg in cmd.args:
         value = getattr(args, arg.dest, None)
         if not arg.method or value is None or (isinstance(value, list) and not value):
@@ -799,7 +917,7 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
     for out in cmd.outputs:
         if getattr(args, out.arg.dest, None):
             keywords.update(out.implies.get(survey, {}))
-    return positional, keywords, names, values
+    return positional, keywords, values
 
 
 def _check_args(cmd: _Command, survey: str, args) -> None:
@@ -843,7 +961,7 @@ def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:
     return stack.enter_context(emulator).url
 
 
-def _query(method, positional: list, keywords: dict, say):
+def _query(method, positional: list, keywords: dict, say, words: Callable[[str], str]):
     """Run the method; return (result, complete). Warnings are shown as one line each."""
     failed = False
     with warnings.catch_warnings(record=True) as caught:
@@ -853,14 +971,14 @@ def _query(method, positional: list, keywords: dict, say):
         try:
             result = method(*positional, **keywords)
         except PartialResultError as err:
-            say(f"{PROG}: error: {err}", err=True)
+            say(f"{PROG}: error: {words(str(err))}", err=True)
             result, failed = err.table, True
     empty = isinstance(result, Table) and len(result) == 0
     for w in caught:
         # no data at all is a failure; some IDs without rows are a warning over the rows
         if issubclass(w.category, NoResultsWarning) and empty:
-            raise _Failure(str(w.message))
-        say(f"{PROG}: warning: {w.message}", err=True)
+            raise _Failure(words(str(w.message)))
+        say(f"{PROG}: warning: {words(str(w.message))}", err=True)
     return result, not failed
 
 
@@ -913,14 +1031,13 @@ def _hdul_summary(hdul: fits.HDUList) -> list[str]:
     return [f"stamps:  {', '.join(stamps)}"]
 
 
-def _run(cmd: _Command, args, say) -> int:
+def _run(cmd: _Command, args, say, words: Callable[[str], str]) -> int:
     survey = args.survey
     _check_args(cmd, survey, args)
     cache = False if args.no_cache or args.emulator or args.emulator_data else None
     client = SURVEYS[survey](server=args.server, timeout=args.timeout)
     method = _method(cmd, survey, client)
-    positional, keywords, names, values = _call_arguments(cmd, survey, method, args)
-    words = _keyword_words(names)
+    positional, keywords, values = _call_arguments(cmd, survey, method, args)
     if _accepts(method, "get_query_payload"):
         try:  # validates every argument without a request: a bad name is a usage error
             with warnings.catch_warnings():
@@ -928,7 +1045,8 @@ def _run(cmd: _Command, args, say) -> int:
                 method(*positional, get_query_payload=True, **keywords)
         except InvalidQueryError as err:
             hint = ""
-            if survey == "ztf" and positional and all(
+            ids = [a.dest for a in cmd.args if a.positional][:1] in (["object_id"], ["alert"])
+            if survey == "ztf" and ids and positional and all(
                     str(i).isdigit() for i in np.atleast_1d(positional[0])):
                 hint = " (these look like Rubin diaObjectIds: add --survey lsst)"
             raise _UsageError(words(str(err)) + hint) from None
@@ -938,9 +1056,9 @@ def _run(cmd: _Command, args, say) -> int:
     with contextlib.ExitStack() as stack:
         client = SURVEYS[survey](server=_server(args, survey, stack), timeout=args.timeout)
         method = _method(cmd, survey, client)
-        result, ok = _query(method, positional, keywords, say)
+        result, ok = _query(method, positional, keywords, say, words)
         result = _as_table(result)
-        ctx = _Context(client, survey, result, args, cache, say, values)
+        ctx = _Context(client, survey, result, args, cache, say, values, words)
         written = []
         output = getattr(args, "output", None)
         if output and isinstance(result, fits.HDUList):
@@ -1016,14 +1134,18 @@ def main(argv: list[str] | None = None) -> int:
         elif not args.quiet:
             print(line)
 
+    words = _words(cmd, args.survey)
     try:
-        return _run(cmd, args, say)
+        return _run(cmd, args, say, words)
     except _UsageError as err:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
-    except (_Failure, InvalidQueryError, RemoteServiceError, AstroTimeoutError) as err:
+    except _Failure as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+    except (InvalidQueryError, RemoteServiceError, AstroTimeoutError) as err:
+        print(f"{PROG}: error: {words(str(err))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         # the reader stopped reading (`| head`): what it wanted was written; stay quiet

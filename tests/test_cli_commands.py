@@ -261,7 +261,7 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["schema", "fp"], "ENDPOINT is not an argument of schema with --survey ztf"),
     (["region", CONE, "10"], "argument RADIUS: not an angle: '10'"),
     (["region", CONE, "10kg"], "argument RADIUS: not an angle: '10kg'"),
-    (["region", CONE, "6deg"], "radius 21600 arcsec is above the server's maximum"),
+    (["region", CONE, "6deg"], "RADIUS 21600 arcsec is above the server's maximum"),
     (["region", CONE, "1deg", "--window", "3"], "argument --window: not a duration"),
     (["resolve", "M31"], "the following arguments are required: --resolver"),
     (["cutouts", "ZTF20abfcszi", "-o", "x.png"], "cutouts are written as FITS"),
