@@ -69,6 +69,9 @@ _PREVIEW = ("i:objectId", "i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmagl
             "v:classification", "r:diaObjectId", "r:diaSourceId", "r:midpointMjdTai",
             "r:band", "r:psfFlux", "r:psfFluxErr", "v:separation_degree")
 _ID_COLUMNS = ("i:objectId", "r:diaObjectId")
+# What the emulator imports to read alert files (parquet, avro) and answer (cone searches):
+# the modules of the emulator extra it cannot start without.
+_EMULATOR_MODULES = ("flask", "pandas", "pyarrow", "fastavro", "astropy_healpix")
 
 
 class _UsageError(Exception):
@@ -938,11 +941,24 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
                 out.check(args, survey)
     if args.server and args.emulator_data:
         raise _UsageError("--server and --emulator-data exclude each other")
+    if args.emulator or args.emulator_data:
+        missing = [m for m in _EMULATOR_MODULES if not _importable(m)]
+        if missing:
+            flag = "--emulator" if args.emulator else "--emulator-data"
+            raise _Failure(f"{flag} needs {', '.join(missing)}: install the emulator extra "
+                           "(pip install 'astroquery_fink[emulator]')")
     for name in args.emulator_data or []:
         if not Path(name).exists():
             raise _UsageError(f"--emulator-data: no such file {name!r}")
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError("--timeout must be a positive number of seconds")
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # imported already, without a spec
+        return True
 
 
 def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:

@@ -3,15 +3,40 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
 from .faults import Faults
-from .server import FinkEmulator
-from .store import AlertFileError
 
 _LIST_FIELDS = ("error_statuses", "fail_ids")
+# What the emulator imports to read alert files (parquet, avro) and answer (cone searches):
+# the modules of the emulator extra it cannot start without.
+_MODULES = ("flask", "pandas", "pyarrow", "fastavro", "astropy_healpix")
+
+
+def _missing_modules() -> list[str]:
+    missing = []
+    for module in _MODULES:
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+        except ValueError:  # imported already, without a spec
+            pass
+    return missing
+
+
+def _port(text: str) -> int:
+    """A TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port: give 0 to 65535 (0: any free port)")
+    return port
 
 
 def _faults(specs: Sequence[str]) -> Faults:
@@ -46,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 after Ctrl-C, 2 when a data path is not an alert file or a fault is invalid.
+        0 after Ctrl-C, 1 when a module of the emulator extra is missing, 2 when an argument
+        is invalid (a data path that is not an alert file, a fault, a port).
     """
     parser = argparse.ArgumentParser(
         prog="fink-emulator",
@@ -59,12 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ids-as", choices=("number", "string"), default="number",
                         help="Rubin only: 64-bit IDs as JSON numbers (default) or strings")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    parser.add_argument("--port", type=_port, default=5000,
+                        help="port, 0 to 65535 (default 5000; 0: any free port)")
     parser.add_argument("--fault", action="append", default=[], metavar="NAME=VALUE",
                         help="inject faults, e.g. --fault error_rate=0.1 --fault latency=0.05 "
                              "--fault error_statuses=502,503 (fields of Faults; repeatable)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    missing = _missing_modules()
+    if missing:
+        print(f"fink-emulator: error: the emulator needs {', '.join(missing)}: install the "
+              "emulator extra (pip install 'astroquery_fink[emulator]')", file=sys.stderr)
+        return 1
+    from .server import FinkEmulator  # flask and pandas: after the check above
+    from .store import AlertFileError
+
     try:
         faults = _faults(args.fault)
         emu = FinkEmulator(args.data, host=args.host, port=args.port, faults=faults,

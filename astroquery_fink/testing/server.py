@@ -35,7 +35,8 @@ class FinkEmulator:
         Alert files (Fink parquet, raw ZTF avro) or directories. None serves the bundled
         sample (`bundled_data_files`).
     host : str
-        Interface to bind (keep the default loopback).
+        Interface to bind (keep the default loopback); an IPv6 address with or without
+        brackets (``::1`` or ``[::1]``).
     port : int
         Port to bind; 0 picks a free one (see `url` after `start`).
     nlimit : int
@@ -104,7 +105,8 @@ class FinkEmulator:
         # The fault layer wraps the app only on the socket, as a separate WSGI middleware.
         self._injector = FaultInjector(self.app, faults)
         self.quiet = quiet
-        self.host = host
+        # "[::1]", as written in URLs, is the interface ::1
+        self.host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         self.port = port
         self._server = None
         self._thread: threading.Thread | None = None
@@ -155,10 +157,12 @@ class FinkEmulator:
 
     @property
     def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321`` (valid after `start`)."""
+        """Base URL, e.g. ``http://127.0.0.1:54321``, or ``http://[::1]:54321`` for an IPv6
+        host (valid after `start`)."""
         if self._server is None:
             raise RuntimeError("FinkEmulator is not started; call start() first")
-        return f"http://{self.host}:{self._server.server_port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # RFC 3986 IP-literal
+        return f"http://{host}:{self._server.server_port}"
 
     def start(self) -> FinkEmulator:
         """Bind the port and serve in a daemon thread; ready when this returns.
