@@ -567,6 +567,18 @@ def build_table(columns: dict, masks: dict | None = None, schema=None,
 _ARROW_JSON_MIN_BYTES = 1 << 20
 
 
+def _json_stops_early(content: bytes, err: ValueError) -> bool:
+    """Whether JSON that does not parse is cut short (the decoder ran out of text, also
+    after an inner ``]``), rather than wrong (an error page, extra data)."""
+    body = content.strip()
+    if body[:1] not in (b"[", b"{"):
+        return False
+    position = getattr(err, "pos", None)  # in characters, as json and orjson count them
+    if isinstance(position, int):
+        return position >= len(content.decode("utf-8", "replace").rstrip())
+    return body[-1:] != {b"[": b"]", b"{": b"}"}[body[:1]]
+
+
 def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
     if len(content) >= _ARROW_JSON_MIN_BYTES:
         decoded = _json_mixed_via_arrow(content) if mixed_types else _json_via_arrow(content)
@@ -575,8 +587,7 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
     try:
         rows = loads_json(content)
     except ValueError as err:
-        body = content.strip()
-        if body[:1] in (b"[", b"{") and body[-1:] != {b"[": b"]", b"{": b"}"}[body[:1]]:
+        if _json_stops_early(content, err):
             raise TruncatedAnswerError(
                 f"The server's JSON answer stops before its end ({len(content)} bytes)") from err
         raise not_an_answer(content, "JSON rows") from err
@@ -629,13 +640,17 @@ def _from_csv(content: bytes, schema) -> Decoded:
         if text:  # an empty result is written "\n"
             return Decoded({})
         raise not_an_answer(content, "csv")
-    if text.lstrip().startswith(("<", "{")):
+    if text.lstrip().startswith(("<", "{", "[")):  # HTML, or JSON such as [{"status": ...}]
         raise not_an_answer(content, "csv")
     if not text.endswith("\n"):  # pandas ends every row, the last one too
         raise TruncatedAnswerError(
             f"The server's csv answer stops inside a row ({len(content)} bytes)")
     reader = csv.reader(io.StringIO(text))
     names = next(reader)
+    if any(" " in n.strip() and ":" not in n for n in names):
+        # a sentence ("Internal error happened"), not column names: Fink's have no space
+        # but after a family prefix ("class:SN candidate")
+        raise not_an_answer(content, "csv")
     rows = [r for r in reader if r]
     short = [k for k, r in enumerate(rows) if len(r) != len(names)]
     if short:

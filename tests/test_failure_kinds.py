@@ -519,3 +519,44 @@ def test_a_counter_beyond_64_bits_is_a_float_not_an_overflow(recorded):
     assert table["basic:sci"].dtype == float
     assert table["basic:sci"].tolist() == [1e20, 12.0]
     assert table["time"].iso.tolist() == ["2021-01-01 00:00:00.000", "2021-01-02 00:00:00.000"]
+
+
+# ------------------------------------------------ 4. cut and invalid answers, more shapes
+
+@pytest.mark.parametrize("body", [b'[{"status": "error", "text": "boom"}]\n',
+                                  b"Internal error happened\n",
+                                  b"Service temporarily down, retry later\n",
+                                  b"Service temporarily down\nretry later\n"])
+def test_a_csv_answer_that_is_no_table_fails_at_once(recorded, body):
+    fink, rec = recorded(lambda url, payload: make_response(body, content_type="text/csv"))
+    with pytest.raises(RemoteServiceError, match="not csv"):
+        fink.query_object("ZTF20abfcszi", output_format="csv")
+    assert len(rec.calls) == 1
+
+
+def test_a_csv_table_with_fink_names_is_read(recorded):
+    body = b"i:objectId,class:SN candidate\nZTF20abfcszi,3\n"
+    fink, _ = recorded(lambda url, payload: make_response(body, content_type="text/csv"))
+    table = fink.query_object("ZTF20abfcszi", output_format="csv")
+    assert table.colnames == ["i:objectId", "class:SN candidate"] and len(table) == 1
+
+
+@pytest.mark.parametrize("body", [
+    b'[{"i:objectId":"ZTF20abfcszi","i:jd":1.5,"b:stamp":[[1.0,2.0],[3.0,4.0]]',
+    b'[{"i:objectId":"ZTF20abfcszi","i:jd":1.5},{"i:objectId":"ZTF20abfcszi"',
+    '[{"i:objectId":"ZTF20abfcszi","v:constellation":"Boötes","x":[1'.encode(),
+])
+def test_json_cut_after_an_inner_bracket_is_seen_as_cut(recorded, body):
+    fink, rec = recorded(lambda url, payload: make_response(body))
+    with conf.set_temp("max_retries", 2), \
+            pytest.raises(TruncatedAnswerError, match="stops before its end"):
+        fink.query_object("ZTF20abfcszi", output_format="json")
+    assert len(rec.calls) == 3
+
+
+def test_json_with_extra_data_is_wrong_not_cut(recorded):
+    fink, rec = recorded(lambda url, payload: make_response(
+        b'[{"i:objectId":"ZTF20abfcszi","i:jd":1.5}] and more'))
+    with pytest.raises(RemoteServiceError, match="not JSON rows") as info:
+        fink.query_object("ZTF20abfcszi", output_format="json")
+    assert not isinstance(info.value, TruncatedAnswerError) and len(rec.calls) == 1
