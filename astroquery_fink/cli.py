@@ -752,7 +752,9 @@ _END = r"(?![\w(-]|:\S)"  # a whole word: not a function, nor the family of i:jd
 _QUOTED = r"(?<!\w)'[^']*'(?!\w)|\"[^\"]*\""
 # A Python value after keyword=: quoted text, or up to the next space, comma or bracket
 # (a final '.' or ':' ends the sentence, not the value).
-_VALUE = r"'[^']*'|\"[^\"]*\"|[^\s,;()]*?(?=[.:]?(?:[\s,;)]|$))"
+_QUANTITY = r"(?P<number>\d[\d.]*(?:e[+-]?\d+)?) \* u\.(?P<unit>\w+)"  # 3 * u.day
+_VALUE = (r"\d[\d.]*(?:e[+-]?\d+)? \* u\.\w+|'[^']*'|\"[^\"]*\""
+          r"|[^\s,;()]*?(?=[.:]?(?:[\s,;)]|$))")
 
 
 def _alternation(names) -> str:
@@ -793,7 +795,7 @@ def _cli_words(keywords: dict[str, str], survey: str,
         r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<call>" + methods + r")\((?P<args>[^()]*)\)"
         r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<method>" + methods + r")(?![\w(])"
         r"|Time\((?P<time>[^,()]+), format='(?P<format>jd|mjd)'\)"
-        r"|(?<![\w.])(?P<number>\d[\d.]*(?:e[+-]?\d+)?) \* u\.(?P<unit>\w+)"
+        r"|(?<![\w.])" + _QUANTITY +
         r"|(?<![\w.:-])(?P<kw>" + _alternation(keywords) + r")=(?P<value>" + _VALUE + r")"
         r"|`(?P<quoted_kw>" + _alternation(keywords) + r")`"
         r"|(?P<quoted>" + _QUOTED + r")"
@@ -816,6 +818,7 @@ def _cli_words(keywords: dict[str, str], survey: str,
             return f"without {flag}"
         if value[:1] in "'\"" and not re.search(r"\s", value):
             value = value[1:-1]
+        value = re.sub(_QUANTITY, r"\g<number>\g<unit>", value)
         return f"{flag} {value}"
 
     def call(name: str, args: str) -> str:

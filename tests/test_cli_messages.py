@@ -1,0 +1,292 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""fink-query and fink-emulator messages: command-line words, missing extras, ports and hosts.
+
+The library's messages speak Python (``output_format='json'``, ``get_cutouts``); the command
+line says them with its flags and commands, and leaves the English words alone.
+"""
+import http.server
+import json
+import sys
+import threading
+
+import pytest
+import requests
+from astropy.time import Time
+
+from astroquery_fink import cli
+from astroquery_fink.cli import COMMANDS, _words, main
+
+TDE = "ZTF20abfcszi"
+NOBODY = "http://127.0.0.1:9"  # nothing listens: each error must come before any request
+EXTRA = "install the emulator extra (pip install 'astroquery_fink[emulator]')"
+
+
+def words(command: str, survey: str = "ztf"):
+    return _words(COMMANDS[command], survey)
+
+
+# ----------------------------------------------------------------------------- the translation
+
+@pytest.mark.parametrize(("command", "survey", "message", "expected"), [
+    # D15: plain English words that are keyword names stay
+    ("objects", "ztf", "Column 'magpsf' has no family prefix: write it as 'i:magpsf' or "
+     "'d:magpsf'", "Column 'magpsf' has no family prefix: write it as 'i:magpsf' or "
+     "'d:magpsf'"),
+    ("objects", "ztf", "'v:classification' cannot be selected: the server computes v: columns "
+     "only when all columns are requested. Omit `columns` and select them from the result.",
+     "'v:classification' cannot be selected: the server computes v: columns only when all "
+     "columns are requested. Omit --columns and select them from the result."),
+    ("objects", "ztf", "The Fink server cannot write parquet with withupperlim=True: use "
+     "output_format='json' (or leave it to the client: output_format=None)",
+     "The Fink server cannot write parquet with --withupperlim: use --output-format json (or "
+     "leave it to the client: without --output-format)"),
+    ("objects", "ztf", "cutout_kind is used only with withcutouts=True",
+     "--cutout-kind is used only with --withcutouts"),
+    # D16: keywords standing alone, by each command's flags
+    ("class", "ztf", "n must be above 0 and below 2**31, not 0",
+     "-n must be above 0 and below 2**31, not 0"),
+    ("region", "ztf", "n must be above 0 and below 2**31, not 0",
+     "-n must be above 0 and below 2**31, not 0"),
+    ("tags", "lsst", "n must be above 0 and below 2**31, not 0",
+     "-n must be above 0 and below 2**31, not 0"),
+    ("resolve", "ztf", "nmax must be above 0 and below 2**31, not 0",
+     "--nmax must be above 0 and below 2**31, not 0"),
+    ("ssocand", "ztf", "maxnumber must be above 0 and below 2**31, not 0",
+     "--maxnumber must be above 0 and below 2**31, not 0"),
+    ("region", "ztf", "stopdate 2021-01-01 00:00:00.000 is before startdate 2021-01-02",
+     "--stopdate 2021-01-01 00:00:00.000 is before --startdate 2021-01-02"),
+    ("region", "ztf", "window needs startdate: the server ignores it otherwise",
+     "--window needs --startdate: the server ignores it otherwise"),
+    ("region", "ztf", "Give stopdate or window, not both", "Give --stopdate or --window, not both"),
+    ("region", "ztf", "radius needs a unit: write radius=5 * u.arcsec",
+     "RADIUS needs a unit: write RADIUS 5arcsec"),
+    ("class", "ztf", "fetch_all cannot be used with trend: the server filters by trend after "
+     "cutting at n rows", "--fetch-all cannot be used with --trend: the server filters by "
+     "trend after cutting at -n rows"),
+    ("class", "ztf", "class_name must be a class name such as 'SN candidate' (see "
+     "get_classes()), not 'window'", "CLASS must be a class name such as 'SN candidate' (see "
+     "fink-query classes), not 'window'"),
+    ("class", "ztf", "fetch_all builds a Table from many requests: use query_class, not "
+     "query_class_async", "--fetch-all builds a Table from many requests: use fink-query "
+     "class, not query_class_async"),
+    ("ssocand", "ztf", "start_date and stop_date apply to kind='lightcurves' only",
+     "--start-date and --stop-date apply to KIND lightcurves only"),
+    ("cutouts", "ztf", "get_cutouts takes one ZTF object name, not 'A,B'; loop over objects, "
+     "or use query_object(..., withcutouts=True) for many",
+     "fink-query cutouts takes one ZTF object name, not 'A,B'; loop over objects, or use "
+     "fink-query objects ... --withcutouts for many"),
+    ("objects", "lsst", "diaObjectId 0 is not an ID: Rubin writes 0 for 'none' (e.g. the "
+     "diaObjectId of a Solar System alert; use query_sso for those)",
+     "diaObjectId 0 is not an ID: Rubin writes 0 for 'none' (e.g. the diaObjectId of a "
+     "Solar System alert; use fink-query sso --survey lsst for those)"),
+    ("objects", "ztf", "Fink has no objects endpoint at http://x/api/v1/objects (HTTP 404): "
+     "check the server address (astroquery_fink.conf.server or conf.server_lsst, or the "
+     "client's server=)", "Fink has no objects endpoint at http://x/api/v1/objects (HTTP 404): "
+     "check the server address (--server)"),
+    ("objects", "ztf", "The URL u of the Fink objects query is not valid (x); check "
+     "astroquery_fink.conf.server, which needs a scheme",
+     "The URL u of the Fink objects query is not valid (x); check --server, which needs a "
+     "scheme"),
+    ("objects", "ztf", "server 'foo' is not an http(s) URL", "--server 'foo' is not an "
+     "http(s) URL"),
+    ("objects", "ztf", "Fink did not answer within 3 s, astroquery_fink.conf.timeout (now 3 s)",
+     "Fink did not answer within 3 s, --timeout (now 3 s)"),
+    # dates: the forms the date options take
+    ("anomaly", "ztf", "start_date='2459000' is ambiguous: write Time(2459000, format='jd') or "
+     "Time(2459000, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'",
+     "--start-date 2459000 is ambiguous: write jd2459000 or mjd2459000, or an ISO date such as "
+     "'2021-11-20 03:00:00'"),
+    # family prefixes, parts of other words and quoted values are not keywords
+    ("objects", "ztf", "d:tag and i:columns, nmaxes, 'n', prefixed",
+     "d:tag and i:columns, nmaxes, 'n', prefixed"),
+])
+def test_library_messages_in_command_line_words(command, survey, message, expected):
+    translate = words(command, survey)
+    assert translate(message) == expected
+    assert translate(expected) == expected  # said once: a second pass changes nothing
+
+
+def test_time_forms_stay_where_the_command_takes_no_jd_dates():
+    message = "date='2459000' is ambiguous: write Time(2459000, format='jd')"
+    assert words("tracklet")(message) == "--date 2459000 is ambiguous: write " \
+        "Time(2459000, format='jd')"
+
+
+# ----------------------------------------------------------------------------- end to end
+
+@pytest.mark.parametrize(("args", "status", "expected", "python"), [
+    ([TDE, "--columns", "magpsf"], 2, "Column 'magpsf' has no family prefix: write it as",
+     "--prefix"),
+    ([TDE, "--columns", "v:classification"], 2,
+     "only when all columns are requested. Omit --columns", "v: --columns"),
+    ([TDE, "--withupperlim", "--output-format", "parquet"], 2,
+     "use --output-format json (or leave it to the client: without --output-format)",
+     "--output-format None"),
+    (["class", "SN candidate", "-n", "0"], 2, "error: -n must be above 0", "error: n "),
+    (["region", "10 20", "5arcsec", "-n", "0"], 2, "error: -n must be above 0", "error: n "),
+    (["tags", "x", "-n", "0", "--survey", "lsst"], 2, "error: -n must be above 0", "error: n "),
+    (["resolve", "M31", "--resolver", "simbad", "--nmax", "0"], 2,
+     "error: --nmax must be above 0", "error: nmax"),
+    (["ssocand", "--maxnumber", "0"], 2, "error: --maxnumber must be above 0",
+     "error: maxnumber"),
+    (["region", "10 20", "5arcsec", "--startdate", "2021-01-02", "--stopdate", "2021-01-01"], 2,
+     "error: --stopdate 2021-01-01 00:00:00.000 is before --startdate 2021-01-02", " startdate"),
+    (["region", "10 20", "5arcsec", "--window", "3d"], 2, "error: --window needs --startdate",
+     "window needs startdate"),
+    (["cutouts", "ZTF20abfcszi,ZTF21aaxtctv"], 1,
+     "or use fink-query objects ... --withcutouts for many", "get_cutouts"),
+    (["anomaly", "--start-date", "2459000"], 2, "write jd2459000 or mjd2459000, or an ISO date",
+     "Time("),
+    ([TDE, "--server", "foo"], 1, "error: --server 'foo' is not an http(s) URL", "server="),
+    ([TDE, "--server", "http://exa mple"], 1, "check --server, which needs a scheme",
+     "conf.server"),
+    (["170028485706776685,0", "--survey", "lsst"], 2,
+     "use fink-query sso --survey lsst for those", "query_sso"),
+])
+def test_command_line_messages(capsys, args, status, expected, python):
+    server = [] if "--server" in args else ["--server", NOBODY]
+    assert main([*args, *server]) == status
+    err = capsys.readouterr().err
+    line = err.splitlines()[-1]  # the message (after the usage, for usage errors)
+    assert expected in line and python not in line and "Traceback" not in err
+
+
+def test_jd_and_mjd_dates_are_sent_as_the_server_s_dates(capsys):
+    bodies = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            size = int(self.headers.get("Content-Length", 0))
+            bodies.append(json.loads(self.rfile.read(size)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status = main(["anomaly", "--start-date", "jd2459000.5", "--stop-date", "MJD 59010",
+                       "--output-format", "json", "--no-cache",
+                       "--server", f"http://127.0.0.1:{server.server_port}"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 1  # an empty answer: no data
+    want = (Time(2459000.5, format="jd").iso, Time(59010, format="mjd").iso)
+    assert (bodies[0]["start_date"], bodies[0]["stop_date"]) == want
+    assert want == ("2020-05-31 00:00:00.000", "2020-06-10 00:00:00.000")
+    assert "anomaly" in capsys.readouterr().err
+
+
+def test_dates_not_in_order_are_said_with_their_flags(capsys):
+    assert main(["anomaly", "--start-date", "jd2459000", "--stop-date", "mjd50000",
+                 "--server", NOBODY]) == 2
+    start, stop = Time(2459000, format="jd").iso, Time(50000, format="mjd").iso
+    assert f"error: --stop-date {stop} is before --start-date {start}" in \
+        capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- missing extras
+
+@pytest.mark.parametrize("module", ["pyarrow", "flask", "pandas", "fastavro"])
+def test_emulator_without_a_module_of_its_extra(monkeypatch, capsys, module):
+    monkeypatch.setitem(sys.modules, module, None)  # as a sitecustomize would hide it
+    assert main([TDE, "--emulator"]) == 1
+    assert capsys.readouterr().err == f"fink-query: error: --emulator needs {module}: {EXTRA}\n"
+
+
+@pytest.mark.parametrize("module", ["pyarrow", "flask", "astropy_healpix"])
+def test_fink_emulator_without_a_module_of_its_extra(monkeypatch, capsys, module):
+    from astroquery_fink.testing import __main__ as emulator_cli
+
+    monkeypatch.setitem(sys.modules, module, None)
+    assert emulator_cli.main(["--port", "0"]) == 1
+    assert capsys.readouterr().err == \
+        f"fink-emulator: error: the emulator needs {module}: {EXTRA}\n"
+
+
+# ----------------------------------------------------------------------------- ports and hosts
+
+@pytest.mark.parametrize(("port", "expected"), [
+    ("-1", "argument --port: -1 is not a port: give 0 to 65535 (0: any free port)"),
+    ("70000", "argument --port: 70000 is not a port: give 0 to 65535 (0: any free port)"),
+    ("http", "argument --port: not a port number: 'http'"),
+])
+def test_fink_emulator_refuses_ports_out_of_range(capsys, port, expected):
+    from astroquery_fink.testing import __main__ as emulator_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        emulator_cli.main(["--port", port])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"fink-emulator: error: {expected}"
+
+
+def _ipv6_loopback() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def tde_file():
+    from astroquery_fink import testing
+
+    return next(p for p in testing.bundled_data_files() if p.name.startswith("ztf20abfcszi"))
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_ipv6_emulator_url_is_bracketed_and_works_as_server(tmp_path, capsys, tde_file, host):
+    from astroquery_fink.testing import FinkEmulator
+
+    with FinkEmulator(tde_file, host=host) as emu:
+        assert emu.url == f"http://[::1]:{emu._server.server_port}"
+        n = len(requests.post(f"{emu.url}/api/v1/objects",
+                              json={"objectId": TDE, "columns": "i:jd"}).json())
+        out = tmp_path / "t.ecsv"
+        assert main([TDE, "--server", emu.url, "--no-cache", "-q", "-o", str(out)]) == 0
+    assert n == 21 and out.exists()
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_fink_emulator_prints_a_bracketed_ipv6_url(monkeypatch, capsys, tde_file):
+    from astroquery_fink.testing import __main__ as emulator_cli
+    from astroquery_fink.testing import server
+
+    def serve_once(self, ready=None):  # bound, announced, then stopped: no Ctrl-C needed
+        self.start()
+        try:
+            ready()
+            urls.append(self.url)
+        finally:
+            self.stop()
+
+    urls = []
+    monkeypatch.setattr(server.FinkEmulator, "serve_forever", serve_once)
+    assert emulator_cli.main(["--data", str(tde_file), "--host", "::1", "--port", "0"]) == 0
+    assert urls[0].startswith("http://[::1]:")
+    assert f"1 objects, 21 alerts on {urls[0]} (Ctrl-C to stop)" in capsys.readouterr().out
+
+
+def test_the_message_table_covers_every_flag_of_every_command():
+    # every keyword a command passes on is named by its flag in messages, but where the
+    # method's positional of that name is the command's positional (ZTF cutouts object_id)
+    for cmd in COMMANDS.values():
+        for survey in cmd.methods:
+            translate = _words(cmd, survey)
+            for arg in cmd.args:
+                if arg.method and not arg.positional:
+                    got = translate(f"{arg.dest}=True")
+                    assert got == arg.flags[0] or (cmd.name, survey, got) == (
+                        "cutouts", "ztf", "ID"), (cmd.name, arg.dest)
+    assert {"columns", "prefix", "window", "kind", "date"} <= cli._PROSE_KEYWORDS
