@@ -279,7 +279,8 @@ def _figure(option: str, draw: Callable) -> Callable:
         try:
             drawn = draw(ctx)
         except ValueError as err:
-            ctx.say(f"{PROG}: error: no figure for {option}: {ctx.words(str(err))}", err=True)
+            # the plotting functions' own words: not those of the command's method
+            ctx.say(f"{PROG}: error: no figure for {option}: {err}", err=True)
             return [], False
         _save_figure(getattr(drawn, "figure", drawn), path)
         return [path], True
@@ -789,11 +790,16 @@ def _cli_words(keywords: dict[str, str], survey: str,
     prose = [k for k in keywords if k in _PROSE_KEYWORDS]
     suffix = " --survey lsst" if survey == "lsst" else ""
     methods = _alternation(commands)
+    # like keywords: "resolve" is a method where called or opening the message only
+    code_methods = _alternation(m for m in commands if "_" in m)
+    prose_methods = _alternation(m for m in commands if "_" not in m)
     pattern = re.compile(
         r"(?P<setting>(?:astroquery_fink\.)?conf\.(?:" + _alternation(_SETTINGS) + r"))\b"
         r"|the client's (?P<client>\w+)="
         r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<call>" + methods + r")\((?P<args>[^()]*)\)"
-        r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<method>" + methods + r")(?![\w(])"
+        r"|(?<![\w.])(?:FinkLSST\.|Fink\.)?(?P<method>" + code_methods + r")(?P<s>'s)?"
+        r"(?![\w(])"
+        r"|^(?P<method_subject>" + prose_methods + r")(?= )"
         r"|Time\((?P<time>[^,()]+), format='(?P<format>jd|mjd)'\)"
         r"|(?<![\w.])" + _QUANTITY +
         r"|(?<![\w.:-])(?P<kw>" + _alternation(keywords) + r")=(?P<value>" + _VALUE + r")"
@@ -821,14 +827,16 @@ def _cli_words(keywords: dict[str, str], survey: str,
         value = re.sub(_QUANTITY, r"\g<number>\g<unit>", value)
         return f"{flag} {value}"
 
-    def call(name: str, args: str) -> str:
+    def call(name: str, args: str) -> str | None:
         cmd = commands[name]
         flags = {a.dest: a.flags[0] for a in cmd.args if not a.positional and a.method}
         words = [f"{PROG} {cmd.name}"]
         for arg in (a.strip() for a in args.split(",")):
             kw, sep, value = arg.partition("=")
-            if sep and kw.strip().isidentifier():
+            if sep and kw.strip() in flags:
                 words.append(option(kw.strip(), value, flags))
+            elif sep or arg.isidentifier():  # Python the command line cannot say
+                return None
             elif arg:
                 words.append(arg)
         return " ".join(words) + suffix
@@ -839,9 +847,12 @@ def _cli_words(keywords: dict[str, str], survey: str,
             name = (match["setting"] or "").rpartition(".")[2] or match["client"]
             return keywords.get(name, match[0])
         if match["call"]:
-            return call(match["call"], match["args"])
-        if match["method"]:
-            return f"{PROG} {commands[match['method']].name}{suffix}"
+            return call(match["call"], match["args"]) or match[0]
+        if match["method"] and match["s"]:  # query_object's r:diaSourceId
+            return f"the {commands[match['method']].name} command's"
+        if match["method"] or match["method_subject"]:
+            name = match["method"] or match["method_subject"]
+            return f"{PROG} {commands[name].name}{suffix}"
         if match["time"]:
             return f"{match['format']}{match['time'].strip(chr(39))}" if jd_dates else match[0]
         if match["unit"]:

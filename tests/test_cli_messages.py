@@ -96,6 +96,14 @@ def words(command: str, survey: str = "ztf"):
      "Time(2459000, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'",
      "--start-date 2459000 is ambiguous: write jd2459000 or mjd2459000, or an ISO date such as "
      "'2021-11-20 03:00:00'"),
+    # methods: possessive, English-word method names, calls the command line cannot say
+    ("objects", "lsst", "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId",
+     "hence no cutouts; diaSourceIds are in the objects command's r:diaSourceId"),
+    ("resolve", "lsst", "resolve takes one name, not 2",
+     "fink-query resolve --survey lsst takes one name, not 2"),
+    ("resolve", "ztf", "SIMBAD could not resolve it", "SIMBAD could not resolve it"),
+    ("objects", "ztf", "arrays (Fink.get_cutouts(..., as_array=True))",
+     "arrays (Fink.get_cutouts(..., as_array=True))"),
     # family prefixes, parts of other words and quoted values are not keywords
     ("objects", "ztf", "d:tag and i:columns, nmaxes, 'n', prefixed",
      "d:tag and i:columns, nmaxes, 'n', prefixed"),
