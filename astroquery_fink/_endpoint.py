@@ -51,6 +51,11 @@ class Endpoint:
         says so.
     cap_group : str, optional
         A column splitting the rows of one ID into separately capped scans (``d:tag``).
+    scan_column : str, optional
+        Where rows are not attributed to requested IDs (no ``id_column``): the column naming
+        the server scan each row comes from (``i:ssnamenr`` for the objects that Solar
+        System names resolve to); each scan is capped at ``rows_per_id``. Without it either,
+        the whole answer is one scan.
     limit_arg : str, optional
         The argument capping the number of rows of an answer (``n``): an answer with exactly
         that many rows was cut, and a warning says so.
@@ -76,6 +81,7 @@ class Endpoint:
     tiebreak: tuple[str, ...] = ()
     rows_per_id: int | None = None
     cap_group: str | None = None
+    scan_column: str | None = None
     limit_arg: str | None = None
     limit_default: int | None = None
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

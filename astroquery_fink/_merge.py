@@ -90,8 +90,10 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
             "or narrow the query (e.g. a shorter date range)", MaxResultsWarning)
     cap = endpoint.rows_per_id
     name = endpoint.id_column
-    if cap is None or name is None or rows < cap:
+    if cap is None or rows < cap:
         return cut
+    if name is None:
+        return cut + _warn_if_scans_cut(answer, endpoint, schema)
     column = answer.typed(name, schema)
     if column is None:
         return cut
@@ -111,10 +113,29 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
         warn(
             f"{', '.join(capped[:10])}{' ...' if len(capped) > 10 else ''} reached the "
             f"server's limit of {cap} rows per requested {what}: only the oldest rows came back. "
-            + ("Use longer prefixes (more characters) so that each covers fewer objects, "
-               if prefix else "")
-            + "or Fink's Data Transfer service for complete histories", MaxResultsWarning)
+            + ("Use longer prefixes (more characters) so that each covers fewer objects, or "
+               if prefix else "Use ")
+            + "Fink's Data Transfer service for complete histories", MaxResultsWarning)
     return cut
+
+
+def _warn_if_scans_cut(answer, endpoint: Endpoint, schema) -> list[str]:
+    """The cap of an endpoint whose rows are counted per server scan, not per requested ID
+    (see `Endpoint.scan_column`)."""
+    cap, name = endpoint.rows_per_id, endpoint.scan_column
+    column = None if name is None else answer.typed(name, schema)
+    if column is None:
+        scans = [f"the {endpoint.what} query"] if len(answer) >= cap else []
+    else:
+        values, counts = np.unique(np.ma.filled(np.asarray(column, dtype=str), ""),
+                                   return_counts=True)
+        scans = [str(v) for v in values[counts >= cap]]
+    if scans:
+        warn(f"{', '.join(scans[:10])}{' ...' if len(scans) > 10 else ''} reached the "
+             f"server's limit of {cap} rows per scan: only the first rows in the server's "
+             "key order came back. Narrow the query, or use Fink's Data Transfer service "
+             "for complete data", MaxResultsWarning)
+    return scans
 
 
 def missing_ids(table: Table, endpoint: Endpoint, ids: Sequence, *, prefix: bool) -> list:

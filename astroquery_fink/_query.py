@@ -141,7 +141,13 @@ def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
         return None, ()
     selection = list(columns) + [c for c in endpoint.needed_columns(options)
                                  if c not in columns]
-    mine = tuple(c for c in client_columns if c not in selection)
+    if endpoint.ids and endpoint.id_column is None:
+        # batched names whose rows say nothing of the name asked (Solar System names): two
+        # names of one object give its rows twice, dropped by their row key, and the cap is
+        # counted per server scan
+        client_columns = (*client_columns, *endpoint.row_key,
+                          *((endpoint.scan_column,) if endpoint.scan_column else ()))
+    mine = tuple(dict.fromkeys(c for c in client_columns if c not in selection))
     return selection + list(mine), mine
 
 
@@ -348,7 +354,12 @@ class FinkQuery(BaseQuery):
             # no row at all: the column still says where rows would come from
             table[plan.label_column] = np.zeros(len(table), dtype=np.int64)
         ids = [i for b, t in zip(plan.batches, results, strict=True) if t is not None for i in b]
-        missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids else []
+        if endpoint.id_column is None:  # rows do not name the ID asked: batches without rows
+            missing = [i for b, t in zip(plan.batches, results, strict=True)
+                       if t is not None and not len(t) for i in b]
+        else:
+            missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids \
+                else []
         rows = len(table)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
         selected = [c for c in plan.columns or () if c not in plan.added_columns]
@@ -372,8 +383,7 @@ class FinkQuery(BaseQuery):
                 f"columns ({', '.join(selected)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
-        else:
-            _warn_if_empty(table, plan, missing)
+        _warn_if_empty(rows, plan, missing)
         return table
 
     # ------------------------------------------------------------------ shared searches
@@ -447,9 +457,10 @@ class FinkQuery(BaseQuery):
         return error
 
 
-def _warn_if_empty(table: Table, plan: Plan, missing: list) -> None:
+def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
+    """Say that an answer has no rows at all, or which requested IDs have none."""
     ids, endpoint = plan.ids, plan.endpoint
-    if len(table) == 0:
+    if rows == 0:
         if ids:
             shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
             warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning)

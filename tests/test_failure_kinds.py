@@ -560,3 +560,119 @@ def test_json_with_extra_data_is_wrong_not_cut(recorded):
     with pytest.raises(RemoteServiceError, match="not JSON rows") as info:
         fink.query_object("ZTF20abfcszi", output_format="json")
     assert not isinstance(info.value, TruncatedAnswerError) and len(rec.calls) == 1
+
+
+# ---------------------------------- 2, 8, 10. names whose rows do not say which name they are
+
+_SSO_ROWS = [{"i:objectId": "ZTF20aaaaaaa", "i:jd": 2459000.5 + k, "i:ssnamenr": "8467",
+              "i:magpsf": 18.0 + k} for k in range(3)]
+
+
+def _sso_server(rows, empty=()):
+    def answer(url, body):
+        if body["n_or_d"] in empty:
+            return make_response(b"[]")
+        wanted = body.get("columns")
+        keep = [{c: r[c] for c in wanted.split(",") if c in r} if wanted else r for r in rows]
+        return make_response(rows_json(keep))
+    return answer
+
+
+@pytest.mark.parametrize("columns", [None, ["i:magpsf"]])
+def test_two_names_of_one_object_give_its_rows_once(recorded, columns):
+    fink, rec = recorded(_sso_server(_SSO_ROWS))
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_sso(["8467", "Benoitcarry"], columns=columns, output_format="json")
+    assert len(rec.calls) == 2 and sorted(table["i:magpsf"]) == [18.0, 19.0, 20.0]
+    # the row key rides along for the client and is dropped; the server's i:ssnamenr stays
+    assert set(table.colnames) >= {"i:magpsf", "i:ssnamenr"}
+    if columns:
+        assert table.colnames == ["i:magpsf", "i:ssnamenr"]
+        assert rec.calls[0][2]["json"]["columns"] == "i:magpsf,i:ssnamenr,i:objectId,i:jd"
+
+
+def test_rubin_names_of_one_object_give_its_rows_once(lsst_recorded):
+    rows = [{"r:diaSourceId": 10 + k, "r:midpointMjdTai": 61000.0 + k, "r:psfFlux": 5.0 + k,
+             "r:packed_primary_provisional_designation": "K04J12Q"} for k in range(3)]
+
+    def answer(url, body):
+        wanted = body["columns"].split(",")
+        return make_response(json.dumps([{c: r[c] for c in wanted} for r in rows]).encode())
+
+    fink, rec = lsst_recorded(answer)
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_sso(["2004 JQ12", "K04J12Q"], columns=["r:psfFlux"])
+    assert len(rec.calls) == 2 and table.colnames == ["r:psfFlux"]
+    assert sorted(table["r:psfFlux"]) == [5.0, 6.0, 7.0]
+
+
+def test_a_name_without_rows_is_named(recorded):
+    fink, _ = recorded(_sso_server(_SSO_ROWS, empty=("zzz",)))
+    with conf.set_temp("batch_size", 1), \
+            pytest.warns(NoResultsWarning, match="1 of 2 requested objects returned no alerts: "
+                                                 "zzz"):
+        table = fink.query_sso(["8467", "zzz"], output_format="json")
+    assert table.meta["missing_ids"] == ["zzz"] and len(table) == 3
+
+
+def test_a_name_whose_request_failed_is_named(recorded):
+    def answer(url, body):
+        if body["n_or_d"] == "zzz":
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        return _sso_server(_SSO_ROWS)(url, body)
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_retries", 0), \
+            pytest.raises(PartialResultError) as info:
+        fink.query_sso(["8467", "zzz"], output_format="json")
+    assert info.value.failed_ids == ["zzz"] and len(info.value.table) == 3
+
+
+@pytest.mark.parametrize(("call", "scan"), [
+    (lambda f: f.query_sso("8467", output_format="json"), "8467"),
+    (lambda f: f.query_tracklet(date="2021-01-01", output_format="json"), "the tracklet query"),
+])
+def test_a_scan_cut_at_10000_rows_warns(recorded, call, scan):
+    rows = [{"i:objectId": "ZTF20aaaaaaa", "i:jd": 2459000.5 + k, "i:ssnamenr": "8467"}
+            for k in range(10_000)]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
+    with pytest.warns(MaxResultsWarning, match=f"^{scan} reached the server's limit of 10000 "
+                                               "rows per scan"):
+        assert len(call(fink)) == 10_000
+
+
+def test_a_rubin_sso_scan_cut_at_10000_rows_warns(lsst_recorded):
+    rows = [{"r:diaSourceId": k + 1, "r:midpointMjdTai": 61000.0 + k,
+             "r:packed_primary_provisional_designation": "K04J12Q"} for k in range(10_000)]
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rows).encode()))
+    with pytest.warns(MaxResultsWarning, match="^K04J12Q reached the server's limit of 10000"):
+        fink.query_sso("8467")
+
+
+def test_missing_ids_are_named_also_when_the_columns_match_nothing(recorded):
+    def answer(url, body):
+        if body["objectId"].endswith("b"):
+            return make_response(b"[]")
+        return make_response(rows_json([{"i:objectId": "ZTF20aaaaaaa", "i:jd": 1.5}]))
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1), pytest.warns(NoResultsWarning) as caught, \
+            pytest.warns(InputWarning, match="'i:nosuch' is not in the Fink schema"):
+        table = fink.query_object(["ZTF20aaaaaaa", "ZTF20aaaaaab"], columns=["i:nosuch"],
+                                  output_format="json")
+    said = [str(w.message) for w in caught if w.category is NoResultsWarning]
+    assert any("none of the selected columns (i:nosuch)" in m for m in said)
+    assert any(m.startswith("1 of 2 requested objects returned no alerts: ZTF20aaaaaab")
+               for m in said)
+    assert table.meta["missing_ids"] == ["ZTF20aaaaaab"]
+
+
+def test_the_cap_warning_of_an_id_reads_as_a_sentence(recorded):
+    rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
+            for k in range(10_000)]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
+    with pytest.warns(MaxResultsWarning) as caught:
+        fink.query_object("ZTF21aaaaaaa", output_format="json")
+    assert str(caught[0].message).endswith(
+        "only the oldest rows came back. Use Fink's Data Transfer service for complete "
+        "histories")

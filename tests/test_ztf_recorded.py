@@ -311,7 +311,7 @@ def test_sso_ssoft_ssocand_tracklet_resolver_anomaly_payloads():
         "n_or_d": "8467,2010JO69", "withEphem": True, "output-format": "parquet"}
     p = Fink.query_sso("8467", withcutouts=True, cutout_kind="Template",
                        columns=["i:jd"], get_query_payload=True)
-    assert p["columns"] == "i:jd,i:objectId,i:candid" and p["cutout-kind"] == "Template"
+    assert p["columns"] == "i:jd,i:ssnamenr,i:objectId,i:candid" and p["cutout-kind"] == "Template"
     with pytest.raises(InvalidQueryError, match="one object"):
         Fink.query_sso("8467,1922", withResiduals=True)
     assert Fink.get_ssoft(sso_name="Julienpeloton", version="2024.11",
@@ -381,8 +381,10 @@ def test_sso_rows_are_the_recorded_alerts(recorded):
     fink, rec = recorded([make_response(recorded_bytes("ztf_sso.json"))])
     t = fink.query_sso(numbers, columns=ALERT_COLUMNS, output_format="json")
     sent = rec.calls[0][2]["json"]
+    # i:ssnamenr, which the server adds to every selection, is asked for: each object's rows
+    # are one scan, capped at 10,000
     assert sent["n_or_d"] == ",".join(map(str, numbers)) and sent["columns"].split(",") == \
-        ALERT_COLUMNS
+        ALERT_COLUMNS + ["i:ssnamenr"]
     assert list(t["i:candid"]) == [r["i:candid"] for r in newest_first(rows)]
     assert list(t["sso_number"]) == [r["sso_number"] for r in newest_first(rows)]
     assert list(t["sso_name"]) == [r["sso_name"] for r in newest_first(rows)]

@@ -370,10 +370,11 @@ class FinkLSSTClass(FinkQuery):
             payload["withEphem"] = True
         if withResiduals:
             payload["withResiduals"] = True
-        cols = checks.column_list(columns)
+        cols, added = with_columns(endpoints.SSO, checks.column_list(columns), {})
         payload.update(columns_argument(cols))
         batches, payloads = batched(endpoints.SSO, names, payload)
-        return Plan(endpoints.SSO, payloads, batches, output_format=fmt, columns=cols)
+        return Plan(endpoints.SSO, payloads, batches, output_format=fmt, columns=cols,
+                    added_columns=added)
 
     def query_sso(self, n_or_d: _hints.SolarSystemNames, *, withEphem: bool = False,  # noqa: N803
                   withResiduals: bool = False, columns: _hints.Columns | None = None,  # noqa: N803

@@ -40,9 +40,11 @@ CONESEARCH = _rubin(
            "dates": ("f:firstDiaSourceMjdTaiFink",)})
 CUTOUTS = _rubin("cutouts", "cutouts", items="alerts")
 SCHEMA = _rubin("schema", "schema")
+# one scan of rubin.diaSource_sso per packed designation (apps/routes/v1/lsst/sso/utils.py)
 SSO = _rubin("sso", "Solar System objects", items="names", rows="alerts", ids="n_or_d",
              row_key=("r:diaSourceId",), sort=(("r:midpointMjdTai", True),),
-             tiebreak=("r:diaSourceId",))
+             tiebreak=("r:diaSourceId",), rows_per_id=ROWS_PER_ID,
+             scan_column="r:packed_primary_provisional_designation")
 # nmax: 10 by default, passed to the scan's setLimit (apps/routes/v1/lsst/resolver/utils.py)
 RESOLVER = _rubin("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10)
 SKYMAP = _rubin("skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),

@@ -617,9 +617,8 @@ class FinkClass(FinkQuery):
                    "withcutouts": with_cutouts})
         # one batch when residuals are asked (a single object)
         batches, payloads = batched(endpoints.SSO, ids, payload)
-        # rows name their object by i:ssnamenr, not by the name asked: no per-ID checks
-        return Plan(endpoints.SSO, payloads, [[] for _ in payloads], output_format=fmt,
-                    columns=(cols + ["i:ssnamenr", "sso_name", "sso_number"]) if cols else
+        return Plan(endpoints.SSO, payloads, batches, output_format=fmt,
+                    columns=(cols + ["sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
 
     def query_sso(self, n_or_d: _hints.SolarSystemNames, *, withEphem: bool = False,

@@ -45,16 +45,20 @@ CLASSES = Endpoint("classes", "class list", method="GET")
 SSO = Endpoint(
     "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
     sort=(("i:jd", True),), tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"),
-    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without them
-    needs={"withcutouts": ("i:objectId", "i:candid")},
+    # one scan of ztf.ssnamenr per object a name resolves to (apps/routes/v1/ztf/sso)
+    rows_per_id=ROWS_PER_ID, scan_column="i:ssnamenr",
+    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without the cutouts' columns, and
+    # adds i:ssnamenr to every selection itself
+    needs={"*": ("i:ssnamenr",), "withcutouts": ("i:objectId", "i:candid")},
 )
 SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows")
 # only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
 SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
 SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
 SSOBULK = Endpoint("ssobulk", "SSO light curves")
+# one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
-                    tiebreak=("i:objectId",))
+                    tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID)
 RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax")
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
 # (apps/routes/v1/ztf/resolver/utils.py)
