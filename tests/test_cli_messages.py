@@ -218,6 +218,19 @@ def test_fink_emulator_without_a_module_of_its_extra(monkeypatch, capsys, module
         f"fink-emulator: error: the emulator needs {module}: {EXTRA}\n"
 
 
+@pytest.mark.parametrize("module", ["flask", "pandas"])
+def test_fink_emulator_says_so_before_importing_the_emulator(module):
+    # a fresh interpreter: importing the emulator package must not need its extra yet
+    import subprocess
+
+    code = (f"import sys; sys.modules[{module!r}] = None; "
+            "from astroquery_fink.testing.__main__ import main; sys.exit(main(['--port', '0']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == f"fink-emulator: error: the emulator needs {module}: {EXTRA}\n"
+
+
 # ----------------------------------------------------------------------------- ports and hosts
 
 @pytest.mark.parametrize(("port", "expected"), [

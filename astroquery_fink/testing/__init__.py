@@ -15,9 +15,23 @@ semantics, no HTTP), `app` (Flask: arguments and serialisation), `faults` (expli
 injection around the app: `Faults`), `server` (`FinkEmulator`). `make_alert_file` writes a
 file of many objects derived from the bundled sample.
 """
-from .faults import Faults
-from .server import FinkEmulator
-from .store import AlertFileError, bundled_data_files
-from .synthetic import make_alert_file
+import importlib
 
 __all__ = ["FinkEmulator", "Faults", "AlertFileError", "bundled_data_files", "make_alert_file"]
+
+# Loaded when first used, so that `fink-emulator` (this package's __main__) can say which
+# extra to install before the emulator's modules import flask, pandas or pyarrow.
+_HOME = {"FinkEmulator": ".server", "Faults": ".faults", "AlertFileError": ".store",
+         "bundled_data_files": ".store", "make_alert_file": ".synthetic"}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOME[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
