@@ -61,6 +61,9 @@ class Endpoint:
         that many rows was cut, and a warning says so.
     limit_default : int, optional
         The server's value of ``limit_arg`` when the request leaves it out.
+    limit_per_scan : bool
+        ``limit_arg`` caps each server scan (rows of one ``scan_column`` value), not the
+        whole answer (Rubin's cone search, one scan per HEALPix pixel).
     needs : mapping
         Option name -> columns the server needs in a ``columns`` selection for that option
         to work (``"*"`` for every query with a selection).
@@ -84,6 +87,7 @@ class Endpoint:
     scan_column: str | None = None
     limit_arg: str | None = None
     limit_default: int | None = None
+    limit_per_scan: bool = False
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     schema: str = "ztf"
 

@@ -82,6 +82,9 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
     rows = len(answer)
     limit = payload.get(endpoint.limit_arg, endpoint.limit_default) \
         if endpoint.limit_arg is not None else None
+    if endpoint.limit_per_scan:
+        scan_cap = int(limit) if limit is not None else endpoint.rows_per_id
+        return cut + _warn_if_scans_cut(answer, endpoint, schema, scan_cap)
     if limit is not None and rows >= int(limit):
         cut.append(f"{endpoint.limit_arg}={limit}")
         warn(
@@ -93,7 +96,7 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
     if cap is None or rows < cap:
         return cut
     if name is None:
-        return cut + _warn_if_scans_cut(answer, endpoint, schema)
+        return cut + _warn_if_scans_cut(answer, endpoint, schema, cap)
     column = answer.typed(name, schema)
     if column is None:
         return cut
@@ -119,22 +122,26 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
     return cut
 
 
-def _warn_if_scans_cut(answer, endpoint: Endpoint, schema) -> list[str]:
+def _warn_if_scans_cut(answer, endpoint: Endpoint, schema, cap: int | None) -> list[str]:
     """The cap of an endpoint whose rows are counted per server scan, not per requested ID
     (see `Endpoint.scan_column`)."""
-    cap, name = endpoint.rows_per_id, endpoint.scan_column
+    name = endpoint.scan_column
+    if cap is None or len(answer) < cap:
+        return []
     column = None if name is None else answer.typed(name, schema)
     if column is None:
         scans = [f"the {endpoint.what} query"] if len(answer) >= cap else []
     else:
         values, counts = np.unique(np.ma.filled(np.asarray(column, dtype=str), ""),
                                    return_counts=True)
-        scans = [str(v) for v in values[counts >= cap]]
+        scans = [f"{name} {v}" if endpoint.limit_per_scan else str(v)
+                 for v in values[counts >= cap]]
     if scans:
+        raise_it = f" (raise {endpoint.limit_arg})" if endpoint.limit_per_scan else ""
         warn(f"{', '.join(scans[:10])}{' ...' if len(scans) > 10 else ''} reached the "
              f"server's limit of {cap} rows per scan: only the first rows in the server's "
-             "key order came back. Narrow the query, or use Fink's Data Transfer service "
-             "for complete data", MaxResultsWarning)
+             f"key order came back. Narrow the query{raise_it}, or use Fink's Data Transfer "
+             "service for complete data", MaxResultsWarning)
     return scans
 
 

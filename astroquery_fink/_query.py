@@ -143,10 +143,10 @@ def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
                                  if c not in columns]
     if endpoint.ids and endpoint.id_column is None:
         # batched names whose rows say nothing of the name asked (Solar System names): two
-        # names of one object give its rows twice, dropped by their row key, and the cap is
-        # counted per server scan
-        client_columns = (*client_columns, *endpoint.row_key,
-                          *((endpoint.scan_column,) if endpoint.scan_column else ()))
+        # names of one object give its rows twice, dropped by their row key
+        client_columns = (*client_columns, *endpoint.row_key)
+    if endpoint.scan_column:  # caps are counted per server scan
+        client_columns = (*client_columns, endpoint.scan_column)
     mine = tuple(dict.fromkeys(c for c in client_columns if c not in selection))
     return selection + list(mine), mine
 

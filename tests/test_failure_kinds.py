@@ -5,6 +5,7 @@ import json
 import socket
 import threading
 import time
+import warnings
 
 import astropy.units as u
 import numpy as np
@@ -676,3 +677,46 @@ def test_the_cap_warning_of_an_id_reads_as_a_sentence(recorded):
     assert str(caught[0].message).endswith(
         "only the oldest rows came back. Use Fink's Data Transfer service for complete "
         "histories")
+
+
+# ------------------------------------------- 2. Rubin caps counted per HEALPix pixel scan
+
+def _pixel_rows(per_pixel: dict) -> bytes:
+    rows, k = [], 0
+    for pixel, n in per_pixel.items():
+        for _ in range(n):
+            k += 1
+            rows.append({"r:diaObjectId": 170000000000000000 + k, "r:ra": 10.0, "r:dec": 20.0,
+                         "r:midpointMjdTai": 61000.0 + k, "f:pixel1024": pixel,
+                         "v:separation_degree": 0.001 * k})
+    return json.dumps(rows).encode()
+
+
+def test_a_rubin_cone_pixel_with_n_rows_was_cut(lsst_recorded):
+    fink, rec = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 3, 8: 2})))
+    with pytest.warns(MaxResultsWarning, match=r"^f:pixel1024 7 reached the server's limit "
+                                               r"of 3 rows per scan.*\(raise n\)"):
+        table = fink.query_region("10 20", 5 * u.deg, n=3, columns=["r:diaObjectId"])
+    # the pixel rides along for the count, and is dropped
+    assert rec.calls[0][2]["json"]["columns"].endswith(",f:pixel1024")
+    assert len(table) == 5 and "f:pixel1024" not in table.colnames
+
+
+def test_rubin_cone_pixels_below_n_do_not_warn(lsst_recorded):
+    # 5 rows in all with n=3: the limit is per pixel, not per answer
+    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 2, 8: 2, 9: 1})))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MaxResultsWarning)
+        assert len(fink.query_region("10 20", 5 * u.deg, n=3)) == 5
+
+
+def test_a_rubin_cone_pixel_at_the_default_n_warns(lsst_recorded):
+    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 1000})))
+    with pytest.warns(MaxResultsWarning, match="limit of 1000 rows per scan"):
+        fink.query_region("10 20", 5 * u.deg)
+
+
+def test_a_rubin_sky_map_pixel_at_10000_rows_warns(lsst_recorded):
+    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({42: 10_000, 43: 5})))
+    with pytest.warns(MaxResultsWarning, match="^42 reached the server's limit of 10000 rows"):
+        fink.query_skymap("S230518h", credible_level=0.9)

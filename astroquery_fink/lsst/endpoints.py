@@ -37,7 +37,12 @@ CONESEARCH = _rubin(
     row_key=("input_index", "r:diaObjectId"),
     sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("r:diaObjectId",),
     needs={"*": ("r:diaObjectId", "r:ra", "r:dec", "r:midpointMjdTai"),
-           "dates": ("f:firstDiaSourceMjdTaiFink",)})
+           "dates": ("f:firstDiaSourceMjdTaiFink",)},
+    # n (default 1000) caps each HEALPix pixel's scan of rubin.pixel1024, before the server
+    # keeps one row per object (apps/routes/v1/lsst/conesearch/utils.py): a pixel with n
+    # rows in the answer was cut for sure; one with fewer may have been, if its objects had
+    # several alerts
+    limit_arg="n", limit_default=1000, limit_per_scan=True, scan_column="f:pixel1024")
 CUTOUTS = _rubin("cutouts", "cutouts", items="alerts")
 SCHEMA = _rubin("schema", "schema")
 # one scan of rubin.diaSource_sso per packed designation (apps/routes/v1/lsst/sso/utils.py)
@@ -47,8 +52,11 @@ SSO = _rubin("sso", "Solar System objects", items="names", rows="alerts", ids="n
              scan_column="r:packed_primary_provisional_designation")
 # nmax: 10 by default, passed to the scan's setLimit (apps/routes/v1/lsst/resolver/utils.py)
 RESOLVER = _rubin("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10)
+# one scan of rubin.pixel1024 per pixel of the region, each capped at 10,000 rows
+# (apps/routes/v1/lsst/skymap/utils.py)
 SKYMAP = _rubin("skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),
-                tiebreak=("r:diaObjectId",))
+                tiebreak=("r:diaObjectId",), rows_per_id=ROWS_PER_ID,
+                scan_column="f:pixel1024")
 STATISTICS = _rubin("statistics", "statistics", rows="nights", sort=(("f:night", False),),
                     schema="lsst_statistics")
 # n: 10 by default (apps/routes/v1/lsst/tags/utils.py; the help text says 100)
