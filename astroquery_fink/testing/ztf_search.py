@@ -90,6 +90,10 @@ def _conesearch(engine: Engine, args: Mapping) -> Response:
             cols = ",".join([cols, "i:ra"])
         if "i:dec" not in cols:
             cols = ",".join([cols, "i:dec"])
+        if not {"i:ra", "i:dec"} <= set(cols.split(",")):
+            # a longer name ("i:ranr") passed the test: the separation step then fails on
+            # the missing column (KeyError, HTTP 500)
+            raise ServerFailure("KeyError: 'i:ra' or 'i:dec' not in the selected columns")
     else:
         cols = "*"
     jd_start = _jd(isoify_time(args["startdate"])) if "startdate" in args \

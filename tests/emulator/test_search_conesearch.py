@@ -156,3 +156,11 @@ def test_output_formats_agree(client, latest):
         assert np.allclose(ref[["i:ra", "i:dec"]], other[["i:ra", "i:dec"]])
     # the parquet index holds the pixel128 row keys <pix>_<jdstarthist>_<objectId>
     assert all(k.endswith("_" + o) for k, o in zip(par.index, par["i:objectId"], strict=True))
+
+
+@pytest.mark.parametrize("columns", ["i:ranr,i:decnr", "i:ra,i:decnr", "i:objectId,i:ranr"])
+def test_a_longer_name_passing_the_servers_substring_test_is_its_500(client, columns):
+    # the server appends i:ra / i:dec only when the text lacks them as substrings: a
+    # longer name hides them, and its separation step fails (not an emulator bug)
+    r = cone(client, ra=281.3984, dec=14.2233, radius=5, columns=columns)
+    assert r.status_code == 500 and r.get_json() == {"message": "Internal Server Error"}
