@@ -314,8 +314,10 @@ def add_routes(app: Flask, backend, routes: Iterable[Route], title: str = "Fink 
     """
     routes = list(routes)
     for route in routes:
+        # every method reaches the view, which answers restx's JSON 405 for those the
+        # resource does not define (werkzeug's would be an HTML page)
         app.add_url_rule(route.path, endpoint=route.path, view_func=_view(route, backend),
-                         methods=["GET", "POST"])
+                         methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
 
     @app.after_request
     def no_store(response: Response) -> Response:

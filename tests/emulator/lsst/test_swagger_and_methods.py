@@ -65,3 +65,11 @@ def test_ztf_non_text_arguments_are_the_servers_500(client, path, payload):
 def test_lsst_non_text_arguments_are_the_servers_500(lsst, path, payload):
     r = lsst.post(path, json=payload)
     assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+@pytest.mark.parametrize("path", ["/api/v1/objects", "/api/v1/conesearch"])
+def test_methods_no_route_defines_are_restx_json_405s(client, method, path):
+    r = getattr(client, method)(path, json={})
+    assert (r.status_code, r.mimetype, json.loads(r.data)) == (405, "application/json", _405)
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
