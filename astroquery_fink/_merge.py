@@ -65,8 +65,13 @@ def check_rows_belong(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool
     column = None if name is None or not len(answer) else answer.typed(name, schema)
     if column is None:
         return
-    # a row without the ID (a selection without it, filled by other rows) is not a stray
-    stray = (owners(column, ids, prefix=prefix) < 0) & ~np.ma.getmaskarray(column)
+    # a row without the ID (a selection without it, filled by other rows) is not a stray;
+    # one whose ID is the schema's "no ID" value (a Rubin 0) is
+    absent = np.ma.getmaskarray(column)
+    info = schema.get(name) if schema is not None else None
+    if info is not None and info.null is not None:
+        absent = absent & (np.ma.getdata(column) != info.null)
+    stray = (owners(column, ids, prefix=prefix) < 0) & ~absent
     if stray.any():
         shown = ", ".join(map(str, np.unique(np.asarray(column)[stray])[:5]))
         raise RemoteServiceError(

@@ -102,6 +102,9 @@ def _infer_kind(values, untyped_text: bool = False) -> str:
         return _infer_text_kind(present) if untyped_text else "str"
     if all(isinstance(v, bool) for v in present):
         return "bool"
+    if any(isinstance(v, bool) for v in present) and all(
+            isinstance(v, bool) or (isinstance(v, str) and v in _NULL_TEXT) for v in present):
+        return "bool"  # flags with the servers' "nan" text for a missing one
     if all(isinstance(v, int) and not isinstance(v, bool) for v in present):
         return "int"
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
@@ -130,10 +133,21 @@ _LOSSLESS_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 _LOSSLESS_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
-def _as_bool(v):
-    if isinstance(v, str):
-        return v.strip().lower() in ("true", "t", "1")
-    return bool(v)
+_TRUE, _FALSE = ("true", "t", "1", "1.0"), ("false", "f", "0", "0.0")
+
+
+def _as_bool(name: str, v) -> bool:
+    """One flag cell: the texts and numbers a server writes for true and false; anything else
+    is no flag (`TableParseError`), not a silent False."""
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if isinstance(v, str | bytes):
+        text = (v.decode() if isinstance(v, bytes) else v).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+    elif isinstance(v, int | float | np.integer | np.floating) and v in (0, 1):
+        return bool(v)
+    raise TableParseError(f"Column {name}: {v!r} is not a flag (true or false)")
 
 
 def _cells(name, values, mask):
@@ -211,6 +225,8 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
         convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
                    "bool": _bools}[kind]
         data, missing = convert(name, values, mask)
+        if kind != "array" and np.ndim(data) != 1:  # e.g. a list in a cell of numbers
+            raise TableParseError(f"Column {name}: cells hold lists, not single {kind} values")
     if info is not None and info.null is not None and kind in ("int", "float", "str"):
         none = data == info.null
         if none.any():
@@ -248,11 +264,12 @@ def _bools(name, values, mask):
     if isinstance(values, np.ndarray) and values.dtype.kind == "b":
         return values, missing  # a typed format, its nulls already filled
     if missing.any() or (isinstance(values, np.ndarray) and values.dtype.kind in "OSU") or (
-            not isinstance(values, np.ndarray) and any(isinstance(v, str | bytes)
-                                                       for v in values)):
-        missing |= np.fromiter((isinstance(v, str) and v in _NULL_TEXT for v in values), bool,
-                               len(values))
-        values = [False if m else _as_bool(v) for v, m in zip(values, missing, strict=True)]
+            not isinstance(values, np.ndarray)
+            and not all(isinstance(v, bool) for v in values)):  # not plain JSON booleans
+        missing |= np.fromiter((isinstance(v, str) and v.strip().lower() in _NULL_FLAG_TEXT
+                                for v in values), bool, len(values))
+        values = [False if m else _as_bool(name, v)
+                  for v, m in zip(values, missing, strict=True)]
     return np.array(values, dtype=bool), missing
 
 
@@ -292,6 +309,9 @@ def _or_empty(data: np.ndarray, missing: np.ndarray) -> np.ndarray:
 # a null (fink-object-api apps/utils/decoding.py, format_hbase_output and
 # format_lsst_hbase_output), read back as missing.
 _NULL_TEXT = ("nan",)
+# In a flag column no text is a value but true and false: these are its missing cells (what
+# pandas and Python write for a null).
+_NULL_FLAG_TEXT = ("nan", "none", "null", "<na>")
 
 
 # From 2**53 on, a float may stand for several integers: it is not taken as an exact one.

@@ -720,3 +720,54 @@ def test_a_rubin_sky_map_pixel_at_10000_rows_warns(lsst_recorded):
     fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({42: 10_000, 43: 5})))
     with pytest.warns(MaxResultsWarning, match="^42 reached the server's limit of 10000 rows"):
         fink.query_skymap("S230518h", credible_level=0.9)
+
+
+# ------------------------------------------------ 3, 4. flags, lists in cells, "no ID" rows
+
+_A = 170028485706776685
+
+
+def _rubin_rows(column, values):
+    return [{"r:diaObjectId": _A, "r:midpointMjdTai": 61000.0 + k, column: v}
+            for k, v in enumerate(values)]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_flag_cells_read_alike_in_every_format(lsst_recorded, fmt):
+    values = ["None", "NaN", "null", True, "false", 1, 0.0, "nan"]
+    rows = _rubin_rows("r:isDipole", values)
+    body = json.dumps(rows).encode() if fmt == "json" else \
+        pd.DataFrame(rows).to_csv(index=False).encode()
+    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+    flags = fink.query_object(_A, output_format=fmt)["r:isDipole"]  # newest first
+    assert flags.tolist() == [None, False, True, False, True, None, None, None]
+
+
+@pytest.mark.parametrize("value", ["maybe", "yes", 2, -1, 0.5])
+def test_a_flag_cell_that_is_no_flag_is_refused_not_false(lsst_recorded, value):
+    body = json.dumps(_rubin_rows("r:isDipole", [True, value])).encode()
+    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+    with pytest.raises(TableParseError, match=r"r:isDipole: .* is not a flag"):
+        fink.query_object(_A)
+
+
+def test_an_unknown_flag_column_with_the_servers_nan_text_stays_flags(lsst_recorded):
+    body = json.dumps(_rubin_rows("x:flag", [True, "nan", False])).encode()
+    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+    flags = fink.query_object(_A)["x:flag"]
+    assert flags.dtype == bool and flags.tolist() == [False, None, True]
+
+
+def test_a_list_in_a_cell_of_numbers_is_refused(lsst_recorded):
+    body = json.dumps([{"r:diaObjectId": _A, "r:midpointMjdTai": [1, 2]}]).encode()
+    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+    with pytest.raises(TableParseError, match="r:midpointMjdTai: cells hold lists"):
+        fink.query_object(_A)
+
+
+def test_rows_of_the_no_id_value_are_rows_not_asked_for(lsst_recorded):
+    body = json.dumps([{"r:diaObjectId": 0, "r:midpointMjdTai": 1.0}]).encode()
+    fink, rec = lsst_recorded(lambda url, payload: make_response(body))
+    with pytest.raises(RemoteServiceError, match=r"rows of IDs that were not asked for \(0\)"):
+        fink.query_object(_A)
+    assert len(rec.calls) == 1
