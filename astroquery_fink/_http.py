@@ -644,11 +644,11 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
         if watch.seconds < float(timeout) - 1e-3:  # cut short by the budget of all tries
             limit = ("what was left of astroquery_fink.conf.retry_total_time "
                      f"(now {float(conf.retry_total_time):g} s)")
-        else:
-            limit = f"astroquery_fink.conf.timeout (now {float(timeout):g} s)"
+        else:  # the call's timeout=, else the client's, else conf.timeout
+            limit = f"the time allowed per request (timeout={float(timeout):g})"
         return _Transient(AstroTimeoutError(
             f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s, "
-            f"{limit}: raise it, or ask for fewer objects at once"))
+            f"{limit}: raise it, or ask for less at once"))
     if isinstance(err, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                         requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
                         urllib3.exceptions.LocationValueError)):

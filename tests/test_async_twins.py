@@ -51,7 +51,7 @@ LSST_CASES = [
     ("get_object_summary", (BIG,), {"columns": ["r:nDiaSources"]}, "objects"),
     ("query_forced_photometry", ([BIG, OTHER],), {"output_format": "csv"}, "fp"),
     ("query_tags", ("in_tns",), {"n": 5, "startdate": "2026-01-01"}, "tags"),
-    ("query_sso", (["2004 JQ12", 8467],), {"withEphem": True}, "sso"),
+    ("query_sso", ("2004 JQ12",), {"withEphem": True}, "sso"),
     ("resolve", (BIG,), {"resolver": "simbad", "reverse": True}, "resolver"),
     ("resolve", ("2004 JQ12",), {"resolver": "ssodnet", "nmax": 2}, "resolver"),
     ("query_skymap", ("S230518h",), {"credible_level": 0.9, "n_day_before": 2}, "skymap"),

@@ -91,6 +91,9 @@ def words(command: str, survey: str = "ztf"):
      "http(s) URL"),
     ("objects", "ztf", "Fink did not answer within 3 s, astroquery_fink.conf.timeout (now 3 s)",
      "Fink did not answer within 3 s, --timeout (now 3 s)"),
+    ("objects", "ztf", "Fink did not answer within 3 s, the time allowed per request "
+     "(timeout=3): raise it", "Fink did not answer within 3 s, the time allowed per request "
+     "(--timeout 3): raise it"),
     # dates: the forms the date options take
     ("anomaly", "ztf", "start_date='2459000' is ambiguous: write Time(2459000, format='jd') or "
      "Time(2459000, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'",

@@ -771,3 +771,74 @@ def test_rows_of_the_no_id_value_are_rows_not_asked_for(lsst_recorded):
     with pytest.raises(RemoteServiceError, match=r"rows of IDs that were not asked for \(0\)"):
         fink.query_object(_A)
     assert len(rec.calls) == 1
+
+
+# ----------------------------------------------- 10. names reported whatever conf.batch_size
+
+def test_each_solar_system_name_is_its_own_request_so_missing_ones_are_named(
+        recorded, lsst_recorded):
+    fink, rec = recorded(_sso_server(_SSO_ROWS, empty=("zzz",)))
+    with pytest.warns(NoResultsWarning, match="1 of 3 requested objects returned no alerts: "
+                                              "zzz"):
+        table = fink.query_sso(["8467", "zzz", "Benoitcarry"], output_format="json")
+    assert [c[2]["json"]["n_or_d"] for c in rec.calls] == ["8467", "zzz", "Benoitcarry"]
+    assert table.meta["missing_ids"] == ["zzz"] and len(table) == 3
+
+    def rubin(url, body):
+        if body["n_or_d"] == "10P":
+            return make_response(b"[]")
+        return make_response(json.dumps([{"r:diaSourceId": 7, "r:midpointMjdTai": 61000.0,
+                                           "f:sso_name": body["n_or_d"]}]).encode())
+
+    fink, _ = lsst_recorded(rubin)
+    with pytest.warns(NoResultsWarning, match="1 of 3 requested names returned no alerts: 10P"):
+        table = fink.query_sso(["2004 JQ12", "2020 SJ88", "10P"])
+    assert table.meta["missing_ids"] == ["10P"]
+
+
+# ------------------------------------------- 7. Rubin arguments from rows, times and dates
+
+def test_a_row_gives_its_ids_to_the_same_checks_as_typed_ids(lsst_recorded):
+    from astropy.table import Table
+    fink, rec = lsst_recorded([])
+    for value, message in ((1.7009445627232268e17, "float"), (0, "not an ID"),
+                           (-5, "diaSourceId"), (True, "diaSourceId"), ("abc", "diaSourceId")):
+        with pytest.raises(InvalidQueryError, match=message):
+            fink.get_cutouts(Table({"r:diaSourceId": [value]})[0], kind="Science")
+    assert rec.calls == []
+
+
+def test_row_values_a_fits_header_cannot_hold_are_left_out(lsst_recorded):
+    from astropy.table import Table
+    buffer = io.BytesIO()
+    from astropy.io import fits
+    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), np.float32)), fits.ImageHDU(),
+                  fits.ImageHDU()]).writeto(buffer)
+    fink, _ = lsst_recorded(lambda url, body: make_response(
+        buffer.getvalue(), content_type="application/octet-stream"))
+    row = Table({"r:diaSourceId": [170094456272322680], "r:midpointMjdTai": [np.nan],
+                 "r:band": ["é"], "r:ra": [10.5]})[0]
+    hdul = fink.get_cutouts(row, kind="Science")
+    header = hdul[0].header
+    assert header["DIASRCID"] == 170094456272322680 and header["RA"] == 10.5
+    assert "MJD-AVG" not in header and "BAND" not in header
+    row = Table({"r:diaSourceId": [170094456272322680],
+                 "r:midpointMjdTai": Time([61000.5], format="mjd", scale="tai")})[0]
+    assert fink.get_cutouts(row, kind="Science")[0].header["MJD-AVG"] == 61000.5
+
+
+def test_a_masked_time_is_refused(lsst_recorded):
+    fink, _ = lsst_recorded([])
+    masked = Time(np.ma.MaskedArray([61000.5], mask=[True]), format="mjd")[0]
+    with pytest.raises(InvalidQueryError, match="midpointMjdTai is a masked"):
+        fink.query_object(_A, midpointMjdTai=masked)
+
+
+@pytest.mark.parametrize("date", ["٢٠٢٥", "２０２５", "2025１１"])
+def test_dates_of_digits_other_than_ascii_are_refused(recorded, lsst_recorded, date):
+    for fink, rec in (recorded([]), lsst_recorded([])):
+        with pytest.raises(InvalidQueryError, match="date must be"):
+            fink.get_statistics(date)
+        assert rec.calls == []
+    with pytest.raises(InvalidQueryError, match="Not ZTF object names"):
+        recorded([])[0].query_object(f"ZTF{date[-2:]}aaxtctv")

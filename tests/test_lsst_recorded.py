@@ -381,8 +381,10 @@ def test_tags_blocks_schema_sso_resolver_skymap_payloads(monkeypatch, tmp_path):
     body = fink.query_tags("in_tns", n=5, startdate="2026-01-01", get_query_payload=True)
     assert body["tag"] == "in_tns" and body["n"] == 5
     assert body["startdate"] == "2026-01-01 00:00:37.000"  # UTC midnight, written in TAI
-    assert fink.query_sso(["2004 JQ12", 8467], withEphem=True, get_query_payload=True) == {
-        "n_or_d": "2004 JQ12,8467", "output-format": "json", "withEphem": True}
+    # one request per name: the server resolves and scans them one by one anyway
+    assert fink.query_sso(["2004 JQ12", 8467], withEphem=True, get_query_payload=True) == [
+        {"n_or_d": "2004 JQ12", "output-format": "json", "withEphem": True},
+        {"n_or_d": "8467", "output-format": "json", "withEphem": True}]
     with pytest.raises(InvalidQueryError, match="one object"):
         fink.query_sso("a,b", withResiduals=True)
     assert fink.resolve(170028485706776685, resolver="simbad", reverse=True,

@@ -111,7 +111,7 @@ def test_prefix_only_when_asked():
         checks.object_ids("XYZ", prefix=True)
 
 
-ztf_ids = st.from_regex(r"ZTF\d{2}[a-z]{7}", fullmatch=True)
+ztf_ids = st.from_regex(r"ZTF[0-9]{2}[a-z]{7}", fullmatch=True)  # ASCII digits only
 
 
 @given(st.lists(ztf_ids, min_size=1, max_size=30))

@@ -3,6 +3,7 @@ tests/data/ztf_make_recorded.py from the bundled alerts with pandas) and stand-i
 import ast
 import gzip
 import io
+import json
 import threading
 import time
 
@@ -307,8 +308,9 @@ def test_skymap_sends_the_gzipped_fits_as_the_server_reads_it(tmp_path):
 def test_sso_ssoft_ssocand_tracklet_resolver_anomaly_payloads():
     from astroquery_fink import Fink
     assert Fink.query_sso(["8467", 8467, "2010 JO69"], withEphem=True,
-                          get_query_payload=True) == {
-        "n_or_d": "8467,2010JO69", "withEphem": True, "output-format": "parquet"}
+                          get_query_payload=True) == [
+        {"n_or_d": "8467", "withEphem": True, "output-format": "parquet"},
+        {"n_or_d": "2010JO69", "withEphem": True, "output-format": "parquet"}]
     p = Fink.query_sso("8467", withcutouts=True, cutout_kind="Template",
                        columns=["i:jd"], get_query_payload=True)
     assert p["columns"] == "i:jd,i:ssnamenr,i:objectId,i:candid" and p["cutout-kind"] == "Template"
@@ -378,13 +380,13 @@ def newest_first(rows):
 def test_sso_rows_are_the_recorded_alerts(recorded):
     rows = recorded_json("ztf_sso.json")
     numbers = [r["sso_number"] for r in rows]
-    fink, rec = recorded([make_response(recorded_bytes("ztf_sso.json"))])
+    fink, rec = recorded(lambda url, body: make_response(json.dumps(
+        [r for r in rows if str(r["sso_number"]) == body["n_or_d"]]).encode()))
     t = fink.query_sso(numbers, columns=ALERT_COLUMNS, output_format="json")
-    sent = rec.calls[0][2]["json"]
-    # i:ssnamenr, which the server adds to every selection, is asked for: each object's rows
-    # are one scan, capped at 10,000
-    assert sent["n_or_d"] == ",".join(map(str, numbers)) and sent["columns"].split(",") == \
-        ALERT_COLUMNS + ["i:ssnamenr"]
+    # one request per name; i:ssnamenr, which the server adds to every selection, is asked
+    # for: each object's rows are one scan, capped at 10,000
+    assert [c[2]["json"]["n_or_d"] for c in rec.calls] == [str(n) for n in numbers]
+    assert rec.calls[0][2]["json"]["columns"].split(",") == ALERT_COLUMNS + ["i:ssnamenr"]
     assert list(t["i:candid"]) == [r["i:candid"] for r in newest_first(rows)]
     assert list(t["sso_number"]) == [r["sso_number"] for r in newest_first(rows)]
     assert list(t["sso_name"]) == [r["sso_name"] for r in newest_first(rows)]

@@ -86,6 +86,8 @@ def mjd_tai(value, name: str) -> str:
     if isinstance(value, Time):
         if not value.isscalar:
             raise InvalidQueryError(f"{name} must be one time, not {value.size}")
+        if np.any(value.mask):
+            raise InvalidQueryError(f"{name} is a masked (missing) time")
         try:
             value = float(value.tai.mjd)
         except (ValueError, ArithmeticError) as err:  # erfa's errors are ValueErrors

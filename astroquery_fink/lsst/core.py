@@ -372,7 +372,7 @@ class FinkLSSTClass(FinkQuery):
             payload["withResiduals"] = True
         cols, added = with_columns(endpoints.SSO, checks.column_list(columns), {})
         payload.update(columns_argument(cols))
-        batches, payloads = batched(endpoints.SSO, names, payload)
+        batches, payloads = batched(endpoints.SSO, names, payload, size=1)
         return Plan(endpoints.SSO, payloads, batches, output_format=fmt, columns=cols,
                     added_columns=added)
 
@@ -390,7 +390,10 @@ class FinkLSSTClass(FinkQuery):
         ----------
         n_or_d : str, int or list
             Number, name or (packed) provisional designation (``"2004 JQ12"``, ``"K04J12Q"``,
-            ``8467``), a list of them or a comma-separated text (server ``n_or_d``).
+            ``8467``), a list of them or a comma-separated text (server ``n_or_d``). Each
+            name is sent in its own request (``conf.max_workers`` at once): the server
+            resolves and scans names one by one anyway, and so a name without alerts can be
+            named.
         withEphem : bool, optional
             Add Miriade ephemerides as extra (unprefixed) columns.
         withResiduals : bool, optional
@@ -516,7 +519,8 @@ class FinkLSSTClass(FinkQuery):
     def _statistics_plan(self, date, columns, output_format) -> Plan:
         text = str(date).strip() if isinstance(date, str | numbers.Integral) \
             and not isinstance(date, bool) else None
-        if text is None or not (text == "" or (text.isdigit() and len(text) in (4, 6, 8))):
+        if text is None or not (text == "" or (text.isascii() and text.isdigit()
+                                               and len(text) in (4, 6, 8))):
             raise InvalidQueryError(
                 f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
         fmt = checks.output_format(output_format)
@@ -680,9 +684,15 @@ class FinkLSSTClass(FinkQuery):
                          "r:dec", "r:band"):
                 if name in source.colnames and not np.ma.is_masked(source[name]):
                     value = source[name]
+                    if isinstance(value, Time):
+                        value = value.tai.mjd
                     alert[name] = value.item() if hasattr(value, "item") else value
             if "r:diaSourceId" not in alert:
                 raise InvalidQueryError("This row has no r:diaSourceId: select it in columns")
+            # the row's IDs pass the checks typed IDs pass (a float ID has lost digits)
+            for name, what in (("r:diaSourceId", "diaSourceId"), ("r:diaObjectId", "diaObjectId")):
+                if name in alert:
+                    alert[name] = checks.one_id(alert[name], what)
         else:
             [alert["r:diaSourceId"]] = checks.single(checks.dia_ids(source, "diaSourceId"),
                                                      "diaSourceId")

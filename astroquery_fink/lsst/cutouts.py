@@ -2,6 +2,8 @@
 """Rubin cutouts -> HDUs: the server's three-HDU FITS (image in nJy with its WCS,
 uncertainty, PSF) renamed per kind, with the alert's IDs, time and position in the headers."""
 
+import math
+
 from astropy.io import fits
 from astroquery.exceptions import InvalidQueryError
 
@@ -49,15 +51,25 @@ def renamed(stamp: fits.HDUList, kind: str, sid: int) -> list[fits.ImageHDU]:
 
 
 def alert_cards(header: fits.Header, alert: dict) -> None:
+    """The alert's IDs, time, position and band as header cards; a value a FITS header
+    cannot hold (not a finite number, text that is not printable ASCII) is left out."""
     header["DIASRCID"] = (int(alert["r:diaSourceId"]), "Rubin diaSourceId of the alert")
     if "r:diaObjectId" in alert:
         header["DIAOBJID"] = (int(alert["r:diaObjectId"]), "Rubin diaObjectId")
-    if "r:midpointMjdTai" in alert:
+    if _finite(alert.get("r:midpointMjdTai")):
         header["MJD-AVG"] = (float(alert["r:midpointMjdTai"]), "[d] midpointMjdTai of the alert")
         header["TIMESYS"] = ("TAI", "time scale of MJD-AVG")
     for key, name, comment in (("RA", "r:ra", "[deg] diaSource right ascension (ICRS)"),
                                ("DEC", "r:dec", "[deg] diaSource declination (ICRS)")):
-        if name in alert:
+        if _finite(alert.get(name)):
             header[key] = (float(alert[name]), comment)
-    if "r:band" in alert:
-        header["BAND"] = (str(alert["r:band"]), "Rubin band")
+    band = alert.get("r:band")
+    if isinstance(band, str) and band.isascii() and band.isprintable():
+        header["BAND"] = (band, "Rubin band")
+
+
+def _finite(value) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return False

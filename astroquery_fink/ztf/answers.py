@@ -56,7 +56,7 @@ def with_night_time(table: Table) -> Table:
     if not len(table) or "key:key" not in table.colnames:
         return table
     nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
-    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"\d{8}", d) else None for d in nights]
+    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"[0-9]{8}", d) else None for d in nights]
     if any(v is None for v in iso):
         return table
     try:

@@ -15,12 +15,12 @@ from .schema import columns as known_columns
 __all__: list[str] = []
 
 # ZTF object names: "ZTF" + two-digit year + seven lower-case letters (e.g. ZTF21aaxtctv).
-ZTF_ID = re.compile(r"ZTF\d{2}[a-z]{7}")
+ZTF_ID = re.compile(r"ZTF[0-9]{2}[a-z]{7}")
 
 
 # Any leading part of such a name, for the server's prefix matching
 # (fink-object-api apps/routes/v1/ztf/objects/utils.py).
-_ZTF_PREFIX = re.compile(r"Z(T(F(\d(\d([a-z]{0,7})?)?)?)?)?")
+_ZTF_PREFIX = re.compile(r"Z(T(F([0-9]([0-9]([a-z]{0,7})?)?)?)?)?")
 
 
 def object_ids(object_id, *, prefix: bool = False) -> list[str]:
@@ -142,7 +142,7 @@ def is_tracklet_id(text: str) -> bool:
     if not 6 <= len(text) <= len(TRACKLET_ID_SHAPE):
         return False
     pairs = zip(text, TRACKLET_ID_SHAPE, strict=False)
-    return all(c.isdigit() if t == "0" else c == t for c, t in pairs)
+    return all(c in "0123456789" if t == "0" else c == t for c, t in pairs)
 
 
 def tracklet_date(date) -> str:
@@ -152,7 +152,7 @@ def tracklet_date(date) -> str:
         full = "2000-01-01 00:00:00"
         if not text or len(text) > len(full) or not re.fullmatch(
                 r"\d{4}(-\d{0,2}(-\d{0,2}( \d{0,2}(:\d{0,2}(:\d{0,2})?)?)?)?)?",
-                text):
+                text, re.ASCII):
             raise InvalidQueryError(
                 f"date must be a leading part of 'YYYY-MM-DD hh:mm:ss', not {date!r}")
         return text
@@ -164,7 +164,7 @@ def statistics_date(date) -> str:
     """"YYYYMMDD", "YYYYMM", "YYYY" or "" (all nights)."""
     if isinstance(date, str):
         text = date.strip().replace("-", "")
-        if text == "" or re.fullmatch(r"\d{4}(\d{2}(\d{2})?)?", text):
+        if text == "" or re.fullmatch(r"[0-9]{4}([0-9]{2}([0-9]{2})?)?", text):
             return text
         raise InvalidQueryError(
             f"date must be 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' (every night), not {date!r}")

@@ -616,7 +616,7 @@ class FinkClass(FinkQuery):
             flags={"withEphem": with_ephem, "withResiduals": with_residuals,
                    "withcutouts": with_cutouts})
         # one batch when residuals are asked (a single object)
-        batches, payloads = batched(endpoints.SSO, ids, payload)
+        batches, payloads = batched(endpoints.SSO, ids, payload, size=1)
         return Plan(endpoints.SSO, payloads, batches, output_format=fmt,
                     columns=(cols + ["sso_name", "sso_number"]) if cols else
                     answers.all_columns() + ["sso_name", "sso_number"], added_columns=added)
@@ -636,8 +636,9 @@ class FinkClass(FinkQuery):
         n_or_d : str, int or list
             IAU number (``8467``, ``"10P"``), designation (``"2010JO69"``, ``"C/2020V2"``) or
             name, or a list of them (or a comma-separated string). The server resolves each
-            through SsODNet quaero and adds ``sso_name`` and ``sso_number``. Many names are
-            sent in batches of ``conf.batch_size``.
+            through SsODNet quaero and adds ``sso_name`` and ``sso_number``. Each name is sent
+            in its own request (``conf.max_workers`` at once): the server resolves and scans
+            names one by one anyway, and so a name without alerts can be named.
         withEphem : bool, optional
             Add Miriade ephemerides columns (computed by the server).
         withResiduals : bool, optional
@@ -740,7 +741,7 @@ class FinkClass(FinkQuery):
         _validate.choice(flavor, "flavor", endpoints.SSOFT_FLAVORS)
         payload["flavor"] = flavor
         if version is not None:
-            if not isinstance(version, str) or not re.fullmatch(r"\d{4}\.\d{2}", version):
+            if not isinstance(version, str) or not re.fullmatch(r"[0-9]{4}\.[0-9]{2}", version):
                 raise InvalidQueryError(f"version must be 'YYYY.MM', not {version!r}")
             if version < "2023.07":
                 raise InvalidQueryError(f"The SSOFT starts at version 2023.07, not {version}")
