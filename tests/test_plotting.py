@@ -393,3 +393,25 @@ def test_cutouts_of_an_emulator_alert(emulator):
     fig = plot_cutouts(arrays)
     np.testing.assert_array_equal(np.ma.filled(fig.axes[0].images[0].get_array(), np.nan),
                                   hdul["SCIENCE"].data)
+
+
+def test_rubin_fluxes_are_drawn_in_njy_whatever_the_columns_unit():
+    from astropy.time import Time
+
+    from astroquery_fink.lsst import flux_to_mag, to_time
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+
+    table = Table({"r:midpointMjdTai": [61000.0, 61001.0], "r:band": ["g", "g"],
+                   "r:psfFlux": [1.0, 2.0] * u.uJy, "r:psfFluxErr": [0.1, 0.2] * u.uJy})
+    ax = plot_lsst_lightcurve(table)
+    [line] = [c[0] for c in ax.containers]
+    np.testing.assert_allclose(line.get_ydata(), [1000.0, 2000.0])
+    assert ax.get_ylabel() == "psfFlux (nJy)"
+    with pytest.raises(TypeError, match="magnitude must be True or False"):
+        plot_lsst_lightcurve(table, magnitude="yes")
+    # the helpers: a Time is taken as it is, nothing is no time
+    t = Time(61000.5, format="mjd", scale="utc")
+    assert to_time(t).scale == "tai" and to_time(t).mjd == pytest.approx(t.tai.mjd)
+    for helper in (to_time, flux_to_mag):
+        with pytest.raises(TypeError, match="needs"):
+            helper(None)

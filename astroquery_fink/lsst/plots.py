@@ -14,7 +14,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .._plotting import floats, pyplot, widen_single_epoch
-from .schema import BANDS, flux_to_mag
+from .schema import BANDS, flux_to_mag, njy
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,8 +45,9 @@ def _points(table: Table, flux_column: str, magnitude: bool):
                                err_column=err_column if err_column in table.colnames else None)
         value, error = mag.value, err.value
     else:
-        value = floats(table[flux_column])
-        error = floats(table[err_column]) if err_column in table.colnames \
+        # in nJy, the axis' unit, whatever unit the column carries
+        value = njy(table[flux_column])
+        error = njy(table[err_column]) if err_column in table.colnames \
             else np.full(len(table), np.nan)
     good = np.isfinite(time) & np.isfinite(value)
     return band[good], time[good], value[good], error[good]
@@ -92,6 +93,8 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
     ['g', 'g (forced)']
     """
+    if not isinstance(magnitude, bool | np.bool_):
+        raise TypeError(f"magnitude must be True or False, not {magnitude!r}")
     plt = pyplot()
     new_figure = ax is None
     if new_figure:

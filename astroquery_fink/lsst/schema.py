@@ -174,6 +174,10 @@ def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
     '2026-03-06 02:14:13.797'
     """
     values = table_or_values[column] if isinstance(table_or_values, Table) else table_or_values
+    if isinstance(values, Time):
+        return Time(values.tai, format="mjd")
+    if values is None or isinstance(values, str | bytes):
+        raise TypeError(f"to_time needs MJD (TAI) values or a Table, not {values!r}")
     if hasattr(values, "unit") and values.unit is not None:
         values = u.Quantity(values).to_value(u.day)
     data = np.ma.masked_invalid(np.ma.asarray(values, dtype=float))
@@ -215,17 +219,19 @@ def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
     >>> mag.round(3), err.round(4)
     (<Magnitude [23.9, 21.4] mag(AB)>, <Quantity [0.0109, 0.0109] mag>)
     """
+    if table_or_flux is None or isinstance(table_or_flux, str | bytes):
+        raise TypeError(f"flux_to_mag needs fluxes (nJy) or a Table, not {table_or_flux!r}")
     if isinstance(table_or_flux, Table):
         err_column = err_column or flux_column + "Err"
         flux = table_or_flux[flux_column]
         if flux_err is None and err_column in table_or_flux.colnames:
             flux_err = table_or_flux[err_column]
-        flux = _njy(flux)
-        flux_err = None if flux_err is None else _njy(flux_err)
+        flux = njy(flux)
+        flux_err = None if flux_err is None else njy(flux_err)
         with_err = True
     else:
-        flux = _njy(table_or_flux)
-        flux_err = None if flux_err is None else _njy(flux_err)
+        flux = njy(table_or_flux)
+        flux_err = None if flux_err is None else njy(flux_err)
         with_err = flux_err is not None
     good = np.isfinite(flux) & (flux > 0)
     safe = np.where(good, flux, 1.0)
@@ -239,7 +245,7 @@ def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
     return mag, np.where(good, err, np.nan) * u.mag
 
 
-def _njy(values) -> np.ndarray:
+def njy(values) -> np.ndarray:
     """Fluxes as float nJy, NaN where missing."""
     if isinstance(values, u.Quantity) or getattr(values, "unit", None) is not None:
         q = u.Quantity(np.ma.filled(np.ma.asarray(values, dtype=float), np.nan),
