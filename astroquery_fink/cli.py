@@ -940,6 +940,8 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
 def _check_args(cmd: _Command, survey: str, args) -> None:
     """Every check that needs no server, so a typo fails at once (exit 2)."""
     output = getattr(args, "output", None)
+    if output is not None and not output.strip():
+        raise _UsageError("-o needs a file name (FILE.ecsv, .fits, .vot, .parquet or .csv)")
     if output:
         if cmd.name == "cutouts":
             if _suffix(output) not in _FITS_SUFFIXES:

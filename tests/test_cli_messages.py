@@ -314,3 +314,8 @@ def test_the_message_table_covers_every_flag_of_every_command():
                     assert got == arg.flags[0] or (cmd.name, survey, got) == (
                         "cutouts", "ztf", "ID"), (cmd.name, arg.dest)
     assert {"columns", "prefix", "window", "kind", "date"} <= cli._PROSE_KEYWORDS
+
+
+def test_an_empty_output_name_is_a_usage_error(capsys):
+    assert main(["ZTF21aaxtctv", "-o", "", "--server", NOBODY]) == 2
+    assert "error: -o needs a file name" in capsys.readouterr().err
