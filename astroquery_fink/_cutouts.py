@@ -10,6 +10,7 @@ matplotlib's default ``origin="upper"``.
 """
 import io
 import numbers
+import threading
 import warnings
 
 import numpy as np
@@ -72,12 +73,20 @@ def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
     return hdu
 
 
+_FITS_WARNINGS = threading.Lock()
+
+
 def read_fits(content: bytes) -> fits.HDUList:
     """A FITS answer read whole, headers and pixels, while it is parsed: a stamp cut short
     raises `~astroquery_fink.exceptions.TruncatedAnswerError` (retried, never cached), an
     answer that is not FITS `~astroquery.exceptions.RemoteServiceError`."""
-    with warnings.catch_warnings():
-        # astropy only warns when the last block is short, and fails lazily on pixels
+    if len(content) % 2880:
+        # a last block without its padding (zeros, never read) is complete: padded here, only
+        # a file missing pixels is cut
+        content = content + bytes(2880 - len(content) % 2880)
+    # astropy only warns of a file cut short: the warning is made an error, under a lock, as
+    # warnings filters are global to the process (the cutouts of a query arrive in threads)
+    with _FITS_WARNINGS, warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*truncated", category=AstropyUserWarning)
         try:
             hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True,

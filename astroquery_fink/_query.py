@@ -407,11 +407,11 @@ class FinkQuery(BaseQuery):
             if event_name is None:
                 raise
             raise InvalidQueryError(
-                f"GraceDB has no sky map for {event_name!r} (the server's answer: {err})"
+                f"No sky map of {event_name!r} came from GraceDB (the server's answer: {err})"
             ) from None
         if table.colnames == ["status"]:
             raise InvalidQueryError(
-                f"GraceDB has no sky map for {event_name!r}: {table['status'][0]}")
+                f"No sky map of {event_name!r} came from GraceDB: {table['status'][0]}")
         return table
 
     def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty, schema=None):

@@ -11,7 +11,6 @@ import contextlib
 import datetime
 import math
 import re
-import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,7 +18,6 @@ from astropy import units as u
 from astropy.coordinates import Angle, SkyCoord
 from astropy.time import Time, TimeDelta
 from astroquery.exceptions import InputWarning, InvalidQueryError
-from erfa import ErfaWarning
 
 from ._errors import warn
 
@@ -27,7 +25,8 @@ __all__: list[str] = []
 
 
 _NUMBER = (int, float, np.integer, np.floating)
-_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d ")
+# JD of 1000-01-02 and 9999-12-30: a day's margin either way for the UTC-TAI offset
+_FIRST_JD, _LAST_JD = 2086303.5, 5373482.5
 
 
 def _is_number(value) -> bool:
@@ -192,10 +191,8 @@ def time_arg(value, name: str) -> Time:
             t = Time(value.strip() if isinstance(value, str) else value, scale="utc")
         else:
             raise TypeError(type(value).__name__)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ErfaWarning)  # a "dubious year"
-            t = t.utc
-    except (TypeError, ValueError, ErfaWarning):
+        t = t.utc
+    except (TypeError, ValueError):  # erfa's errors are ValueErrors
         raise InvalidQueryError(
             f"{name} must be a date (astropy Time, datetime or ISO text like "
             f"'2021-11-20 03:00:00'), not {value!r}") from None
@@ -203,13 +200,8 @@ def time_arg(value, name: str) -> Time:
         raise InvalidQueryError(f"{name} must be one date, not {t.size} of them")
     if not np.isfinite(t.jd):
         raise InvalidQueryError(f"{name} must be a finite date, not {value!r}")
-    try:  # the servers read ISO text with a four-digit year, in UTC or TAI
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", ErfaWarning)  # a "dubious year"
-            readable = all(_ISO_DATE.match(getattr(t, scale).iso) for scale in ("utc", "tai"))
-    except (ValueError, ArithmeticError, ErfaWarning):  # erfa's errors are ValueErrors
-        readable = False
-    if not readable:
+    # the servers read ISO text with a four-digit year (in UTC or TAI): years 1000 to 9999
+    if not _FIRST_JD <= t.jd <= _LAST_JD:
         raise InvalidQueryError(f"{name}={value!r} is not a date of years 1000 to 9999")
     return t
 

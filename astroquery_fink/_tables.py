@@ -587,16 +587,22 @@ def build_table(columns: dict, masks: dict | None = None, schema=None,
 _ARROW_JSON_MIN_BYTES = 1 << 20
 
 
+# How json and orjson say that a whole document is followed by more text.
+_MORE_AFTER_JSON = ("Extra data", "after document")
+
+
 def _json_stops_early(content: bytes, err: ValueError) -> bool:
     """Whether JSON that does not parse is cut short (the decoder ran out of text, also
     after an inner ``]``), rather than wrong (an error page, extra data)."""
     body = content.strip()
-    if body[:1] not in (b"[", b"{"):
-        return False
-    position = getattr(err, "pos", None)  # in characters, as json and orjson count them
-    if isinstance(position, int):
-        return position >= len(content.decode("utf-8", "replace").rstrip())
-    return body[-1:] != {b"[": b"]", b"{": b"}"}[body[:1]]
+    if body[:1] not in (b"[", b"{") or any(m in str(err) for m in _MORE_AFTER_JSON):
+        return False  # not JSON, or a whole document followed by more: wrong, not cut
+    # the decoder ran out of text (json and orjson count positions in characters), or the
+    # text stops without closing its outer bracket (cut inside a string or a number)
+    position = getattr(err, "pos", None)
+    at_end = isinstance(position, int) and \
+        position >= len(content.decode("utf-8", "replace").rstrip())
+    return at_end or body[-1:] != {b"[": b"]", b"{": b"}"}[body[:1]]
 
 
 def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:

@@ -344,7 +344,7 @@ _ALERT = rows_json([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5, "i:candid"
                      "i:ra": 1.0, "i:dec": 2.0}])
 
 
-@pytest.mark.parametrize("cut", [2880, 100, 1])
+@pytest.mark.parametrize("cut", [2880, 3000, 4000])
 def test_a_cutout_cut_short_is_retried_then_reported_as_cut(recorded, cut):
     whole = _stamp_fits()
     fink, rec = recorded(lambda url, body: make_response(
@@ -358,6 +358,31 @@ def test_a_cutout_cut_short_is_retried_then_reported_as_cut(recorded, cut):
         _ALERT if url.endswith("/objects") else whole, content_type="application/octet-stream"))
     hdul = fink.get_cutouts("ZTF20abfcszi", kind="Science")
     assert hdul["SCIENCE"].data[62, 62] == 63 * 63 - 1 and hdul[0].header["CANDID"] == 5
+
+
+@pytest.mark.parametrize("cut", [1, 100, 1404])
+def test_a_cutout_without_its_last_padding_is_complete(recorded, cut):
+    # 63 x 63 float32 pixels end 1,404 bytes before the 2,880-byte block does: a file
+    # missing only (some of) that padding has every pixel
+    whole = _stamp_fits()
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else whole[:-cut],
+        content_type="application/octet-stream"))
+    hdul = fink.get_cutouts("ZTF20abfcszi", kind="Science")
+    assert hdul["SCIENCE"].data.tolist() == np.arange(63 * 63).reshape(63, 63).tolist()
+
+
+def test_cutouts_read_in_threads_leave_the_warnings_filters_alone(recorded):
+    from concurrent.futures import ThreadPoolExecutor
+    whole = _stamp_fits()
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else whole, content_type="application/octet-stream"))
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: fink.get_cutouts("ZTF20abfcszi", kind="Science"), range(64)))
+    # the filter that makes astropy's "truncated" warning an error, set while a stamp is
+    # read, never outlives the reads
+    assert not [f for f in warnings.filters if f[0] == "error" and f[1] is not None
+                and "truncated" in f[1].pattern]
 
 
 def test_a_rubin_cutout_cut_short_is_reported_as_cut(lsst_recorded):
@@ -842,3 +867,14 @@ def test_dates_of_digits_other_than_ascii_are_refused(recorded, lsst_recorded, d
         assert rec.calls == []
     with pytest.raises(InvalidQueryError, match="Not ZTF object names"):
         recorded([])[0].query_object(f"ZTF{date[-2:]}aaxtctv")
+
+
+def test_json_cut_at_any_byte_is_seen_as_cut():
+    # inside a string, a number, a literal, between rows or after an inner bracket
+    rows = [{"i:objectId": "ZTF21abcdefg", "i:jd": 2459000.5, "d:cdsxmatch": "Unknown",
+             "b:stamp": [[1.0, 2.0]], "d:flag": True, "d:none": None},
+            {"i:objectId": "ZTF21abcdefh", "i:jd": 2459001.5, "v:constellation": "Boötes"}]
+    body = json.dumps(rows, ensure_ascii=False).encode()
+    for k in range(1, len(body)):
+        with pytest.raises(TruncatedAnswerError, match="stops before its end"):
+            _tables.decode(body[:k], "json")

@@ -219,7 +219,7 @@ def test_a_gw_event_without_a_map_is_said_so_as_on_ztf(finklsst):
     # the server answers a GraceDB failure with the one-row table {"status": ...}: before the
     # two surveys shared one sky-map search, Rubin users got a bare ErrorRows
     with pytest.raises(InvalidQueryError,
-                       match="GraceDB has no sky map for 'S230518h' .*not reachable"):
+                       match="No sky map of 'S230518h' came from GraceDB .*not reachable"):
         finklsst.query_skymap("S230518h", credible_level=0.9)
     raw = finklsst.query_skymap_async("S230518h", credible_level=0.9)
     assert raw.json() == [{"status": "GraceDB is not reachable from the Fink emulator"}]

@@ -55,7 +55,8 @@ def test_a_server_failure_is_not_mistaken_for_a_missing_gw_event(recorded):
 def test_graceDB_without_the_event_is_said_so(recorded):
     body = b'[{"status": "No such event S999999zz"}]'
     fink, _ = recorded(lambda url, b: make_response(body))
-    with pytest.raises(InvalidQueryError, match="GraceDB has no sky map.*No such event"):
+    with pytest.raises(InvalidQueryError,
+                       match="No sky map of .* came from GraceDB.*No such event"):
         fink.query_skymap("S999999zz", credible_level=0.5, output_format="json")
 
 

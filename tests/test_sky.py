@@ -1,5 +1,6 @@
 """Shared input checks of _sky: positions, radii, dates, windows, sky-map searches."""
 import datetime
+import warnings
 
 import astropy.units as u
 import numpy as np
@@ -107,3 +108,25 @@ def test_skymap_arguments_are_checked_alike_for_both_surveys(client, monkeypatch
     monkeypatch.setattr(_sky, "MAX_BODY", 100)
     with pytest.raises(InvalidQueryError, match="at most 100 MiB: use a lower-resolution map"):
         fink.query_skymap(bayestar=path, credible_level=0.9)
+
+
+@pytest.mark.parametrize("date", ["2028-12-31", "2030-01-01", "2099-06-30", "1959-01-01",
+                                  "1000-01-02", "9999-12-30"])
+def test_dates_beyond_the_leap_second_table_are_dates(date):
+    # ERFA calls UTC years it has no leap seconds for "dubious" (a warning): they are dates
+    from erfa import ErfaWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ErfaWarning)
+        assert _sky.time_arg(date, "stopdate").iso == f"{date} 00:00:00.000"
+
+
+@pytest.mark.parametrize("value", [Time(1e12, format="jd"), Time(100.0, format="jd"),
+                                   "0999-12-31"])
+def test_dates_outside_four_digit_years_are_refused(value):
+    from erfa import ErfaWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ErfaWarning)
+        with pytest.raises(InvalidQueryError, match="not a date of years 1000 to 9999"):
+            _sky.time_arg(value, "startdate")

@@ -969,7 +969,8 @@ class FinkClass(FinkQuery):
         Raises
         ------
         astroquery.exceptions.InvalidQueryError
-            Bad input (before any request), or an event GraceDB does not know.
+            Bad input (before any request), or no sky map from GraceDB for the event (the
+            server answers its one-row ``status`` table, with GraceDB's words).
         """
         table = self._skymap_search(endpoints.SKYMAP, event_name, bayestar, credible_level,
                                     n_day_before, n_day_after, output_format,
