@@ -10,8 +10,6 @@ matplotlib's default ``origin="upper"``.
 """
 import io
 import numbers
-import threading
-import warnings
 
 import numpy as np
 from astropy.io import fits
@@ -73,34 +71,31 @@ def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
     return hdu
 
 
-_FITS_WARNINGS = threading.Lock()
-
-
 def read_fits(content: bytes) -> fits.HDUList:
     """A FITS answer read whole, headers and pixels, while it is parsed: a stamp cut short
     raises `~astroquery_fink.exceptions.TruncatedAnswerError` (retried, never cached), an
     answer that is not FITS `~astroquery.exceptions.RemoteServiceError`."""
     if len(content) % 2880:
-        # a last block without its padding (zeros, never read) is complete: padded here, only
-        # a file missing pixels is cut
+        # a last block without its padding (zeros, never read) is complete: padded here, so
+        # that only a file missing pixels is cut
         content = content + bytes(2880 - len(content) % 2880)
-    # astropy only warns of a file cut short: the warning is made an error, under a lock, as
-    # warnings filters are global to the process (the cutouts of a query arrive in threads)
-    with _FITS_WARNINGS, warnings.catch_warnings():
-        warnings.filterwarnings("error", message=".*truncated", category=AstropyUserWarning)
-        try:
-            hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True,
-                             lazy_load_hdus=False)
-            hdul.verify("silentfix")
-            for hdu in hdul:
-                _ = hdu.data
-        except AstropyUserWarning as err:
-            raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
-        except TypeError as err:  # numpy: "buffer is too small for requested array"
-            raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
-        except (OSError, ValueError, IndexError) as err:
-            raise RemoteServiceError(
-                f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
+    # A file missing pixels fails when they are read (numpy: "buffer is too small"), after
+    # astropy's warning that it "may have been truncated" (an exception where warnings are
+    # errors). No warnings filter is set here: filters are global to the process, and the
+    # cutouts of a query are read in threads.
+    try:
+        hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
+        hdul.verify("silentfix")
+        for hdu in hdul:
+            _ = hdu.data
+    except TypeError as err:
+        raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
+    except AstropyUserWarning as err:
+        if "truncated" not in str(err):
+            raise RemoteServiceError(f"Fink's cutout could not be read: {err}") from None
+        raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
+    except (OSError, ValueError, IndexError) as err:
+        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
     if not len(hdul):
         raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}")
     return hdul

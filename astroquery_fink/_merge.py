@@ -133,9 +133,10 @@ def _warn_if_scans_cut(answer, endpoint: Endpoint, schema, cap: int | None) -> l
     name = endpoint.scan_column
     if cap is None or len(answer) < cap:
         return []
-    column = None if name is None else answer.typed(name, schema)
-    if column is None:
-        scans = [f"the {endpoint.what} query"] if len(answer) >= cap else []
+    if name is None:  # one scan for the whole answer
+        scans = [f"the {endpoint.what} query"]
+    elif (column := answer.typed(name, schema)) is None:
+        return []  # the rows do not say their scan: nothing to count them by
     else:
         values, counts = np.unique(np.ma.filled(np.asarray(column, dtype=str), ""),
                                    return_counts=True)

@@ -267,6 +267,7 @@ def _bools(name, values, mask):
             not isinstance(values, np.ndarray)
             and not all(isinstance(v, bool) for v in values)):  # not plain JSON booleans
         missing |= np.fromiter((isinstance(v, str) and v.strip().lower() in _NULL_FLAG_TEXT
+                                or isinstance(v, float | np.floating) and v != v
                                 for v in values), bool, len(values))
         values = [False if m else _as_bool(name, v)
                   for v, m in zip(values, missing, strict=True)]

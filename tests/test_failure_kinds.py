@@ -878,3 +878,22 @@ def test_json_cut_at_any_byte_is_seen_as_cut():
     for k in range(1, len(body)):
         with pytest.raises(TruncatedAnswerError, match="stops before its end"):
             _tables.decode(body[:k], "json")
+
+
+def test_a_nan_in_a_typed_flag_array_is_missing():
+    from astroquery_fink._schema import SCHEMAS
+    schema = SCHEMAS["lsst"]()
+    column = _tables.typed_column("r:isDipole", np.array([True, np.nan, False], dtype=object),
+                                  schema=schema)
+    assert column.dtype == bool and column.tolist() == [True, None, False]
+
+
+def test_a_cut_stamp_is_cut_also_where_warnings_are_not_errors(recorded):
+    whole = _stamp_fits()
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else whole[:-3000],
+        content_type="application/octet-stream"))
+    with warnings.catch_warnings(), conf.set_temp("max_retries", 0):
+        warnings.simplefilter("ignore")  # astropy's "may have been truncated" only printed
+        with pytest.raises(TruncatedAnswerError, match="buffer is too small"):
+            fink.get_cutouts("ZTF20abfcszi", kind="Science")
