@@ -344,18 +344,21 @@ _ALERT = rows_json([{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5, "i:candid"
                      "i:ra": 1.0, "i:dec": 2.0}])
 
 
+def _stamp_server(stamp: bytes):
+    """Answers the alert's row on /objects and ``stamp`` on /cutouts."""
+    return lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else stamp, content_type="application/octet-stream")
+
+
 @pytest.mark.parametrize("cut", [2880, 3000, 4000])
 def test_a_cutout_cut_short_is_retried_then_reported_as_cut(recorded, cut):
     whole = _stamp_fits()
-    fink, rec = recorded(lambda url, body: make_response(
-        _ALERT if url.endswith("/objects") else whole[:-cut],
-        content_type="application/octet-stream"))
+    fink, rec = recorded(_stamp_server(whole[:-cut]))
     with conf.set_temp("max_retries", 2), \
             pytest.raises(TruncatedAnswerError, match="cutout was cut short"):
         fink.get_cutouts("ZTF20abfcszi", kind="Science", cache=False)
     assert [url.rsplit("/", 1)[-1] for _, url, _ in rec.calls] == ["objects"] + ["cutouts"] * 3
-    fink, _ = recorded(lambda url, body: make_response(
-        _ALERT if url.endswith("/objects") else whole, content_type="application/octet-stream"))
+    fink, _ = recorded(_stamp_server(whole))
     hdul = fink.get_cutouts("ZTF20abfcszi", kind="Science")
     assert hdul["SCIENCE"].data[62, 62] == 63 * 63 - 1 and hdul[0].header["CANDID"] == 5
 
@@ -365,9 +368,7 @@ def test_a_cutout_without_its_last_padding_is_complete(recorded, cut):
     # 63 x 63 float32 pixels end 1,404 bytes before the 2,880-byte block does: a file
     # missing only (some of) that padding has every pixel
     whole = _stamp_fits()
-    fink, _ = recorded(lambda url, body: make_response(
-        _ALERT if url.endswith("/objects") else whole[:-cut],
-        content_type="application/octet-stream"))
+    fink, _ = recorded(_stamp_server(whole[:-cut]))
     hdul = fink.get_cutouts("ZTF20abfcszi", kind="Science")
     assert hdul["SCIENCE"].data.tolist() == np.arange(63 * 63).reshape(63, 63).tolist()
 
@@ -375,8 +376,7 @@ def test_a_cutout_without_its_last_padding_is_complete(recorded, cut):
 def test_cutouts_read_in_threads_leave_the_warnings_filters_alone(recorded):
     from concurrent.futures import ThreadPoolExecutor
     whole = _stamp_fits()
-    fink, _ = recorded(lambda url, body: make_response(
-        _ALERT if url.endswith("/objects") else whole, content_type="application/octet-stream"))
+    fink, _ = recorded(_stamp_server(whole))
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: fink.get_cutouts("ZTF20abfcszi", kind="Science"), range(64)))
     # the filter that makes astropy's "truncated" warning an error, set while a stamp is
@@ -890,9 +890,7 @@ def test_a_nan_in_a_typed_flag_array_is_missing():
 
 def test_a_cut_stamp_is_cut_also_where_warnings_are_not_errors(recorded):
     whole = _stamp_fits()
-    fink, _ = recorded(lambda url, body: make_response(
-        _ALERT if url.endswith("/objects") else whole[:-3000],
-        content_type="application/octet-stream"))
+    fink, _ = recorded(_stamp_server(whole[:-3000]))
     with warnings.catch_warnings(), conf.set_temp("max_retries", 0):
         warnings.simplefilter("ignore")  # astropy's "may have been truncated" only printed
         with pytest.raises(TruncatedAnswerError, match="buffer is too small"):
