@@ -993,6 +993,11 @@ def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:
     return stack.enter_context(emulator).url
 
 
+# What a PartialResultError says of its attributes, which the command line has not.
+_PARTIAL_TAIL = re.compile(
+    r"; (their IDs are in \.failed_ids and )?the (\d+ rows|responses) that arrived .*$")
+
+
 def _query(method, positional: list, keywords: dict, say, words: Callable[[str], str]):
     """Run the method; return (result, complete). Warnings are shown as one line each."""
     failed = False
@@ -1003,7 +1008,13 @@ def _query(method, positional: list, keywords: dict, say, words: Callable[[str],
         try:
             result = method(*positional, **keywords)
         except PartialResultError as err:
-            say(f"{PROG}: error: {words(str(err))}", err=True)
+            # the command line has no .failed_ids or .table: it names the IDs and keeps the rows
+            head = _PARTIAL_TAIL.sub("", str(err))
+            failed_ids = ", ".join(map(str, err.failed_ids[:10])) + (
+                " ..." if len(err.failed_ids) > 10 else "")
+            say(f"{PROG}: error: {words(head)}"
+                + (f"; failed: {failed_ids}" if err.failed_ids else "")
+                + f"; the {len(err.table)} rows that arrived are kept", err=True)
             result, failed = err.table, True
     empty = isinstance(result, Table) and len(result) == 0
     for w in caught:

@@ -319,3 +319,16 @@ def test_the_message_table_covers_every_flag_of_every_command():
 def test_an_empty_output_name_is_a_usage_error(capsys):
     assert main(["ZTF21aaxtctv", "-o", "", "--server", NOBODY]) == 2
     assert "error: -o needs a file name" in capsys.readouterr().err
+
+
+def test_a_partial_failure_names_the_failed_ids_in_command_line_words(emulator, tmp_path,
+                                                                      capsys):
+    from astropy.table import Table
+
+    out = tmp_path / "partial.ecsv"
+    assert main(["sso", "409439", "2000 AB", "--server", emulator.url, "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "error: 1 of 2 objects could not be fetched (Fink rejected" in err
+    assert err.rstrip().endswith("; failed: 2000AB; the 1 rows that arrived are kept")
+    assert ".failed_ids" not in err and ".table" not in err
+    assert len(Table.read(out)) == 1
