@@ -417,6 +417,14 @@ def test_tags_blocks_schema_sso_resolver_skymap_payloads(monkeypatch, tmp_path):
     assert s["type"][0] == "null|float"
 
 
+@pytest.mark.parametrize("endpoint", ["foo/fp", "api/v1/fp", "/api/v2/fp", "fp/", ""])
+def test_schema_endpoint_other_than_name_or_path_refused(monkeypatch, endpoint):
+    fink, rec = client(monkeypatch, [])
+    with pytest.raises(InvalidQueryError, match="endpoint must be one of sources"):
+        fink.get_schema(endpoint)
+    assert rec.calls == []
+
+
 def test_tag_answer_of_exactly_n_rows_warns(monkeypatch):
     rows = [{"r:diaObjectId": 313761043604045880 + k, "r:midpointMjdTai": 61000.0 + k}
             for k in range(3)]

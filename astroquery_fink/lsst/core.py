@@ -576,7 +576,8 @@ class FinkLSSTClass(FinkQuery):
             ``name`` (prefixed: ``r:psfFlux``), ``family``, ``type`` (Avro; unions written
             ``null|float``), ``unit`` (as this client attaches it) and ``description``.
         """
-        short = endpoint.rsplit("/", 1)[-1] if isinstance(endpoint, str) else None
+        # "sources" or "/api/v1/sources", nothing else ("foo/fp" is not an endpoint)
+        short = (endpoint.removeprefix("/api/v1/") if isinstance(endpoint, str) else None)
         if short not in endpoints.SCHEMA_ENDPOINTS:
             raise InvalidQueryError(
                 f"endpoint must be one of {', '.join(endpoints.SCHEMA_ENDPOINTS)}, "
