@@ -249,6 +249,15 @@ class _Context:
     words: Callable[[str], str] = str  # a library message in the command line's words
 
 
+def _check_folder(path: str, option: str) -> None:
+    """A file to write: its folder exists and it is no folder (checked before the query)."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise _UsageError(f"{option} {path!r} is a folder: name the file to write")
+    if not target.parent.is_dir():
+        raise _UsageError(f"{option} {path!r}: the folder {str(target.parent)!r} does not exist")
+
+
 def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
     suffix = _suffix(path)
     if fits_ok and suffix in _FITS_SUFFIXES:
@@ -574,7 +583,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         description="Query the Fink alert broker (ZTF, or Rubin/LSST with --survey lsst) from "
                     "the command line; save tables and figures. Without a command, the "
                     "arguments are those of the objects command.",
-        epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error. "
+        epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error or refused input. "
                f"'{PROG} COMMAND --help' tells the arguments of a command.")
     top.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -584,7 +593,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         methods = ", ".join(f"{SURVEYS[s].__name__}.{m}" for s, m in cmd.methods.items())
         p = parsers[cmd.name] = sub.add_parser(
             cmd.name, help=cmd.help + surveys, description=f"{cmd.help} ({methods}).",
-            epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error.")
+            epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error or refused "
+                   "input.")
         for arg in [a for a in cmd.args if a.positional]:
             _add(p, arg)
         q = p.add_argument_group("query (the method's keywords)")
@@ -943,6 +953,7 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
     if output is not None and not output.strip():
         raise _UsageError("-o needs a file name (FILE.ecsv, .fits, .vot, .parquet or .csv)")
     if output:
+        _check_folder(output, "-o")
         if cmd.name == "cutouts":
             if _suffix(output) not in _FITS_SUFFIXES:
                 raise _UsageError(f"-o {output!r}: cutouts are written as FITS (.fits); "
@@ -952,6 +963,7 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
     for out in cmd.outputs:
         path = getattr(args, out.arg.dest, None)
         if path:
+            _check_folder(path, out.arg.flags[0])
             _check_image_path(path, out.arg.flags[0], fits_ok=out.fits_ok)
             if out.check is not None:
                 out.check(args, survey)
@@ -1135,7 +1147,8 @@ def _run(cmd: _Command, args, say, words: Callable[[str], str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``fink-query``; return the exit status (0 ok, 1 failure or no data, 2 usage).
+    """Run ``fink-query``; return the exit status (0 ok, 1 failure or no data, 2 usage or an
+    input the client or the server refused).
 
     Parameters
     ----------
@@ -1187,7 +1200,12 @@ def main(argv: list[str] | None = None) -> int:
     except _Failure as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 1
-    except (InvalidQueryError, RemoteServiceError, AstroTimeoutError) as err:
+    except InvalidQueryError as err:
+        # the input was refused, by a check that needs the query (cutouts, schema) or by
+        # the server: a usage error too
+        print(f"{PROG}: error: {words(str(err))}", file=sys.stderr)
+        return 2
+    except (RemoteServiceError, AstroTimeoutError) as err:
         print(f"{PROG}: error: {words(str(err))}", file=sys.stderr)
         return 1
     except BrokenPipeError:

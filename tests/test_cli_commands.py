@@ -270,6 +270,15 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
       "--lightcurve", "x.png"], "--lightcurve needs the columns r:midpointMjdTai, r:band"),
     (["region", CONE, "1deg", "--columns", "i:jd", "-o", "x.xlsx"],
      "cannot tell the table format"),
+    # refused by checks that run inside the query (no get_query_payload): usage errors too
+    (["cutouts", "1,2", "--survey", "lsst"], "Give one diaSourceId, not 2"),
+    (["schema", "nope", "--survey", "lsst"], "ENDPOINT must be one of sources, objects"),
+    # output files whose folder is missing, or that are folders
+    (["ZTF20abfcszi", "-o", "/no/such/dir/x.ecsv"],
+     "-o '/no/such/dir/x.ecsv': the folder '/no/such/dir' does not exist"),
+    (["ZTF20abfcszi", "-o", "."], "-o '.' is a folder: name the file to write"),
+    (["ZTF20abfcszi", "--lightcurve", "/no/such/dir/x.png"],
+     "--lightcurve '/no/such/dir/x.png': the folder '/no/such/dir' does not exist"),
 ])
 def test_usage_errors_exit_2_before_any_query(capsys, args, words):
     # a server nobody answers: the error must come before any request
