@@ -16,8 +16,8 @@ def no_network(recorded):
 
 @pytest.mark.parametrize(("object_id", "match"), [
     ("ZTF21aaxtc", "use prefix=True"),
-    ("ztf21aaxtctv", "Not ZTF object names"),
-    ("ZTF21AAXTCTV", "Not ZTF object names"),
+    ("ztf21aaxtctv", "names are case-sensitive: 'ZTF21aaxtctv'"),
+    ("ZTF21AAXTCTV", "names are case-sensitive: 'ZTF21aaxtctv'"),
     ("ZTF21aaxtctv,", "''"),            # an empty element would make the server fail (500)
     ("", "''"),
     ([], "object_id is empty"),
@@ -101,6 +101,17 @@ def test_withupperlim_adds_i_jd_which_the_server_sorts_by(recorded):
 def test_ids_are_deduplicated_in_order_and_comma_strings_split():
     ids = checks.object_ids("ZTF21aaxtctv, ZTF20abfcszi,ZTF21aaxtctv")
     assert ids == ["ZTF21aaxtctv", "ZTF20abfcszi"]
+
+
+def test_a_name_wrong_only_in_case_is_refused_with_its_spelling():
+    # the server's keys are case-sensitive: no silent fix, but the right name is given
+    with pytest.raises(InvalidQueryError) as err:
+        checks.object_ids(["ZTF20abfcszi", " ztf21Aaxtctv", "ZTF21aax"])
+    assert str(err.value).endswith("' ztf21Aaxtctv', 'ZTF21aax' "
+                                   "(names are case-sensitive: 'ZTF21aaxtctv'?)")
+    with pytest.raises(InvalidQueryError) as err:
+        checks.object_ids("ZTF21aax")
+    assert "case-sensitive" not in str(err.value)
 
 
 def test_prefix_only_when_asked():

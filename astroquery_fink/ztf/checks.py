@@ -48,10 +48,18 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
     if bad:
         what = "ZTF name prefixes (like 'ZTF21aax')" if prefix else (
             "ZTF object names (like 'ZTF21aaxtctv'; use prefix=True for partial names)")
-        raise InvalidQueryError(f"Not {what}: {', '.join(map(repr, bad))}")
+        raise InvalidQueryError(f"Not {what}: {', '.join(map(repr, bad))}{_case_hint(bad)}")
     if not ids:
         raise InvalidQueryError("object_id is empty: give at least one ZTF object name")
     return list(dict.fromkeys(ids))
+
+
+def _case_hint(bad: list[str]) -> str:
+    """The right spelling of names that differ only in case: the server's row keys are
+    case-sensitive, so a guess would be silent; the user is told instead."""
+    fixed = [f"ZTF{b.strip()[3:5]}{b.strip()[5:].lower()}" for b in bad
+             if re.fullmatch(ZTF_ID.pattern, b.strip(), re.IGNORECASE)]
+    return f" (names are case-sensitive: {', '.join(map(repr, fixed))}?)" if fixed else ""
 
 
 def column_list(columns) -> list[str] | None:
