@@ -23,12 +23,10 @@ import argparse
 import contextlib
 import importlib.util
 import inspect
-import json
 import logging
 import os
 import re
 import sys
-import unicodedata
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +36,7 @@ import astropy.units as u
 import numpy as np
 import requests
 from astropy.io import fits
-from astropy.table import MaskedColumn, Table
+from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyWarning
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
@@ -46,6 +44,7 @@ from astroquery.exceptions import TimeoutError as AstroTimeoutError
 
 from . import __version__
 from ._cutouts import CUTOUT_KINDS
+from ._table_files import TABLE_FORMATS, write_table
 from ._validate import OUTPUT_FORMATS
 from .exceptions import PartialResultError
 from .lsst import FinkLSSTClass
@@ -56,11 +55,6 @@ __all__ = ["main"]
 PROG = "fink-query"
 SURVEYS = {"ztf": FinkClass, "lsst": FinkLSSTClass}
 
-# File extension -> astropy Table.write format.
-_TABLE_FORMATS = {
-    ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".vot": "votable",
-    ".xml": "votable", ".votable": "votable", ".parquet": "parquet", ".csv": "ascii.csv",
-}
 _FITS_SUFFIXES = (".fits", ".fit", ".fits.gz")
 _LIGHTCURVE_COLUMNS = ("i:jd", "i:fid", "i:magpsf", "i:sigmapsf")
 _LSST_LIGHTCURVE_COLUMNS = ("r:midpointMjdTai", "r:band", "r:psfFlux")
@@ -563,7 +557,7 @@ _COMMON = (
 )
 _OUTPUT = _arg("-o", "--output", metavar="FILE", method=False,
                help="write the result; the format follows the extension: "
-                    + ", ".join(_TABLE_FORMATS) + " (cutouts: .fits)")
+                    + ", ".join(TABLE_FORMATS) + " (cutouts: .fits)")
 
 
 def _add(parser, arg: _Arg) -> None:
@@ -647,103 +641,20 @@ def _suffix(path: str) -> str:
 
 def _table_format(path: str) -> str:
     """The astropy format name for an output file, from its extension (or `_UsageError`)."""
-    fmt = _TABLE_FORMATS.get(_suffix(path))
+    fmt = TABLE_FORMATS.get(_suffix(path))
     if fmt is None:
         raise _UsageError(f"cannot tell the table format of {path!r} from its extension: use "
-                          f"one of {', '.join(_TABLE_FORMATS)}")
+                          f"one of {', '.join(TABLE_FORMATS)}")
     if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
         raise _Failure(f"-o {path}: writing parquet needs pyarrow: install the parquet extra "
                        "(pip install 'astroquery_fink[parquet]')")
     return fmt
 
 
-def _plain_meta(meta) -> dict:
-    """Table meta with nested values as JSON text (FITS headers hold only ASCII scalars)."""
-    out = {}
-    for key, value in meta.items():
-        name = str(key).upper().replace("_", "")[:8]  # short keywords: no HIERARCH cards
-        if isinstance(value, str):
-            value = _ascii(value)
-        out[name] = value if isinstance(value, str | int | float | bool) else json.dumps(value)
-    return out
-
-
-def _ascii(text: str) -> str:
-    """Text FITS can hold (ASCII): accents dropped (Boötes -> Bootes), other signs as '?'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode(
-        "ascii", "replace").decode("ascii")
-
-
-def _for_fits(table: Table, notes: list[str]) -> Table:
-    """A copy FITS can hold: masked booleans as integers with a null, meta as text."""
-    out = table.copy(copy_data=False)
-    out.meta = _plain_meta(table.meta)
-    for name in out.colnames:
-        col = out[name]
-        if col.dtype.kind == "U" and col.ndim == 1:
-            text = np.asarray(col)
-            wide = np.char.str_len(np.char.encode(text, "utf-8")) != np.char.str_len(text)
-            if wide.any():
-                out[name] = type(col)(np.array([_ascii(v) for v in text.tolist()]),
-                                      name=name, unit=col.unit, description=col.description,
-                                      **({"mask": col.mask} if hasattr(col, "mask") else {}))
-                notes.append(f"{name}: FITS text is ASCII, {int(wide.sum())} values written "
-                             f"transliterated (e.g. {text[wide][0]} -> {_ascii(text[wide][0])}); "
-                             "use .ecsv, .vot or .parquet to keep them as they are")
-            continue
-        if not isinstance(col, MaskedColumn) or not col.mask.any():
-            continue
-        if col.dtype.kind == "b":
-            out[name] = MaskedColumn(col.data.astype(np.int16), mask=col.mask, fill_value=-1,
-                                     unit=col.unit, description=col.description)
-            notes.append(f"{name}: FITS has no missing booleans, written as 1/0 with null -1")
-        elif col.dtype.kind in "iu":
-            info = np.iinfo(col.dtype)
-            col.fill_value = info.min if info.min not in col.data[~col.mask] else info.max
-    return out
-
-
-def _for_csv(table: Table, notes: list[str]) -> Table:
-    multi = [n for n in table.colnames if table[n].ndim > 1]
-    if not multi:
-        return table
-    notes.append(f"CSV cannot hold image columns: left out {', '.join(multi)} "
-                 "(use .ecsv, .fits, .vot or .parquet to keep them)")
-    out = table.copy(copy_data=False)
-    out.remove_columns(multi)
-    return out
-
-
 def _write_table(table: Table, path: str) -> list[str]:
-    """Write a query_object Table in the format its file extension names; overwrite.
-
-    Parameters
-    ----------
-    table : `~astropy.table.Table`
-        The result of `~astroquery_fink.FinkClass.query_object`.
-    path : str
-        The output file: ``.ecsv``, ``.fits``/``.fit``, ``.vot``/``.xml``/``.votable``,
-        ``.parquet`` or ``.csv``.
-
-    Returns
-    -------
-    notes : list of str
-        What had to change for the format (e.g. image columns left out of a CSV file).
-    """
-    fmt, notes = _table_format(path), []
-    if fmt == "fits":
-        table = _for_fits(table, notes)
-    elif fmt == "ascii.csv":
-        table = _for_csv(table, notes)
-    with warnings.catch_warnings():
-        if fmt == "votable":
-            from astropy.io.votable.exceptions import W03
-            # Names like 'i:jd' are kept as names; the IDs become 'i_jd' (as Fink's own
-            # VOTables): read back with Table.read(..., use_names_over_ids=True).
-            warnings.simplefilter("ignore", W03)
-        table.write(path, format=fmt, overwrite=True)
-    return notes
+    """Write a query's Table in the format its file extension names; overwrite; return the
+    notes of what the format made change (`_table_files.write_table`)."""
+    return write_table(table, path, _table_format(path))
 
 
 # ----------------------------------------------------------------------------- running

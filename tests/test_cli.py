@@ -367,7 +367,7 @@ def test_non_ascii_text_in_every_output_format(tmp_path, capsys):
         names = [v.decode() if isinstance(v, bytes) else str(v) for v in back["v:constellation"]]
         if suffix == ".fits":  # FITS text is ASCII: transliterated, and said so
             assert names == ["Bootes", "Ursa Major"]
-            assert notes and "Boötes -> Bootes" in notes[0]
+            assert notes and "'Boötes' -> 'Bootes'" in notes[0]
         else:
             assert names == ["Boötes", "Ursa Major"], suffix
 

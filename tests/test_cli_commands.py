@@ -168,6 +168,14 @@ def test_statistics_plot_for_both_surveys(run, tmp_path):
         assert png.read_bytes().startswith(PNG_MAGIC)
 
 
+def test_statistics_with_their_time_column_in_votable(run, tmp_path):
+    out = tmp_path / "stats.vot"
+    status, _, stderr = run("statistics", "20211122", "-o", str(out))
+    assert status == 0, stderr
+    assert "time: VOTable holds no Time column, written as its values (iso, UTC)" in stderr
+    assert Table.read(out)["time"].tolist() == ["2021-11-22 00:00:00.000"]
+
+
 def test_rubin_counts_agree_between_commands(run, tmp_path):
     lc, summary = tmp_path / "lc.parquet", tmp_path / "summary.vot"
     assert run(RUBIN_OBJECT, "--columns", "r:diaSourceId", "-o", str(lc), survey="lsst")[0] == 0
