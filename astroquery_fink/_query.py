@@ -281,13 +281,17 @@ class FinkQuery(BaseQuery):
     @staticmethod
     def _unparsed(get_query_payload: bool) -> bool:
         """Whether the caller wants the payload or the raw responses, not the Table."""
-        return bool(get_query_payload) or _RAW.get()
+        return flag(get_query_payload, "get_query_payload") or _RAW.get()
 
     def _answer(self, plan: Plan, get_query_payload: bool, *, cache=None, timeout=None,
                 progress=None):
         """What the public method (or its ``_async`` twin) returns for a plan: the payload,
-        the raw responses, or the Table."""
-        if get_query_payload:
+        the raw responses, or the Table. Every option is checked also when only the payload
+        is asked for."""
+        self._cache(cache)
+        self._timeout(timeout)
+        _check_progress(progress)
+        if flag(get_query_payload, "get_query_payload"):
             return plan.query_payload()
         if _RAW.get():
             _RAW.set(False)  # used up: calls made meanwhile (a hook's own query) get Tables

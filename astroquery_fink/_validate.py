@@ -30,7 +30,10 @@ def timeout_seconds(value) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
                                                              | np.floating):
         raise InvalidQueryError(f"timeout must be a number of seconds, not {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond any float
+        value = math.inf
     if not math.isfinite(value) or value <= 0:
         raise InvalidQueryError(f"timeout must be a finite number of seconds above 0, not {value}")
     return value
@@ -105,9 +108,13 @@ def output_path(value, name: str = "path") -> Path:
         raise InvalidQueryError(f"{name} must be a file path (text or pathlib.Path), "
                                 f"not {value!r}")
     path = Path(value).expanduser()
-    if path.is_dir():
+    try:
+        is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
+    except OSError as err:  # a name too long for the file system, ...
+        raise InvalidQueryError(f"{name} {str(path)!r} cannot be a file: {err.strerror}") from None
+    if is_folder:
         raise InvalidQueryError(f"{name} {str(path)!r} is a folder: name the file to write")
-    if not path.parent.is_dir():
+    if not folder_exists:
         raise InvalidQueryError(f"{name}: the folder {str(path.parent)!r} does not exist")
     return path
 

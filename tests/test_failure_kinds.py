@@ -457,6 +457,29 @@ _BAD_CALLS = {
     "an empty SkyCoord": (
         "ztf", lambda f: f.query_region(SkyCoord([], [], unit="deg"), 5 * u.arcsec),
         "No sky position given"),
+    "an array as get_query_payload": (
+        "ztf", lambda f: f.query_region("10 20", 5 * u.arcsec, get_query_payload=_ARRAY),
+        "get_query_payload must be True or False"),
+    "a Quantity as get_query_payload of a twin": (
+        "ztf", lambda f: f.query_class_async("SN candidate", get_query_payload=_QUANTITY),
+        "get_query_payload must be True or False"),
+    "an array as get_query_payload with fetch_all": (
+        "ztf", lambda f: f.query_class("SN candidate", fetch_all=True,
+                                       get_query_payload=_ARRAY),
+        "get_query_payload must be True or False"),
+    "a bad timeout with get_query_payload": (
+        "ztf", lambda f: f.query_region("10 20", 5 * u.arcsec, timeout=-1,
+                                        get_query_payload=True), "timeout must be"),
+    "a bad cache with get_query_payload": (
+        "lsst", lambda f: f.query_object(170028485706776685, cache="x", get_query_payload=True),
+        "cache must be True or False"),
+    "a bad progress with get_query_payload": (
+        "ztf", lambda f: f.query_object("ZTF21aaxtctv", progress="x", get_query_payload=True),
+        "progress must be True or False"),
+    "a timeout beyond any float": (
+        "ztf", lambda f: f.get_schema(timeout=10**400), "finite number of seconds"),
+    "a bulk file name too long for the file system": (
+        "ztf", lambda f: f.download_ssobulk("a" * 300), "cannot be a file: File name too long"),
 }
 
 

@@ -500,7 +500,7 @@ class FinkClass(FinkQuery):
         """
         plan, start, stop = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                              columns, output_format, fetch_all)
-        if not fetch_all or get_query_payload:
+        if not fetch_all or _validate.flag(get_query_payload, "get_query_payload"):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
                                 progress=progress)
         if self._unparsed(False):
