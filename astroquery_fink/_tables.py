@@ -35,6 +35,9 @@ except ImportError:  # pragma: no cover - exercised only without the 'fast' extr
 
 _NUMPY = {"float": np.float64, "int": np.int64, "bool": np.bool_}
 _NAN_TOKEN = re.compile(rb"\bnan\b")
+# The keys of the server's error answers ({"status": "error", "text": ...}, restx's
+# {"message": ...}).
+_ERROR_KEYS = frozenset({"status", "text", "message"})
 
 
 def loads_json(content: bytes):
@@ -46,17 +49,24 @@ def loads_json(content: bytes):
 
 
 def json_object(content: bytes, what: str, *, nested: bool = False) -> dict:
-    """A JSON object answer (``/classes``, ``/schema``, ``/blocks``, ...), else
-    `~astroquery.exceptions.RemoteServiceError`; ``nested``: an object of objects of objects
-    (the ``/schema`` answers: {category: {field: {"type": ..., "doc": ...}}})."""
+    """A JSON object answer (``/classes``, ``/schema``, ``/blocks``, ...): cut short, it is
+    `~astroquery_fink.exceptions.TruncatedAnswerError` (tried again); empty, an error
+    (``{"status": ..., "message": ...}``) or another value, a `RemoteServiceError` with the
+    server's words. ``nested``: an object of objects of objects (the ``/schema`` answers:
+    {category: {field: {"type": ..., "doc": ...}}})."""
+    expected = f"the JSON object of {what}"
     try:
         value = loads_json(content)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or nested and not all(
+    except (ValueError, RecursionError) as err:
+        if isinstance(err, ValueError) and _json_stops_early(content, err):
+            raise TruncatedAnswerError(
+                f"The server's {what} answer stops before its end ({len(content)} bytes)"
+            ) from err
+        raise not_an_answer(content, expected) from err
+    if not isinstance(value, dict) or not value or set(value) <= _ERROR_KEYS or nested and not all(
             isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
             for fields in value.values()):
-        raise RemoteServiceError(f"Unexpected {what} answer: {content[:200]!r}")
+        raise not_an_answer(content, expected)
     return value
 
 
@@ -620,7 +630,7 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
         raise not_an_answer(content, "JSON rows") from err
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise not_an_answer(content, "a JSON list of rows")
-    if rows and all(set(r) <= {"status", "text", "message"} for r in rows):
+    if rows and all(set(r) <= _ERROR_KEYS for r in rows):
         # an error written as rows (a dict turned into a one-row frame)
         raise ErrorRows(f"Fink answered with an error instead of rows: "
                         f"{server_message(content)}")

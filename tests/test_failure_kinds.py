@@ -918,3 +918,53 @@ def test_a_cut_stamp_is_cut_also_where_warnings_are_not_errors(recorded):
         warnings.simplefilter("ignore")  # astropy's "may have been truncated" only printed
         with pytest.raises(TruncatedAnswerError, match="buffer is too small"):
             fink.get_cutouts("ZTF20abfcszi", kind="Science")
+
+
+# ------------------------------- 4. object answers (/classes, /schema, tags...): cut or wrong
+
+_OBJECT_CALLS = {
+    "classes": ("ztf", lambda f: f.get_classes(), "/classes"),
+    "schema": ("ztf", lambda f: f.get_schema(), "/schema"),
+    "ssoft schema": ("ztf", lambda f: f.get_ssoft(schema=True), "/ssoft schema"),
+    "rubin schema": ("lsst", lambda f: f.get_schema("fp"), "/schema"),
+    "rubin tags": ("lsst", lambda f: f.get_tags(), "tags"),
+    "rubin blocks": ("lsst", lambda f: f.get_blocks(), "blocks"),
+}
+
+
+@pytest.mark.parametrize("case", list(_OBJECT_CALLS))
+@pytest.mark.parametrize(("body", "tries", "error", "words"), [
+    (b'{"fink": ["SN candidate", "Ear', 3, TruncatedAnswerError, "stops before its end"),
+    (b'{"status": "error", "message": "boom"}', 1, RemoteServiceError, ": boom$"),
+    (b"{}", 1, RemoteServiceError, ": {}$"),
+    (b"<html><title>Bad Gateway</title></html>", 1, RemoteServiceError, ": Bad Gateway$"),
+    (b"[1]", 1, RemoteServiceError, r": \[1\]$"),
+])
+def test_object_answers_cut_are_retried_and_wrong_ones_fail_at_once(
+        recorded, lsst_recorded, case, body, tries, error, words):
+    survey, call, what = _OBJECT_CALLS[case]
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)(
+        lambda url, payload: make_response(body))
+    with conf.set_temp("max_retries", 2), conf.set_temp("retry_total_time", 60), \
+            pytest.raises(error, match=words) as err:
+        call(fink)
+    assert len(rec.calls) == tries
+    if error is RemoteServiceError:
+        assert str(err.value).startswith(f"Fink's answer is not the JSON object of {what}")
+
+
+@pytest.mark.parametrize(("rows", "words"), [
+    ([{"basic:sci": "1"}], "not a 'schema' column of names: columns"),
+    ([{"schema": "basic:sci"}, {"schema": None}], "not a 'schema' column of names"),
+])
+def test_a_statistics_schema_answer_without_names_is_refused(recorded, rows, words):
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    with pytest.raises(RemoteServiceError, match=words):
+        fink.get_statistics(schema=True, output_format="json")
+
+
+def test_a_statistics_schema_answer_gives_its_names(recorded):
+    fink, _ = recorded([make_response(b'[{"schema": "basic:sci"}, {"schema": "class:SN"}]'),
+                        make_response(b"[]")])
+    assert fink.get_statistics(schema=True, output_format="json") == ["basic:sci", "class:SN"]
+    assert fink.get_statistics(schema=True, output_format="json") == []

@@ -51,6 +51,18 @@ def counters(table: Table) -> Table:
     return table
 
 
+def counter_names(table: Table) -> list[str]:
+    """``schema=True`` of ``/api/v1/statistics``: the ``schema`` column's names (none for an
+    empty answer), else `~astroquery.exceptions.RemoteServiceError`."""
+    if not len(table):
+        return []
+    names = table["schema"] if "schema" in table.colnames else None
+    if names is None or getattr(names, "mask", np.False_).any() or names.dtype.kind != "U":
+        raise RemoteServiceError("Fink's statistics schema answer is not a 'schema' column of "
+                                 f"names: columns {table.colnames[:5]}")
+    return [str(v) for v in names]
+
+
 def with_night_time(table: Table) -> Table:
     """Add ``time`` (the night's UTC date) from the row key ``ztf_YYYYMMDD``."""
     if not len(table) or "key:key" not in table.colnames:

@@ -1025,7 +1025,7 @@ class FinkClass(FinkQuery):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NoResultsWarning)
                 table = self._table(plan, cache=cache, timeout=timeout)
-            return [str(v) for v in table["schema"]] if "schema" in table.colnames else []
+            return answers.counter_names(table)
         table = self._table(plan, cache=cache, timeout=timeout)
         return answers.with_night_time(answers.counters(table))
 
