@@ -197,7 +197,8 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
 
 
 def download(query: BaseQuery, method: str, url: str, payload: dict | None,
-             path: str | os.PathLike, *, what: str, timeout: float, progress: bool) -> Path:
+             path: str | os.PathLike, *, what: str, timeout: float, progress: bool,
+             check: Callable[[Path], None] | None = None) -> Path:
     """Stream an answer into the file ``path``, which appears only once complete.
 
     The body goes to a temporary file next to ``path``, renamed to ``path`` when it has all
@@ -219,6 +220,11 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
     progress : bool
         Show a progress bar on stderr (tqdm if installed, else astropy's, which needs a
         ``Content-Length``).
+    check : callable, optional
+        ``check(file)`` on the whole body before it becomes ``path``: it raises
+        `~astroquery_fink.exceptions.TruncatedAnswerError` for a body cut short (tried
+        again) or another astroquery exception for a body that is not what the endpoint
+        returns (at once); nothing is left at ``path`` then.
 
     Returns
     -------
@@ -230,7 +236,7 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
 
     def attempt(budget: float) -> Path:
         return _download_once(query, method, url, payload, path, what, budget, timeout,
-                              progress)
+                              progress, check)
 
     return _retrying(attempt, timeout)
 
@@ -388,7 +394,8 @@ def _in_our_family(url, what, watch, timeout):
         raise _transport_error(err, url, what, watch, timeout) from err
 
 
-def _download_once(query, method, url, payload, path, what, budget, timeout, progress):
+def _download_once(query, method, url, payload, path, what, budget, timeout, progress,
+                   check):
     response = None
     complete = False
     # The user's file system fails as itself (before any request), not as the server.
@@ -412,6 +419,9 @@ def _download_once(query, method, url, payload, path, what, budget, timeout, pro
                         watch.progress(done, float(timeout))
                     watch.check()
                 _check_length(response, what, final)
+                if check is not None:
+                    out.flush()
+                    _parsed(lambda _: check(Path(tmp)), response, what, final)
                 complete = True
         except _LocalError as err:
             raise err.error from None

@@ -831,16 +831,41 @@ def _arrow_cells(chunked):
 _SMALL_PARQUET_BYTES = 1 << 16
 
 
+def _check_parquet_ends(head: bytes, tail: bytes, size: int) -> None:
+    """A parquet file starts and ends with its magic bytes (the footer, its schema, is at
+    the end): else it is cut (TruncatedAnswerError) or something else (an error page)."""
+    if head[:4] != b"PAR1":
+        raise not_an_answer(head, "parquet")
+    if tail != b"PAR1" or size < 12:
+        raise TruncatedAnswerError(
+            f"The server's parquet answer stops before its footer ({size} bytes)")
+
+
+def check_parquet_file(path) -> None:
+    """A downloaded parquet file is whole and is parquet (see `_check_parquet_ends`); with
+    pyarrow, its footer is read too."""
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+        size = file.seek(0, io.SEEK_END)
+        file.seek(max(size - 4, 0))
+        tail = file.read(4)
+    _check_parquet_ends(head, tail, size)
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # the magic bytes are all a client without pyarrow can check
+        return
+    try:
+        pq.read_metadata(path)
+    except Exception as err:  # noqa: BLE001 - any unreadable footer
+        raise TableParseError(
+            f"The server's parquet file has no readable footer: {str(err).strip()}") from err
+
+
 def _from_parquet(content: bytes, schema) -> Decoded:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # A parquet file starts and ends with its magic bytes; the footer (schema) is at the end.
-    if content[:4] != b"PAR1":
-        raise not_an_answer(content, "parquet")
-    if content[-4:] != b"PAR1":
-        raise TruncatedAnswerError(
-            f"The server's parquet answer stops before its footer ({len(content)} bytes)")
+    _check_parquet_ends(content, content[-4:], len(content))
     reader = pq.ParquetFile(pa.BufferReader(content))  # BufferReader: no copy of the bytes
     if len(content) >= _SMALL_PARQUET_BYTES:
         # Text columns read as dictionaries: parquet stores them so, and it spares decoding

@@ -968,3 +968,44 @@ def test_a_statistics_schema_answer_gives_its_names(recorded):
                         make_response(b"[]")])
     assert fink.get_statistics(schema=True, output_format="json") == ["basic:sci", "class:SN"]
     assert fink.get_statistics(schema=True, output_format="json") == []
+
+
+# ------------------------------------------------ 4. the bulk download is a whole parquet file
+
+def _parquet_file() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"ssnamenr": [str(k) for k in range(500)]}), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("cut", "tries", "error", "words"), [
+    ("error dict", 1, RemoteServiceError, "Fink's answer is not parquet: boom"),
+    ("html", 1, RemoteServiceError, "Fink's answer is not parquet: Oops"),
+    ("empty", 1, RemoteServiceError, "Fink's answer is empty where parquet was expected"),
+    ("half", 2, TruncatedAnswerError, r"stops before its footer \(\d+ bytes\)"),
+    ("footer", 1, TableParseError, "no readable footer"),
+])
+def test_a_bulk_download_that_is_not_a_whole_parquet_file_leaves_no_file(
+        recorded, tmp_path, cut, tries, error, words):
+    good = _parquet_file()
+    body = {"error dict": b'{"status": "error", "text": "boom"}',
+            "html": b"<html><title>Oops</title></html>", "empty": b"",
+            "half": good[:len(good) // 2], "footer": good[:-12] + b"\0" * 8 + b"PAR1"}[cut]
+    fink, rec = recorded(lambda url, payload: make_response(
+        body, content_type="application/parquet"))
+    path = tmp_path / "sso.parquet"
+    with conf.set_temp("max_retries", 1), pytest.raises(error, match=words):
+        fink.download_ssobulk(path)
+    assert len(rec.calls) == tries
+    assert list(tmp_path.iterdir()) == []  # neither the file nor a part of it
+
+
+def test_a_whole_bulk_parquet_file_is_written(recorded, tmp_path):
+    import pyarrow.parquet as pq
+    good = _parquet_file()
+    fink, _ = recorded([make_response(good, content_type="application/parquet")])
+    path = fink.download_ssobulk(tmp_path / "sso.parquet")
+    assert path.read_bytes() == good
+    assert pq.read_table(path)["ssnamenr"].to_pylist()[-1] == "499"

@@ -37,7 +37,7 @@ from .._errors import warn
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
-from .._tables import json_object, parse_table, schema_table
+from .._tables import check_parquet_file, json_object, parse_table, schema_table
 from . import answers, checks, endpoints
 from .schema import CATEGORY_FAMILY
 from .schema import columns as known_columns
@@ -828,7 +828,7 @@ class FinkClass(FinkQuery):
         return download(self, endpoints.SSOBULK.method, self._url(endpoints.SSOBULK),
                         {"output-format": "parquet"},
                         path, what=endpoints.SSOBULK.what, timeout=self._timeout(timeout),
-                        progress=progress)
+                        progress=progress, check=check_parquet_file)
 
     # ------------------------------------------------------------------ tracklets
     def _tracklet_plan(self, id, date, columns, output_format) -> Plan:
