@@ -102,8 +102,12 @@ def read_fits(content: bytes) -> fits.HDUList:
 
 
 def fits_stamp(content: bytes) -> fits.PrimaryHDU:
-    """A ``/cutouts`` FITS answer -> its primary HDU."""
-    return read_fits(content)[0]
+    """A ``/cutouts`` FITS answer -> its primary HDU, a 2-D image (else not a stamp)."""
+    stamp = read_fits(content)[0]
+    if stamp.data is None or stamp.data.ndim != 2 or 0 in stamp.data.shape:
+        shape = None if stamp.data is None else stamp.data.shape
+        raise RemoteServiceError(f"Fink's cutout holds no 2-D image (its data: {shape})")
+    return stamp
 
 
 def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
@@ -118,9 +122,26 @@ def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
     if not isinstance(data, dict):
         raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}")
     try:
-        arrays = {k: np.array(v, dtype=np.float32) for k, v in data.items()}
+        # numbers only: numpy would also read text ("1") and flags as pixel values
+        arrays = {k: np.array(v) for k, v in data.items()}
     except (TypeError, ValueError) as err:
         raise RemoteServiceError(f"Unexpected /cutouts answer: {str(data)[:200]}") from err
+    for k, a in arrays.items():
+        # null pixels (NaN written by a JSON encoder that has no NaN token) are NaN
+        if a.dtype.kind == "O" and all(
+                x is None or isinstance(x, int | float) and not isinstance(x, bool)
+                for x in a.ravel()):
+            arrays[k] = np.array(a.tolist(), dtype=np.float64)
+    wrong = [k for k, a in arrays.items() if a.dtype.kind not in "iuf"]
+    if wrong:
+        raise RemoteServiceError(f"Fink's /cutouts answer holds no numbers for "
+                                 f"{', '.join(wrong)}: {str(data)[:200]}")
+    try:
+        with np.errstate(over="raise"):
+            arrays = {k: a.astype(np.float32) for k, a in arrays.items()}
+    except FloatingPointError as err:
+        raise RemoteServiceError("Fink's /cutouts answer holds values beyond float32, which "
+                                 "stamps are") from err
     flat = {k: a.shape for k, a in arrays.items() if a.ndim != 2 or 0 in a.shape}
     if flat:
         raise RemoteServiceError(

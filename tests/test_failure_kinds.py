@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -393,14 +394,56 @@ def test_a_rubin_cutout_cut_short_is_reported_as_cut(lsst_recorded):
         fink.get_cutouts(170028485706776685, kind="Science")
 
 
-@pytest.mark.parametrize("stamp", [5, [], [1.0, 2.0], [[[1.0]]], "text"])
-def test_an_array_stamp_that_is_no_image_is_refused(recorded, stamp):
+@pytest.mark.parametrize(("stamp", "words"), [
+    (5, "no 2-D image for b:cutoutScience_stampData"),
+    ([], "no 2-D image for b:cutoutScience_stampData"),
+    ([1.0, 2.0], "no 2-D image for b:cutoutScience_stampData"),
+    ([[[1.0]]], "no 2-D image for b:cutoutScience_stampData"),
+    ("text", "holds no numbers for b:cutoutScience_stampData"),
+    ([["1", "2"], ["3", "4"]], "holds no numbers for b:cutoutScience_stampData"),
+    ([[True, False], [False, True]], "holds no numbers for b:cutoutScience_stampData"),
+    ([[1e39, 1.0], [1.0, 1.0]], "values beyond float32"),
+])
+def test_an_array_stamp_that_is_no_image_is_refused(recorded, stamp, words):
     answer = json.dumps({"b:cutoutScience_stampData": stamp}).encode()
     fink, _ = recorded(lambda url, body: make_response(
         _ALERT if url.endswith("/objects") else answer))
-    with pytest.raises(RemoteServiceError, match="no 2-D image for b:cutoutScience_stampData"
-                       if stamp != "text" else "Unexpected /cutouts answer"):
+    with pytest.raises(RemoteServiceError, match=words):
         fink.get_cutouts("ZTF20abfcszi", kind="Science", as_array=True)
+
+
+def test_null_pixels_of_an_array_stamp_are_nan(recorded):
+    answer = json.dumps({"b:cutoutScience_stampData": [[1.5, None], [2, 3]]}).encode()
+    fink, _ = recorded(lambda url, body: make_response(
+        _ALERT if url.endswith("/objects") else answer))
+    image = fink.get_cutouts("ZTF20abfcszi", kind="Science", as_array=True)
+    assert image.dtype == np.float32
+    assert np.array_equal(image, [[1.5, np.nan], [2, 3]], equal_nan=True)
+
+
+@pytest.mark.parametrize("shape", [None, (2, 63, 63), (0, 63)])
+def test_a_fits_stamp_without_an_image_is_refused(recorded, shape):
+    from astropy.io import fits
+    buffer = io.BytesIO()
+    data = None if shape is None else np.zeros(shape, dtype=np.float32)
+    fits.PrimaryHDU(data).writeto(buffer)
+    fink, rec = recorded(_stamp_server(buffer.getvalue()))
+    with pytest.raises(RemoteServiceError, match=rf"cutout holds no 2-D image \(its data: "
+                       rf"{re.escape(str(shape))}\)"):
+        fink.get_cutouts("ZTF20abfcszi", kind="Science")
+    assert len(rec.calls) == 2  # a wrong answer is not tried again
+
+
+@pytest.mark.parametrize("position", [{}, {"i:ra": None, "i:dec": None}])
+def test_a_position_the_alert_lacks_is_not_written_as_zero(recorded, position):
+    row = {"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5, "i:candid": 5, **position}
+    stamp = _stamp_fits()
+    fink, _ = recorded(lambda url, body: make_response(
+        rows_json([row]) if url.endswith("/objects") else stamp,
+        content_type="application/octet-stream"))
+    header = fink.get_cutouts("ZTF20abfcszi", kind="Science")[0].header
+    assert header["CANDID"] == 5 and header["JD"] == 2459000.5
+    assert "RA" not in header and "DEC" not in header
 
 
 def test_alerts_without_their_candid_are_an_unusable_answer(recorded):

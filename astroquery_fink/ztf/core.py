@@ -242,7 +242,8 @@ class FinkClass(FinkQuery):
             hdus.append(stamp_hdu(stamp, k, alert))
         for key, col in (("OBJECTID", "i:objectId"), ("CANDID", "i:candid"), ("JD", "i:jd"),
                          ("RA", "i:ra"), ("DEC", "i:dec")):
-            hdus[0].header[key] = alert[col]
+            if col in alert:  # a position the answer lacks (or null) is not written as 0
+                hdus[0].header[key] = alert[col]
         return fits.HDUList(hdus)
 
     def _alert(self, oid, candid, cache, timeout) -> dict:
@@ -270,7 +271,8 @@ class FinkClass(FinkQuery):
                     f"{candid} is not an alert of {oid}; its latest "
                     f"{min(10, len(rows))} of {len(rows)} alerts are {shown}")
             row = rows[int(match[0])]
-        return {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in rows.colnames}
+        return {c: row[c].item() if hasattr(row[c], "item") else row[c] for c in rows.colnames
+                if not np.ma.is_masked(row[c])}
 
     # ------------------------------------------------------------------ schema
     def get_schema(self, *, cache: bool | None = None, timeout: float | None = None) -> Table:
