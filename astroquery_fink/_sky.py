@@ -160,6 +160,56 @@ def radius_arcsec(radius, *, maximum: float | None = None, name: str = "radius")
     return arcsec
 
 
+# The digits of a date and time, "YYYYMMDDhhmmss", completed with the least values.
+_LEAST_DATE = "00000101000000"
+_DATE_FIELDS = (4, 6, 8, 10, 12, 14)  # where the year, month, ... end
+
+
+def date_prefix(text: str, shape: str) -> bool:
+    """Whether ``text`` is the start of a real date and time written as ``shape``.
+
+    ``shape`` has ``0`` for each digit and the other characters as they are, e.g.
+    ``"0000-00-00 00:00:00"``, ``"00000000"`` or ``"TRCK_00000000_000000_00"`` (the
+    server's row keys, which it matches as prefixes); its first 14 digits are the year,
+    month, day, hour, minute and second. ``"2021-1"`` is a start (of October to December),
+    ``"2021-13"`` and ``"2021-02-30"`` are not.
+    """
+    if len(text) > len(shape) or not all(
+            c in "0123456789" if t == "0" else c == t for c, t in zip(text, shape,
+                                                                      strict=False)):
+        return False
+    return _completes("".join(c for c in text if c in "0123456789")[:14])
+
+
+def _completes(digits: str) -> bool:
+    """Whether some real date begins with these digits of ``YYYYMMDDhhmmss``."""
+    for end in _DATE_FIELDS:
+        if end - 2 < len(digits) < end:  # within a two-digit field: try its second digit
+            return any(_completes(digits + d) for d in "0123456789")
+    if int(digits.ljust(4, "9")[:4]) < 1000:  # years from 1000 on (as every date here)
+        return False
+    if len(digits) < 4:
+        return True
+    try:
+        datetime.datetime.strptime(digits + _LEAST_DATE[len(digits):], "%Y%m%d%H%M%S")
+    except ValueError:
+        return False
+    return True
+
+
+def night(date, name: str = "date") -> str:
+    """The ``date`` of the statistics endpoints: ``"YYYYMMDD"`` (a night), ``"YYYYMM"``,
+    ``"YYYY"`` or ``""`` (every night), from text (``-`` allowed), an integer, or a
+    Time, datetime or date (its UTC night); else `InvalidQueryError`."""
+    if isinstance(date, str | int | np.integer) and not isinstance(date, bool | np.bool_):
+        text = str(date).strip().replace("-", "")
+        if text == "" or len(text) in (4, 6, 8) and date_prefix(text, "00000000"):
+            return text
+        raise InvalidQueryError(f"{name} must be a date 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' "
+                                f"(every night), not {date!r}")
+    return time_arg(date, name).strftime("%Y%m%d")
+
+
 def time_arg(value, name: str) -> Time:
     """A date given by the user -> a scalar `~astropy.time.Time` (UTC).
 

@@ -1052,3 +1052,53 @@ def test_a_whole_bulk_parquet_file_is_written(recorded, tmp_path):
     path = fink.download_ssobulk(tmp_path / "sso.parquet")
     assert path.read_bytes() == good
     assert pq.read_table(path)["ssnamenr"].to_pylist()[-1] == "499"
+
+
+# ------------------------------- 7. dates the server matches as key prefixes must be real
+
+@pytest.mark.parametrize(("date", "sent"), [
+    ("2021", "2021"), ("202111", "202111"), ("2021-11-20", "20211120"), ("", ""),
+    (20211120, "20211120"), (Time("2021-11-20T23:00"), "20211120"), ("20240229", "20240229"),
+])
+def test_statistics_nights_both_surveys(recorded, lsst_recorded, date, sent):
+    for fink, _ in (recorded([]), lsst_recorded([])):
+        assert fink.get_statistics(date, get_query_payload=True)["date"] == sent
+
+
+@pytest.mark.parametrize("date", ["2021-13-45", "20211345", "20210230", "20230229", "0999",
+                                  "202113", "2021112", True])
+def test_impossible_nights_are_refused_before_any_request(recorded, lsst_recorded, date):
+    for fink, rec in (recorded([]), lsst_recorded([])):
+        with pytest.raises(InvalidQueryError, match="date must be a date"):
+            fink.get_statistics(date)
+        assert rec.calls == []
+
+
+@pytest.mark.parametrize(("date", "ok"), [
+    ("2021-1", True), ("2021-11-20T03:14", True), ("2021-11-20 2", True), ("2021", True),
+    ("2021-02-30 25:61", False), ("2021-1-05", False), ("2021-11-31", False),
+    ("2021-11-20 3", False), ("2021-11-20 24", False), ("2021-11-20 23:6", False),
+])
+def test_tracklet_dates_are_starts_of_real_dates(recorded, date, ok):
+    fink, rec = recorded([])
+    if ok:
+        assert fink.query_tracklet(date=date, get_query_payload=True)["date"] == \
+            date.replace("T", " ")
+    else:
+        with pytest.raises(InvalidQueryError, match="leading part of a date"):
+            fink.query_tracklet(date=date)
+    assert rec.calls == []
+
+
+@pytest.mark.parametrize(("tracklet", "ok"), [
+    ("TRCK_20211120_031428_00", True), ("TRCK_2", True), ("TRCK_20211120_2", True),
+    ("TRCK_20211345_999999_99", False), ("TRCK_20211120_3", False), ("TRCK_0", False),
+    ("TRCK_20211120_235960_00", False),
+])
+def test_tracklet_ids_are_starts_of_real_dates(recorded, tracklet, ok):
+    fink, _ = recorded([])
+    if ok:
+        assert fink.query_tracklet(tracklet, get_query_payload=True)["id"] == tracklet
+    else:
+        with pytest.raises(InvalidQueryError, match="Not a tracklet ID"):
+            fink.query_tracklet(tracklet)

@@ -372,8 +372,10 @@ def test_statistics_counters_are_integers(monkeypatch):
     assert rec.calls[0][2]["json"]["date"] == "202511"
     assert t["f:night"].tolist() == [20251101, 20251102]
     assert t["f:alerts"].tolist() == [900, 1348] and t["f:is_sso"].dtype.kind == "i"
-    with pytest.raises(InvalidQueryError):
-        fink.get_statistics("2025-11")
+    # the same nights as on ZTF: dashes allowed, impossible dates refused
+    assert fink.get_statistics("2025-11", get_query_payload=True)["date"] == "202511"
+    with pytest.raises(InvalidQueryError, match="date must be a date"):
+        fink.get_statistics("2025-13")
 
 
 def test_tags_blocks_schema_sso_resolver_skymap_payloads(monkeypatch, tmp_path):

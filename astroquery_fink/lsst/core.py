@@ -517,14 +517,8 @@ class FinkLSSTClass(FinkQuery):
 
     # ------------------------------------------------------------------ statistics
     def _statistics_plan(self, date, columns, output_format) -> Plan:
-        text = str(date).strip() if isinstance(date, str | numbers.Integral) \
-            and not isinstance(date, bool) else None
-        if text is None or not (text == "" or (text.isascii() and text.isdigit()
-                                               and len(text) in (4, 6, 8))):
-            raise InvalidQueryError(
-                f"date must be YYYYMMDD, YYYYMM, YYYY or '' (all), not {date!r}")
         fmt = checks.output_format(output_format)
-        payload: dict = {"date": text}
+        payload: dict = {"date": _sky.night(date)}
         if columns is not None:
             cols = _validate.names(columns, "columns", example="f:alerts")
             if not all(c.startswith("f:") for c in cols):
@@ -539,9 +533,9 @@ class FinkLSSTClass(FinkQuery):
 
         Parameters
         ----------
-        date : str or int, optional
+        date : str, int, `~astropy.time.Time` or datetime, optional
             ``YYYYMMDD`` (a night), ``YYYYMM`` (a month), ``YYYY`` (a year), or ``""``
-            (default: every night).
+            (default: every night). A Time or datetime means its night (UTC date).
         columns : str or list of str, optional
             ``f:`` names, e.g. ``["f:night", "f:alerts"]``.
 

@@ -146,37 +146,22 @@ def sso_names(n_or_d) -> list[str]:
 
 def is_tracklet_id(text: str) -> bool:
     """A tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN) or a leading part of one (the server matches
-    prefixes); at least "TRCK_" and one digit."""
-    if not 6 <= len(text) <= len(TRACKLET_ID_SHAPE):
-        return False
-    pairs = zip(text, TRACKLET_ID_SHAPE, strict=False)
-    return all(c in "0123456789" if t == "0" else c == t for c, t in pairs)
+    prefixes) whose date and time can be real; at least "TRCK_" and one digit."""
+    return len(text) >= 6 and _sky.date_prefix(text, TRACKLET_ID_SHAPE)
 
 
 def tracklet_date(date) -> str:
     """A tracklet date prefix "YYYY-MM-DD hh:mm:ss" (or a leading part of it)."""
     if isinstance(date, str):
         text = date.strip().replace("T", " ")
-        full = "2000-01-01 00:00:00"
-        if not text or len(text) > len(full) or not re.fullmatch(
-                r"\d{4}(-\d{0,2}(-\d{0,2}( \d{0,2}(:\d{0,2}(:\d{0,2})?)?)?)?)?",
-                text, re.ASCII):
+        # the server matches it as a prefix of its keys: fields written in full, and a
+        # date and time that can be real
+        if len(text) < 4 or not _sky.date_prefix(text, "0000-00-00 00:00:00"):
             raise InvalidQueryError(
-                f"date must be a leading part of 'YYYY-MM-DD hh:mm:ss', not {date!r}")
+                f"date must be a leading part of a date 'YYYY-MM-DD hh:mm:ss', not {date!r}")
         return text
     t = _sky.time_arg(date, "date")
     return t.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def statistics_date(date) -> str:
-    """"YYYYMMDD", "YYYYMM", "YYYY" or "" (all nights)."""
-    if isinstance(date, str):
-        text = date.strip().replace("-", "")
-        if text == "" or re.fullmatch(r"[0-9]{4}([0-9]{2}([0-9]{2})?)?", text):
-            return text
-        raise InvalidQueryError(
-            f"date must be 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' (every night), not {date!r}")
-    return _sky.time_arg(date, "date").strftime("%Y%m%d")
 
 
 def statistics_columns(columns) -> list[str]:

@@ -985,7 +985,7 @@ class FinkClass(FinkQuery):
 
     # ------------------------------------------------------------------ statistics
     def _statistics_plan(self, date, columns, schema, output_format) -> Plan:
-        payload: dict = {"date": checks.statistics_date(date)}
+        payload: dict = {"date": _sky.night(date)}
         schema = _validate.flag(schema, "schema")
         cols = None
         if columns is not None:
