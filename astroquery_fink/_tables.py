@@ -489,9 +489,17 @@ class _Joined(Decoded):
         return self._join_all()[1]
 
 
+def _all_missing(part: Decoded, name: str) -> bool:
+    mask = part.masks.get(name)
+    return mask is not None and len(mask) > 0 and bool(np.all(mask))
+
+
 def _join(name: str, parts: list[Decoded]):
-    """One column of several parts as one: its raw values and mask (None if none missing)."""
-    values = [p.columns.get(name) for p in parts]
+    """One column of several parts as one: its raw values and mask (None if none missing).
+    A part where the column is only missing values carries no type (parquet and VOTable
+    give such a column a float type): it counts as absent, so that the other parts' values
+    type the column."""
+    values = [None if _all_missing(p, name) else p.columns.get(name) for p in parts]
     arrays = [v for v in values if isinstance(v, np.ndarray)]
     same = len(arrays) == len(values) and len(
         {(a.dtype.kind, a.shape[1:]) for a in arrays}) == 1 and arrays[0].dtype.kind != "O"

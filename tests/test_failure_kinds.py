@@ -579,6 +579,26 @@ def test_an_unknown_column_keeps_its_type_whatever_the_batches(recorded, value, 
     assert column.compressed().tolist() == [value] * sizes[1]
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "votable"])
+@pytest.mark.parametrize("value", [2**60 + 1, True])
+def test_a_batch_with_only_nulls_in_an_unknown_column_gives_it_no_type(recorded, fmt, value):
+    # pandas writes a column of nulls as float: that answer must not make the others' 64-bit
+    # integers float, nor their flags text
+    bodies = {}
+    for oid in ("ZTF20aaaaaaa", "ZTF20aaaaaab"):
+        cell = np.nan if oid.endswith("a") else value
+        rows = [{"i:objectId": oid, "i:jd": 2459000.5 + oid.endswith("a"), "i:candid": 7,
+                 "x:foo": cell}]
+        bodies[oid] = parquet_bytes(rows) if fmt == "parquet" else votable_bytes(rows)
+    fink, _ = recorded(lambda url, body: make_response(
+        bodies[body["objectId"]], content_type="application/octet-stream"))
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object(["ZTF20aaaaaaa", "ZTF20aaaaaab"], output_format=fmt)
+    column = table["x:foo"]
+    assert column.dtype.kind == {int: "i", bool: "b"}[type(value)]
+    assert column.mask.tolist() == [True, False] and column[1] == value
+
+
 def test_an_unknown_rubin_column_keeps_its_64_bit_integers(lsst_recorded):
     def answer(url, body):
         oid = int(body["diaObjectId"])
