@@ -16,7 +16,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
-from ._tables import loads_json
+from ._tables import json_answer, not_an_answer
 from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
@@ -72,33 +72,52 @@ def stamp_hdu(stamp: fits.PrimaryHDU, kind: str, alert: dict) -> fits.ImageHDU:
 
 
 def read_fits(content: bytes) -> fits.HDUList:
-    """A FITS answer read whole, headers and pixels, while it is parsed: a stamp cut short
+    """A FITS answer read whole, headers and pixels, while it is parsed: a file cut short
     raises `~astroquery_fink.exceptions.TruncatedAnswerError` (retried, never cached), an
-    answer that is not FITS `~astroquery.exceptions.RemoteServiceError`."""
+    answer that is not FITS `~astroquery.exceptions.RemoteServiceError` with the server's
+    words. Whether every HDU has its bytes is found before astropy reads the file, which
+    would otherwise warn (a process-wide warning, not ours to silence in threads)."""
+    if not content.startswith(b"SIMPLE  ="):
+        raise not_an_answer(content, "a FITS file")
+    _check_whole(content)
     if len(content) % 2880:
-        # a last block without its padding (zeros, never read) is complete: padded here, so
-        # that only a file missing pixels is cut
+        # a last block without its padding (zeros, never read) is complete
         content = content + bytes(2880 - len(content) % 2880)
-    # A file missing pixels fails when they are read (numpy: "buffer is too small"), after
-    # astropy's warning that it "may have been truncated" (an exception where warnings are
-    # errors). No warnings filter is set here: filters are global to the process, and the
-    # cutouts of a query are read in threads.
     try:
+        # ZTF stamps write "SIMPLE  =  T" (not in the standard's column 30)
         hdul = fits.open(io.BytesIO(content), ignore_missing_simple=True, lazy_load_hdus=False)
         hdul.verify("silentfix")
         for hdu in hdul:
             _ = hdu.data
-    except TypeError as err:
-        raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
-    except AstropyUserWarning as err:
-        if "truncated" not in str(err):
-            raise RemoteServiceError(f"Fink's cutout could not be read: {err}") from None
-        raise TruncatedAnswerError(f"Fink's cutout was cut short ({err})") from None
-    except (OSError, ValueError, IndexError) as err:
-        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}") from err
-    if not len(hdul):
-        raise RemoteServiceError(f"Fink's cutout is not a FITS file: {content[:100]!r}")
+    except (OSError, ValueError, TypeError, IndexError, AstropyUserWarning) as err:
+        raise RemoteServiceError(f"Fink's cutout could not be read as FITS: {err}") from None
     return hdul
+
+
+def _check_whole(content: bytes) -> None:
+    """`TruncatedAnswerError` unless every HDU's header and data are in ``content`` (only
+    the padding of the last block may be missing). Data sizes follow the FITS standard
+    (4.0, section 4.4.1.1): |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn)."""
+    stream, end = io.BytesIO(content), len(content)
+    while stream.tell() < end:
+        start = stream.tell()
+        try:
+            header = fits.Header.fromfile(stream, padding=True)
+        except (OSError, EOFError, ValueError) as err:
+            raise TruncatedAnswerError(
+                f"Fink's cutout was cut short: the header at byte {start} ends early ({err})"
+            ) from None
+        naxis = int(header.get("NAXIS", 0))
+        size = 0
+        if naxis:
+            size = abs(int(header["BITPIX"])) // 8 * int(header.get("GCOUNT", 1)) * (
+                int(header.get("PCOUNT", 0))
+                + int(np.prod([int(header[f"NAXIS{k}"]) for k in range(1, naxis + 1)])))
+        data_end = stream.tell() + size
+        if data_end > end:
+            raise TruncatedAnswerError(
+                f"Fink's cutout was cut short: {end} bytes, its HDUs need {data_end}")
+        stream.seek(data_end + (-data_end) % 2880)
 
 
 def fits_stamp(content: bytes) -> fits.PrimaryHDU:
@@ -113,10 +132,7 @@ def fits_stamp(content: bytes) -> fits.PrimaryHDU:
 def stamp_arrays(content: bytes) -> dict[str, np.ndarray]:
     """A ``/cutouts`` ``output-format=array`` answer -> stamp column name -> float32 image
     (2-D; anything else is not a stamp)."""
-    try:
-        data = loads_json(content)
-    except ValueError as err:
-        raise RemoteServiceError(f"Unexpected /cutouts answer: {content[:200]!r}") from err
+    data = json_answer(content, "/cutouts", "the cutouts' JSON arrays")
     if isinstance(data, list) and len(data) == 1:
         data = data[0]  # the answer's layout before 2024-11-25
     if not isinstance(data, dict):

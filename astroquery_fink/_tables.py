@@ -48,6 +48,20 @@ def loads_json(content: bytes):
         return json.loads(content)  # the standard library accepts NaN/Infinity tokens
 
 
+def json_answer(content: bytes, what: str, expected: str):
+    """The decoded JSON of a whole answer: cut short, it is
+    `~astroquery_fink.exceptions.TruncatedAnswerError` (tried again); not JSON, a
+    `RemoteServiceError` with the server's words (``expected`` says what was expected)."""
+    try:
+        return loads_json(content)
+    except (ValueError, RecursionError) as err:
+        if isinstance(err, ValueError) and _json_stops_early(content, err):
+            raise TruncatedAnswerError(
+                f"The server's {what} answer stops before its end ({len(content)} bytes)"
+            ) from err
+        raise not_an_answer(content, expected) from err
+
+
 def json_object(content: bytes, what: str, *, nested: bool = False) -> dict:
     """A JSON object answer (``/classes``, ``/schema``, ``/blocks``, ...): cut short, it is
     `~astroquery_fink.exceptions.TruncatedAnswerError` (tried again); empty, an error
@@ -55,14 +69,7 @@ def json_object(content: bytes, what: str, *, nested: bool = False) -> dict:
     server's words. ``nested``: an object of objects of objects (the ``/schema`` answers:
     {category: {field: {"type": ..., "doc": ...}}})."""
     expected = f"the JSON object of {what}"
-    try:
-        value = loads_json(content)
-    except (ValueError, RecursionError) as err:
-        if isinstance(err, ValueError) and _json_stops_early(content, err):
-            raise TruncatedAnswerError(
-                f"The server's {what} answer stops before its end ({len(content)} bytes)"
-            ) from err
-        raise not_an_answer(content, expected) from err
+    value = json_answer(content, what, expected)
     if not isinstance(value, dict) or not value or set(value) <= _ERROR_KEYS or nested and not all(
             isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
             for fields in value.values()):

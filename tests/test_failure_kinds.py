@@ -921,12 +921,9 @@ def test_a_row_gives_its_ids_to_the_same_checks_as_typed_ids(lsst_recorded):
 
 def test_row_values_a_fits_header_cannot_hold_are_left_out(lsst_recorded):
     from astropy.table import Table
-    buffer = io.BytesIO()
-    from astropy.io import fits
-    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), np.float32)), fits.ImageHDU(),
-                  fits.ImageHDU()]).writeto(buffer)
+    stamp = _rubin_stamp()
     fink, _ = lsst_recorded(lambda url, body: make_response(
-        buffer.getvalue(), content_type="application/octet-stream"))
+        stamp, content_type="application/octet-stream"))
     row = Table({"r:diaSourceId": [170094456272322680], "r:midpointMjdTai": [np.nan],
                  "r:band": ["é"], "r:ra": [10.5]})[0]
     hdul = fink.get_cutouts(row, kind="Science")
@@ -979,7 +976,8 @@ def test_a_cut_stamp_is_cut_also_where_warnings_are_not_errors(recorded):
     fink, _ = recorded(_stamp_server(whole[:-3000]))
     with warnings.catch_warnings(), conf.set_temp("max_retries", 0):
         warnings.simplefilter("ignore")  # astropy's "may have been truncated" only printed
-        with pytest.raises(TruncatedAnswerError, match="buffer is too small"):
+        with pytest.raises(TruncatedAnswerError, match="cutout was cut short: 17160 bytes, "
+                           "its HDUs need 18756"):
             fink.get_cutouts("ZTF20abfcszi", kind="Science")
 
 
@@ -1122,3 +1120,64 @@ def test_tracklet_ids_are_starts_of_real_dates(recorded, tracklet, ok):
     else:
         with pytest.raises(InvalidQueryError, match="Not a tracklet ID"):
             fink.query_tracklet(tracklet)
+
+
+# ---------------------------------------- 4. Rubin cutouts: three HDUs, cut anywhere is cut
+
+def _rubin_stamp() -> bytes:
+    from astropy.io import fits
+    buffer = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(np.ones((30, 30), np.float32)),
+                  fits.ImageHDU(np.ones((30, 30), np.float32), name="UNCERT"),
+                  fits.ImageHDU(np.ones((41, 41), np.float32), name="PSFIMAGE")]).writeto(buffer)
+    return buffer.getvalue()
+
+
+def test_a_rubin_cutout_hdu_without_an_image_is_refused(lsst_recorded):
+    from astropy.io import fits
+    buffer = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), np.float32)), fits.ImageHDU(),
+                  fits.ImageHDU(name="PSFIMAGE")]).writeto(buffer)
+    fink, _ = lsst_recorded(lambda url, body: make_response(
+        buffer.getvalue(), content_type="application/octet-stream"))
+    with pytest.raises(RemoteServiceError, match="no 2-D image in HDU 1, HDU 2 PSFIMAGE$"):
+        fink.get_cutouts(170094456272322680, kind="Science")
+
+
+def test_a_rubin_cutout_cut_at_any_block_is_cut_and_tried_again(lsst_recorded):
+    whole = _rubin_stamp()
+    for end in range(2880, len(whole), 2880):  # HDU ends among them: a complete-looking file
+        fink, rec = lsst_recorded(lambda url, body, end=end: make_response(
+            whole[:end], content_type="application/octet-stream"))
+        with conf.set_temp("max_retries", 1), \
+                pytest.raises(TruncatedAnswerError, match="cutout was cut short"):
+            fink.get_cutouts(170094456272322680, kind="Science")
+        assert len(rec.calls) == 2, end
+    fink, _ = lsst_recorded([make_response(whole, content_type="application/octet-stream")])
+    hdul = fink.get_cutouts(170094456272322680, kind="Science")
+    assert [h.name for h in hdul] == ["PRIMARY", "SCIENCE", "SCIENCE_UNCERT", "SCIENCE_PSF"]
+    assert hdul["SCIENCE_PSF"].data.shape == (41, 41)
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b'{"status": "error", "text": "boom"}', "Fink's answer is not a FITS file: boom$"),
+    (b"<html><title>Bad Gateway</title></html>", "not a FITS file: Bad Gateway$"),
+])
+def test_a_cutout_answer_that_is_no_fits_fails_at_once_in_the_servers_words(
+        recorded, lsst_recorded, body, words):
+    fink, rec = lsst_recorded(lambda url, payload: make_response(body))
+    with pytest.raises(RemoteServiceError, match=words):
+        fink.get_cutouts(170094456272322680, kind="Science")
+    assert len(rec.calls) == 1
+    fink, rec = recorded(_stamp_server(body))
+    with pytest.raises(RemoteServiceError, match=words):
+        fink.get_cutouts("ZTF20abfcszi", kind="Science")
+
+
+def test_an_array_cutout_answer_cut_short_is_tried_again(lsst_recorded):
+    whole = json.dumps({"b:cutoutScience": np.ones((30, 30)).tolist()}).encode()
+    fink, rec = lsst_recorded(lambda url, payload: make_response(whole[:len(whole) // 2]))
+    with conf.set_temp("max_retries", 1), \
+            pytest.raises(TruncatedAnswerError, match="/cutouts answer stops before its end"):
+        fink.get_cutouts(170094456272322680, kind="Science", as_array=True)
+    assert len(rec.calls) == 2

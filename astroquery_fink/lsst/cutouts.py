@@ -5,9 +5,10 @@ uncertainty, PSF) renamed per kind, with the alert's IDs, time and position in t
 import math
 
 from astropy.io import fits
-from astroquery.exceptions import InvalidQueryError
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 from .._cutouts import read_fits, stamp_arrays
+from ..exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -18,10 +19,25 @@ def no_alert(sid) -> InvalidQueryError:
         "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
 
 
+#: HDUs of a Rubin cutout: the image, its uncertainty and the PSF
+#: (fink-object-api apps/routes/v1/lsst/cutouts/utils.py writes the alert's HDUList).
+STAMP_HDUS = 3
+
+
 def fits_stamp(content: bytes, sid) -> fits.HDUList:
+    """The server's cutout: three 2-D images. A file that ends after fewer HDUs was cut at
+    an HDU's end (`TruncatedAnswerError`, tried again)."""
     if not content.strip():
         raise no_alert(sid)
-    return read_fits(content)
+    hdul = read_fits(content)
+    if len(hdul) < STAMP_HDUS:
+        raise TruncatedAnswerError(
+            f"Fink's cutout was cut short: {len(hdul)} of its {STAMP_HDUS} HDUs arrived")
+    flat = [f"HDU {k} {hdu.name}".rstrip() for k, hdu in enumerate(hdul[:STAMP_HDUS])
+            if hdu.data is None or hdu.data.ndim != 2 or 0 in hdu.data.shape]
+    if flat:
+        raise RemoteServiceError(f"Fink's cutout holds no 2-D image in {', '.join(flat)}")
+    return hdul
 
 
 def stamp_arrays_of(content: bytes, sid) -> dict:
