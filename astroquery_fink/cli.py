@@ -852,6 +852,13 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
                               f"--survey {survey}")
         else:
             keywords[arg.dest] = value
+    # an option naming what a positional argument already gives (ZTF's get_cutouts takes
+    # the object as its first argument; Rubin's as object_id=)
+    taken = set(slots[:len(positional)]) & set(keywords)
+    for arg in cmd.args:
+        if arg.dest in taken and not arg.positional:
+            raise _UsageError(f"{arg.flags[0]} is not an option of {cmd.name} with "
+                              f"--survey {survey}")
     for out in cmd.outputs:
         if getattr(args, out.arg.dest, None):
             keywords.update(out.implies.get(survey, {}))
@@ -1102,6 +1109,30 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
 
     words = _words(cmd, args.survey)
+    with _printable_streams():
+        return _report(cmd, args, parser, say, words)
+
+
+@contextlib.contextmanager
+def _printable_streams():
+    """Text the terminal's encoding cannot show (a Latin-1 or ASCII locale) printed with
+    replacement characters, not a UnicodeEncodeError; the streams are restored after."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="replace")
+                changed.append(stream)
+    try:
+        yield
+    finally:
+        for stream in changed:
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="strict")
+
+
+def _report(cmd: _Command, args, parser, say, words) -> int:
+    """Run the command; its failures as messages and exit statuses."""
     try:
         return _run(cmd, args, say, words)
     except _UsageError as err:

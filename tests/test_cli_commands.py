@@ -285,6 +285,8 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["ZTF20abfcszi", "-o", "/no/such/dir/x.ecsv"],
      "-o '/no/such/dir/x.ecsv': the folder '/no/such/dir' does not exist"),
     (["ZTF20abfcszi", "-o", "."], "-o '.' is a folder: name the file to write"),
+    (["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi", "-o", "x.fits"],
+     "--object-id is not an option of cutouts with --survey ztf"),
     (["ZTF20abfcszi", "--lightcurve", "/no/such/dir/x.png"],
      "--lightcurve '/no/such/dir/x.png': the folder '/no/such/dir' does not exist"),
 ])

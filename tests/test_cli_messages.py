@@ -332,3 +332,25 @@ def test_a_partial_failure_names_the_failed_ids_in_command_line_words(emulator, 
     assert err.rstrip().endswith("; failed: 2000AB; the 1 rows that arrived are kept")
     assert ".failed_ids" not in err and ".table" not in err
     assert len(Table.read(out)) == 1
+
+
+def test_text_the_terminal_cannot_show_is_replaced_not_a_traceback(monkeypatch):
+    import io
+
+    from astropy.table import Table
+
+    from astroquery_fink import FinkLSSTClass
+    tags = Table({"tag": ["tag_x"], "description": ["naïve ☃"], "api_support": [True]})
+    monkeypatch.setattr(FinkLSSTClass, "get_tags", lambda self, **kw: tags)
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="latin-1", errors="strict", write_through=True)
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["tag-list", "--survey", "lsst", "--server", "http://127.0.0.1:9"]) == 0
+    assert "naïve ?".encode("latin-1") in raw.getvalue()
+    assert out.errors == "strict"  # the stream is given back as it was
+
+
+def test_an_option_naming_a_positional_argument_is_a_usage_error(capsys):
+    assert main(["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi",
+                 "--server", "http://127.0.0.1:9", "-o", "x.fits"]) == 2
+    assert "--object-id is not an option of cutouts with --survey ztf" in capsys.readouterr().err
