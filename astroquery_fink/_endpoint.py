@@ -69,6 +69,10 @@ class Endpoint:
         to work (``"*"`` for every query with a selection).
     schema : str
         Which column schema types the answer (a key of `astroquery_fink._schema.SCHEMAS`).
+    described : bool
+        The schema describes the answer's columns, so that rows with none of them (all
+        columns asked for) are not this endpoint's answer; False where the server's columns
+        are not in it (statistics counters, name resolvers, SSO candidates).
     """
 
     path: str
@@ -90,6 +94,7 @@ class Endpoint:
     limit_per_scan: bool = False
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     schema: str = "ztf"
+    described: bool = True
 
     def needed_columns(self, options: Mapping[str, object]) -> tuple[str, ...]:
         """The columns a selection must hold for the options that are on."""

@@ -366,7 +366,15 @@ class FinkQuery(BaseQuery):
                 else []
         rows = len(table)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
+        if rows and endpoint.described and "columns" not in plan.payloads[0] and not any(
+                c in schema for c in table.colnames if c != plan.label_column):
+            # every column asked for, none known: not this endpoint's rows (an error or
+            # another service's table written as rows)
+            raise RemoteServiceError(
+                f"Fink's {endpoint.what} answer is not {endpoint.rows}: its columns "
+                f"({', '.join(table.colnames[:5])}) are none of the schema's")
         selected = [c for c in plan.columns or () if c not in plan.added_columns]
+        selected = selected if "columns" in plan.payloads[0] else []
         unmatched = bool(selected) and rows > 0 and not set(selected) & set(table.colnames)
         if unmatched:  # rows came, but none of the selected columns: the names are unknown
             table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)

@@ -127,7 +127,7 @@ def test_twins_refuse_bad_input_before_any_request(recorded, lsst_recorded):
                  lambda: lsst.query_sso_async("a,b", withResiduals=True),
                  lambda: lsst.resolve_async("x", resolver="ned"),
                  lambda: lsst.query_skymap_async(credible_level=0.5),
-                 lambda: lsst.get_statistics_async("2025-11")):
+                 lambda: lsst.get_statistics_async("2025-13")):
         with pytest.raises(InvalidQueryError):
             call()
     # many requests merged into one Table have no raw form

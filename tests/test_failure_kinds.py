@@ -1181,3 +1181,38 @@ def test_an_array_cutout_answer_cut_short_is_tried_again(lsst_recorded):
             pytest.raises(TruncatedAnswerError, match="/cutouts answer stops before its end"):
         fink.get_cutouts(170094456272322680, kind="Science", as_array=True)
     assert len(rec.calls) == 2
+
+
+# -------------------------------- 4. rows that are none of the endpoint's: not its answer
+
+_FOREIGN_ROWS = b'[{"foo": 1, "bar": "x"}]'
+_ROW_CALLS = {
+    "cone search": ("ztf", lambda f: f.query_region("10 20", 5 * u.arcsec,
+                                                    output_format="json")),
+    "class search": ("ztf", lambda f: f.query_class("SN candidate", output_format="json")),
+    "objects": ("ztf", lambda f: f.query_object("ZTF21aaxtctv", output_format="json")),
+    "tracklet": ("ztf", lambda f: f.query_tracklet(date="2021-11-20", output_format="json")),
+    "sources": ("lsst", lambda f: f.query_object(170028485706776685, output_format="json")),
+    "tag search": ("lsst", lambda f: f.query_tags("in_tns", output_format="json")),
+}
+
+
+@pytest.mark.parametrize("case", list(_ROW_CALLS))
+def test_rows_with_none_of_the_endpoints_columns_fail_at_once(recorded, lsst_recorded, case):
+    survey, call = _ROW_CALLS[case]
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)(
+        lambda url, body: make_response(_FOREIGN_ROWS))
+    with pytest.raises(RemoteServiceError, match=rf"Fink's {case} answer is not \w+: its "
+                       r"columns \(foo, bar\) are none of the schema's"):
+        call(fink)
+    assert len(rec.calls) == 1
+
+
+def test_a_selection_matching_nothing_names_only_the_selection(recorded):
+    fink, _ = recorded([make_response(_FOREIGN_ROWS)])
+    with pytest.warns(NoResultsWarning) as caught:
+        table = fink.query_region("10 20", 5 * u.arcsec, columns=["i:magpsf"],
+                                  output_format="json")
+    assert table.colnames[0] == "i:magpsf" and len(table) == 0
+    assert "none of the selected columns (i:magpsf, " in str(caught[0].message)
+    assert "v:classification" not in str(caught[0].message)  # not the whole schema

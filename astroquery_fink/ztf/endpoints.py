@@ -51,7 +51,7 @@ SSO = Endpoint(
     # adds i:ssnamenr to every selection itself
     needs={"*": ("i:ssnamenr",), "withcutouts": ("i:objectId", "i:candid")},
 )
-SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows")
+SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
 # only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
 SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
 SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
@@ -59,13 +59,15 @@ SSOBULK = Endpoint("ssobulk", "SSO light curves")
 # one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
                     tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID)
-RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax")
+RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax",
+                    described=False)
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
 # (apps/routes/v1/ztf/resolver/utils.py)
 RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
 SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
                   tiebreak=("i:objectId",))
-STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),))
+STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),),
+                      described=False)
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n")
 
