@@ -6,7 +6,7 @@ with this class; the shared machinery (`astroquery_fink._query`) reads the decla
 batch IDs, add the columns a query needs, merge, de-duplicate, sort and warn about the
 server's limits. A new endpoint is one declaration plus one thin public method.
 """
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 __all__: list[str] = []
@@ -69,6 +69,14 @@ class Endpoint:
         to work (``"*"`` for every query with a selection).
     schema : str
         Which column schema types the answer (a key of `astroquery_fink._schema.SCHEMAS`).
+    filtered_after_limit : callable, optional
+        ``reason(payload)``: how the server thins the rows after cutting at ``limit_arg``
+        for that request (None if it does not), so that an answer with fewer rows than the
+        limit may be cut too, and a warning says so.
+    strays : tuple of callable
+        For rows not attributed to requested IDs: checks ``check(answer, payload, schema)``
+        telling which rows of one answer its request did not ask for
+        (`astroquery_fink._strays`); such an answer is refused.
     described : bool
         The schema describes the answer's columns, so that rows with none of them (all
         columns asked for) are not this endpoint's answer; False where the server's columns
@@ -95,6 +103,8 @@ class Endpoint:
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     schema: str = "ztf"
     described: bool = True
+    strays: tuple[Callable, ...] = ()
+    filtered_after_limit: Callable | None = None
 
     def needed_columns(self, options: Mapping[str, object]) -> tuple[str, ...]:
         """The columns a selection must hold for the options that are on."""

@@ -79,6 +79,20 @@ def check_rows_belong(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool
             f"({shown}); the answer is refused rather than merged")
 
 
+def check_rows_asked(answer, endpoint: Endpoint, payload: dict, schema) -> None:
+    """Refuse an answer holding rows its request did not ask for, by the endpoint's
+    ``strays`` check (a cone search's rows outside the cone, a prefix scan's rows of
+    another prefix, ...)."""
+    for check in endpoint.strays if len(answer) else ():
+        found = check(answer, payload, schema)
+        if found is not None and found[0].any():
+            mask, asked = found
+            raise RemoteServiceError(
+                f"Fink's {endpoint.what} answer holds {int(mask.sum())} of its {len(answer)} "
+                f"rows not {asked}, which were not asked for; the answer is refused rather "
+                "than merged")
+
+
 def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, prefix: bool,
                 schema) -> list[str]:
     """Warn about the rows the server's caps cut from one answer (a
@@ -96,6 +110,13 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
             f"Fink's {endpoint.what} answer has {rows} rows, its limit "
             f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
             "or narrow the query (e.g. a shorter date range)", MaxResultsWarning)
+    elif limit is not None and endpoint.filtered_after_limit is not None:
+        thinned = endpoint.filtered_after_limit(payload)
+        if thinned:
+            cut.append(f"{endpoint.limit_arg}={limit}")
+            warn(f"Fink's {endpoint.what} answer has {rows} rows, but the server {thinned} "
+                 f"after cutting at {endpoint.limit_arg}={limit} rows: more rows may exist; "
+                 f"raise {endpoint.limit_arg} to look further back", MaxResultsWarning)
     cap = endpoint.rows_per_id
     name = endpoint.id_column
     if cap is None or rows < cap:

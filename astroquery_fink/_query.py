@@ -441,6 +441,8 @@ class FinkQuery(BaseQuery):
                 if isinstance(result, Decoded) and plan.batches[k]:
                     _merge.check_rows_belong(result, endpoint, plan.batches[k],
                                              prefix=plan.prefix, schema=schema)
+                if isinstance(result, Decoded):
+                    _merge.check_rows_asked(result, endpoint, plan.payloads[k], schema)
                 return result
 
             return fetch(self, endpoint.method, url, plan.payloads[k], checked,

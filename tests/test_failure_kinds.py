@@ -1216,3 +1216,91 @@ def test_a_selection_matching_nothing_names_only_the_selection(recorded):
     assert table.colnames[0] == "i:magpsf" and len(table) == 0
     assert "none of the selected columns (i:magpsf, " in str(caught[0].message)
     assert "v:classification" not in str(caught[0].message)  # not the whole schema
+
+
+# -------------------------- 4. rows outside the cone, prefix, date range or trend asked for
+
+def _alert_row(**cells):
+    return {"i:objectId": "ZTF21abcdefg", "i:candid": 7, "i:jd": 2459538.5, "i:ra": 10.0,
+            "i:dec": 20.0, **cells}
+
+
+_STRAY_CASES = {
+    "a cone-search row outside the cone": (
+        "ztf", [_alert_row(), _alert_row(**{"i:objectId": "ZTF21abcdefh", "i:ra": 10.01})],
+        lambda f: f.query_region("10 20", 5 * u.arcsec, output_format="json"),
+        r"cone search answer holds 1 of its 2 rows not within 5.0 arcsec of \(10.0, 20.0\)"),
+    "a Rubin cone-search row outside the cone": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:ra": 10.0, "r:dec": 21.0,
+                  "r:midpointMjdTai": 61000.5}],
+        lambda f: f.query_region("10 20", 5 * u.arcsec, output_format="json"),
+        r"holds 1 of its 1 rows not within 5.0 arcsec"),
+    "a tracklet row of another tracklet": (
+        "ztf", [_alert_row(**{"d:tracklet": "TRCK_20190101_000000_01"})],
+        lambda f: f.query_tracklet("TRCK_20211120_031428_00", output_format="json"),
+        "not with d:tracklet starting with 'TRCK_20211120_031428_00'"),
+    "a tracklet row of another night": (
+        "ztf", [_alert_row(**{"d:tracklet": "TRCK_20211121_000000_01"})],
+        lambda f: f.query_tracklet(date="2021-11-20 03", output_format="json"),
+        "not with d:tracklet starting with 'TRCK_20211120_03'"),
+    "a statistics row of another night": (
+        "ztf", [{"key:key": "ztf_20190101", "basic:sci": "5"}],
+        lambda f: f.get_statistics("20211120", output_format="json"),
+        "not with key:key starting with 'ztf_20211120'"),
+    "a Rubin statistics row of another night": (
+        "lsst", [{"f:night": 20190101, "f:alerts": 5}],
+        lambda f: f.get_statistics("2025", output_format="json"),
+        "not with f:night starting with '2025'"),
+    "a class row before the date range": (
+        "ztf", [_alert_row(**{"i:jd": 2458800.5})],
+        lambda f: f.query_class("SN candidate", startdate="2021-11-01",
+                                stopdate="2021-11-30", output_format="json"),
+        "not with i:jd from 2021-11-01 00:00:00.000 to 2021-11-30 00:00:00.000"),
+    "a fading row for trend rising": (
+        "ztf", [_alert_row(**{"d:mag_rate": 0.5})],
+        lambda f: f.query_class("SN candidate", trend="rising", output_format="json"),
+        r"not with d:mag_rate below 0 \(trend rising\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(_STRAY_CASES))
+def test_rows_that_were_not_asked_for_refuse_the_answer(recorded, lsst_recorded, case):
+    survey, rows, call, words = _STRAY_CASES[case]
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)(
+        lambda url, body: make_response(json.dumps(rows).encode()))
+    with pytest.raises(RemoteServiceError, match=words):
+        call(fink)
+    assert len(rec.calls) == 1  # a wrong answer, not tried again
+
+
+def test_rows_at_the_edge_of_what_was_asked_are_kept(recorded):
+    # 4.999 arcsec away (JSON's rounding of the position), a rising alert, the range's ends
+    edge = 10.0 + 4.999 / 3600 / np.cos(np.radians(20.0))
+    fink, _ = recorded([make_response(json.dumps([_alert_row(**{"i:ra": edge})]).encode())])
+    assert len(fink.query_region("10 20", 5 * u.arcsec, output_format="json")) == 1
+    rows = [_alert_row(**{"i:jd": Time("2021-11-01").jd, "d:mag_rate": -0.1}),
+            _alert_row(**{"i:objectId": "ZTF21abcdefh", "i:jd": Time("2021-11-30").jd,
+                          "d:mag_rate": None})]
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    with pytest.warns(MaxResultsWarning, match="the server keeps the alerts of trend rising "
+                      "after cutting at n=5 rows"):
+        table = fink.query_class("SN candidate", startdate="2021-11-01",
+                                 stopdate="2021-11-30", trend="rising", n=5,
+                                 output_format="json")
+    assert len(table) == 2
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"class_name": "SN candidate", "trend": "fading"}, "keeps the alerts of trend fading"),
+    ({"class_name": "SLSN candidate"}, "keeps one alert per object"),
+])
+def test_a_class_search_thinned_after_its_cut_warns_with_fewer_rows(recorded, kwargs, words):
+    rows = [_alert_row(**{"d:mag_rate": 0.2})]
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    with pytest.warns(MaxResultsWarning, match=f"answer has 1 rows, but the server {words} "
+                      "after cutting at n=10 rows"):
+        fink.query_class(output_format="json", **kwargs)
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a plain class search with fewer rows than n: no cut
+        assert len(fink.query_class("SN candidate", output_format="json")) == 1

@@ -6,6 +6,7 @@ Server behaviour is cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>
 import functools
 
 from .._endpoint import Endpoint
+from .._strays import outside_cone, outside_prefix
 
 __all__: list[str] = []
 
@@ -42,7 +43,8 @@ CONESEARCH = _rubin(
     # keeps one row per object (apps/routes/v1/lsst/conesearch/utils.py): a pixel with n
     # rows in the answer was cut for sure; one with fewer may have been, if its objects had
     # several alerts
-    limit_arg="n", limit_default=1000, limit_per_scan=True, scan_column="f:pixel1024")
+    limit_arg="n", limit_default=1000, limit_per_scan=True, scan_column="f:pixel1024",
+    strays=(outside_cone("r:ra", "r:dec"),))
 CUTOUTS = _rubin("cutouts", "cutouts", items="alerts")
 SCHEMA = _rubin("schema", "schema")
 # one scan of rubin.diaSource_sso per packed designation (apps/routes/v1/lsst/sso/utils.py)
@@ -58,7 +60,8 @@ SKYMAP = _rubin("skymap", "sky map search", rows="alerts", sort=(("r:midpointMjd
                 tiebreak=("r:diaObjectId",), rows_per_id=ROWS_PER_ID,
                 scan_column="f:pixel1024")
 STATISTICS = _rubin("statistics", "statistics", rows="nights", sort=(("f:night", False),),
-                    schema="lsst_statistics")
+                    schema="lsst_statistics",
+                    strays=(outside_prefix("f:night", lambda p: str(p.get("date", ""))),))
 # n: 10 by default (apps/routes/v1/lsst/tags/utils.py; the help text says 100)
 TAGS = _rubin("tags", "tag search", rows="alerts", limit_arg="n", limit_default=10,
               tiebreak=("r:diaObjectId",), **_LIGHT_CURVE)

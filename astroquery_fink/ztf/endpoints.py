@@ -6,6 +6,7 @@ Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/utils.
 from dataclasses import replace
 
 from .._endpoint import Endpoint
+from .._strays import against_trend, outside_cone, outside_jd_range, outside_prefix
 
 __all__: list[str] = []
 
@@ -36,11 +37,15 @@ CONESEARCH = Endpoint(
     # with a `columns` selection the server keeps one alert per object only when both are
     # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
     needs={"*": ("i:objectId", "i:jd")},
+    strays=(outside_cone("i:ra", "i:dec"),),
 )
 # Class search: the newest alerts of a class, newest first: a reversed range scan on keys
 # <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
 LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True),),
-                   tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n")
+                   tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n",
+                   strays=(outside_jd_range("i:jd", "startdate", "stopdate"),
+                           against_trend("d:mag_rate", "trend", {"rising": -1, "fading": 1})),
+                   filtered_after_limit=lambda p: _class_thinning(p))
 CLASSES = Endpoint("classes", "class list", method="GET")
 SSO = Endpoint(
     "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
@@ -56,9 +61,20 @@ SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
 SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
 SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
 SSOBULK = Endpoint("ssobulk", "SSO light curves")
+def _tracklet_prefix(payload: dict) -> str | None:
+    """The server's key prefix: the ``id``, or ``TRCK_`` and the ``date``'s digits
+    ("2021-11-20 03" -> TRCK_20211120_03; apps/routes/v1/ztf/tracklet/utils.py)."""
+    if "id" in payload:
+        return str(payload["id"])
+    date = payload.get("date")
+    return None if date is None else \
+        "TRCK_" + str(date).replace("-", "").replace(":", "").replace(" ", "_")
+
+
 # one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
-                    tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID)
+                    tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID,
+                    strays=(outside_prefix("d:tracklet", _tracklet_prefix),))
 RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax",
                     described=False)
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
@@ -67,7 +83,8 @@ RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
 SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
                   tiebreak=("i:objectId",))
 STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),),
-                      described=False)
+                      described=False,
+                      strays=(outside_prefix("key:key", lambda p: f"ztf_{p.get('date', '')}"),))
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n")
 
@@ -85,6 +102,16 @@ FINK_CLASSES = (
 # cut answer may hold fewer than n rows (apps/routes/v1/ztf/latests/utils.py).
 GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN candidate")
 TRENDS = ("rising", "fading", "low_state", "new_low_state")
+
+
+def _class_thinning(payload: dict) -> str | None:
+    """How the class search thins its newest n alerts (apps/routes/v1/ztf/latests/utils.py):
+    by ``trend``, or to one alert per object for the grouped classes."""
+    if "trend" in payload:
+        return f"keeps the alerts of trend {payload['trend']}"
+    if payload.get("class") in GROUPED_CLASSES:
+        return "keeps one alert per object"
+    return None
 RESOLVERS = ("simbad", "ssodnet", "tns")
 SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
 TRACKLET_ID_SHAPE = "TRCK_00000000_000000_00"  # 0 stands for any digit

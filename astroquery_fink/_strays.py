@@ -1,0 +1,95 @@
+# Licensed under a 3-clause BSD style license - see LICENSE.rst
+"""Rows an answer holds that its request did not ask for, for endpoints whose rows are not
+attributed to requested IDs (cone searches, key-prefix scans, date ranges): each builder
+gives an `~astroquery_fink._endpoint.Endpoint` its ``strays`` check, which reads only the
+request's payload and the answer (rows of requested IDs: `_merge.check_rows_belong`).
+
+A check returns ``(mask, what)``: which rows were not asked for, and what the rows asked
+for are ("within 5.0 arcsec of ..."), for the message; or None when the answer lacks the
+columns to tell (a selection without them).
+"""
+from collections.abc import Callable
+
+import numpy as np
+from astropy.coordinates import angular_separation
+from astropy.time import Time
+
+__all__: list[str] = []
+
+Check = Callable[[object, dict, object], "tuple[np.ndarray, str] | None"]
+
+# Room for rounding: JSON answers carry 10 decimals, the server compares in double.
+_ANGLE_ROOM_DEG = 1e-6
+_JD_ROOM = 1e-5
+
+
+def _values(answer, name: str, schema):
+    column = answer.typed(name, schema)
+    if column is None:
+        return None, None
+    return np.ma.getdata(column), np.ma.getmaskarray(column)
+
+
+def outside_cone(ra: str, dec: str) -> Check:
+    """Rows farther from the request's ``ra``, ``dec`` (degrees) than its ``radius``
+    (arcsec): the servers keep rows whose own position is within it (fink-object-api
+    apps/routes/v1/ztf/conesearch/utils.py, lsst/conesearch/utils.py)."""
+    def check(answer, payload: dict, schema):
+        lon, lon_missing = _values(answer, ra, schema)
+        lat, lat_missing = _values(answer, dec, schema)
+        if lon is None or lat is None:
+            return None
+        centre = np.radians([float(payload["ra"]), float(payload["dec"])])
+        radius = float(payload["radius"]) / 3600.0
+        with np.errstate(invalid="ignore"):
+            sep = np.degrees(angular_separation(centre[0], centre[1], np.radians(
+                lon.astype(float)), np.radians(lat.astype(float))))
+            far = (sep > radius * (1 + 1e-9) + _ANGLE_ROOM_DEG) & ~lon_missing & ~lat_missing
+        return far, (f"within {payload['radius']} arcsec of ({payload['ra']}, "
+                     f"{payload['dec']})")
+    return check
+
+
+def outside_prefix(name: str, prefix: Callable[[dict], str | None]) -> Check:
+    """Rows whose ``name`` does not start with ``prefix(payload)`` (the server's row-key
+    prefix scan), when the request has one."""
+    def check(answer, payload: dict, schema):
+        start = prefix(payload)
+        text, missing = _values(answer, name, schema)
+        if start is None or text is None:
+            return None
+        wrong = np.array([not str(v).startswith(start) for v in text], dtype=bool)
+        return wrong & ~missing, f"with {name} starting with {start!r}"
+    return check
+
+
+def outside_jd_range(name: str, start_arg: str, stop_arg: str) -> Check:
+    """Rows whose ``name`` (a Julian date) is outside the request's date range (ISO UTC
+    dates under ``start_arg`` and ``stop_arg``; a bound the request leaves out is open)."""
+    def check(answer, payload: dict, schema):
+        jd, missing = _values(answer, name, schema)
+        if jd is None or not (start_arg in payload or stop_arg in payload):
+            return None
+        low = Time(payload[start_arg], scale="utc").jd if start_arg in payload else -np.inf
+        high = Time(payload[stop_arg], scale="utc").jd if stop_arg in payload else np.inf
+        jd = jd.astype(float)
+        with np.errstate(invalid="ignore"):
+            out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
+        return out, (f"with {name} from {payload.get(start_arg, 'the start')} to "
+                     f"{payload.get(stop_arg, 'now')}")
+    return check
+
+
+def against_trend(name: str, arg: str, signs: dict[str, int]) -> Check:
+    """Rows whose ``name`` has the sign opposite to the one the request's ``arg`` keeps
+    (``trend``: rising alerts have a negative ``d:mag_rate``, fading ones a positive one;
+    fink-object-api apps/routes/v1/ztf/latests/utils.py)."""
+    def check(answer, payload: dict, schema):
+        sign = signs.get(payload.get(arg))
+        rate, missing = _values(answer, name, schema)
+        if sign is None or rate is None:
+            return None
+        with np.errstate(invalid="ignore"):
+            wrong = ~(rate.astype(float) * sign > 0) & ~missing  # the server keeps < 0 or > 0
+        return wrong, f"with {name} {'above' if sign > 0 else 'below'} 0 ({arg} {payload[arg]})"
+    return check
