@@ -473,7 +473,13 @@ def _send(query, method, url, payload, what, watch):
             raise RemoteServiceError(
                 f"Fink at {current} answered the {what} query with HTTP {status} (a redirect) "
                 "without saying where to")
-        target = urljoin(current, location)
+        try:
+            target = urljoin(current, location)
+            urlsplit(target).port  # noqa: B018 - reading it checks the host and port
+        except ValueError as err:
+            raise RemoteServiceError(
+                f"Fink at {current} redirected the {what} query to {location!r}, which is not "
+                f"a valid URL ({err})") from None
         if urlsplit(target).scheme not in ("http", "https"):
             raise RemoteServiceError(
                 f"Fink at {current} redirected the {what} query to {target}, which is not an "
@@ -490,6 +496,7 @@ def _send(query, method, url, payload, what, watch):
                   f"{method} there")
         seen.append(target)
         current = target
+        watch.redirected = (url, current)  # a failure there names where it was sent
 
 
 def _check_status(response, what, url, watch) -> None:
@@ -650,6 +657,9 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
     """The astroquery exception for a failure of the transport (wrapped in _Transient if
     it is worth another try)."""
     chain = list(_chain(err))
+    redirected = getattr(watch, "redirected", None)
+    if redirected is not None:  # the failure is the redirect target's, not conf.server's
+        url = f"{redirected[1]} (where {redirected[0]} redirected it)"
     if watch.fired or any(_is_timeout(e) for e in chain):
         if watch.seconds < float(timeout) - 1e-3:  # cut short by the budget of all tries
             limit = ("what was left of astroquery_fink.conf.retry_total_time "
@@ -659,9 +669,10 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
         return _Transient(AstroTimeoutError(
             f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s, "
             f"{limit}: raise it, or ask for less at once"))
-    if isinstance(err, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
-                        requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
-                        urllib3.exceptions.LocationValueError)):
+    if redirected is None and isinstance(err, (
+            requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+            requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
+            urllib3.exceptions.LocationValueError)):
         return InvalidQueryError(
             f"The URL {url} of the Fink {what} query is not valid ({_text(err)}); check "
             "astroquery_fink.conf.server, which needs a scheme, e.g. "
@@ -686,11 +697,20 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
     if isinstance(err, (requests.ConnectionError, urllib3.exceptions.HTTPError,
                         http.client.HTTPException, OSError)):
         return _Transient(RemoteServiceError(
-            f"Could not reach Fink at {url} for the {what} query: {_text(err)}"))
+            f"Could not reach Fink at {url} for the {what} query: {_socket_reason(chain, err)}"))
     if isinstance(err, requests.RequestException):
         return RemoteServiceError(f"The Fink {what} query at {url} failed: {_text(err)}")
     return RemoteServiceError(
         f"The Fink {what} query at {url} failed: {type(err).__name__}: {_text(err)}")
+
+
+def _socket_reason(chain: list, err: BaseException) -> str:
+    """The system's words for a connection failure ("Connection refused"), rather than
+    urllib3's text, which names its pool and connection objects."""
+    for e in reversed(chain):
+        if isinstance(e, OSError) and e.strerror:
+            return e.strerror
+    return _text(err)
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -713,6 +733,7 @@ class _Watch:
         self._sockets: list = []
         self._lock = threading.Lock()
         self._mark = 0
+        self.redirected: tuple[str, str] | None = None  # (asked, sent to) after a redirect
 
     def __enter__(self) -> "_Watch":
         self._outer = getattr(_local, "watch", None)

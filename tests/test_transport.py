@@ -603,6 +603,35 @@ def test_unusable_redirects_fail_at_once(location, match):
     assert len(recorder.calls) == 1
 
 
+@pytest.mark.parametrize(("location", "match"), [
+    ("http://fink.test:99999/x", r"redirected the objects query to 'http://fink.test:99999/x', "
+                                 r"which is not a valid URL \(Port out of range"),
+    ("http://[::1/x", "which is not a valid URL"),
+])
+def test_a_redirect_to_a_malformed_url_blames_the_redirect(location, match):
+    client = Client()
+    client._request = recorder = Recorder(lambda url, body: make_response(
+        b"", status=302, headers={"Location": location}))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError, match=match) as info:
+        call("http://fink.test/api/v1/objects", client=client)
+    assert "conf.server" not in str(info.value) and len(recorder.calls) == 1
+
+
+def test_a_redirect_to_a_closed_port_names_both_servers(serve, no_retries):
+    import socket
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    moved = serve(lambda server, conn, request: reply(
+        conn, status=301, headers={"Location": closed + request.path}))
+    with pytest.raises(RemoteServiceError) as info:
+        call(moved.url + "/api/v1/objects")
+    assert str(info.value).startswith(
+        f"Could not reach Fink at {closed}/api/v1/objects (where {moved.url}/api/v1/objects "
+        "redirected it) for the objects query: Connection refused")
+    assert "HTTPConnection" not in str(info.value)
+
+
 @pytest.mark.parametrize("url", [
     "api.ztf.fink-portal.org/api/v1/objects",      # requests' MissingSchema
     "htp://api.ztf.fink-portal.org/api/v1/objects",  # InvalidSchema
