@@ -1304,3 +1304,24 @@ def test_a_class_search_thinned_after_its_cut_warns_with_fewer_rows(recorded, kw
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a plain class search with fewer rows than n: no cut
         assert len(fink.query_class("SN candidate", output_format="json")) == 1
+
+
+def test_a_rubin_statistics_selection_matching_nothing_is_said(lsst_recorded):
+    fink, _ = lsst_recorded([make_response(b'[{"f:night": 20251102}]')])
+    with pytest.warns(NoResultsWarning, match=r"none of the selected columns \(f:alerts_typo\)"):
+        table = fink.get_statistics("202511", columns=["f:alerts_typo"], output_format="json")
+    assert table.colnames == ["f:alerts_typo"] and len(table) == 0
+
+
+@pytest.mark.parametrize(("call", "body", "words"), [
+    ("get_tags", b'{"error": "HBase is down", "code": 500}',
+     "tag list is not {tag: {description, API support}} for 'error', 'code'"),
+    ("get_tags", b'{"in_tns": [1, 2], "x": null}', "for 'in_tns', 'x'"),
+    ("get_tags", b'{"in_tns": {"description": "TNS", "API support": "yes"}}', "for 'in_tns'"),
+    ("get_blocks", b'{"b_is_new": {"x": 1}}', "block list is not {block: description} for "
+                                                "'b_is_new'"),
+])
+def test_tag_and_block_lists_of_another_shape_are_refused(lsst_recorded, call, body, words):
+    fink, _ = lsst_recorded([make_response(body)])
+    with pytest.raises(RemoteServiceError, match=re.escape(words)):
+        getattr(fink, call)()

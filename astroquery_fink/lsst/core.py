@@ -26,7 +26,7 @@ from .. import _cutouts, _hints, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import json_object, schema_table
-from . import checks, cutouts, endpoints, schema
+from . import answers, checks, cutouts, endpoints, schema
 
 __all__ = ["FinkLSST", "FinkLSSTClass"]
 
@@ -331,13 +331,8 @@ class FinkLSSTClass(FinkQuery):
             One row per tag, sorted by name: ``tag``, ``description``, ``api_support``
             (False: the tag exists only in Fink's live streams, `query_tags` refuses it).
         """
-        data = self._fetch(endpoints.TAG_LIST, None, lambda r: json_object(r.content, "tags"),
-                           cache=cache, timeout=timeout)
-        rows = [(str(k), str(v.get("description", "")) if isinstance(v, dict) else str(v),
-                 bool(v.get("API support", False)) if isinstance(v, dict) else False)
-                for k, v in sorted(data.items())]
-        table = Table(rows=rows, names=("tag", "description", "api_support"),
-                      dtype=(str, str, bool))
+        table = self._fetch(endpoints.TAG_LIST, None, lambda r: answers.tag_list(r.content),
+                            cache=cache, timeout=timeout)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/tags"})
         return table
 
@@ -349,10 +344,8 @@ class FinkLSSTClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per block, sorted by name: ``block`` and ``description``.
         """
-        data = self._fetch(endpoints.BLOCKS, None, lambda r: json_object(r.content, "blocks"),
-                           cache=cache, timeout=timeout)
-        rows = [(str(k), str(v)) for k, v in sorted(data.items())]
-        table = Table(rows=rows, names=("block", "description"), dtype=(str, str))
+        table = self._fetch(endpoints.BLOCKS, None, lambda r: answers.block_list(r.content),
+                            cache=cache, timeout=timeout)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/blocks"})
         return table
 
@@ -519,12 +512,13 @@ class FinkLSSTClass(FinkQuery):
     def _statistics_plan(self, date, columns, output_format) -> Plan:
         fmt = checks.output_format(output_format)
         payload: dict = {"date": _sky.night(date)}
+        cols = None
         if columns is not None:
             cols = _validate.names(columns, "columns", example="f:alerts")
             if not all(c.startswith("f:") for c in cols):
                 raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
             payload.update(columns_argument(cols))
-        return Plan(endpoints.STATISTICS, [payload], output_format=fmt)
+        return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
     def get_statistics(self, date: str = "", *, columns: _hints.Columns | None = None,
                        output_format: str | None = None, get_query_payload: bool = False,
