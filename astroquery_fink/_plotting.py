@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from astropy.table import Table
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -48,3 +49,14 @@ def widen_single_epoch(ax: Axes, x, half_width) -> None:
     if high - low < half_width:
         middle = low + (high - low) / 2
         ax.set_xlim(middle - half_width, middle + half_width)
+
+
+def as_table(table, function: str, source: str) -> Table:
+    """An astropy Table (a pandas DataFrame is converted), else a TypeError naming what the
+    figure takes (``source``: the query whose result it draws)."""
+    if isinstance(table, Table):
+        return table
+    if hasattr(table, "columns") and hasattr(table, "to_numpy"):  # a pandas DataFrame
+        return Table.from_pandas(table)
+    raise TypeError(f"{function} needs an astropy Table (from {source}), not "
+                    f"{type(table).__name__}")

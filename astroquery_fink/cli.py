@@ -311,29 +311,15 @@ def _check_lightcurve(args, survey: str) -> None:
 def _draw_region(ctx: _Context):
     from .plotting import plot_region
 
-    table, args = ctx.result, ctx.args
-    if ctx.survey == "lsst":  # the same figure from the Rubin names
-        table = table.copy(copy_data=False)
-        table.rename_columns([n for n in ("r:ra", "r:dec", "r:diaObjectId") if n in table.colnames],
-                             [n for n, m in (("i:ra", "r:ra"), ("i:dec", "r:dec"),
-                                             ("i:objectId", "r:diaObjectId"))
-                              if m in table.colnames])
     center = ctx.values["coordinates"]
-    return plot_region(table, center if isinstance(center, str) else center[0], args.radius)
+    return plot_region(ctx.result, center if isinstance(center, str) else center[0],
+                       ctx.args.radius)
 
 
 def _draw_statistics(ctx: _Context):
     from .plotting import plot_statistics
 
-    table = ctx.result
-    default = "f:alerts" if ctx.survey == "lsst" else "basic:sci"
-    columns = _ids(ctx.args.plot_columns) or [default]
-    if "time" not in table.colnames and "f:night" in table.colnames:
-        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as for ZTF
-        table = table.copy(copy_data=False)
-        nights = [str(n) for n in table["f:night"]]
-        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights])
-    return plot_statistics(table, columns)
+    return plot_statistics(ctx.result, _ids(ctx.args.plot_columns) or None)
 
 
 def _draw_cutouts(ctx: _Context):

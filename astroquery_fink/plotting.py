@@ -17,7 +17,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
-from ._plotting import floats, pyplot, widen_single_epoch
+from ._plotting import as_table, floats, pyplot, widen_single_epoch
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
 from .ztf.plots import plot_region, plot_statistics
 
@@ -45,16 +45,6 @@ def _strings(col) -> np.ndarray:
     """A string column with masked cells as ''."""
     values = col.filled("") if hasattr(col, "filled") else col
     return np.char.strip(np.asarray(values, dtype=str))
-
-
-def _as_table(table) -> Table:
-    if isinstance(table, Table):
-        return table
-    if hasattr(table, "columns") and hasattr(table, "to_numpy"):  # a pandas DataFrame
-        return Table.from_pandas(table)
-    raise TypeError(
-        f"plot_lightcurve needs an astropy Table (from Fink.query_object), not "
-        f"{type(table).__name__}")
 
 
 def _times(jd: np.ndarray, time_format: str):
@@ -130,7 +120,7 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     if time_format not in TIME_FORMATS:
         raise ValueError(f"Unknown time_format {time_format!r}: choose among "
                          f"{', '.join(TIME_FORMATS)}")
-    table = _as_table(table)
+    table = as_table(table, "plot_lightcurve", "Fink.query_object")
     missing = [c for c in _LC_COLUMNS if c not in table.colnames]
     if missing:
         raise ValueError(

@@ -415,3 +415,75 @@ def test_rubin_fluxes_are_drawn_in_njy_whatever_the_columns_unit():
     for helper in (to_time, flux_to_mag):
         with pytest.raises(TypeError, match="needs"):
             helper(None)
+
+
+# ------------------------------------------- Rubin tables in every figure; units and types
+
+def _rubin_lc():
+    return Table({"r:diaObjectId": [170028485706776685] * 3,
+                  "r:midpointMjdTai": u.Quantity([61090.0, 61100.0, 61105.0], u.day),
+                  "r:band": ["g", "r", "g"],
+                  "r:psfFlux": u.Quantity([1000.0, 2000.0, 1500.0], u.nJy),
+                  "r:psfFluxErr": u.Quantity([10.0, 20.0, 15.0], u.nJy)})
+
+
+def _drawn_x(ax):
+    # the data lines of the error bars (not the zero line)
+    return sorted(float(x) for container in ax.containers
+                  for x in np.atleast_1d(container[0].get_xdata()))
+
+
+def test_rubin_light_curve_times_in_any_time_unit_or_as_time():
+    from astropy.time import Time
+
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+    days = _drawn_x(plot_lsst_lightcurve(_rubin_lc()))
+    assert days == [61090.0, 61100.0, 61105.0]
+    seconds = _rubin_lc()
+    seconds["r:midpointMjdTai"] = seconds["r:midpointMjdTai"].to(u.s)
+    assert _drawn_x(plot_lsst_lightcurve(seconds)) == pytest.approx(days)
+    as_time = _rubin_lc()
+    as_time["r:midpointMjdTai"] = Time([61090.0, 61100.0, 61105.0], format="mjd", scale="tai")
+    assert _drawn_x(plot_lsst_lightcurve(as_time)) == pytest.approx(days)
+
+
+@pytest.mark.parametrize(("change", "error", "words"), [
+    (lambda t: t.__setitem__("r:psfFlux", u.Quantity([1.0, 2.0, 3.0], u.m)), ValueError,
+     "r:psfFlux is in m, not a flux density"),
+    (lambda t: t.__setitem__("r:midpointMjdTai", u.Quantity([1.0, 2.0, 3.0], u.m)), ValueError,
+     "r:midpointMjdTai is in m, not a time"),
+])
+def test_rubin_light_curve_columns_in_other_units_are_refused(change, error, words):
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+    table = _rubin_lc()
+    change(table)
+    with pytest.raises(error, match=words):
+        plot_lsst_lightcurve(table)
+
+
+@pytest.mark.parametrize("table", [None, [1, 2]])
+def test_rubin_light_curve_of_no_table_is_a_type_error(table):
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+    with pytest.raises(TypeError, match="plot_lsst_lightcurve needs an astropy Table"):
+        plot_lsst_lightcurve(table)
+
+
+def test_rubin_statistics_and_cone_search_draw():
+    from astroquery_fink.plotting import plot_region, plot_statistics
+    stats = Table({"f:night": [20251101, 20251102], "f:alerts": [900, 1348]})
+    ax = plot_statistics(stats)
+    (line,) = ax.get_lines()
+    assert line.get_label() == "f:alerts" and list(line.get_ydata()) == [900, 1348]
+    cone = Table({"r:ra": [10.0, 10.0005], "r:dec": [20.0, 20.0],
+                  "r:diaObjectId": [170028485706776685, 170028485706776686]})
+    ax = plot_region(cone, "10 20", 5 * u.arcsec)
+    assert sorted(t.get_text() for t in ax.texts) == ["170028485706776685",
+                                                      "170028485706776686"]
+
+
+def test_rubin_cutouts_refuse_too_few_axes():
+    from astroquery_fink.plotting import plot_lsst_cutouts
+    stamps = {k: np.ones((5, 5)) for k in ("Science", "Template", "Difference")}
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="3 stamps to draw but only 1 axes given"):
+        plot_lsst_cutouts(stamps, axes=[ax])

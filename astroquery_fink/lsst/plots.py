@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
+from astropy.time import Time
 
-from .._plotting import floats, pyplot, widen_single_epoch
+from .._plotting import as_table, floats, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag, njy
 
 if TYPE_CHECKING:
@@ -32,23 +34,42 @@ _MARKERS = {"u": "o", "g": "^", "r": "v", "i": "s", "z": "*", "y": "p"}
 _KINDS = ("Science", "Template", "Difference")
 
 
+def _mjd_tai(col) -> np.ndarray:
+    """Times as MJD (TAI) floats: a Time column (`~astroquery_fink.lsst.to_time`) in TAI, a
+    column with a time unit converted to days, else the numbers as they are."""
+    if isinstance(col, Time):
+        return np.where(np.ma.getmaskarray(col), np.nan, col.tai.mjd)
+    unit = getattr(col, "unit", None)
+    values = floats(col)
+    if unit is None or unit == u.dimensionless_unscaled:
+        return values
+    try:
+        return (values * unit).to_value(u.day)
+    except u.UnitConversionError:
+        raise ValueError(f"r:midpointMjdTai is in {unit}, not a time (days)") from None
+
+
 def _points(table: Table, flux_column: str, magnitude: bool):
     """(band, time, value, error) arrays of the rows with a time, a band and a value."""
     for name in ("r:midpointMjdTai", "r:band", flux_column):
         if name not in table.colnames:
             raise ValueError(f"The table has no {name} column (select it in columns)")
-    time = floats(table["r:midpointMjdTai"])
+    time = _mjd_tai(table["r:midpointMjdTai"])
     band = np.ma.filled(np.ma.asarray(table["r:band"]).astype(str), "")
     err_column = flux_column + "Err"
-    if magnitude:
-        mag, err = flux_to_mag(table, flux_column=flux_column,
-                               err_column=err_column if err_column in table.colnames else None)
-        value, error = mag.value, err.value
-    else:
-        # in nJy, the axis' unit, whatever unit the column carries
-        value = njy(table[flux_column])
-        error = njy(table[err_column]) if err_column in table.colnames \
-            else np.full(len(table), np.nan)
+    try:
+        if magnitude:
+            mag, err = flux_to_mag(table, flux_column=flux_column, err_column=err_column
+                                   if err_column in table.colnames else None)
+            value, error = mag.value, err.value
+        else:
+            # in nJy, the axis' unit, whatever unit the column carries
+            value = njy(table[flux_column])
+            error = njy(table[err_column]) if err_column in table.colnames \
+                else np.full(len(table), np.nan)
+    except u.UnitConversionError:
+        raise ValueError(f"{flux_column} is in {table[flux_column].unit}, not a flux density "
+                         "(nJy)") from None
     good = np.isfinite(time) & np.isfinite(value)
     return band[good], time[good], value[good], error[good]
 
@@ -61,8 +82,9 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     Parameters
     ----------
     table : `~astropy.table.Table`
-        diaSources with ``r:midpointMjdTai``, ``r:band`` and ``flux_column`` (and its
-        ``...Err`` column for error bars).
+        diaSources with ``r:midpointMjdTai`` (MJD TAI; or a `~astropy.time.Time` column, as
+        `~astroquery_fink.lsst.to_time` gives), ``r:band`` and ``flux_column`` (and its
+        ``...Err`` column for error bars), fluxes in any flux-density unit.
     forced : `~astropy.table.Table`, optional
         Forced photometry of the same object(s) (``FinkLSST.query_forced_photometry``),
         drawn as open, lighter markers of the same band colours.
@@ -95,6 +117,9 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     """
     if not isinstance(magnitude, bool | np.bool_):
         raise TypeError(f"magnitude must be True or False, not {magnitude!r}")
+    table = as_table(table, "plot_lsst_lightcurve", "FinkLSST.query_object")
+    forced = None if forced is None else as_table(forced, "plot_lsst_lightcurve",
+                                                  "FinkLSST.query_forced_photometry")
     plt = pyplot()
     new_figure = ax is None
     if new_figure:
@@ -201,6 +226,8 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
     if axes is None:
         fig, axes = plt.subplots(1, len(stamps), figsize=(3.4 * len(stamps), 3.6))
         axes = np.atleast_1d(axes)
+    elif len(axes) < len(stamps):
+        raise ValueError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
     fig = axes[0].figure
     cmap_obj = plt.get_cmap(cmap).with_extremes(bad="red")
     for ax, (kind, data) in zip(axes, stamps.items(), strict=False):

@@ -14,7 +14,7 @@ from astropy import units as u
 from astropy.table import Table
 from astropy.time import Time
 
-from .._plotting import pyplot
+from .._plotting import as_table, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -28,6 +28,10 @@ def _axes(ax):
     return pyplot().subplots()[1]
 
 
+# (RA, Dec, object name) columns of a cone search: ZTF's, then Rubin's
+_POSITIONS = (("i:ra", "i:dec", "i:objectId"), ("r:ra", "r:dec", "r:diaObjectId"))
+
+
 def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
                 labels: bool | None = None) -> Axes:
     """A cone-search result on the sky: each object and the searched circle.
@@ -39,7 +43,9 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     ----------
     table : `~astropy.table.Table`
         A `~astroquery_fink.FinkClass.query_region` result (``i:ra``, ``i:dec``; optional
-        ``i:objectId``, ``input_index``). With ``input_index``, only the rows of position 0
+        ``i:objectId``, ``input_index``), or a
+        `~astroquery_fink.FinkLSSTClass.query_region` one (``r:ra``, ``r:dec``,
+        ``r:diaObjectId``). With ``input_index``, only the rows of position 0
         are drawn unless ``center`` is that position: select rows first for another one.
     center : `~astropy.coordinates.SkyCoord` or anything ``query_region`` takes
         The searched position (one).
@@ -62,17 +68,20 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
         raise ValueError("plot_region draws one position: give the center of the rows drawn")
     center = center[0]
     arcsec = radius_arcsec(radius)
-    for name in ("i:ra", "i:dec"):
-        if name not in table.colnames:
-            raise ValueError(f"plot_region needs the column {name} (a query_region result)")
+    table = as_table(table, "plot_region", "query_region")
+    # ZTF names, or Rubin's (FinkLSST.query_region)
+    ra, dec, name = next(((r, d, n) for r, d, n in _POSITIONS
+                          if r in table.colnames and d in table.colnames), _POSITIONS[0])
+    for column in (ra, dec):
+        if column not in table.colnames:
+            raise ValueError(f"plot_region needs the column {column} (a query_region result)")
     unit = u.arcsec if arcsec < 120 else u.deg if arcsec > 7200 else u.arcmin
     rows = table
     if "input_index" in table.colnames and len(set(np.asarray(table["input_index"]))) > 1:
         rows = table[np.asarray(table["input_index"]) == 0]
     from astropy.coordinates import SkyCoord
 
-    coords = SkyCoord(np.asarray(rows["i:ra"], float) * u.deg,
-                      np.asarray(rows["i:dec"], float) * u.deg)
+    coords = SkyCoord(np.asarray(rows[ra], float) * u.deg, np.asarray(rows[dec], float) * u.deg)
     dlon, dlat = center.spherical_offsets_to(coords)
     x, y = dlon.to_value(unit), dlat.to_value(unit)
     r = (arcsec * u.arcsec).to_value(unit)
@@ -85,9 +94,9 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     ax.scatter(x, y, s=18, color="#1f77b4", zorder=3, label=f"{len(rows)} objects")
     if labels is None:
         labels = len(rows) <= 20
-    if labels and "i:objectId" in rows.colnames:
-        for xi, yi, name in zip(x, y, rows["i:objectId"], strict=True):
-            ax.annotate(str(name), (xi, yi), fontsize=7, xytext=(3, 3),
+    if labels and name in rows.colnames:
+        for xi, yi, label in zip(x, y, rows[name], strict=True):
+            ax.annotate(str(label), (xi, yi), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")
     ax.set_xlim(1.1 * r, -1.1 * r)  # east to the left
     ax.set_ylim(-1.1 * r, 1.1 * r)
@@ -98,16 +107,18 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     return ax
 
 
-def plot_statistics(table: Table, columns: str | Sequence[str] = ("basic:sci",), *,
+def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
                     ax: Axes | None = None, cumulative: bool = False) -> Axes:
-    """Counters of `~astroquery_fink.FinkClass.get_statistics` over time, one line each.
+    """Counters of ``get_statistics`` (ZTF or Rubin) over time, one line each.
 
     Parameters
     ----------
     table : `~astropy.table.Table`
-        A `~astroquery_fink.FinkClass.get_statistics` result (its ``time`` column).
+        A `~astroquery_fink.FinkClass.get_statistics` result (its ``time`` column) or a
+        `~astroquery_fink.FinkLSSTClass.get_statistics` one (its ``f:night``, YYYYMMDD).
     columns : str or list of str, optional
-        The counters to draw (default ``basic:sci``, the alerts processed each night).
+        The counters to draw; default the alerts processed each night (ZTF ``basic:sci``,
+        Rubin ``f:alerts``).
     ax : `matplotlib.axes.Axes`, optional
         Where to draw; default a new figure.
     cumulative : bool, optional
@@ -117,9 +128,18 @@ def plot_statistics(table: Table, columns: str | Sequence[str] = ("basic:sci",),
     -------
     ax : `matplotlib.axes.Axes`
     """
+    table = as_table(table, "plot_statistics", "get_statistics")
+    if columns is None:
+        columns = "f:alerts" if "f:night" in table.colnames else "basic:sci"
     columns = [columns] if isinstance(columns, str) else list(columns)
+    if "time" not in table.colnames and "f:night" in table.colnames:
+        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as ZTF's time
+        table = table.copy(copy_data=False)
+        nights = [str(n) for n in table["f:night"]]
+        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights])
     if "time" not in table.colnames or not isinstance(table["time"], Time):
-        raise ValueError("plot_statistics needs a get_statistics result (its time column)")
+        raise ValueError("plot_statistics needs a get_statistics result (its time column, "
+                         "or Rubin's f:night)")
     missing = [c for c in columns if c not in table.colnames]
     if missing:
         shown = ", ".join(c for c in table.colnames if c != "time")[:200]
