@@ -79,7 +79,8 @@ def read_fits(content: bytes) -> fits.HDUList:
     would otherwise warn (a process-wide warning, not ours to silence in threads)."""
     if not content.startswith(b"SIMPLE  ="):
         raise not_an_answer(content, "a FITS file")
-    _check_whole(content)
+    # bytes after the last HDU (padding some writers add) are not read: astropy would warn
+    content = content[:_check_whole(content)]
     if len(content) % 2880:
         # a last block without its padding (zeros, never read) is complete
         content = content + bytes(2880 - len(content) % 2880)
@@ -94,13 +95,18 @@ def read_fits(content: bytes) -> fits.HDUList:
     return hdul
 
 
-def _check_whole(content: bytes) -> None:
-    """`TruncatedAnswerError` unless every HDU's header and data are in ``content`` (only
-    the padding of the last block may be missing). Data sizes follow the FITS standard
-    (4.0, section 4.4.1.1): |BITPIX|/8 x GCOUNT x (PCOUNT + NAXIS1 x ... x NAXISn)."""
+def _check_whole(content: bytes) -> int:
+    """Where the last HDU of ``content`` ends; `TruncatedAnswerError` unless every HDU's
+    header and data are there (only the padding of the last block may be missing). An HDU
+    after the first starts with XTENSION; other bytes after an HDU are trailing padding.
+    Data sizes follow the FITS standard (4.0, section 4.4.1.1): |BITPIX|/8 x GCOUNT x
+    (PCOUNT + NAXIS1 x ... x NAXISn)."""
     stream, end = io.BytesIO(content), len(content)
+    last = 0
     while stream.tell() < end:
         start = stream.tell()
+        if start and not content.startswith(b"XTENSION", start):
+            break
         try:
             header = fits.Header.fromfile(stream, padding=True)
         except (OSError, EOFError, ValueError) as err:
@@ -117,7 +123,9 @@ def _check_whole(content: bytes) -> None:
         if data_end > end:
             raise TruncatedAnswerError(
                 f"Fink's cutout was cut short: {end} bytes, its HDUs need {data_end}")
-        stream.seek(data_end + (-data_end) % 2880)
+        last = min(end, data_end + (-data_end) % 2880)
+        stream.seek(last)
+    return last
 
 
 def fits_stamp(content: bytes) -> fits.PrimaryHDU:

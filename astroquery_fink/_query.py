@@ -421,9 +421,6 @@ class FinkQuery(BaseQuery):
             raise InvalidQueryError(
                 f"No sky map of {event_name!r} came from GraceDB (the server's answer: {err})"
             ) from None
-        if table.colnames == ["status"]:
-            raise InvalidQueryError(
-                f"No sky map of {event_name!r} came from GraceDB: {table['status'][0]}")
         return table
 
     def _run(self, plan: Plan, parse, cache, timeout, progress, *, empty, schema=None):

@@ -645,10 +645,6 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
         raise not_an_answer(content, "JSON rows") from err
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise not_an_answer(content, "a JSON list of rows")
-    if rows and all(set(r) <= _ERROR_KEYS for r in rows):
-        # an error written as rows (a dict turned into a one-row frame)
-        raise ErrorRows(f"Fink answered with an error instead of rows: "
-                        f"{server_message(content)}")
     if not rows:
         return Decoded({})
     names = list(rows[0])
@@ -1035,14 +1031,33 @@ def decode(content: bytes, output_format: str, *, schema=None,
     try:
         with _gc_paused():
             if output_format == "json":
-                return _from_json(content, schema, mixed_types)
-            return _PARSERS[output_format](content, schema)
+                decoded = _from_json(content, schema, mixed_types)
+            else:
+                decoded = _PARSERS[output_format](content, schema)
     except (TruncatedAnswerError, TableParseError, RemoteServiceError):
         raise
     except Exception as err:  # noqa: BLE001 - any reader failure is a bad answer, said so
         raise TableParseError(
             f"The server's {output_format} answer could not be read: "
             f"{type(err).__name__}: {str(err)[:300]}") from err
+    if len(decoded) and set(decoded.columns) <= _ERROR_KEYS:
+        # an error written as rows (the server's dict made a one-row frame), in any format
+        # the words: "text" (Fink's errors), "message" (flask-restx's), else "status"
+        name = next(n for n in ("text", "message", "status") if n in decoded.columns)
+        raise ErrorRows("Fink answered with an error instead of rows: "
+                        f"{server_message(_unwrapped(decoded.columns[name][0]))}")
+    return decoded
+
+
+def _unwrapped(cell) -> str | bytes:
+    """A cell's text: bytes as they are, and text that is the repr of bytes (b'...', as csv
+    answers write a bytes cell) as those bytes' text."""
+    if isinstance(cell, bytes):
+        return cell
+    text = str(cell)
+    if text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        return text[2:-1]
+    return text
 
 
 def parse_table(content: bytes, output_format: str, *, schema=None,
@@ -1077,6 +1092,14 @@ def not_an_answer(content: bytes, expected: str) -> RemoteServiceError:
     written as rows, empty text): permanent, with the server's words if it has some."""
     if not content.strip():
         return RemoteServiceError(f"Fink's answer is empty where {expected} was expected")
+    head = content[:512]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:  # cut inside a character at the end is still text
+        text = head[:err.start].decode("utf-8") if err.start > len(head) - 4 else None
+    if text is None or any(c < " " and c not in "\t\n\r" for c in text):
+        return RemoteServiceError(f"Fink's answer is not {expected}: {len(content)} bytes of "
+                                  f"binary data, starting {content[:8].hex(' ')}")
     return RemoteServiceError(f"Fink's answer is not {expected}: {server_message(content)}")
 
 

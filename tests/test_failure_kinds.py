@@ -1136,12 +1136,48 @@ def _rubin_stamp() -> bytes:
 def test_a_rubin_cutout_hdu_without_an_image_is_refused(lsst_recorded):
     from astropy.io import fits
     buffer = io.BytesIO()
-    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), np.float32)), fits.ImageHDU(),
-                  fits.ImageHDU(name="PSFIMAGE")]).writeto(buffer)
+    fits.HDUList([fits.PrimaryHDU(np.zeros((4, 4), np.float32)), fits.ImageHDU(name="UNCERT"),
+                  fits.ImageHDU(np.zeros(3), name="PSFIMAGE")]).writeto(buffer)
     fink, _ = lsst_recorded(lambda url, body: make_response(
         buffer.getvalue(), content_type="application/octet-stream"))
-    with pytest.raises(RemoteServiceError, match="no 2-D image in HDU 1, HDU 2 PSFIMAGE$"):
+    with pytest.raises(RemoteServiceError,
+                       match="no 2-D image in HDU 1 UNCERT, HDU 2 PSFIMAGE$"):
         fink.get_cutouts(170094456272322680, kind="Science")
+
+
+def test_rubin_cutout_hdus_are_found_by_name_then_by_position(lsst_recorded):
+    from astropy.io import fits
+    image, uncert, psf = (np.full((4, 4), v, np.float32) for v in (1.0, 2.0, 3.0))
+    cases = {
+        "a mask among them": [fits.PrimaryHDU(image), fits.ImageHDU(image * 0, name="MASK"),
+                              fits.ImageHDU(uncert, name="UNCERT"),
+                              fits.ImageHDU(psf, name="PSFIMAGE")],
+        "none named": [fits.PrimaryHDU(image), fits.ImageHDU(uncert), fits.ImageHDU(psf)],
+    }
+    for hdus in cases.values():
+        buffer = io.BytesIO()
+        fits.HDUList(hdus).writeto(buffer)
+        fink, _ = lsst_recorded([make_response(buffer.getvalue(),
+                                               content_type="application/octet-stream")])
+        hdul = fink.get_cutouts(170094456272322680, kind="Science")
+        assert [h.name for h in hdul] == ["PRIMARY", "SCIENCE", "SCIENCE_UNCERT",
+                                          "SCIENCE_PSF"]
+        assert [float(h.data[0, 0]) for h in hdul[1:]] == [1.0, 2.0, 3.0]
+    buffer = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(image), fits.ImageHDU(uncert, name="MASK"),
+                  fits.ImageHDU(psf, name="PSFIMAGE")]).writeto(buffer)
+    fink, _ = lsst_recorded([make_response(buffer.getvalue(),
+                                           content_type="application/octet-stream")])
+    with pytest.raises(RemoteServiceError, match="has no UNCERT HDU: PRIMARY, MASK, PSFIMAGE"):
+        fink.get_cutouts(170094456272322680, kind="Science")
+
+
+def test_bytes_after_the_last_hdu_are_padding_not_a_cut(lsst_recorded):
+    for tail in (bytes(2880), b"\n"):
+        fink, rec = lsst_recorded([make_response(_rubin_stamp() + tail,
+                                                 content_type="application/octet-stream")])
+        hdul = fink.get_cutouts(170094456272322680, kind="Science")
+        assert len(hdul) == 4 and len(rec.calls) == 1
 
 
 def test_a_rubin_cutout_cut_at_any_block_is_cut_and_tried_again(lsst_recorded):
@@ -1325,3 +1361,40 @@ def test_tag_and_block_lists_of_another_shape_are_refused(lsst_recorded, call, b
     fink, _ = lsst_recorded([make_response(body)])
     with pytest.raises(RemoteServiceError, match=re.escape(words)):
         getattr(fink, call)()
+
+
+def test_a_tracklet_date_object_means_its_day(recorded):
+    import datetime
+    fink, _ = recorded([])
+    assert fink.query_tracklet(date=datetime.date(2021, 6, 4),
+                               get_query_payload=True)["date"] == "2021-06-04"
+    assert fink.query_tracklet(date=datetime.datetime(2021, 6, 4, 3),
+                               get_query_payload=True)["date"] == "2021-06-04 03:00:00"
+
+
+def test_a_binary_answer_is_described_not_dumped(lsst_recorded):
+    import gzip
+    fink, _ = lsst_recorded([make_response(gzip.compress(_rubin_stamp()),
+                                           content_type="application/octet-stream")])
+    with pytest.raises(RemoteServiceError, match=r"not a FITS file: \d+ bytes of binary data, "
+                       "starting 1f 8b 08"):
+        fink.get_cutouts(170094456272322680, kind="Science")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "votable", "parquet"])
+def test_an_error_written_as_rows_is_an_error_in_every_format(recorded, fmt):
+    rows = [{"status": "error", "text": "HBase is down"}]
+    def votable():
+        from astropy.io import votable
+        from astropy.table import Table
+        buffer = io.BytesIO()
+        votable.writeto(votable.from_table(Table.from_pandas(pd.DataFrame(rows))), buffer)
+        return buffer.getvalue()
+
+    body = {"json": lambda: json.dumps(rows).encode(),
+            "csv": lambda: pd.DataFrame(rows).to_csv(index=False).encode(),
+            "votable": votable, "parquet": lambda: parquet_bytes(rows)}[fmt]()
+    fink, rec = recorded(lambda url, payload: make_response(body))
+    with pytest.raises(RemoteServiceError, match="an error instead of rows: HBase is down$"):
+        fink.query_region("10 20", 5 * u.arcsec, output_format=fmt)
+    assert len(rec.calls) == 1

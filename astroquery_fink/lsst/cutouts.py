@@ -19,25 +19,37 @@ def no_alert(sid) -> InvalidQueryError:
         "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
 
 
-#: HDUs of a Rubin cutout: the image, its uncertainty and the PSF
-#: (fink-object-api apps/routes/v1/lsst/cutouts/utils.py writes the alert's HDUList).
-STAMP_HDUS = 3
+#: The HDUs of a Rubin cutout after its image (the primary HDU), by EXTNAME: the
+#: uncertainty and the PSF (fink-object-api apps/routes/v1/lsst/cutouts/utils.py writes the
+#: alert's HDUList).
+STAMP_EXTENSIONS = ("UNCERT", "PSFIMAGE")
 
 
 def fits_stamp(content: bytes, sid) -> fits.HDUList:
-    """The server's cutout: three 2-D images. A file that ends after fewer HDUs was cut at
-    an HDU's end (`TruncatedAnswerError`, tried again)."""
+    """The server's cutout as its three 2-D images, in the order image, uncertainty, PSF
+    (found by EXTNAME; by position in a file that names none). A file that ends before them
+    was cut at an HDU's end (`TruncatedAnswerError`, tried again)."""
     if not content.strip():
         raise no_alert(sid)
     hdul = read_fits(content)
-    if len(hdul) < STAMP_HDUS:
+    wanted = 1 + len(STAMP_EXTENSIONS)
+    named = [name for name in STAMP_EXTENSIONS if name in hdul]
+    if len(named) == len(STAMP_EXTENSIONS):
+        hdus = [hdul[0], *(hdul[name] for name in STAMP_EXTENSIONS)]
+    elif len(hdul) < wanted:
         raise TruncatedAnswerError(
-            f"Fink's cutout was cut short: {len(hdul)} of its {STAMP_HDUS} HDUs arrived")
-    flat = [f"HDU {k} {hdu.name}".rstrip() for k, hdu in enumerate(hdul[:STAMP_HDUS])
+            f"Fink's cutout was cut short: {len(hdul)} of its {wanted} HDUs arrived")
+    elif not any(hdu.name for hdu in hdul[1:]):
+        hdus = list(hdul[:wanted])
+    else:
+        raise RemoteServiceError(
+            f"Fink's cutout has no {' and '.join(set(STAMP_EXTENSIONS) - set(named))} HDU: "
+            f"{', '.join(hdu.name or '(unnamed)' for hdu in hdul)}")
+    flat = [f"HDU {hdul.index(hdu)} {hdu.name}".rstrip() for hdu in hdus
             if hdu.data is None or hdu.data.ndim != 2 or 0 in hdu.data.shape]
     if flat:
         raise RemoteServiceError(f"Fink's cutout holds no 2-D image in {', '.join(flat)}")
-    return hdul
+    return fits.HDUList(hdus)
 
 
 def stamp_arrays_of(content: bytes, sid) -> dict:

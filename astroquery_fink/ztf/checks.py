@@ -2,6 +2,7 @@
 """ZTF user input -> the values the Fink ZTF server expects, or `InvalidQueryError` before
 any request (object names, columns, cutout kinds, SSO names, tracklet and statistics dates,
 sky maps)."""
+import datetime
 import re
 
 import numpy as np
@@ -160,6 +161,8 @@ def tracklet_date(date) -> str:
             raise InvalidQueryError(
                 f"date must be a leading part of a date 'YYYY-MM-DD hh:mm:ss', not {date!r}")
         return text
+    if isinstance(date, datetime.date) and not isinstance(date, datetime.datetime):
+        return date.isoformat()  # a day: every tracklet of that night
     t = _sky.time_arg(date, "date")
     return t.strftime("%Y-%m-%d %H:%M:%S")
 

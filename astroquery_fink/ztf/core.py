@@ -862,10 +862,10 @@ class FinkClass(FinkQuery):
         ----------
         id : str, optional
             A tracklet ID, ``TRCK_YYYYMMDD_HHMMSS_NN`` (or a leading part of one).
-        date : str, `~astropy.time.Time` or datetime, optional
+        date : str, `~astropy.time.Time`, datetime or date, optional
             Instead of ``id``: every tracklet of a night, hour, minute or second. Text is a
             prefix of ``"YYYY-MM-DD hh:mm:ss"`` (``"2021-11-20"``, ``"2021-11-20 03"``); a
-            Time or datetime means that second.
+            Time or datetime means that second, a date that day.
         columns : optional
             As in `query_object`.
 
@@ -1004,7 +1004,7 @@ class FinkClass(FinkQuery):
 
         Parameters
         ----------
-        date : str, `~astropy.time.Time` or datetime, optional
+        date : str, int, `~astropy.time.Time`, datetime or date, optional
             A night (``"20211120"``), a month (``"202111"``), a year (``"2021"``), or
             ``""`` for every night (default). A Time or datetime means its night (UTC date).
         columns : str or list of str, optional
