@@ -23,11 +23,16 @@ TABLE_FORMATS = {
 }
 _SUFFIXES = {"ascii.ecsv": ".ecsv", "fits": ".fits", "votable": ".vot", "parquet": ".parquet",
              "ascii.csv": ".csv"}
-# Control characters (but tab and newline) and Unicode line/paragraph separators: XML 1.0
-# cannot hold most of them (https://www.w3.org/TR/xml/#charsets), and astropy's text readers
-# split lines at the others (str.splitlines), so a row would be read as several.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates (valid in JSON text, not in any encoded file): no format holds them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Control characters (but tab and newline), Unicode line/paragraph separators and the
+# non-characters U+FFFE/U+FFFF: XML 1.0 cannot hold most of them
+# (https://www.w3.org/TR/xml/#charsets), and astropy's text readers split lines at the
+# others (str.splitlines), so a row would be read as several.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 _TEXT_FORMATS = ("ascii.ecsv", "ascii.csv", "votable")
+# In a column name, every control character (tab and newline too) and lone surrogate.
+_NAME_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]")
 
 
 def write_table(table: Table, path: str | Path, fmt: str) -> list[str]:
@@ -45,7 +50,7 @@ def write_table(table: Table, path: str | Path, fmt: str) -> list[str]:
     table = _prepared(table, fmt, changes)
     # each change made for the format says which formats would have kept those values
     notes = [note + _kept_by(values, fmt) for note, values in changes]
-    notes += _text_not_kept(table, fmt)
+    notes += _text_not_kept(table, fmt) + _shapes_not_kept(table, fmt)
     _write(table, path, fmt)
     return notes
 
@@ -53,15 +58,36 @@ def write_table(table: Table, path: str | Path, fmt: str) -> list[str]:
 def _prepared(table: Table, fmt: str, changes: list[tuple[str, list[str]]]) -> Table:
     """A copy the format can hold; ``changes`` gets a note for each change, with the text
     values changed (none for other changes)."""
+    table = _safe_names(table, fmt, changes)
+    table = _without(_CONTROL if fmt in _TEXT_FORMATS else _SURROGATE, table, changes)
     if fmt == "fits":
         table = _for_fits(table, changes)
     elif fmt == "ascii.csv":
         table = _for_csv(table, changes)
     elif fmt == "votable":
         table = _for_votable(table, changes)
-    if fmt in _TEXT_FORMATS:
-        table = _without_controls(table, changes)
     return table
+
+
+def _safe_names(table: Table, fmt: str, changes: list) -> Table:
+    """Column names the format can hold: no control character (a text header would break)
+    nor lone surrogate, and ASCII for FITS; each renamed column said."""
+    renames = {}
+    for name in table.colnames:
+        new = _NAME_CONTROL.sub("\ufffd", name)
+        new = _ascii(new) if fmt == "fits" else new
+        if new != name:
+            while new in table.colnames or new in renames.values():
+                new += "_"
+            renames[name] = new
+    if not renames:
+        return table
+    out = table.copy(copy_data=False)
+    out.rename_columns(list(renames), list(renames.values()))
+    for old, new in renames.items():
+        changes.append((f"column {old!r} written as {new!r}: a name "
+                        f"{_SUFFIXES[fmt]} cannot hold", []))
+    return out
 
 
 def _write(table: Table, path, fmt: str) -> None:
@@ -95,31 +121,39 @@ def _replace(col, values: list[str]):
                 description=col.description, **extra)
 
 
-def _without_controls(table: Table, changes: list) -> Table:
-    """Control characters and line separators as U+FFFD, so that the file stays readable."""
+def _without(pattern: re.Pattern, table: Table, changes: list) -> Table:
+    """Characters the file cannot hold (``pattern``: control characters and separators in
+    text formats, lone surrogates in every format) as U+FFFD, so that it stays readable."""
     out = None
     for name in _text_columns(table):
         col = table[name]
-        if not any(_CONTROL.search(v) for v in _values(col).tolist()):
+        if not any(pattern.search(v) for v in _values(col).tolist()):
             continue
         text = np.asarray(col).tolist()
-        fixed = [_CONTROL.sub("\ufffd", v) for v in text]
+        fixed = [pattern.sub("\ufffd", v) for v in text]
         out = table.copy(copy_data=False) if out is None else out
         out[name] = _replace(col, fixed)
         count = sum(a != b for a, b in zip(text, fixed, strict=True))
-        held = [v for v in text if _CONTROL.search(v)]
-        changes.append((f"{name}: {count} values hold control characters or line "
-                        f"separators, written as U+FFFD (e.g. {held[0]!r})", held))
+        held = [v for v in text if pattern.search(v)]
+        what = ("control characters or line separators" if pattern is _CONTROL
+                else "lone surrogates")
+        changes.append((f"{name}: {count} values hold {what}, written as U+FFFD "
+                        f"(e.g. {held[0]!r})", held))
     return table if out is None else out
 
 
-def _round_trip(values: list[str], fmt: str, prepare: bool = False) -> list[str] | None:
-    """The values as ``fmt`` gives them back (None when it cannot be read back as written),
-    as they are or (``prepare``) after the changes made for the format.
+def _round_trip(columns: dict[str, list[str]], fmt: str, prepare: bool = False
+                ) -> dict[str, list[str]] | None:
+    """Each column's values as ``fmt`` gives them back (None when the probe cannot be read
+    back as written), as they are or (``prepare``) after the changes made for the format.
 
-    A number column comes first so that the text is not a line's first field, as in a
-    query's Table (whose first columns are IDs and numbers)."""
-    probe = Table({"n": np.arange(len(values)), "v": np.array(values, dtype=str)})
+    One probe column per text column (readers guess a type per column: csv reads '04' as
+    4 only where every value is a number), padded to a common length by repeating its last
+    value; a number column comes first, as a query's Table has IDs and numbers first."""
+    length = max(len(v) for v in columns.values())
+    probe = Table({"n": np.arange(length)})
+    for k, values in enumerate(columns.values()):
+        probe[f"v{k}"] = np.array(values + values[-1:] * (length - len(values)), dtype=str)
     if prepare:
         probe = _prepared(probe, fmt, [])
     try:
@@ -129,41 +163,76 @@ def _round_trip(values: list[str], fmt: str, prepare: bool = False) -> list[str]
             back = Table.read(path, format=fmt)
     except Exception:  # noqa: BLE001 (any failure to read back means the text is not kept)
         return None
-    if len(back) != len(values) or "v" not in back.colnames:
+    if len(back) != length or back.colnames != probe.colnames:
         return None
-    col = back["v"]
-    mask = np.asarray(getattr(col, "mask", np.zeros(len(col), bool)), dtype=bool)
-    return ["" if m else str(v) for v, m in zip(col.tolist(), mask, strict=True)]
+    out = {}
+    for k, (name, values) in enumerate(columns.items()):
+        col = back[f"v{k}"]
+        mask = np.asarray(getattr(col, "mask", np.zeros(len(col), bool)), dtype=bool)
+        out[name] = ["" if m else str(v) for v, m in zip(col.tolist()[:len(values)],
+                                                         mask[:len(values)], strict=True)]
+    return out
 
 
-def _changed(values: list[str], fmt: str) -> dict[str, str | None]:
-    """The values ``fmt`` does not give back as written, with what it gives (None: the file
-    could not be read back); halves are tried when a whole probe cannot be read."""
-    back = _round_trip(values, fmt)
+def _changed(columns: dict[str, list[str]], fmt: str) -> dict[str, dict[str, str | None]]:
+    """Per column, the values ``fmt`` does not give back as written, with what it gives
+    (None: the file could not be read back); columns, then halves of a column, are tried
+    alone when a whole probe cannot be read."""
+    back = _round_trip(columns, fmt)
     if back is not None:
-        return {v: b for v, b in zip(values, back, strict=True) if b != v}
+        return {name: {v: b for v, b in zip(values, back[name], strict=True) if b != v}
+                for name, values in columns.items()}
+    if len(columns) > 1:
+        return {name: _changed({name: values}, fmt)[name]
+                for name, values in columns.items()}
+    (name, values), = columns.items()
     if len(values) == 1:
-        return {values[0]: None}
+        return {name: {values[0]: None}}
     half = len(values) // 2
-    return _changed(values[:half], fmt) | _changed(values[half:], fmt)
+    return {name: _changed({name: values[:half]}, fmt)[name]
+            | _changed({name: values[half:]}, fmt)[name]}
 
 
 def _text_not_kept(table: Table, fmt: str) -> list[str]:
     """A note per text column with values the format does not give back as written (an
     empty text read back as missing is not counted: the text formats write both alike)."""
     columns = {n: _values(table[n]).tolist() for n in _text_columns(table)}
-    values = sorted({v for vals in columns.values() for v in vals})
-    changed = _changed(values, fmt) if values else {}
+    columns = {n: v for n, v in columns.items() if v}
+    changed = _changed(columns, fmt) if columns else {}
     notes = []
-    for name, vals in columns.items():
-        lost = [v for v in vals if v in changed]
+    for name, lost in changed.items():
         if not lost:
             continue
-        given = changed[lost[0]]
-        example = (f"{lost[0]!r} as {given!r}" if given is not None
-                   else f"{lost[0]!r} makes the file unreadable")
+        first, given = next(iter(lost.items()))
+        example = (f"{first!r} as {given!r}" if given is not None
+                   else f"{first!r} makes the file unreadable")
         notes.append(f"{name}: {len(lost)} distinct values are not read back from "
-                     f"{_SUFFIXES[fmt]} as written (e.g. {example}){_kept_by(lost, fmt)}")
+                     f"{_SUFFIXES[fmt]} as written (e.g. {example})"
+                     f"{_kept_by(list(lost), fmt)}")
+    return notes
+
+
+def _shapes_not_kept(table: Table, fmt: str) -> list[str]:
+    """A note per column of arrays (cutout stamps) whose shape the format's reader does not
+    give back (parquet: flat lists), found by writing one row."""
+    multi = [n for n in table.colnames if isinstance(table[n], Column) and table[n].ndim > 1]
+    if not multi or not len(table):
+        return []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"probe{_SUFFIXES[fmt]}"
+            _write(table[multi][:1], path, fmt)
+            back = Table.read(path, format=fmt)
+    except Exception:  # noqa: BLE001 - said as a shape not kept
+        back = Table()
+    notes = []
+    for name in multi:
+        shape = table[name].shape[1:]
+        got = back[name].shape[1:] if name in back.colnames else None
+        if got != shape:
+            notes.append(f"{name}: each row's {'x'.join(map(str, shape))} array is read back "
+                         f"from {_SUFFIXES[fmt]} with shape {got} (reshape it, or use .fits, "
+                         ".ecsv or .vot, which keep it)")
     return notes
 
 
@@ -173,7 +242,7 @@ def _kept_by(values: list[str], fmt: str) -> str:
     if not values:
         return ""
     others = [suffix for f, suffix in _SUFFIXES.items()
-              if f != fmt and _round_trip(values, f, prepare=True) == values]
+              if f != fmt and _round_trip({"": values}, f, prepare=True) == {"": values}]
     return f"; {', '.join(others)} would keep them" if others else ""
 
 
@@ -203,7 +272,7 @@ def _for_fits(table: Table, changes: list) -> Table:
         col = out[name]
         if isinstance(col, Column) and col.dtype.kind == "U" and col.ndim == 1:
             text = np.asarray(col)
-            wide = np.char.str_len(np.char.encode(text, "utf-8")) != np.char.str_len(text)
+            wide = np.array([not v.isascii() for v in text.tolist()], dtype=bool)
             if wide.any():
                 out[name] = _replace(col, [_ascii(v) for v in text.tolist()])
                 changes.append((f"{name}: FITS text is ASCII, {int(wide.sum())} values "
@@ -231,8 +300,10 @@ def _for_votable(table: Table, changes: list) -> Table:
     out = table.copy(copy_data=False)
     for name in times:
         col = table[name]
-        out[name] = Column(np.asarray(col.value), name=name,
-                           description=getattr(col.info, "description", None))
+        out[name] = MaskedColumn(np.asarray(col.value), name=name,
+                                 mask=np.asarray(col.mask, bool) if col.masked
+                                 else np.zeros(len(col), bool),
+                                 description=getattr(col.info, "description", None))
         changes.append((f"{name}: VOTable holds no Time column, written as its values "
                         f"({col.format}, {col.scale.upper()})", []))
     return out
@@ -243,7 +314,7 @@ def _for_csv(table: Table, changes: list) -> Table:
     if not multi:
         return table
     changes.append((f"CSV cannot hold image columns: left out {', '.join(multi)} "
-                    "(use .ecsv, .fits, .vot or .parquet to keep them)", []))
+                    "(use .fits, .ecsv or .vot to keep them)", []))
     out = table.copy(copy_data=False)
     out.remove_columns(multi)
     return out

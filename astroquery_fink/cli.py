@@ -665,6 +665,14 @@ _VALUE = (r"\d[\d.]*(?:e[+-]?\d+)? \* u\.\w+|'[^']*'|\"[^\"]*\""
           r"|[^\s,;()]*?(?=[.:]?(?:[\s,;)]|$))")
 
 
+_REPR_QUANTITY = re.compile(r"<Quantity ([^<>]*)>")
+_REPR_TIME = re.compile(r"<Time object: scale='\w+' format='(\w+)' value=([^<>]*)>")
+_META_NOTE = re.compile(r" \([^()]*\bmeta\[[^()]*\]\)")  # "(all are in table.meta[...])"
+# What a terminal must not be sent from a server's text: control characters (escape
+# sequences, bells) but tab, and lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _alternation(names) -> str:
     names = sorted(names, key=len, reverse=True)  # longest first: query_class_async
     return "|".join(map(re.escape, names)) or "(?!)"
@@ -776,6 +784,11 @@ def _cli_words(keywords: dict[str, str], survey: str,
         return keywords[match["kw2"]] + match["after"]
 
     def translate(message: str) -> str:
+        # Python's reprs and the Table's meta are not the command line's words
+        message = _REPR_QUANTITY.sub(r"\1", message)
+        message = _REPR_TIME.sub(lambda m: f"{m[1]}{m[2]}" if jd_dates and m[1] in (
+            "jd", "mjd") else m[2], message)
+        message = _META_NOTE.sub("", message)
         text = pattern.sub(word, message)
         text = linked.sub(link, linked.sub(link, text))  # twice: "a or b or --c"
         return repeated.sub(lambda m: m["flag"], text)
@@ -1089,6 +1102,8 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
 
     def say(line: str, err: bool = False) -> None:
+        # one line of text: a server's control characters are shown, not obeyed
+        line = _UNPRINTABLE.sub("\ufffd", line)
         if err:
             print(line, file=sys.stderr)
         elif not args.quiet:

@@ -354,3 +354,27 @@ def test_an_option_naming_a_positional_argument_is_a_usage_error(capsys):
     assert main(["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi",
                  "--server", "http://127.0.0.1:9", "-o", "x.fits"]) == 2
     assert "--object-id is not an option of cutouts with --survey ztf" in capsys.readouterr().err
+
+
+def test_python_reprs_and_table_meta_are_not_command_line_words():
+    words = cli._cli_words({"radius": "RADIUS", "startdate": "--startdate"}, "ztf",
+                           jd_dates=True)
+    assert words("radius must be a finite angle above 0, not <Quantity nan arcsec>") == \
+        "RADIUS must be a finite angle above 0, not nan arcsec"
+    assert words("startdate=<Time object: scale='utc' format='jd' value=-5.0> is not a date") \
+        == "--startdate jd-5.0 is not a date"
+    assert words("1 of 2 requested objects returned no alerts: ZTF99zzzzzzz (all are in "
+                 "table.meta['missing_ids'])") == \
+        "1 of 2 requested objects returned no alerts: ZTF99zzzzzzz"
+
+
+def test_a_servers_control_characters_are_shown_not_sent_to_the_terminal(monkeypatch, capsys):
+    from astropy.table import Table
+
+    from astroquery_fink import FinkLSSTClass
+    tags = Table({"tag": ["t"], "description": ["\x1b[31mRED\x1b[0m\x07"],
+                  "api_support": [True]})
+    monkeypatch.setattr(FinkLSSTClass, "get_tags", lambda self, **kw: tags)
+    assert main(["tag-list", "--survey", "lsst", "--server", "http://127.0.0.1:9"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\ufffd[31mRED" in out

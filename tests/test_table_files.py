@@ -78,3 +78,55 @@ def test_time_columns_in_votable_as_their_values(tmp_path):
     assert notes == ["time: VOTable holds no Time column, written as its values (iso, UTC)"]
     back = Table.read(tmp_path / "t.vot")
     assert back["time"].tolist() == ["2021-11-22 00:00:00.000", "2021-11-23 00:00:00.000"]
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_lone_surrogates_and_xml_non_characters_are_replaced_in_every_format(tmp_path, suffix):
+    path = tmp_path / f"t{suffix}"
+    notes = write_table(table(["a\ud800b", "c\uffffd", "plain"]), path, TABLE_FORMATS[suffix])
+    back = Table.read(path, **({"use_names_over_ids": True} if suffix == ".vot" else {}))
+    got = [str(v) for v in back["d:name"]]
+    assert got[2] == "plain" and len(back) == 3
+    assert "\ud800" not in got[0] and got[0][0] == "a" and got[0][-1] == "b"
+    assert notes and "d:name" in notes[0]
+
+
+@pytest.mark.parametrize(("suffix", "name", "written"), [
+    (".fits", "d:naïve", "d:naive"), (".ecsv", "d:a\nb", "d:a\ufffdb"),
+    (".vot", "d:a\nb", "d:a\ufffdb"), (".fits", "d:a\nb", "d:a?b"),
+])
+def test_column_names_a_format_cannot_hold_are_renamed_and_said(tmp_path, suffix, name,
+                                                                written):
+    t = Table({"i:jd": [1.5], name: ["x"]})
+    path = tmp_path / f"t{suffix}"
+    notes = write_table(t, path, TABLE_FORMATS[suffix])
+    back = Table.read(path, **({"use_names_over_ids": True} if suffix == ".vot" else {}))
+    assert back.colnames == ["i:jd", written] and str(back[written][0]) == "x"
+    assert notes == [f"column {name!r} written as {written!r}: a name {suffix} cannot hold"]
+
+
+def test_csv_type_guessing_is_probed_per_column(tmp_path):
+    t = Table({"i:jd": [1.5, 2.5], "d:code": ["007", "12"], "d:words": ["a b", "c"]})
+    notes = write_table(t, tmp_path / "t.csv", "ascii.csv")
+    assert notes == ["d:code: 1 distinct values are not read back from .csv as written "
+                     "(e.g. '007' as '7'); .ecsv, .fits, .vot, .parquet would keep them"]
+
+
+def test_array_shapes_a_format_flattens_are_said(tmp_path):
+    import numpy as np
+    t = Table({"i:jd": [1.5, 2.5], "b:stamp": np.ones((2, 4, 3))})
+    assert write_table(t, tmp_path / "t.fits", "fits") == []
+    assert write_table(t, tmp_path / "t.parquet", "parquet") == [
+        "b:stamp: each row's 4x3 array is read back from .parquet with shape (12,) "
+        "(reshape it, or use .fits, .ecsv or .vot, which keep it)"]
+
+
+def test_a_missing_time_stays_missing_in_votable(tmp_path):
+    import numpy as np
+    from astropy.time import Time
+    times = Time(["2021-11-22", "2021-11-23"], scale="utc")
+    times.format = "mjd"
+    times[1] = np.ma.masked
+    write_table(Table({"n": [1, 2], "time": times}), tmp_path / "t.vot", "votable")
+    back = Table.read(tmp_path / "t.vot")["time"]
+    assert back[0] == 59540.0 and back.mask.tolist() == [False, True]
