@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
+from astropy import units as u
 from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
@@ -147,6 +148,11 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     if show_upperlim and (upper & keep).any() and "i:diffmaglim" not in table.colnames:
         raise ValueError("plot_lightcurve needs the column i:diffmaglim to draw the upper "
                          "limits (or pass show_upperlim=False)")
+    for name in ("i:magpsf", "i:sigmapsf", "i:diffmaglim"):
+        unit = getattr(table[name], "unit", None) if name in table.colnames else None
+        if unit is not None and unit not in (u.mag, u.dimensionless_unscaled) and \
+                not isinstance(unit, u.MagUnit):
+            raise ValueError(f"{name} is in {unit}, not magnitudes")
     mag, err = floats(table["i:magpsf"]), floats(table["i:sigmapsf"])
     lim = floats(table["i:diffmaglim"]) if "i:diffmaglim" in table.colnames else mag * np.nan
     drawn_rows = keep & ((valid & np.isfinite(mag))

@@ -487,3 +487,58 @@ def test_rubin_cutouts_refuse_too_few_axes():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="3 stamps to draw but only 1 axes given"):
         plot_lsst_cutouts(stamps, axes=[ax])
+
+
+def test_each_light_curve_column_is_checked_by_its_own_unit():
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+    table = _rubin_lc()
+    table["r:psfFluxErr"] = u.Quantity([1.0, 2.0, 3.0], u.s)
+    with pytest.raises(ValueError, match="r:psfFluxErr is in s, not a flux density"):
+        plot_lsst_lightcurve(table)
+    ztf = Table({"i:objectId": ["ZTF21aaxtctv"], "i:jd": [2459500.5], "i:fid": [1],
+                 "i:magpsf": u.Quantity([1000.0], u.nJy), "i:sigmapsf": [0.1]})
+    with pytest.raises(ValueError, match="i:magpsf is in nJy, not magnitudes"):
+        plot_lightcurve(ztf)
+
+
+def test_a_rubin_light_curve_with_nothing_to_draw_is_refused():
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+    empty = _rubin_lc()[:0]
+    masked = _rubin_lc()
+    masked["r:psfFlux"] = MaskedColumn(masked["r:psfFlux"], mask=[True, True, True])
+    for table in (empty, masked):
+        n = len(plt.get_fignums())
+        with pytest.raises(ValueError, match="No row of the table has a time, a band and a "
+                           "r:psfFlux to plot"):
+            plot_lsst_lightcurve(table)
+        assert len(plt.get_fignums()) == n  # no figure left behind
+
+
+def test_statistics_draw_counters_only_and_rows_with_a_night():
+    from astroquery_fink.plotting import plot_statistics
+    stats = Table({"f:night": MaskedColumn([20251101, 20251102, 0], mask=[False, False, True]),
+                   "f:alerts": [900, 1348, 5], "f:version": ["a", "b", "c"]})
+    (line,) = plot_statistics(stats).get_lines()
+    assert list(line.get_ydata()) == [900, 1348]
+    with pytest.raises(ValueError, match="Not counters \\(numbers per night\\): f:version"):
+        plot_statistics(stats, "f:version")
+    assert len(plot_statistics(stats[:0]).get_lines()) == 1  # no night: an empty line
+
+
+def test_a_cone_search_is_drawn_from_its_columns_units_without_missing_positions():
+    from astroquery_fink.plotting import plot_region
+    cone = Table({"i:ra": u.Quantity([36000.0, 36001.8], u.arcsec),
+                  "i:dec": u.Quantity(np.radians([20.0, 20.0]), u.rad),
+                  "i:objectId": ["ZTF21aaaaaaa", "ZTF21aaaaaab"]})
+    offsets = plot_region(cone, "10 20", 10 * u.arcsec).collections[0].get_offsets()
+    assert np.allclose(offsets[:, 0], [0.0, 1.8 * np.cos(np.radians(20.0))], atol=1e-3)
+    cone["i:ra"] = MaskedColumn([36000.0, 36001.8], unit=u.arcsec, mask=[False, True])
+    ax = plot_region(cone, "10 20", 10 * u.arcsec)
+    assert len(ax.collections[0].get_offsets()) == 1
+    assert "1 objects" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_rubin_cutouts_that_are_no_images_are_refused():
+    from astroquery_fink.plotting import plot_lsst_cutouts
+    with pytest.raises(ValueError, match=r"Not 2-D images: Science \(5,\)"):
+        plot_lsst_cutouts({"Science": np.ones(5)})

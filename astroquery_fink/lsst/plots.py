@@ -57,19 +57,19 @@ def _points(table: Table, flux_column: str, magnitude: bool):
     time = _mjd_tai(table["r:midpointMjdTai"])
     band = np.ma.filled(np.ma.asarray(table["r:band"]).astype(str), "")
     err_column = flux_column + "Err"
-    try:
-        if magnitude:
-            mag, err = flux_to_mag(table, flux_column=flux_column, err_column=err_column
-                                   if err_column in table.colnames else None)
-            value, error = mag.value, err.value
-        else:
-            # in nJy, the axis' unit, whatever unit the column carries
-            value = njy(table[flux_column])
-            error = njy(table[err_column]) if err_column in table.colnames \
-                else np.full(len(table), np.nan)
-    except u.UnitConversionError:
-        raise ValueError(f"{flux_column} is in {table[flux_column].unit}, not a flux density "
-                         "(nJy)") from None
+    for name in (flux_column, err_column):
+        unit = getattr(table[name], "unit", None) if name in table.colnames else None
+        if unit is not None and not unit.is_equivalent(u.nJy):
+            raise ValueError(f"{name} is in {unit}, not a flux density (nJy)")
+    if magnitude:
+        mag, err = flux_to_mag(table, flux_column=flux_column, err_column=err_column
+                               if err_column in table.colnames else None)
+        value, error = mag.value, err.value
+    else:
+        # in nJy, the axis' unit, whatever unit the column carries
+        value = njy(table[flux_column])
+        error = njy(table[err_column]) if err_column in table.colnames \
+            else np.full(len(table), np.nan)
     good = np.isfinite(time) & np.isfinite(value)
     return band[good], time[good], value[good], error[good]
 
@@ -120,15 +120,19 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     table = as_table(table, "plot_lsst_lightcurve", "FinkLSST.query_object")
     forced = None if forced is None else as_table(forced, "plot_lsst_lightcurve",
                                                   "FinkLSST.query_forced_photometry")
+    points = {is_forced: _points(data, flux_column, magnitude)
+              for data, is_forced in ((table, False), (forced, True))
+              if data is not None and len(data)}
+    if not any(len(p[1]) for p in points.values()):
+        raise ValueError(f"No row of the table has a time, a band and a {flux_column} "
+                         + ("magnitude (a positive flux) " if magnitude else "")
+                         + "to plot")
     plt = pyplot()
     new_figure = ax is None
     if new_figure:
         _, ax = plt.subplots(figsize=(8, 4.5))
     shown, times = [], []
-    for data, is_forced in ((table, False), (forced, True)):
-        if data is None or len(data) == 0:
-            continue
-        band, time, value, error = _points(data, flux_column, magnitude)
+    for is_forced, (band, time, value, error) in points.items():
         times.append(time)
         for b in [*BANDS, *sorted(set(band) - set(BANDS))]:
             sel = band == b
@@ -167,12 +171,16 @@ def _stamps(cutouts) -> tuple[dict, fits.Header | None]:
                   if k.upper() in [h.name for h in cutouts]}
         return stamps, cutouts[0].header
     if isinstance(cutouts, Mapping):
-        return {k: np.asarray(v) for k, v in cutouts.items() if k in _KINDS}, None
-    if isinstance(cutouts, np.ndarray):
-        return {"Science": cutouts}, None
-    raise TypeError(
-        "cutouts must be the HDUList or the arrays of FinkLSST.get_cutouts, "
-        f"not {type(cutouts).__name__}")
+        stamps = {k: np.asarray(v) for k, v in cutouts.items() if k in _KINDS}
+    elif isinstance(cutouts, np.ndarray):
+        stamps = {"Science": cutouts}
+    else:
+        raise TypeError("cutouts must be the HDUList or the arrays of FinkLSST.get_cutouts, "
+                        f"not {type(cutouts).__name__}")
+    flat = [f"{k} {v.shape}" for k, v in stamps.items() if v.ndim != 2]
+    if flat:
+        raise ValueError(f"Not 2-D images: {', '.join(flat)}")
+    return stamps, None
 
 
 def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from astropy import units as u
-from astropy.table import Table
+from astropy.table import Column, Table
 from astropy.time import Time
 
-from .._plotting import as_table, pyplot
+from .._plotting import as_table, floats, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -30,6 +30,19 @@ def _axes(ax):
 
 # (RA, Dec, object name) columns of a cone search: ZTF's, then Rubin's
 _POSITIONS = (("i:ra", "i:dec", "i:objectId"), ("r:ra", "r:dec", "r:diaObjectId"))
+
+
+def _degrees(col, name: str) -> np.ndarray:
+    """A coordinate column in degrees (by its unit, degrees when it has none), NaN where
+    missing."""
+    values = floats(col)
+    unit = getattr(col, "unit", None)
+    if unit is None or unit == u.dimensionless_unscaled:
+        return values
+    try:
+        return (values * unit).to_value(u.deg)
+    except u.UnitConversionError:
+        raise ValueError(f"{name} is in {unit}, not an angle") from None
 
 
 def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
@@ -81,7 +94,10 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
         rows = table[np.asarray(table["input_index"]) == 0]
     from astropy.coordinates import SkyCoord
 
-    coords = SkyCoord(np.asarray(rows[ra], float) * u.deg, np.asarray(rows[dec], float) * u.deg)
+    lon, lat = (_degrees(rows[c], c) for c in (ra, dec))
+    drawable = np.isfinite(lon) & np.isfinite(lat)  # rows without a position are not drawn
+    rows, lon, lat = rows[drawable], lon[drawable], lat[drawable]
+    coords = SkyCoord(lon * u.deg, lat * u.deg)
     dlon, dlat = center.spherical_offsets_to(coords)
     x, y = dlon.to_value(unit), dlat.to_value(unit)
     r = (arcsec * u.arcsec).to_value(unit)
@@ -133,10 +149,12 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
         columns = "f:alerts" if "f:night" in table.colnames else "basic:sci"
     columns = [columns] if isinstance(columns, str) else list(columns)
     if "time" not in table.colnames and "f:night" in table.colnames:
-        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as ZTF's time
-        table = table.copy(copy_data=False)
+        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as ZTF's time;
+        # rows without a night are not drawn
+        table = table[~np.ma.getmaskarray(table["f:night"])]
         nights = [str(n) for n in table["f:night"]]
-        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights])
+        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights] or
+                             np.zeros(0), format=None if nights else "jd")
     if "time" not in table.colnames or not isinstance(table["time"], Time):
         raise ValueError("plot_statistics needs a get_statistics result (its time column, "
                          "or Rubin's f:night)")
@@ -144,6 +162,11 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
     if missing:
         shown = ", ".join(c for c in table.colnames if c != "time")[:200]
         raise ValueError(f"No column {', '.join(missing)} in the table; it has {shown}")
+    # counters only: numbers, one per night
+    text = [c for c in columns if c == "time" or not isinstance(table[c], Column)
+            or table[c].dtype.kind not in "iufb" or table[c].ndim != 1]
+    if text:
+        raise ValueError(f"Not counters (numbers per night): {', '.join(text)}")
     order = np.argsort(table["time"].jd)
     when = table["time"][order].datetime
     ax = _axes(ax)
