@@ -16,7 +16,8 @@ _POLL_SECONDS = 0.25
 
 
 def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
-            progress: bool | None, label: str, cancel: Callable[[], None] | None = None
+            progress: bool | None, label: str, cancel: Callable[[], None] | None = None,
+            give_up: Callable[[int, dict[int, Exception]], Exception | None] | None = None
             ) -> tuple[list[R | None], dict[int, Exception]]:
     """``work(task)`` for every task, at most ``max_workers`` at once.
 
@@ -25,6 +26,9 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
     A KeyboardInterrupt (or any other BaseException) cancels the tasks not yet started,
     calls ``cancel()`` (which stops the tasks under way, e.g. shuts their sockets down, so
     that the interpreter need not wait for them at exit) and reaches the caller at once.
+    ``give_up(successes, failures)``, asked after each failure, may return an exception:
+    the tasks not finished are then stopped as for a Ctrl-C and fail with it (a server
+    that answers nothing is not sent the rest).
     """
     if len(tasks) == 1:
         return [work(tasks[0])], {}
@@ -36,10 +40,11 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
     # Finished tasks are handed over in a queue: one wake-up per task, where
     # concurrent.futures.wait on the pending set would cost O(tasks) per call.
     finished: queue.SimpleQueue = queue.SimpleQueue()
+    done: set[int] = set()
     try:
         for k, task in enumerate(tasks):
             pool.submit(work, task).add_done_callback(lambda f, k=k: finished.put((k, f)))
-        for _ in range(len(tasks)):
+        while len(done) < len(tasks):
             while True:
                 # a timed wait, so that the main thread sees a Ctrl-C within _POLL_SECONDS
                 try:
@@ -47,10 +52,18 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
                     break
                 except queue.Empty:
                     continue
+            done.add(k)
             try:
                 results[k] = future.result()
             except Exception as err:  # noqa: BLE001 - each failure is reported by its task
                 errors[k] = err
+                stop = give_up(len(done) - len(errors), errors) if give_up else None
+                if stop is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    if cancel is not None:
+                        cancel()
+                    errors.update({i: stop for i in range(len(tasks)) if i not in done})
+                    break
             if bar is not None:
                 bar.update(1)
     except BaseException:

@@ -614,6 +614,15 @@ def _parsed(parse, response, what, url):
 
 # ---------------------------------------------------------------------------- error mapping
 
+def unreachable(err: BaseException) -> bool:
+    """Whether a request failed for want of an answer (no connection, no name, or nothing
+    within its time), not for what the server said."""
+    return isinstance(err, AstroTimeoutError) or any(
+        isinstance(e, requests.ConnectionError | urllib3.exceptions.NewConnectionError
+                   | urllib3.exceptions.NameResolutionError | ConnectionRefusedError
+                   | socket.gaierror) for e in _chain(err))
+
+
 def _chain(err: BaseException):
     """``err`` and the exceptions it wraps (causes, contexts, exception arguments)."""
     todo, seen = [err], set()

@@ -28,7 +28,7 @@ from ._batch import run_all
 from ._endpoint import Endpoint
 from ._errors import warn
 from ._hints import RawAnswer
-from ._http import Lanes, fetch
+from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
@@ -446,8 +446,19 @@ class FinkQuery(BaseQuery):
                          what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty,
                          lanes=lanes)
 
+        def give_up(successes: int, failures: dict) -> Exception | None:
+            # as many requests as run at once got no answer, and none got one: the server
+            # is down or unreachable, and is not sent the rest
+            if successes or len(failures) < at_once or not all(map(unreachable,
+                                                                     failures.values())):
+                return None
+            return RemoteServiceError(
+                f"not sent: Fink did not answer the first {len(failures)} {endpoint.what} "
+                f"requests ({next(iter(failures.values()))})")
+
         return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
-                       progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel)
+                       progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel,
+                       give_up=give_up)
 
     def _partial(self, plan: Plan, errors: dict, table: Table, responses=(),
                  raw: bool = False) -> PartialResultError:

@@ -1398,3 +1398,40 @@ def test_an_error_written_as_rows_is_an_error_in_every_format(recorded, fmt):
     with pytest.raises(RemoteServiceError, match="an error instead of rows: HBase is down$"):
         fink.query_region("10 20", 5 * u.arcsec, output_format=fmt)
     assert len(rec.calls) == 1
+
+
+# ----------------------------- 1. a server that answers nothing is not sent every batch
+
+def test_a_dead_server_is_not_sent_every_batch():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():  # connections are taken and never answered
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    ids = [f"ZTF20aaaa{chr(97 + k // 26)}{chr(97 + k % 26)}a" for k in range(40)]
+    fink = FinkClass(server=f"http://127.0.0.1:{listener.getsockname()[1]}")
+    try:
+        with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 4), \
+                conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as err:
+            fink.query_object(ids, timeout=0.5, cache=False)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+    assert sorted(err.value.failed_ids) == sorted(ids)
+    assert len(accepted) <= 8  # the first requests only, not 40
+    assert sum("not sent: Fink did not answer the first 4 objects requests" in str(e)
+               for e in err.value.errors.values()) >= 30
