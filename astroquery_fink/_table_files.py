@@ -18,7 +18,7 @@ __all__: list[str] = []
 
 #: File extension -> astropy ``Table.write`` format.
 TABLE_FORMATS = {
-    ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".vot": "votable",
+    ".ecsv": "ascii.ecsv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits", ".vot": "votable",
     ".xml": "votable", ".votable": "votable", ".parquet": "parquet", ".csv": "ascii.csv",
 }
 _SUFFIXES = {"ascii.ecsv": ".ecsv", "fits": ".fits", "votable": ".vot", "parquet": ".parquet",

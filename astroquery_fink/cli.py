@@ -180,6 +180,14 @@ def _date(text: str) -> str | Time:
     return Time(float(match[2]), format=match[1].lower(), scale="utc")
 
 
+def _parquet_path(text: str) -> str:
+    """The file ``ssobulk`` writes: the server sends parquet, so the name says .parquet."""
+    if _suffix(text) != ".parquet":
+        raise _UsageError(f"FILE {text!r}: the bulk download is a parquet file: name it "
+                          "FILE.parquet")
+    return text
+
+
 def _positions(text: str):
     """One position as text, or the positions of a file: one ``RA,Dec`` row per line.
 
@@ -476,7 +484,8 @@ def _command_table() -> dict[str, _Command]:
                        help="the column descriptions instead"), _WIRE)),
         _Command("ssobulk", "download every SSO light curve to a parquet file",
                  on("ztf", method="download_ssobulk"),
-                 (_arg("path", metavar="FILE", help="the parquet file to write"),),
+                 (_arg("path", metavar="FILE", convert=_parquet_path,
+                       help="the parquet file to write (FILE.parquet)"),),
                  table_output=False),
         _Command("tracklet", "alerts of fast-moving objects' tracklets",
                  on("ztf", method="query_tracklet"),

@@ -287,6 +287,7 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["ZTF20abfcszi", "-o", "."], "-o '.' is a folder: name the file to write"),
     (["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi", "-o", "x.fits"],
      "--object-id is not an option of cutouts with --survey ztf"),
+    (["ssobulk", "sso.csv"], "FILE 'sso.csv': the bulk download is a parquet file"),
     (["ZTF20abfcszi", "--lightcurve", "/no/such/dir/x.png"],
      "--lightcurve '/no/such/dir/x.png': the folder '/no/such/dir' does not exist"),
 ])

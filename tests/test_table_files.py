@@ -130,3 +130,11 @@ def test_a_missing_time_stays_missing_in_votable(tmp_path):
     write_table(Table({"n": [1, 2], "time": times}), tmp_path / "t.vot", "votable")
     back = Table.read(tmp_path / "t.vot")["time"]
     assert back[0] == 59540.0 and back.mask.tolist() == [False, True]
+
+
+def test_a_gzipped_fits_table(tmp_path):
+    assert TABLE_FORMATS[".fits.gz"] == "fits"
+    path = tmp_path / "t.fits.gz"
+    assert write_table(table(["a", "b"]), path, "fits") == []
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert [str(v) for v in Table.read(path)["d:name"]] == ["a", "b"]
