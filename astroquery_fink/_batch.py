@@ -62,6 +62,7 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
                     pool.shutdown(wait=False, cancel_futures=True)
                     if cancel is not None:
                         cancel()
+                    _keep_finished(finished, results, errors, done)
                     errors.update({i: stop for i in range(len(tasks)) if i not in done})
                     break
             if bar is not None:
@@ -76,6 +77,23 @@ def run_all(tasks: Sequence[T], work: Callable[[T], R], *, max_workers: int,
             bar.close()
     pool.shutdown(wait=True)
     return results, errors
+
+
+def _keep_finished(finished: queue.SimpleQueue, results: list, errors: dict,
+                   done: set[int]) -> None:
+    """The tasks that finished meanwhile keep their results (or failures)."""
+    while True:
+        try:
+            k, future = finished.get_nowait()
+        except queue.Empty:
+            return
+        if future.cancelled():  # never started: not sent
+            continue
+        done.add(k)
+        try:
+            results[k] = future.result()
+        except Exception as err:  # noqa: BLE001 - as in run_all
+            errors[k] = err
 
 
 def _progress_bar(total: int, progress: bool | None, label: str):

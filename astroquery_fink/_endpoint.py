@@ -73,6 +73,9 @@ class Endpoint:
         ``reason(payload)``: how the server thins the rows after cutting at ``limit_arg``
         for that request (None if it does not), so that an answer with fewer rows than the
         limit may be cut too, and a warning says so.
+    empty_hint : str, optional
+        What to check when the answer has no row at all (e.g. the class name), added to the
+        warning.
     strays : tuple of callable
         For rows not attributed to requested IDs: checks ``check(answer, payload, schema)``
         telling which rows of one answer its request did not ask for
@@ -105,6 +108,7 @@ class Endpoint:
     described: bool = True
     strays: tuple[Callable, ...] = ()
     filtered_after_limit: Callable | None = None
+    empty_hint: str | None = None
 
     def needed_columns(self, options: Mapping[str, object]) -> tuple[str, ...]:
         """The columns a selection must hold for the options that are on."""

@@ -615,10 +615,10 @@ def _parsed(parse, response, what, url):
 # ---------------------------------------------------------------------------- error mapping
 
 def unreachable(err: BaseException) -> bool:
-    """Whether a request failed for want of an answer (no connection, no name, or nothing
-    within its time), not for what the server said."""
-    return isinstance(err, AstroTimeoutError) or any(
-        isinstance(e, requests.ConnectionError | urllib3.exceptions.NewConnectionError
+    """Whether a request failed for want of a connection (refused, no route, no name), not
+    for what the server said or how long it took (a slow request may be a heavy one)."""
+    return not isinstance(err, AstroTimeoutError) and any(
+        isinstance(e, urllib3.exceptions.NewConnectionError
                    | urllib3.exceptions.NameResolutionError | ConnectionRefusedError
                    | socket.gaierror) for e in _chain(err))
 

@@ -447,14 +447,15 @@ class FinkQuery(BaseQuery):
                          lanes=lanes)
 
         def give_up(successes: int, failures: dict) -> Exception | None:
-            # as many requests as run at once got no answer, and none got one: the server
-            # is down or unreachable, and is not sent the rest
+            # as many requests as run at once could not connect, and none got an answer:
+            # the server is down or unreachable, and is not sent the rest (timeouts do not
+            # count: a heavy batch may time out on a server that answers the others)
             if successes or len(failures) < at_once or not all(map(unreachable,
                                                                      failures.values())):
                 return None
             return RemoteServiceError(
-                f"not sent: Fink did not answer the first {len(failures)} {endpoint.what} "
-                f"requests ({next(iter(failures.values()))})")
+                f"not sent: Fink could not be reached by the first {len(failures)} "
+                f"{endpoint.what} requests ({next(iter(failures.values()))})")
 
         return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
                        progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel,
@@ -487,7 +488,8 @@ def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
             shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
             warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning)
         else:
-            warn(f"Fink's {endpoint.what} answer is empty", NoResultsWarning)
+            hint = f" ({endpoint.empty_hint})" if endpoint.empty_hint else ""
+            warn(f"Fink's {endpoint.what} answer is empty{hint}", NoResultsWarning)
     elif missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "

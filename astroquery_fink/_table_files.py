@@ -66,6 +66,10 @@ def _prepared(table: Table, fmt: str, changes: list[tuple[str, list[str]]]) -> T
         table = _for_csv(table, changes)
     elif fmt == "votable":
         table = _for_votable(table, changes)
+        if any(not re.fullmatch(r"[A-Za-z_][\w.-]*", n) for n in table.colnames):
+            changes.append(("VOTable: names such as 'i:jd' are kept as the FIELD names; their "
+                            "IDs are 'i_jd': read the file with Table.read(..., "
+                            "use_names_over_ids=True) to get the names back", []))
     return table
 
 
@@ -98,6 +102,13 @@ def _write(table: Table, path, fmt: str) -> None:
             # VOTables): read back with Table.read(..., use_names_over_ids=True).
             warnings.simplefilter("ignore", W03)
         table.write(path, format=fmt, overwrite=True)
+
+
+def _read(path, fmt: str) -> Table:
+    """A file read back as a user would, by its column names (VOTable: FIELD names, not the
+    IDs made from them)."""
+    options = {"use_names_over_ids": True} if fmt == "votable" else {}
+    return Table.read(path, format=fmt, **options)
 
 
 def _text_columns(table: Table) -> list[str]:
@@ -160,7 +171,7 @@ def _round_trip(columns: dict[str, list[str]], fmt: str, prepare: bool = False
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"probe{_SUFFIXES[fmt]}"
             _write(probe, path, fmt)
-            back = Table.read(path, format=fmt)
+            back = _read(path, fmt)
     except Exception:  # noqa: BLE001 (any failure to read back means the text is not kept)
         return None
     if len(back) != length or back.colnames != probe.colnames:
@@ -214,26 +225,32 @@ def _text_not_kept(table: Table, fmt: str) -> list[str]:
 
 def _shapes_not_kept(table: Table, fmt: str) -> list[str]:
     """A note per column of arrays (cutout stamps) whose shape the format's reader does not
-    give back (parquet: flat lists), found by writing one row."""
+    give back (parquet: flat lists; VOTable: the axes of a non-square image reversed), found
+    by writing one row; each note names the formats that keep it."""
     multi = [n for n in table.colnames if isinstance(table[n], Column) and table[n].ndim > 1]
     if not multi or not len(table):
         return []
+    sample = table[multi][:1]
+    lost = {name: got for name, got in _shapes_read_back(sample, fmt).items()
+            if got != table[name].shape[1:]}
+    if not lost:
+        return []
+    keep = [suffix for f, suffix in _SUFFIXES.items() if f not in (fmt, "ascii.csv") and all(
+        got == table[n].shape[1:] for n, got in _shapes_read_back(sample[list(lost)], f).items())]
+    where = f" (reshape it, or use {', '.join(keep)}, which keep it)" if keep else ""
+    return [f"{name}: each row's {'x'.join(map(str, table[name].shape[1:]))} array is read "
+            f"back from {_SUFFIXES[fmt]} with shape {got}{where}" for name, got in lost.items()]
+
+
+def _shapes_read_back(sample: Table, fmt: str) -> dict[str, tuple | None]:
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"probe{_SUFFIXES[fmt]}"
-            _write(table[multi][:1], path, fmt)
-            back = Table.read(path, format=fmt)
+            _write(sample, path, fmt)
+            back = _read(path, fmt)
     except Exception:  # noqa: BLE001 - said as a shape not kept
         back = Table()
-    notes = []
-    for name in multi:
-        shape = table[name].shape[1:]
-        got = back[name].shape[1:] if name in back.colnames else None
-        if got != shape:
-            notes.append(f"{name}: each row's {'x'.join(map(str, shape))} array is read back "
-                         f"from {_SUFFIXES[fmt]} with shape {got} (reshape it, or use .fits, "
-                         ".ecsv or .vot, which keep it)")
-    return notes
+    return {n: back[n].shape[1:] if n in back.colnames else None for n in sample.colnames}
 
 
 def _kept_by(values: list[str], fmt: str) -> str:

@@ -108,6 +108,9 @@ def output_path(value, name: str = "path") -> Path:
         raise InvalidQueryError(f"{name} must be a file path (text or pathlib.Path), "
                                 f"not {value!r}")
     path = Path(value).expanduser()
+    if os.fspath(value).endswith(("/", os.sep)):  # Path() drops the slash that says folder
+        raise InvalidQueryError(f"{name} {os.fspath(value)!r} names a folder: name the file "
+                                "to write")
     try:
         is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
     except OSError as err:  # a name too long for the file system, ...

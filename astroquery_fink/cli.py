@@ -45,7 +45,7 @@ from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from . import __version__
 from ._cutouts import CUTOUT_KINDS
 from ._table_files import TABLE_FORMATS, write_table
-from ._validate import OUTPUT_FORMATS
+from ._validate import OUTPUT_FORMATS, output_path
 from .exceptions import PartialResultError
 from .lsst import FinkLSSTClass
 from .ztf import FinkClass
@@ -181,8 +181,9 @@ def _date(text: str) -> str | Time:
 
 
 def _parquet_path(text: str) -> str:
-    """The file ``ssobulk`` writes: the server sends parquet, so the name says .parquet."""
-    if _suffix(text) != ".parquet":
+    """The file ``ssobulk`` writes: the server sends parquet, so a name saying another
+    table format (FILE.csv) is refused; other names are the user's."""
+    if _suffix(text) in TABLE_FORMATS and TABLE_FORMATS[_suffix(text)] != "parquet":
         raise _UsageError(f"FILE {text!r}: the bulk download is a parquet file: name it "
                           "FILE.parquet")
     return text
@@ -253,11 +254,10 @@ class _Context:
 
 def _check_folder(path: str, option: str) -> None:
     """A file to write: its folder exists and it is no folder (checked before the query)."""
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise _UsageError(f"{option} {path!r} is a folder: name the file to write")
-    if not target.parent.is_dir():
-        raise _UsageError(f"{option} {path!r}: the folder {str(target.parent)!r} does not exist")
+    try:
+        output_path(path, option)
+    except InvalidQueryError as err:
+        raise _UsageError(str(err)) from None
 
 
 def _check_image_path(path: str, option: str, fits_ok: bool = False) -> None:
@@ -548,7 +548,8 @@ _COMMON = (
          help="time limit of one HTTP request"),
     _arg("--no-cache", action="store_true", method=False,
          help="do not use astroquery's cache of answers"),
-    _arg("-q", "--quiet", action="store_true", method=False, help="print nothing but errors"),
+    _arg("-q", "--quiet", action="store_true", method=False,
+         help="print nothing but warnings and errors"),
 )
 _OUTPUT = _arg("-o", "--output", metavar="FILE", method=False,
                help="write the result; the format follows the extension: "
@@ -678,8 +679,8 @@ _REPR_QUANTITY = re.compile(r"<Quantity ([^<>]*)>")
 _REPR_TIME = re.compile(r"<Time object: scale='\w+' format='(\w+)' value=([^<>]*)>")
 _META_NOTE = re.compile(r" \([^()]*\bmeta\[[^()]*\]\)")  # "(all are in table.meta[...])"
 # What a terminal must not be sent from a server's text: control characters (escape
-# sequences, bells) but tab, and lone surrogates.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+# sequences, bells) but tab and newline, and lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _alternation(names) -> str:
@@ -1142,23 +1143,27 @@ def _printable_streams():
 
 
 def _report(cmd: _Command, args, parser, say, words) -> int:
-    """Run the command; its failures as messages and exit statuses."""
+    """Run the command; its failures as messages (through ``say``, which shows a server's
+    control characters rather than sending them) and exit statuses."""
+    def error(text: str) -> None:
+        say(f"{PROG}: error: {text}", err=True)
+
     try:
         return _run(cmd, args, say, words)
     except _UsageError as err:
         parser.print_usage(sys.stderr)
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        error(str(err))
         return 2
     except _Failure as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
+        error(str(err))
         return 1
     except InvalidQueryError as err:
         # the input was refused, by a check that needs the query (cutouts, schema) or by
         # the server: a usage error too
-        print(f"{PROG}: error: {words(str(err))}", file=sys.stderr)
+        error(words(str(err)))
         return 2
     except (RemoteServiceError, AstroTimeoutError) as err:
-        print(f"{PROG}: error: {words(str(err))}", file=sys.stderr)
+        error(words(str(err)))
         return 1
     except BrokenPipeError:
         # the reader stopped reading (`| head`): what it wanted was written; stay quiet
@@ -1166,7 +1171,7 @@ def _report(cmd: _Command, args, parser, say, words) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except (requests.RequestException, OSError) as err:
-        print(f"{PROG}: error: {type(err).__name__}: {err}", file=sys.stderr)
+        error(f"{type(err).__name__}: {err}")
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -237,6 +237,9 @@ def test_no_rows_is_exit_1(run, tmp_path):
     status, _, stderr = run("skymap", "--bayestar", str(skymap), "--credible-level", "0.9",
                             survey="lsst")
     assert status == 1 and "sky map search answer is empty" in stderr
+    status, _, stderr = run("class", "Not a class")
+    assert status == 1 and stderr.strip().endswith(
+        "class search answer is empty (or is the class name one of fink-query classes?)")
 
 
 def test_emulator_flag_starts_the_rubin_emulator(tmp_path, capsys):
@@ -283,13 +286,15 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["schema", "nope", "--survey", "lsst"], "ENDPOINT must be one of sources, objects"),
     # output files whose folder is missing, or that are folders
     (["ZTF20abfcszi", "-o", "/no/such/dir/x.ecsv"],
-     "-o '/no/such/dir/x.ecsv': the folder '/no/such/dir' does not exist"),
+     "-o: the folder '/no/such/dir' does not exist"),
     (["ZTF20abfcszi", "-o", "."], "-o '.' is a folder: name the file to write"),
     (["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi", "-o", "x.fits"],
      "--object-id is not an option of cutouts with --survey ztf"),
     (["ssobulk", "sso.csv"], "FILE 'sso.csv': the bulk download is a parquet file"),
+    (["ZTF20abfcszi", "-o", "sub.ecsv/"], "-o 'sub.ecsv/' names a folder"),
+    (["ZTF20abfcszi", "-o", "a" * 300 + ".ecsv"], "cannot be a file: File name too long"),
     (["ZTF20abfcszi", "--lightcurve", "/no/such/dir/x.png"],
-     "--lightcurve '/no/such/dir/x.png': the folder '/no/such/dir' does not exist"),
+     "--lightcurve: the folder '/no/such/dir' does not exist"),
 ])
 def test_usage_errors_exit_2_before_any_query(capsys, args, words):
     # a server nobody answers: the error must come before any request

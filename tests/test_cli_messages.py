@@ -378,3 +378,19 @@ def test_a_servers_control_characters_are_shown_not_sent_to_the_terminal(monkeyp
     assert main(["tag-list", "--survey", "lsst", "--server", "http://127.0.0.1:9"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\ufffd[31mRED" in out
+
+
+def test_error_messages_show_a_servers_control_characters_and_keep_line_breaks(monkeypatch,
+                                                                                capsys):
+    from astroquery.exceptions import RemoteServiceError
+
+    from astroquery_fink import FinkLSSTClass
+
+    def fail(self, **kw):
+        raise RemoteServiceError("boom \x1b[2J\x07\nsecond line")
+
+    monkeypatch.setattr(FinkLSSTClass, "get_tags", fail)
+    assert main(["tag-list", "--survey", "lsst", "--server", "http://127.0.0.1:9"]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert "boom \ufffd[2J\ufffd\nsecond line" in err

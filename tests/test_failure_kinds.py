@@ -12,6 +12,7 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 from _helpers import make_response
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
@@ -1402,36 +1403,41 @@ def test_an_error_written_as_rows_is_an_error_in_every_format(recorded, fmt):
 
 # ----------------------------- 1. a server that answers nothing is not sent every batch
 
-def test_a_dead_server_is_not_sent_every_batch():
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted = []
-    stop = threading.Event()
+def test_a_server_that_cannot_be_reached_is_not_sent_every_batch(recorded):
+    import urllib3
 
-    def accept():  # connections are taken and never answered
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
+    def refuse(url, body):
+        raise requests.exceptions.ConnectionError(urllib3.exceptions.NewConnectionError(
+            None, "Failed to establish a new connection: [Errno 111] Connection refused"))
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
+    fink, rec = recorded(refuse)
     ids = [f"ZTF20aaaa{chr(97 + k // 26)}{chr(97 + k % 26)}a" for k in range(40)]
-    fink = FinkClass(server=f"http://127.0.0.1:{listener.getsockname()[1]}")
-    try:
-        with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 4), \
-                conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as err:
-            fink.query_object(ids, timeout=0.5, cache=False)
-    finally:
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
-        listener.close()
+    # each request tries 3 times, 0.2 s apart: the first failures end while the others wait
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 4), \
+            conf.set_temp("max_retries", 2), conf.set_temp("retry_base_delay", 0.2), \
+            conf.set_temp("retry_max_delay", 0.2), pytest.raises(PartialResultError) as err:
+        fink.query_object(ids, cache=False)
     assert sorted(err.value.failed_ids) == sorted(ids)
-    assert len(accepted) <= 8  # the first requests only, not 40
-    assert sum("not sent: Fink did not answer the first 4 objects requests" in str(e)
+    assert len(rec.calls) <= 3 * 8  # the tries of the first requests only, not 3 x 40
+    assert sum("not sent: Fink could not be reached by the first 4 objects requests" in str(e)
                for e in err.value.errors.values()) >= 30
+
+
+def test_batches_that_time_out_do_not_stop_the_others(recorded):
+    # a heavy batch may time out on a server that answers the others: nothing is given up
+    ids = [f"ZTF20aaaa{chr(97 + k // 26)}{chr(97 + k % 26)}a" for k in range(12)]
+
+    def answer(url, body):
+        oid = body["objectId"]
+        if oid in ids[:4]:  # the first batches, as many as run at once and more
+            raise requests.exceptions.ReadTimeout("read timed out")
+        return make_response(rows_json([{"i:objectId": oid, "i:jd": 2459000.5,
+                                         "i:candid": 1}]))
+
+    fink, rec = recorded(answer)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2), \
+            conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as err:
+        fink.query_object(ids, cache=False, output_format="json")
+    assert len(rec.calls) == 12
+    assert sorted(err.value.failed_ids) == ids[:4]
+    assert sorted(err.value.table["i:objectId"]) == ids[4:]

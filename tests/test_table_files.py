@@ -6,6 +6,8 @@ from astroquery_fink._table_files import TABLE_FORMATS, write_table
 
 SUFFIXES = [".ecsv", ".csv", ".vot", ".fits", ".parquet"]
 ODD = ["y\u2028z", "e\x85f", "cr\rx", "a\x01b"]  # control characters, line separators
+VOT_NAMES = ("VOTable: names such as 'i:jd' are kept as the FIELD names; their IDs are 'i_jd': "
+             "read the file with Table.read(..., use_names_over_ids=True) to get the names back")
 
 
 def table(values):
@@ -18,7 +20,9 @@ def table(values):
 def test_plain_text_writes_without_notes_and_reads_back(tmp_path, suffix):
     values = ["SN candidate", "Boötes" if suffix != ".fits" else "Bootes", "a,b", '"q"', "#c"]
     path = tmp_path / f"t{suffix}"
-    assert write_table(table(values), path, TABLE_FORMATS[suffix]) == []
+    # VOTable keeps 'i:jd' as a FIELD name, with an ID 'i_jd': said, with how to read it
+    assert write_table(table(values), path, TABLE_FORMATS[suffix]) == ([VOT_NAMES] if
+                                                                      suffix == ".vot" else [])
     back = Table.read(path, **({"use_names_over_ids": True} if suffix == ".vot" else {}))
     assert [str(v) for v in back["d:name"]] == values
     # a missing text is missing, or empty where the format writes both alike (VOTable)
@@ -102,7 +106,8 @@ def test_column_names_a_format_cannot_hold_are_renamed_and_said(tmp_path, suffix
     notes = write_table(t, path, TABLE_FORMATS[suffix])
     back = Table.read(path, **({"use_names_over_ids": True} if suffix == ".vot" else {}))
     assert back.colnames == ["i:jd", written] and str(back[written][0]) == "x"
-    assert notes == [f"column {name!r} written as {written!r}: a name {suffix} cannot hold"]
+    assert notes[0] == f"column {name!r} written as {written!r}: a name {suffix} cannot hold"
+    assert notes[1:] == ([VOT_NAMES] if suffix == ".vot" else [])
 
 
 def test_csv_type_guessing_is_probed_per_column(tmp_path):
@@ -118,7 +123,7 @@ def test_array_shapes_a_format_flattens_are_said(tmp_path):
     assert write_table(t, tmp_path / "t.fits", "fits") == []
     assert write_table(t, tmp_path / "t.parquet", "parquet") == [
         "b:stamp: each row's 4x3 array is read back from .parquet with shape (12,) "
-        "(reshape it, or use .fits, .ecsv or .vot, which keep it)"]
+        "(reshape it, or use .ecsv, .fits, which keep it)"]
 
 
 def test_a_missing_time_stays_missing_in_votable(tmp_path):
@@ -138,3 +143,17 @@ def test_a_gzipped_fits_table(tmp_path):
     assert write_table(table(["a", "b"]), path, "fits") == []
     assert path.read_bytes()[:2] == b"\x1f\x8b"
     assert [str(v) for v in Table.read(path)["d:name"]] == ["a", "b"]
+
+
+def test_votable_keeps_square_images_and_says_how_to_read_names(tmp_path):
+    import numpy as np
+    stamps = np.arange(2 * 3 * 3, dtype=float).reshape(2, 3, 3)  # stamps are square
+    t = Table({"i:jd": [1.5, 2.5], "b:stamp": stamps})
+    assert write_table(t, tmp_path / "t.vot", "votable") == [VOT_NAMES]
+    back = Table.read(tmp_path / "t.vot", use_names_over_ids=True)
+    assert np.array_equal(back["b:stamp"], stamps)
+    # astropy reads a 4x3 image back as 3x4 from VOTable: said, with the formats keeping it
+    t["b:stamp"] = np.ones((2, 4, 3))
+    assert write_table(t, tmp_path / "t.vot", "votable") == [
+        VOT_NAMES, "b:stamp: each row's 4x3 array is read back from .vot with shape (3, 4) "
+                   "(reshape it, or use .ecsv, .fits, which keep it)"]

@@ -45,7 +45,9 @@ LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True
                    tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n",
                    strays=(outside_jd_range("i:jd", "startdate", "stopdate"),
                            against_trend("d:mag_rate", "trend", {"rising": -1, "fading": 1})),
-                   filtered_after_limit=lambda p: _class_thinning(p))
+                   filtered_after_limit=lambda p: _class_thinning(p),
+                   # the server answers an unknown class name with no rows, as an empty range
+                   empty_hint="or is the class name one of get_classes()?")
 CLASSES = Endpoint("classes", "class list", method="GET")
 SSO = Endpoint(
     "sso", "solar system objects", items="objects", rows="alerts", ids="n_or_d",
