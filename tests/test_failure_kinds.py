@@ -1181,11 +1181,18 @@ def test_bytes_after_the_last_hdu_are_padding_not_a_cut(lsst_recorded):
         assert len(hdul) == 4 and len(rec.calls) == 1
 
 
-def test_a_rubin_cutout_cut_at_any_block_is_cut_and_tried_again(lsst_recorded):
+def test_a_rubin_cutout_cut_at_any_block_is_refused(lsst_recorded):
     whole = _rubin_stamp()
-    for end in range(2880, len(whole), 2880):  # HDU ends among them: a complete-looking file
+    ends = {7200: 1, 8640: 1, 15840: 2, 17280: 2}  # after an HDU: a whole file, fewer HDUs
+    for end in range(2880, len(whole), 2880):
         fink, rec = lsst_recorded(lambda url, body, end=end: make_response(
             whole[:end], content_type="application/octet-stream"))
+        if end in ends:  # the server's answer (no Content-Length says otherwise): at once
+            with pytest.raises(RemoteServiceError, match=f"cutout has {ends[end]} of the 3 "
+                               "HDUs of a Rubin cutout"):
+                fink.get_cutouts(170094456272322680, kind="Science")
+            assert len(rec.calls) == 1, end
+            continue
         with conf.set_temp("max_retries", 1), \
                 pytest.raises(TruncatedAnswerError, match="cutout was cut short"):
             fink.get_cutouts(170094456272322680, kind="Science")

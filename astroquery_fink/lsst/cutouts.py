@@ -8,7 +8,6 @@ from astropy.io import fits
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 from .._cutouts import read_fits, stamp_arrays
-from ..exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -27,8 +26,8 @@ STAMP_EXTENSIONS = ("UNCERT", "PSFIMAGE")
 
 def fits_stamp(content: bytes, sid) -> fits.HDUList:
     """The server's cutout as its three 2-D images, in the order image, uncertainty, PSF
-    (found by EXTNAME; by position in a file that names none). A file that ends before them
-    was cut at an HDU's end (`TruncatedAnswerError`, tried again)."""
+    (found by EXTNAME; by position in a file that names none); a whole file without them is
+    a `RemoteServiceError` at once (a file cut inside an HDU is cut: `read_fits`)."""
     if not content.strip():
         raise no_alert(sid)
     hdul = read_fits(content)
@@ -37,8 +36,11 @@ def fits_stamp(content: bytes, sid) -> fits.HDUList:
     if len(named) == len(STAMP_EXTENSIONS):
         hdus = [hdul[0], *(hdul[name] for name in STAMP_EXTENSIONS)]
     elif len(hdul) < wanted:
-        raise TruncatedAnswerError(
-            f"Fink's cutout was cut short: {len(hdul)} of its {wanted} HDUs arrived")
+        # a whole file (its HDUs and the Content-Length say so) without them: the server's
+        # answer, not a cut one to try again
+        raise RemoteServiceError(
+            f"Fink's cutout has {len(hdul)} of the {wanted} HDUs of a Rubin cutout (image, "
+            f"uncertainty, PSF): {', '.join(hdu.name or '(unnamed)' for hdu in hdul)}")
     elif not any(hdu.name for hdu in hdul[1:]):
         hdus = list(hdul[:wanted])
     else:
