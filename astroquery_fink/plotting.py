@@ -19,8 +19,8 @@ from astropy.time import Time
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
 from ._plotting import as_table, floats, pyplot, widen_single_epoch
+from ._search_plots import plot_region, plot_statistics
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
-from .ztf.plots import plot_region, plot_statistics
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from collections.abc import Sequence

@@ -469,8 +469,10 @@ def test_rubin_light_curve_of_no_table_is_a_type_error(table):
 
 
 def test_rubin_statistics_and_cone_search_draw():
+    from astroquery_fink.lsst.answers import with_night_time
     from astroquery_fink.plotting import plot_region, plot_statistics
-    stats = Table({"f:night": [20251101, 20251102], "f:alerts": [900, 1348]})
+    stats = with_night_time(Table({"f:night": [20251101, 20251102], "f:alerts": [900, 1348]}))
+    assert stats["time"].iso.tolist() == ["2025-11-01 00:00:00.000", "2025-11-02 00:00:00.000"]
     ax = plot_statistics(stats)
     (line,) = ax.get_lines()
     assert line.get_label() == "f:alerts" and list(line.get_ydata()) == [900, 1348]
@@ -515,9 +517,12 @@ def test_a_rubin_light_curve_with_nothing_to_draw_is_refused():
 
 
 def test_statistics_draw_counters_only_and_rows_with_a_night():
+    from astroquery_fink.lsst.answers import with_night_time
     from astroquery_fink.plotting import plot_statistics
-    stats = Table({"f:night": MaskedColumn([20251101, 20251102, 0], mask=[False, False, True]),
-                   "f:alerts": [900, 1348, 5], "f:version": ["a", "b", "c"]})
+    stats = with_night_time(Table({
+        "f:night": MaskedColumn([20251101, 20251102, 0], mask=[False, False, True]),
+        "f:alerts": [900, 1348, 5], "f:version": ["a", "b", "c"]}))
+    assert stats["time"].mask.tolist() == [False, False, True]
     (line,) = plot_statistics(stats).get_lines()
     assert list(line.get_ydata()) == [900, 1348]
     with pytest.raises(ValueError, match="Not counters \\(numbers per night\\): f:version"):

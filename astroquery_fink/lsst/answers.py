@@ -1,8 +1,11 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Rubin answers that are not tables of rows: the tag list and the blocks (``GET
-/api/v1/tags``, ``GET /api/v1/blocks``), checked and made Tables."""
+"""Rubin answers that need more than the shared parsing: the tag list and the blocks
+(``GET /api/v1/tags``, ``GET /api/v1/blocks``), checked and made Tables, and the statistics'
+nights as times."""
+import numpy as np
 from astropy.table import Table
-from astroquery.exceptions import RemoteServiceError
+from astropy.time import Time
+from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from .._tables import json_object
 
@@ -34,3 +37,22 @@ def block_list(content: bytes) -> Table:
         raise RemoteServiceError(f"Fink's block list is not {{block: description}} for "
                                  f"{', '.join(map(repr, wrong[:5]))}: {content[:200]!r}")
     return Table(rows=sorted(data.items()), names=("block", "description"), dtype=(str, str))
+
+
+def with_night_time(table: Table) -> Table:
+    """Add ``time`` (the night's UTC date, as ZTF's statistics have) from ``f:night``
+    (YYYYMMDD); a missing night is a missing time."""
+    if "f:night" not in table.colnames:
+        return table
+    missing = np.ma.getmaskarray(table["f:night"])
+    nights = [str(v) for v in np.ma.filled(table["f:night"], 20000101)]
+    iso = [f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights]
+    try:
+        time = Time(iso, scale="utc") if iso else Time(np.zeros(0), format="jd", scale="utc")
+    except ValueError:
+        raise TableParseError(f"Fink's statistics name nights that are not dates: "
+                              f"{', '.join(nights[:5])}") from None
+    if missing.any():
+        time[missing] = np.ma.masked
+    table.add_column(time, name="time", index=0)
+    return table

@@ -536,11 +536,14 @@ class FinkLSSTClass(FinkQuery):
         Returns
         -------
         table : `~astropy.table.Table`
-            One row per night (``f:night`` as the integer YYYYMMDD), oldest first; the
-            counters as integers.
+            One row per night, oldest first: ``time`` (a `~astropy.time.Time`, the night's
+            UTC date, as on ZTF), ``f:night`` (the integer YYYYMMDD), then the counters as
+            integers.
         """
         plan = self._statistics_plan(date, columns, output_format)
-        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        if self._unparsed(get_query_payload):
+            return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        return answers.with_night_time(self._table(plan, cache=cache, timeout=timeout))
 
     get_statistics_async = raw_twin(get_statistics, "statistics")
 

@@ -27,6 +27,28 @@ OBJECTS_CUTOUTS = replace(OBJECTS, batch_size="batch_size_cutouts")
 CUTOUTS = Endpoint("cutouts", "cutouts")
 SCHEMA = Endpoint("schema", "schema", method="GET")
 
+
+# What the searches' checks read from a request (Endpoint.strays, filtered_after_limit).
+def _tracklet_prefix(payload: dict) -> str | None:
+    """The server's key prefix: the ``id``, or ``TRCK_`` and the ``date``'s digits
+    ("2021-11-20 03" -> TRCK_20211120_03; apps/routes/v1/ztf/tracklet/utils.py)."""
+    if "id" in payload:
+        return str(payload["id"])
+    date = payload.get("date")
+    return None if date is None else \
+        "TRCK_" + str(date).replace("-", "").replace(":", "").replace(" ", "_")
+
+
+def _class_thinning(payload: dict) -> str | None:
+    """How the class search thins its newest n alerts (apps/routes/v1/ztf/latests/utils.py):
+    by ``trend``, or to one alert per object for the grouped classes."""
+    if "trend" in payload:
+        return f"keeps the alerts of trend {payload['trend']}"
+    if payload.get("class") in GROUPED_CLASSES:
+        return "keeps one alert per object"
+    return None
+
+
 # Cone search: one row per object (its last alert), nearest first
 # (fink-object-api apps/routes/v1/ztf/conesearch/utils.py). The rows of several positions are
 # labelled with the position's index and kept apart: an object near two positions is in both.
@@ -45,7 +67,7 @@ LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True
                    tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n",
                    strays=(outside_jd_range("i:jd", "startdate", "stopdate"),
                            against_trend("d:mag_rate", "trend", {"rising": -1, "fading": 1})),
-                   filtered_after_limit=lambda p: _class_thinning(p),
+                   filtered_after_limit=_class_thinning,
                    # the server answers an unknown class name with no rows, as an empty range
                    empty_hint="or is the class name one of get_classes()?")
 CLASSES = Endpoint("classes", "class list", method="GET")
@@ -63,16 +85,6 @@ SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
 SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
 SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
 SSOBULK = Endpoint("ssobulk", "SSO light curves")
-def _tracklet_prefix(payload: dict) -> str | None:
-    """The server's key prefix: the ``id``, or ``TRCK_`` and the ``date``'s digits
-    ("2021-11-20 03" -> TRCK_20211120_03; apps/routes/v1/ztf/tracklet/utils.py)."""
-    if "id" in payload:
-        return str(payload["id"])
-    date = payload.get("date")
-    return None if date is None else \
-        "TRCK_" + str(date).replace("-", "").replace(":", "").replace(" ", "_")
-
-
 # one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
                     tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID,
@@ -105,15 +117,6 @@ FINK_CLASSES = (
 GROUPED_CLASSES = ("(CTA) Blazar low state", "(CTA) Blazar high state", "SLSN candidate")
 TRENDS = ("rising", "fading", "low_state", "new_low_state")
 
-
-def _class_thinning(payload: dict) -> str | None:
-    """How the class search thins its newest n alerts (apps/routes/v1/ztf/latests/utils.py):
-    by ``trend``, or to one alert per object for the grouped classes."""
-    if "trend" in payload:
-        return f"keeps the alerts of trend {payload['trend']}"
-    if payload.get("class") in GROUPED_CLASSES:
-        return "keeps one alert per object"
-    return None
 RESOLVERS = ("simbad", "ssodnet", "tns")
 SSOFT_FLAVORS = ("SHG1G2", "HG1G2", "HG", "SOCCA")
 TRACKLET_ID_SHAPE = "TRCK_00000000_000000_00"  # 0 stands for any digit

@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
-"""Quick-look figures of ZTF search results: a cone search on the sky, statistics over time.
+"""Quick-look figures of search results of both surveys: a cone search on the sky,
+statistics over time.
 
 matplotlib is optional (``pip install 'astroquery_fink[plotting]'``): it is imported only when
 a function here is called. `astroquery_fink.plotting` re-exports these functions.
@@ -14,7 +15,7 @@ from astropy import units as u
 from astropy.table import Column, Table
 from astropy.time import Time
 
-from .._plotting import as_table, floats, pyplot
+from ._plotting import as_table, floats, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -74,7 +75,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     ax : `matplotlib.axes.Axes`
         Offsets in arcmin (arcsec below 2 arcmin, degrees above 2 degrees).
     """
-    from .._sky import positions, radius_arcsec
+    from ._sky import positions, radius_arcsec
 
     center = positions(center)
     if len(center) != 1:
@@ -130,8 +131,8 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
     Parameters
     ----------
     table : `~astropy.table.Table`
-        A `~astroquery_fink.FinkClass.get_statistics` result (its ``time`` column) or a
-        `~astroquery_fink.FinkLSSTClass.get_statistics` one (its ``f:night``, YYYYMMDD).
+        A `~astroquery_fink.FinkClass.get_statistics` or
+        `~astroquery_fink.FinkLSSTClass.get_statistics` result (its ``time`` column).
     columns : str or list of str, optional
         The counters to draw; default the alerts processed each night (ZTF ``basic:sci``,
         Rubin ``f:alerts``).
@@ -148,16 +149,10 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
     if columns is None:
         columns = "f:alerts" if "f:night" in table.colnames else "basic:sci"
     columns = [columns] if isinstance(columns, str) else list(columns)
-    if "time" not in table.colnames and "f:night" in table.colnames:
-        # Rubin rows are dated by f:night (YYYYMMDD): the night's date, as ZTF's time;
-        # rows without a night are not drawn
-        table = table[~np.ma.getmaskarray(table["f:night"])]
-        nights = [str(n) for n in table["f:night"]]
-        table["time"] = Time([f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights] or
-                             np.zeros(0), format=None if nights else "jd")
     if "time" not in table.colnames or not isinstance(table["time"], Time):
-        raise ValueError("plot_statistics needs a get_statistics result (its time column, "
-                         "or Rubin's f:night)")
+        raise ValueError("plot_statistics needs a get_statistics result (its time column)")
+    # rows without a night are not drawn
+    table = table[~np.broadcast_to(np.asarray(table["time"].mask, bool), (len(table),))]
     missing = [c for c in columns if c not in table.colnames]
     if missing:
         shown = ", ".join(c for c in table.colnames if c != "time")[:200]
@@ -168,7 +163,7 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
     if text:
         raise ValueError(f"Not counters (numbers per night): {', '.join(text)}")
     order = np.argsort(table["time"].jd)
-    when = table["time"][order].datetime
+    when = table["time"][order].unmasked.datetime  # the missing nights are left out above
     ax = _axes(ax)
     for name in columns:
         values = np.ma.filled(np.ma.asarray(table[name], dtype=float), np.nan)[order]
