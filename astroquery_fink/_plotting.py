@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from astropy import units as u
 from astropy.table import Table
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
@@ -60,3 +61,17 @@ def as_table(table, function: str, source: str) -> Table:
         return Table.from_pandas(table)
     raise TypeError(f"{function} needs an astropy Table (from {source}), not "
                     f"{type(table).__name__}")
+
+
+def in_unit(col, unit: u.UnitBase, name: str, what: str) -> np.ndarray:
+    """A column's numbers in ``unit`` (converted by the column's own unit; taken as they are
+    when it has none), NaN where missing; a ValueError naming the column when its unit is
+    not ``what`` (an angle, a time)."""
+    values = floats(col)
+    own = getattr(col, "unit", None)
+    if own is None or own == u.dimensionless_unscaled:
+        return values
+    try:
+        return (values * own).to_value(unit)
+    except u.UnitConversionError:
+        raise ValueError(f"{name} is in {own}, not {what}") from None

@@ -15,7 +15,7 @@ from astropy import units as u
 from astropy.table import Column, Table
 from astropy.time import Time
 
-from ._plotting import as_table, floats, pyplot
+from ._plotting import as_table, in_unit, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -31,19 +31,6 @@ def _axes(ax):
 
 # (RA, Dec, object name) columns of a cone search: ZTF's, then Rubin's
 _POSITIONS = (("i:ra", "i:dec", "i:objectId"), ("r:ra", "r:dec", "r:diaObjectId"))
-
-
-def _degrees(col, name: str) -> np.ndarray:
-    """A coordinate column in degrees (by its unit, degrees when it has none), NaN where
-    missing."""
-    values = floats(col)
-    unit = getattr(col, "unit", None)
-    if unit is None or unit == u.dimensionless_unscaled:
-        return values
-    try:
-        return (values * unit).to_value(u.deg)
-    except u.UnitConversionError:
-        raise ValueError(f"{name} is in {unit}, not an angle") from None
 
 
 def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
@@ -95,7 +82,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
         rows = table[np.asarray(table["input_index"]) == 0]
     from astropy.coordinates import SkyCoord
 
-    lon, lat = (_degrees(rows[c], c) for c in (ra, dec))
+    lon, lat = (in_unit(rows[c], u.deg, c, "an angle") for c in (ra, dec))
     drawable = np.isfinite(lon) & np.isfinite(lat)  # rows without a position are not drawn
     rows, lon, lat = rows[drawable], lon[drawable], lat[drawable]
     coords = SkyCoord(lon * u.deg, lat * u.deg)

@@ -15,7 +15,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 
-from .._plotting import as_table, floats, pyplot, widen_single_epoch
+from .._plotting import as_table, in_unit, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag, njy
 
 if TYPE_CHECKING:
@@ -39,14 +39,7 @@ def _mjd_tai(col) -> np.ndarray:
     column with a time unit converted to days, else the numbers as they are."""
     if isinstance(col, Time):
         return np.where(np.ma.getmaskarray(col), np.nan, col.tai.mjd)
-    unit = getattr(col, "unit", None)
-    values = floats(col)
-    if unit is None or unit == u.dimensionless_unscaled:
-        return values
-    try:
-        return (values * unit).to_value(u.day)
-    except u.UnitConversionError:
-        raise ValueError(f"r:midpointMjdTai is in {unit}, not a time (days)") from None
+    return in_unit(col, u.day, "r:midpointMjdTai", "a time (days)")
 
 
 def _points(table: Table, flux_column: str, magnitude: bool):
