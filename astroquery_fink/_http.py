@@ -52,12 +52,14 @@ Cache
     when asked, for parsed non-empty answers, each living ``conf.cache_timeout`` seconds.
     Answers of a server on this machine or a local network (``localhost``, and every
     address that is not global: loopback, private, link-local, reserved, in any spelling
-    such as ``127.1``) are never cached: such a server is a local emulator or tunnel whose
+    such as ``127.1``, or a name the system resolves to one, e.g. through ``/etc/hosts``)
+    are never cached: such a server is a local emulator or tunnel whose
     data may differ from one start to the next on the same URL, and it answers fast anyway.
     Neither is an answer whose ``Cache-Control`` says ``no-store`` (the emulator's do).
 """
 import contextlib
 import email.utils
+import functools
 import heapq
 import http.client
 import ipaddress
@@ -972,15 +974,35 @@ def _cacheable(url: str) -> bool:
         host = urlsplit(url).hostname
     except ValueError:
         return False
+    host = (host or "").rstrip(".")  # "localhost." is localhost
     if not host:
         return False
     if host == "localhost" or host.endswith(".localhost"):
         return False
     address = _ip_address(host)
     if address is None:
-        return True  # a name other than localhost
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_global
+        return _global_name(host)
+    return _is_global(address)
+
+
+def _is_global(address) -> bool:
+    return (getattr(address, "ipv4_mapped", None) or address).is_global
+
+
+@functools.lru_cache(maxsize=256)
+def _global_name(host: str) -> bool:
+    """Whether a host name stands for global addresses only: a name the system resolves to
+    this machine or a local network (``/etc/hosts``, a LAN's DNS) is not; a name it cannot
+    resolve is taken as named (its request fails, and nothing failed is cached)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return True
+    addresses = set()
+    for info in infos:
+        with contextlib.suppress(ValueError):
+            addresses.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
+    return all(_is_global(a) for a in addresses)
 
 
 def _ip_address(host: str):

@@ -165,3 +165,29 @@ def test_the_emulators_mark_their_answers_no_store(emulator, lsst_emulator):
         answer = requests.post(url, json=body, timeout=30)
         assert answer.status_code == 200 and len(answer.json()) > 0
         assert answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("server", ["http://emu.example:5000", "http://localhost.:5000",
+                                    "http://127.0.0.1.:5000"])
+def test_a_name_resolving_to_this_machine_is_never_cached(cached, monkeypatch, server):
+    # /etc/hosts may give a name to this machine: the address decides, not the spelling
+    import socket
+
+    from astroquery_fink import _http
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host == "emu.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    _http._global_name.cache_clear()
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    fink.server = server
+    try:
+        for _ in range(2):
+            fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    finally:
+        _http._global_name.cache_clear()
+    assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
