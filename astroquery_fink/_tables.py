@@ -144,10 +144,12 @@ def _infer_text_kind(texts) -> str:
     return "str"
 
 
-# Integers written without leading zeros or signs pandas would not write; floats likewise
-# (so "007", "0x1F", "1_000" or "nan" stay text). Linear patterns: no backtracking.
+# Integers written without leading zeros or signs pandas would not write; floats likewise,
+# and without trailing zeros after the first decimal, which a float would lose (so "007",
+# "0x1F", "1_000", "nan" and the version "2026.10" stay text). Linear patterns: no
+# backtracking.
 _LOSSLESS_INT = re.compile(r"-?(0|[1-9][0-9]*)")
-_LOSSLESS_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LOSSLESS_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.(0|[0-9]*[1-9]))?([eE][-+]?[0-9]+)?")
 
 
 _TRUE, _FALSE = ("true", "t", "1", "1.0"), ("false", "f", "0", "0.0")

@@ -72,8 +72,11 @@ def test_json_text_stays_text_in_a_column_the_schema_does_not_know():
 
 
 def test_csv_text_becomes_a_number_only_when_nothing_is_lost():
-    table = _tables.parse_table(b"d:code,d:count,d:x\n007,3,1.5\n010,12,-2e3\n", "csv")
+    table = _tables.parse_table(b"d:code,d:count,d:x,d:version\n007,3,1.5,2026.10\n"
+                                b"010,12,-2e3,2025.09\n", "csv")
     assert list(table["d:code"]) == ["007", "010"]
+    # a float would drop the version's last zero: text, as json sends it
+    assert list(table["d:version"]) == ["2026.10", "2025.09"]
     assert table["d:count"].dtype == np.int64 and list(table["d:count"]) == [3, 12]
     assert list(table["d:x"]) == [1.5, -2000.0]
 
