@@ -48,6 +48,31 @@ def loads_json(content: bytes):
         return json.loads(content)  # the standard library accepts NaN/Infinity tokens
 
 
+def night_times(nights: list[str | None], labels: list | None = None):
+    """Statistics nights written YYYYMMDD as their UTC dates: a `~astropy.time.Time`, masked
+    where a night is None; `TableParseError` naming (by ``labels``, default the nights) those
+    that are no date."""
+    from astropy.time import Time
+
+    iso = [f"{n[:4]}-{n[4:6]}-{n[6:8]}" if n is not None else "2000-01-01" for n in nights]
+    bad = []
+    for k, (night, text) in enumerate(zip(nights, iso, strict=True)):
+        try:
+            if night is not None and (len(night) != 8 or not night.isdigit()):
+                raise ValueError(night)
+            Time(text, scale="utc")
+        except ValueError:
+            bad.append(str(labels[k] if labels is not None else night))
+    if bad:
+        raise TableParseError(f"Fink's statistics name nights that are not dates: "
+                              f"{', '.join(bad[:5])}")
+    time = Time(iso, scale="utc") if iso else Time(np.zeros(0), format="jd", scale="utc")
+    missing = np.array([n is None for n in nights], dtype=bool)
+    if missing.any():
+        time[missing] = np.ma.masked
+    return time
+
+
 def json_answer(content: bytes, what: str, expected: str):
     """The decoded JSON of a whole answer: cut short, it is
     `~astroquery_fink.exceptions.TruncatedAnswerError` (tried again); not JSON, a

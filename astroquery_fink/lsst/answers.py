@@ -4,10 +4,9 @@
 nights as times."""
 import numpy as np
 from astropy.table import Table
-from astropy.time import Time
-from astroquery.exceptions import RemoteServiceError, TableParseError
+from astroquery.exceptions import RemoteServiceError
 
-from .._tables import json_object
+from .._tables import json_object, night_times
 
 __all__: list[str] = []
 
@@ -45,14 +44,7 @@ def with_night_time(table: Table) -> Table:
     if "f:night" not in table.colnames:
         return table
     missing = np.ma.getmaskarray(table["f:night"])
-    nights = [str(v) for v in np.ma.filled(table["f:night"], 20000101)]
-    iso = [f"{n[:4]}-{n[4:6]}-{n[6:8]}" for n in nights]
-    try:
-        time = Time(iso, scale="utc") if iso else Time(np.zeros(0), format="jd", scale="utc")
-    except ValueError:
-        raise TableParseError(f"Fink's statistics name nights that are not dates: "
-                              f"{', '.join(nights[:5])}") from None
-    if missing.any():
-        time[missing] = np.ma.masked
+    time = night_times([None if m else str(v) for v, m in zip(
+        np.ma.getdata(table["f:night"]), missing, strict=True)])
     table.add_column(time, name="time", index=0)
     return table

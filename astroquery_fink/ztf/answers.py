@@ -5,10 +5,9 @@ import re
 
 import numpy as np
 from astropy.table import MaskedColumn, Table
-from astropy.time import Time
-from astroquery.exceptions import RemoteServiceError, TableParseError
+from astroquery.exceptions import RemoteServiceError
 
-from .._tables import json_object, typed_column
+from .._tables import json_object, night_times, typed_column
 from .schema import columns as known_columns
 
 __all__: list[str] = []
@@ -68,27 +67,11 @@ def with_night_time(table: Table) -> Table:
     if not len(table) or "key:key" not in table.colnames:
         return table
     nights = [str(v).rsplit("_", 1)[-1] for v in table["key:key"]]
-    iso = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if re.fullmatch(r"[0-9]{8}", d) else None for d in nights]
-    if any(v is None for v in iso):
-        return table
-    try:
-        time = Time(iso, scale="utc")
-    except ValueError:
-        bad = [k for k, v in zip(table["key:key"], iso, strict=True) if not _is_date(v)]
-        raise TableParseError(
-            f"Fink's statistics name nights that are not dates: {', '.join(bad[:5])}"
-        ) from None
-    table.add_column(time, name="time", index=0)
+    if not all(re.fullmatch(r"[0-9]{8}", d) for d in nights):
+        return table  # rows of months or years: no night to date them
+    table.add_column(night_times(nights, labels=list(table["key:key"])), name="time", index=0)
     table["time"].info.description = "UTC date of the night (from the row key)"
     return table
-
-
-def _is_date(iso: str) -> bool:
-    try:
-        Time(iso, scale="utc")
-    except ValueError:
-        return False
-    return True
 
 
 def classes_answer(content: bytes) -> dict:
