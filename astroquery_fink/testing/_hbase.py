@@ -16,8 +16,12 @@ import pandas as pd
 
 from .wire import ServerFailure
 
-__all__ = ["FINK_DEFAULTS", "INDEX_I", "cast_column", "java_str", "prefix_scan", "raw_frame",
-           "set_limit"]
+__all__ = ["FINK_DEFAULTS", "INDEX_I", "NLIMIT", "cast_column", "java_str", "prefix_scan",
+           "raw_frame", "set_limit"]
+
+#: Rows per HBase scan, per ID and per table (fink-object-api config.yml, ``NLIMIT``); the
+#: same for both surveys' servers.
+NLIMIT = 10_000
 
 #: ``i:`` columns of the index tables (fink-broker ``load_ztf_index_cols``).
 INDEX_I = (

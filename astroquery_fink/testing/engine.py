@@ -9,14 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._hbase import cast_column
+from ._hbase import NLIMIT, cast_column
 from .store import CUTOUT_KINDS, Alert, AlertStore, decode_stamp, row_key
 from .wire import ServerFailure, server_fails, text
 
 __all__ = ["Engine", "NLIMIT", "EG_HOST", "classify", "rate_and_color", "V_COLUMNS"]
 
-#: Rows per HBase scan, per ID and per table (fink-object-api config.yml, ``NLIMIT``).
-NLIMIT = 10_000
 
 #: v: columns in the order the server adds them (send_tabular_data / decoding.py).
 V_COLUMNS = (

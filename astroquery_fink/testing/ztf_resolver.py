@@ -36,7 +36,7 @@ def _select(rows: dict[str, dict], columns: tuple[str, ...]) -> dict[str, dict]:
     return {k: {c: v for c, v in cells.items() if c in columns} for k, cells in rows.items()}
 
 
-def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
+def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
     """What ``resolve_name`` of the server returns, before serialisation.
 
     Parameters
@@ -119,13 +119,14 @@ def _main_scan(tables: SolarTables, name, limit: int) -> list[str]:
     return prefix_scan(tables.keys("main"), name, limit)
 
 
-def ssnamenrs_of(tables: SolarTables, sso_name) -> list[str]:
+def ssnamenrs_of(tables: SolarTables, sso_name, nlimit: int) -> list[str]:
     """``resolve_sso_name_to_ssnamenr``: the server asks its own resolver with ``nmax=1``.
 
     A failed inner request (e.g. a number given instead of a name) gives no ssnamenr.
     """
     try:
-        pdf = resolve_name(tables, {"resolver": "ssodnet", "name": sso_name, "nmax": 1})
+        pdf = resolve_name(tables, {"resolver": "ssodnet", "name": sso_name, "nmax": 1},
+                           nlimit)
     except ServerFailure:
         return []
     if pdf.empty:

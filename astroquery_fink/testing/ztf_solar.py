@@ -98,7 +98,7 @@ def _flag(payload: Mapping, name: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # /api/v1/tracklet
 # ---------------------------------------------------------------------------------------------
-def tracklet(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
+def tracklet(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
     """``get_tracklet``: rows of ``ztf.tracklet`` whose key starts with the tracklet prefix.
 
     Parameters
@@ -144,7 +144,7 @@ def _comet_name(tables: SolarTables, ident: str) -> str:
     return ident
 
 
-def sso(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
+def sso(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
     """``extract_sso_data``: alerts of the ssnamenr(s) matching ``n_or_d``.
 
     Parameters
@@ -198,7 +198,7 @@ def sso(tables: SolarTables, payload: Mapping, nlimit: int = 10_000) -> pd.DataF
         if not isinstance(sso_number, int) and not isinstance(sso_name, str):
             raise _error(f"{n_or_d} is not a valid name or number according to quaero.\n")
         found = ztf_resolver.ssnamenrs_of(
-            tables, sso_name if isinstance(sso_name, str) else sso_number)
+            tables, sso_name if isinstance(sso_name, str) else sso_number, nlimit)
         ssnamenrs.extend(found)
         for s in found:
             to_name[s], to_number[s] = sso_name, sso_number
@@ -263,7 +263,7 @@ def _miriade(pdf: pd.DataFrame) -> pd.DataFrame:
 _CAST = {"double": "float64", "integer": "Int64", "long": "Int64", "string": "str"}
 
 
-def ssocand(payload: Mapping, nlimit: int = 10_000) -> pd.DataFrame:
+def ssocand(payload: Mapping, nlimit: int) -> pd.DataFrame:
     """``get_ssocand`` over the bundled fink-fat fixture.
 
     Parameters

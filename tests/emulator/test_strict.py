@@ -61,4 +61,4 @@ def test_ssnamenrs_of_a_number_is_empty(emu):
     from astroquery_fink.testing.ztf_resolver import ssnamenrs_of
 
     # the inner resolver request with a JSON number fails (name.lower()): no ssnamenr
-    assert ssnamenrs_of(solar_tables(emu.engine), 4371) == []
+    assert ssnamenrs_of(solar_tables(emu.engine), 4371, 10_000) == []

@@ -14,6 +14,7 @@ import pandas as pd
 from flask import Flask, Response, jsonify, request
 
 from .. import wire
+from .._hbase import NLIMIT
 from ..wire import Route, ServerError, bad_request, require
 from . import models
 from .store import LsstStore
@@ -29,7 +30,7 @@ class Backend:
     """What the handlers share: the tables and the serving options."""
 
     store: LsstStore
-    nlimit: int = 10000
+    nlimit: int = NLIMIT
     ids_as: str = "number"
 
 
@@ -148,7 +149,7 @@ ROUTES = [
 ]
 
 
-def create_app(store: LsstStore, *, nlimit: int = 10000, ids_as: str = "number",
+def create_app(store: LsstStore, *, nlimit: int = NLIMIT, ids_as: str = "number",
                strict: bool = False) -> Flask:
     """Build the Flask app serving the emulated Fink/LSST API.
 
