@@ -343,14 +343,15 @@ def test_sso_ssoft_ssocand_tracklet_resolver_anomaly_payloads():
 
 
 def test_resolver_cap_warning_depends_on_the_service(recorded):
+    # HBase cells, sent as text (fink-object-api apps/utils/decoding.py, hbase_to_dict)
     rows = pd.DataFrame({"i:ssnamenr": ["33803"], "i:name": ["Julienpeloton"],
-                         "i:number": [33803]}).to_json(orient="records")
+                         "i:number": ["33803"]}).to_json(orient="records")
     fink, _ = recorded([make_response(rows)] * 2)
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         t = fink.resolve("julienpeloton", resolver="ssodnet", nmax=1, output_format="json")
-    assert t["i:number"][0] == 33803
+    assert t["i:number"][0] == "33803"
     with pytest.warns(MaxResultsWarning, match="nmax=1"):
         fink.resolve("ZTF21aaxtctv", resolver="tns", reverse=True, nmax=1,
                      output_format="json")

@@ -3,6 +3,7 @@ emulator, checked against the bundled alert files read here with pandas."""
 import warnings
 from importlib import resources
 
+import astropy.units as u
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -95,3 +96,50 @@ def test_resolver(fink):
         assert len(fink.resolve("Nowhere", resolver="ssodnet", nmax=1)) == 0
     with pytest.raises(InvalidQueryError, match="ZTF object name"):
         fink.resolve("Vega", resolver="simbad", reverse=True)
+
+
+# Every wire format gives the json table: the columns the ZTF schema lacks have theirs
+# (the SSOFT's, the resolvers' text tables, the names /sso adds), so csv numbers-as-text
+# are not guessed into numbers.
+_SOLAR_CALLS = {
+    "ssoft": lambda f, fmt: f.get_ssoft(sso_number=8467, output_format=fmt),
+    "tns": lambda f, fmt: f.resolve("AT 2020", resolver="tns", output_format=fmt),
+    "tns reverse": lambda f, fmt: f.resolve("ZTF20abfcszi", resolver="tns", reverse=True,
+                                            output_format=fmt),
+    "ssodnet": lambda f, fmt: f.resolve("benoitcarry", resolver="ssodnet", output_format=fmt),
+    "ssodnet reverse": lambda f, fmt: f.resolve("ZTF21acqdcyb", resolver="ssodnet",
+                                                reverse=True, output_format=fmt),
+    "sso": lambda f, fmt: f.query_sso("409439", columns=["i:objectId", "i:jd"],
+                                      output_format=fmt),
+}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "votable"])
+@pytest.mark.parametrize("call", list(_SOLAR_CALLS))
+def test_solar_and_resolver_columns_have_one_type_in_every_format(fink, call, fmt):
+    want = _SOLAR_CALLS[call](fink, "json")
+    got = _SOLAR_CALLS[call](fink, fmt)
+    assert len(want) > 0 and got.colnames == want.colnames
+    for name in want.colnames:
+        assert got[name].dtype.kind == want[name].dtype.kind, name
+        assert list(got[name]) == list(want[name]), name
+
+
+def test_text_of_the_resolvers_and_names_stays_text(fink):
+    tns = fink.resolve("AT 2020", resolver="tns", output_format="csv")
+    assert list(tns["d:ra"]) == ["7.8062528"] and list(tns["d:redshift"]) == ["0.07"]
+    sso = fink.resolve("benoitcarry", resolver="ssodnet", output_format="csv")
+    assert list(sso["i:number"]) == ["8467"]
+    named = fink.query_sso("409439", columns=["i:objectId"], output_format="csv")
+    assert set(named["sso_name"]) == {"409439"} and set(named["sso_number"]) == {409439}
+    assert named["sso_number"].dtype == np.int64
+
+
+def test_ssoft_columns_carry_units_and_descriptions_of_the_ssoft(fink):
+    t = fink.get_ssoft(sso_number=8467, version="2024.10", output_format="csv")
+    assert list(t["version"]) == ["2024.10"]  # not the float 2024.1
+    assert t["ssnamenr"].dtype.kind == "U" and list(t["ssnamenr"]) == ["8467"]
+    assert t["H_1"].unit == u.mag and t["min_phase"].unit == u.deg
+    assert t["mean_astrometry"].unit == u.arcsec and t["period"].unit == u.h
+    assert t["last_jd"].unit == u.day and t["n_obs"].unit is None
+    assert t["H_1"].description == "Absolute magnitude for the ZTF filter band g"

@@ -9,9 +9,11 @@ names) come from the bundled fixtures of ``data/solar`` (see `_solar_data`).
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
 from collections.abc import Mapping
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -313,8 +315,15 @@ def ssocand(payload: Mapping, nlimit: int) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # /api/v1/ssoft and /api/v1/ssobulk (files the server reads from WebHDFS)
 # ---------------------------------------------------------------------------------------------
+@functools.cache
+def _ssoft_columns() -> dict:
+    # static schema data shared with the client (fink-utils fink_utils/sso/ssoft.py COLUMNS*)
+    path = resources.files("astroquery_fink").joinpath("data/ztf_ssoft_schema.json")
+    return json.loads(path.read_text())
+
+
 def _ssoft_schema(flavor: str) -> dict:
-    cols = fixture("ssoft_columns.json")
+    cols = _ssoft_columns()
     return {**cols["COLUMNS"], **cols[f"COLUMNS_{flavor}"]}
 
 

@@ -39,7 +39,7 @@ from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import check_parquet_file, json_object, parse_table, schema_table
 from . import answers, checks, endpoints
-from .schema import CATEGORY_FAMILY
+from .schema import CATEGORY_FAMILY, ssoft_columns
 from .schema import columns as known_columns
 
 __all__ = ["Fink", "FinkClass"]
@@ -789,7 +789,7 @@ class FinkClass(FinkQuery):
                                lambda r: json_object(r.content, "/ssoft schema"),
                                cache=cache, timeout=timeout)
         table = self._fetch(endpoints.SSOFT, payload,
-                            lambda r: parse_table(r.content, fmt, schema={}),
+                            lambda r: parse_table(r.content, fmt, schema=ssoft_columns()),
                             cache=cache, timeout=timeout)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/ssoft",
                            "payload": payload})

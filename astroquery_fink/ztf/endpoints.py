@@ -83,14 +83,14 @@ SSO = Endpoint(
 SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
 # only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
 SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
-SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects")
+SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects", schema="ztf_ssoft")
 SSOBULK = Endpoint("ssobulk", "SSO light curves")
 # one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
                     tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID,
                     strays=(outside_prefix("d:tracklet", _tracklet_prefix),))
 RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax",
-                    described=False)
+                    schema="ztf_resolver", described=False)
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
 # (apps/routes/v1/ztf/resolver/utils.py)
 RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)

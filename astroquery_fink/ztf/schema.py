@@ -93,7 +93,62 @@ def columns() -> dict[str, ColumnInfo]:
             if name.startswith("d:blazar_stats_"):
                 doc, null = doc + _BLAZAR_NONE, -1.0
             out[name] = ColumnInfo(name, family, kind, stype, unit, doc, null)
+    # /api/v1/sso adds the name and number each alert's object resolved to, as in the SSOFT
+    # (fink-object-api apps/routes/v1/ztf/sso/utils.py)
+    out.update({name: ssoft_columns()[name] for name in ("sso_name", "sso_number")})
     return out
+
+
+@cache
+def ssoft_columns() -> dict[str, ColumnInfo]:
+    """The SSOFT's columns, those of every flavour (fink-utils fink_utils/sso/ssoft.py,
+    ``COLUMNS*``; bundled as ``data/ztf_ssoft_schema.json``): units from their descriptions."""
+    text = resources.files("astroquery_fink").joinpath("data/ztf_ssoft_schema.json").read_text()
+    out = {}
+    for group, fields in json.loads(text).items():
+        if not group.startswith("COLUMNS"):
+            continue
+        for name, entry in fields.items():
+            doc = entry["description"]
+            unit = next((unit for words, unit in _SSOFT_UNITS if words in doc.lower()), None)
+            out[name] = ColumnInfo(name, "", _KINDS.get(entry["type"], "str"), entry["type"],
+                                   unit, doc, None)
+    return out
+
+
+# Units of the SSOFT columns, said in words in their descriptions.
+_SSOFT_UNITS = (
+    ("in degree", u.deg), ("in radian", u.rad), ("in arcsecond", u.arcsec),
+    ("in magnitude", u.mag), ("absolute magnitude", u.mag), ("in hour", u.h),
+    ("julian date", u.day), ("number of days", u.day),
+)
+
+
+@cache
+def resolver_columns() -> dict[str, ColumnInfo]:
+    """The columns of ``/api/v1/resolver`` answers: the ZTF columns (SIMBAD reverse) and the
+    TNS and SsODNet tables' own. Those tables hold text (HBase cells, sent as they are stored:
+    fink-object-api apps/routes/v1/ztf/resolver/utils.py), so their numbers are text in every
+    wire format, as JSON sends them (csv would otherwise be read as numbers)."""
+    out = dict(columns())
+    for name, doc in _RESOLVER_TEXT.items():
+        out[name] = ColumnInfo(name, name[0], "str", "string", None, doc, None)
+    return out
+
+
+# The TNS table's columns (fink-broker fink_broker/common/hbase_utils.py,
+# format_tns_for_hbase) and the SsODNet resolver table's.
+_RESOLVER_TEXT = {
+    "d:fullname": "TNS name (e.g. AT 2020mot)",
+    "d:internalname": "Names the object was reported to TNS with (e.g. a ZTF objectId)",
+    "d:type": "TNS classification ('nan' if none)",
+    "d:redshift": "TNS redshift, as text ('nan' if none)",
+    "d:ra": "TNS right ascension (J2000), in degrees, as text",
+    "d:declination": "TNS declination (J2000), in degrees, as text",
+    "d:discoverydate": "TNS discovery date (UTC, 'YYYY-MM-DD hh:mm:ss.sss')",
+    "i:name": "Name of the Solar System object (SsODNet)",
+    "i:number": "IAU number of the Solar System object, as text (SsODNet)",
+}
 
 
 # fink-science writes -1 for the blazar features of an object that is not a monitored CTAO
@@ -105,3 +160,5 @@ _BLAZAR_NONE = " (-1, 'not computed', is masked.)"
 
 # The parser types ZTF answers with these (Endpoint.schema = "ztf").
 SCHEMAS.setdefault("ztf", columns)
+SCHEMAS.setdefault("ztf_ssoft", ssoft_columns)
+SCHEMAS.setdefault("ztf_resolver", resolver_columns)
