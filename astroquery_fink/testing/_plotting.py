@@ -63,6 +63,8 @@ def render_png(array, args) -> bytes:
             data = sigmoid_normalizer(data, 0, 1)
         elif stretch is not None:
             with server_fails(ValueError, TypeError):  # an unknown stretch name
+                # read (float()) though they change nothing visible: text is the server's 500
+                _ = [float(args[p]) for p in ("pmin", "pmax") if p in args]
                 data = legacy_normalizer(data, stretch=stretch)
         if "convolution_kernel" in args:
             if args["convolution_kernel"] not in ("gauss", "box"):

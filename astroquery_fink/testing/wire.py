@@ -237,13 +237,15 @@ class CutoutCodec:
 def send_cutout(codec: CutoutCodec, backend, args: Mapping, doc_url: str) -> Response:
     """The ``/api/v1/cutouts`` flow of both surveys (``apps/routes/v1/*/cutouts/utils.py``).
 
-    Required arguments, then ``kind=All`` and ``output-format`` (400s), then the stamp
-    lookup, and only then the ``kind`` check of the cutout service (an ``assert``: 500).
+    Required arguments, then the ``kind`` check (an ``assert`` in apps/routes/v1/*/cutouts/
+    api.py: 500), then ``kind=All`` and ``output-format`` (400s), then the stamp lookup.
     """
     from ._plotting import render_png
 
     require(args, [codec.id_name, "kind"], doc_url)
     kind = args["kind"]
+    if kind not in (*codec.kinds, "All"):
+        raise ServerFailure(f"bad kind {kind!r}")
     output_format = args.get("output-format", "PNG")
     if kind == "All":
         with server_fails(KeyError):  # args["output-format"] without the key: 500
@@ -262,8 +264,6 @@ def send_cutout(codec: CutoutCodec, backend, args: Mapping, doc_url: str) -> Res
         # Nothing found: an empty PNG attachment with status 200, whatever the format.
         return send_file(io.BytesIO(), mimetype="image/png", as_attachment=True,
                          download_name=filename)
-    if kind not in (*codec.kinds, "All"):
-        raise ServerFailure(f"bad kind {kind!r}")  # an assert of the cutout service
     if output_format == "array":
         kinds = codec.kinds if kind == "All" else (kind,)
         # jsonify: sorted keys, NaN as the bare token NaN
@@ -317,7 +317,8 @@ def add_routes(app: Flask, backend, routes: Iterable[Route], title: str = "Fink 
         # every method reaches the view, which answers restx's JSON 405 for those the
         # resource does not define (werkzeug's would be an HTML page)
         app.add_url_rule(route.path, endpoint=route.path, view_func=_view(route, backend),
-                         methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+                         methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+                         provide_automatic_options=False)
 
     @app.after_request
     def no_store(response: Response) -> Response:
@@ -347,16 +348,23 @@ def _swagger(routes: list[Route], title: str) -> dict:
 
 
 def _view(route: Route, backend):
+    allow = ", ".join(sorted({*route.methods, "HEAD", "OPTIONS"}))
+
     def view():
-        if request.method not in route.methods:
+        if request.method == "OPTIONS":  # flask's own answer, for the resource's methods
+            return Response("", 200, headers={"Allow": allow})
+        # flask-restx answers HEAD with the resource's get (resource.py, dispatch_request);
+        # werkzeug leaves the body out
+        method = "GET" if request.method == "HEAD" else request.method
+        if method not in route.methods:
             # no such method on the restx resource
             exc = MethodNotAllowed(valid_methods=list(route.methods))
             response = restx_error(exc.code, exc.description)
-            response.headers["Allow"] = ", ".join(sorted({*route.methods, "HEAD", "OPTIONS"}))
+            response.headers["Allow"] = allow
             return response
         if not route.reads_args:
             args: Mapping = {}
-        elif request.method == "GET" and len(request.args) == 0:
+        elif method == "GET" and len(request.args) == 0:
             # GET without query string: the namespace description.
             return Response(route.description, 200)
         try:

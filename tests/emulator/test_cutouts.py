@@ -131,13 +131,16 @@ def test_get_without_query_string(emu):
     assert r.status_code == 200 and r.text == "Get cutout data based on ZTF ID"
 
 
-def test_kind_checked_after_format_checks(client):
-    """Z1: the kind assert of the cutout service runs after the 400 checks and the lookup."""
-    oid = "ZTF20abfcszi"
-    r = client.post("/api/v1/cutouts", json={"objectId": oid, "kind": "Sci",
+def test_kind_checked_first(client):
+    """The kind ``assert`` runs right after the required arguments
+    (fink-object-api apps/routes/v1/ztf/cutouts/api.py): before the format checks and the
+    lookup, so a bad kind is a 500 also with a bad format or an unknown object."""
+    for args in ({"objectId": "ZTF20abfcszi", "output-format": "jpg"},
+                 {"objectId": "ZTF20abfcszi", "output-format": "FITS"},
+                 {"objectId": "ZTF99zzzzzzz"}):
+        r = client.post("/api/v1/cutouts", json={**args, "kind": "Sci"})
+        assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')
+    r = client.post("/api/v1/cutouts", json={"objectId": "ZTF20abfcszi", "kind": "Science",
                                              "output-format": "jpg"})
     assert (r.status_code, r.data.decode()) == (400, str(
         {"status": "error", "text": "output-format must be one of: PNG, FITS, or array.\n"}))
-    r = client.post("/api/v1/cutouts", json={"objectId": oid, "kind": "Sci",
-                                             "output-format": "FITS"})
-    assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')

@@ -436,17 +436,18 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
         name = text(name, "name_or_id")  # subscripted or lower-cased by the server
     nmax = args.get("nmax", 10)  # given to setLimit as sent: a query-string text fails there
     if kind == "tns":
+        # every TNS scan is limited to nmax; the full table (name "") is tested first
+        if name == "":
+            return raw_frame(store.tns.scan("", set_limit(nmax)))
         if reverse:
-            rows = _scan(store.sources, [f"{name[-3:]}_{name}_"], nlimit)
+            rows = _scan(store.sources, [f"{name[-3:]}_{name}_"], set_limit(nmax))
             cols = ["r:diaObjectId", "f:xm_tns_fullname", "f:xm_tns_type", "f:xm_tns_redshift"]
             pdf = raw_frame(rows, cols)
             if "f:xm_tns_fullname" not in pdf:
                 return pd.DataFrame()
             pdf = pdf.drop_duplicates()
             return pdf[pdf["f:xm_tns_fullname"].notna() & (pdf["f:xm_tns_fullname"] != "nan")]
-        if name == "":
-            return raw_frame(store.tns.scan("", set_limit(nmax)))
-        return raw_frame(store.tns.scan(f"{name[-1]}_{name}".lower(), nlimit))
+        return raw_frame(store.tns.scan(f"{name[-1]}_{name}".lower(), set_limit(nmax)))
     if kind == "simbad":
         if reverse:
             rows = _scan(store.objects, [f"{name[-3:]}_{name}"], set_limit(nmax))
@@ -455,8 +456,14 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     if kind == "ssodnet":
         if reverse:
             return raw_frame(store.sso_resolver.scan(f"{name[-3:]}_{name}", set_limit(nmax)))
+        set_limit(nmax)  # on the orbit table's client, before the server asks its own /sso
         cols = "r:packed_primary_provisional_designation,r:ssObjectId,r:diaSourceId"
-        return sso(store, {"n_or_d": name, "columns": cols}, nlimit)
+        try:
+            pdf = sso(store, {"n_or_d": name, "columns": cols}, nlimit)
+        except ApiError as err:
+            # the server reads /sso's answer with pd.read_json: its error text is no JSON
+            raise ServerFailure(f"/sso answered an error: {err}") from err
+        return pdf.reset_index(drop=True)  # read_json's index, not the row keys
     raise ServerFailure(f"unknown resolver {kind!r}: UnboundLocalError on the server")
 
 
@@ -495,7 +502,8 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
 
 def statistics(store: LsstStore, args: Mapping) -> pd.DataFrame:
     """``/api/v1/statistics``: nightly counters (text values, as HBase returns them)."""
-    date = text(args["date"], "date") or "20"
+    # the server only compares the date with "" and formats it into the row key prefix
+    date = "20" if args["date"] == "" else f"{args['date']}"
     cols = text(args.get("columns", "*"), "columns")
     rows = [store.statistics[k] for k in sorted(store.statistics) if k.startswith(date)]
     pdf = pd.DataFrame(rows, index=[r["f:night"] for r in rows])

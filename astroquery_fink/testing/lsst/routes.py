@@ -116,7 +116,7 @@ def _schema(backend: Backend, args: Mapping) -> Response:
 
 
 def _tags(backend: Backend, args: Mapping) -> Response:
-    if request.method == "GET" and len(request.args) == 0:
+    if request.method in ("GET", "HEAD") and len(request.args) == 0:
         return jsonify(models.tags())  # the tag list, keys sorted
     args = wire.payload()
     return _tabular(backend, models.tag_alerts, args, ["tag"], with_limit=False)

@@ -59,7 +59,7 @@ def test_resolver_raw_text_and_nmax(lsst, processed):
     # a prefix scan on <salt>_<ssObjectId>: a prefix of the ID with its own salt finds nothing
     assert _resolver(lsst, resolver="ssodnet", reverse=True, name_or_id=str(sid)[:-1]) == []
     r = lsst.get(f"/api/v1/resolver?resolver=ssodnet&name_or_id={sid}&nmax=1")
-    assert r.status_code == 200  # forward: no setLimit, nmax unused
+    assert r.status_code == 500  # forward too: setLimit("1") on the orbit table's client
     r = lsst.post("/api/v1/resolver", json={"resolver": "ssodnet", "reverse": True,
                                             "name_or_id": str(sid), "nmax": "1"})
     assert r.status_code == 500  # setLimit("1"): py4j refuses a text

@@ -58,7 +58,8 @@ def test_ztf_non_text_arguments_are_the_servers_500(client, path, payload):
     ("/api/v1/sources", {"diaObjectId": "1", "columns": 1}),
     ("/api/v1/conesearch", {"ra": [1], "dec": [1], "radius": 1}),
     ("/api/v1/resolver", {"resolver": "simbad", "name_or_id": 1, "reverse": True}),
-    ("/api/v1/statistics", {"date": 1}),
+    # `"f:night" in cols` on a number (a number date is formatted into the key: fine)
+    ("/api/v1/statistics", {"date": "2026", "columns": 1}),
     ("/api/v1/tags", {"tag": [1]}),
     ("/api/v1/schema", {"endpoint": [1]}),
 ])
@@ -73,3 +74,31 @@ def test_methods_no_route_defines_are_restx_json_405s(client, method, path):
     r = getattr(client, method)(path, json={})
     assert (r.status_code, r.mimetype, json.loads(r.data)) == (405, "application/json", _405)
     assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/objects", "/api/v1/schema", "/api/v1/classes"])
+def test_head_answers_as_get_without_body(client, path):
+    """flask-restx dispatches HEAD to the resource's get (flask_restx/resource.py)."""
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200 and len(get.data) > 0
+    assert head.mimetype == get.mimetype and head.data == b""
+
+
+@pytest.mark.parametrize("path,allow", [
+    ("/api/v1/sources", "GET, HEAD, OPTIONS, POST"), ("/api/v1/tags", "GET, HEAD, OPTIONS, POST"),
+    ("/api/v1/blocks", "GET, HEAD, OPTIONS"),  # blocks/api.py defines get only
+])
+def test_lsst_head_and_options(lsst, path, allow):
+    assert lsst.head(path).status_code == lsst.get(path).status_code == 200
+    r = lsst.options(path)
+    assert r.status_code == 200 and r.headers["Allow"] == allow
+
+
+def test_cutout_percentiles_are_read_as_numbers(client):
+    """cutouts/utils.py: float(pmin) for the stretches other than sigmoid (no effect seen)."""
+    base = {"objectId": "ZTF20abfcszi", "kind": "Science", "stretch": "linear"}
+    assert client.post("/api/v1/cutouts", json={**base, "pmin": "1"}).status_code == 200
+    r = client.post("/api/v1/cutouts", json={**base, "pmin": "abc"})
+    assert (r.status_code, r.data) == (500, b'{"message": "Internal Server Error"}\n')
+    assert client.post("/api/v1/cutouts", json={**base, "stretch": "sigmoid",
+                                                 "pmax": "abc"}).status_code == 200
