@@ -174,7 +174,8 @@ def _infer_text_kind(texts) -> str:
 # "0x1F", "1_000", "nan" and the version "2026.10" stay text). Linear patterns: no
 # backtracking.
 _LOSSLESS_INT = re.compile(r"-?(0|[1-9][0-9]*)")
-_LOSSLESS_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.(0|[0-9]*[1-9]))?([eE][-+]?[0-9]+)?")
+# pandas writes infinities as inf and -inf.
+_LOSSLESS_FLOAT = re.compile(r"-?(inf|(0|[1-9][0-9]*)(\.(0|[0-9]*[1-9]))?([eE][-+]?[0-9]+)?)")
 
 
 _TRUE, _FALSE = ("true", "t", "1", "1.0"), ("false", "f", "0", "0.0")

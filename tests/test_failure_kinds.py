@@ -79,6 +79,10 @@ def test_csv_text_becomes_a_number_only_when_nothing_is_lost():
     assert list(table["d:version"]) == ["2026.10", "2025.09"]
     assert table["d:count"].dtype == np.int64 and list(table["d:count"]) == [3, 12]
     assert list(table["d:x"]) == [1.5, -2000.0]
+    # infinities as pandas writes them are floats too (parquet and VOTable keep float64)
+    table = _tables.parse_table(b"d:y,d:z\n-inf,1.5\n-inf,inf\n", "csv")
+    assert table["d:y"].dtype == table["d:z"].dtype == np.float64
+    assert list(table["d:y"]) == [-np.inf, -np.inf] and list(table["d:z"]) == [1.5, np.inf]
 
 
 def test_batches_typed_differently_merge_into_one_type(recorded):
