@@ -195,7 +195,10 @@ def test_async_twin_and_figures(finklsst, static):
     from astroquery_fink.plotting import plot_lsst_cutouts, plot_lsst_lightcurve
 
     response = finklsst.query_object_async(170028485706776685, columns=["r:psfFlux"])
-    assert response.status_code == 200 and len(response.json()) == 346
+    lines = response.text.splitlines()  # the raw csv answer (the default format)
+    assert response.status_code == 200 and lines[0] == "r:diaObjectId,r:psfFlux"
+    assert len(lines) == 1 + 346 and {x.split(",")[0] for x in lines[1:]} == {
+        "170028485706776685"}
     lc = finklsst.query_object(170028485706776685)
     fp = finklsst.query_forced_photometry(170028485706776685)
     ax = plot_lsst_lightcurve(lc, forced=fp, magnitude=True, flux_column="r:scienceFlux")
@@ -223,3 +226,32 @@ def test_a_gw_event_without_a_map_is_said_so_as_on_ztf(finklsst):
         finklsst.query_skymap("S230518h", credible_level=0.9)
     raw = finklsst.query_skymap_async("S230518h", credible_level=0.9)
     assert raw.json() == [{"status": "GraceDB is not reachable from the Fink emulator"}]
+
+
+def test_the_default_wire_format_is_exact(lsst_emulator, static):
+    # the server's JSON rounds floats to 10 decimals (pandas to_json, fink-object-api
+    # apps/utils/utils.py): a covariance of -1.4e-11 became -0.0, and a midpointMjdTai moved
+    # by microseconds no longer found its source; the default (csv) keeps every digit
+    rubin = FinkLSSTClass(server=lsst_emulator.url)
+    oid = 170028485706776685
+    obj = static[oid]["diaObject"]
+    s = rubin.get_object_summary(oid)
+    assert s.meta["payload"]["output-format"] == "csv"
+    # Avro floats are stored as the shortest text of their float32 (as HBase returns them)
+    for name in ("ra_dec_Cov", "raErr", "decErr"):
+        assert s[f"r:{name}"][0] == float(str(np.float32(obj[name]))), name
+    assert s["r:ra_dec_Cov"][0] == pytest.approx(-1.3939346e-11, rel=1e-7)
+    lc = rubin.query_object(oid, columns=["r:diaSourceId", "r:midpointMjdTai"])
+    times = {s["diaSourceId"]: s["midpointMjdTai"] for s in sources_of(static[oid])}
+    assert {i: times[i] for i in lc["r:diaSourceId"].tolist()} == dict(
+        zip(lc["r:diaSourceId"].tolist(), lc["r:midpointMjdTai"].tolist(), strict=True))
+    rounded = rubin.query_object(oid, columns=["r:diaSourceId", "r:midpointMjdTai"],
+                                 output_format="json")
+    moved = [k for k in range(len(lc))
+             if rounded["r:midpointMjdTai"][k] != lc["r:midpointMjdTai"][k]]
+    assert len(moved) > len(lc) // 2  # what JSON did to most times
+    for k in [0, 1, *moved[-3:]]:
+        row = lc[k]
+        one = rubin.query_object(oid, midpointMjdTai=row["r:midpointMjdTai"],
+                                 columns=["r:diaSourceId"])
+        assert one["r:diaSourceId"].tolist() == [row["r:diaSourceId"]]

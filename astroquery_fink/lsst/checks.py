@@ -75,10 +75,14 @@ def column_list(columns) -> list[str] | None:
 
 
 def output_format(fmt) -> str:
-    # JSON by default: exact for 64-bit IDs (read without floats), and the server can always
-    # write it; its parquet writer fails (HTTP 500) when a flag column holds the text "nan"
-    # for missing cells next to booleans (apps/utils/decoding.py, apps/utils/utils.py).
-    return "json" if fmt is None else _validate.output_format(fmt)
+    # csv by default, the one lossless format the server can always write (fink-object-api
+    # apps/utils/utils.py send_tabular_data): its JSON (pandas to_json) rounds floats to 10
+    # decimals (a covariance of -1.4e-11 becomes -0.0, a midpointMjdTai moves by microseconds
+    # and no longer finds its source), and its parquet writer fails (HTTP 500) when a flag
+    # column holds the text "nan" for missing cells next to booleans (apps/utils/decoding.py).
+    # csv writes full-precision floats and exact 64-bit integers, and is the smallest but for
+    # parquet.
+    return "csv" if fmt is None else _validate.output_format(fmt)
 
 
 def mjd_tai(value, name: str) -> str:

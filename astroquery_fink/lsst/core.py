@@ -49,8 +49,9 @@ class FinkLSSTClass(FinkQuery):
 
     _server_conf = "server_lsst"
     _emulator = "fink-emulator --survey lsst"
-    _output_format_default = ("json: exact for 64-bit IDs, and the server's parquet writer "
-                              "fails on some answers")
+    _output_format_default = ("csv: exact (full-precision floats, 64-bit IDs), where the "
+                              "server's JSON rounds floats to 10 decimals and its parquet "
+                              "writer fails on some answers")
 
     # ------------------------------------------------------------------ light curves
     def _ids_plan(self, endpoint, object_id, columns, output_format, extra=None) -> Plan:
@@ -94,14 +95,16 @@ class FinkLSSTClass(FinkQuery):
             (server ``diaObjectId``), in batches of ``conf.batch_size`` run concurrently.
         midpointMjdTai : float or `~astropy.time.Time`, optional
             Only the source observed at this time (MJD, TAI), one object only. The server
-            matches it as a *prefix* of its row key, so give the full-precision value (a
-            value rounded up, as JSON answers write them, matches nothing).
+            matches it as a *prefix* of its row key, so give the full-precision value, as
+            the default csv answers carry it (JSON answers round it to 10 decimals, and a
+            rounded value may match nothing).
         columns : str or list of str, optional
             ``r:`` (Rubin) and ``f:`` (Fink) names, e.g. ``["r:midpointMjdTai", "r:psfFlux",
             "r:band"]``. Default: all (131 columns for schema 10.0, slower).
             ``r:diaObjectId`` is added for several objects (to attribute rows) and removed.
         output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
-            Wire format (``output-format``); all give the same Table. Default json.
+            Wire format (``output-format``); all give the same Table (but for the server's
+            JSON, which rounds floats to 10 decimals). Default csv (exact).
 
         Returns
         -------
