@@ -103,6 +103,20 @@ def answer(body: bytes, fmt="json"):
     return make_response(body, content_type=CONTENT_TYPES.get(fmt, "application/json"))
 
 
+def served(frames):
+    """Answers written in each request's ``output-format``, as the server writes them:
+    ``frames`` is a list of DataFrames (one per request, in order) or a function
+    ``(url, body) -> DataFrame``."""
+    queue = None if callable(frames) else list(frames)
+
+    def answers(url, body):
+        pdf = frames(url, body) if queue is None else queue.pop(0)
+        fmt = body.get("output-format", "json")
+        return answer(wire(pdf, fmt), fmt)
+
+    return answers
+
+
 # ----------------------------------------------------------------------------- light curves
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "parquet", "votable"])
@@ -135,8 +149,9 @@ def test_light_curve_rows_fluxes_and_exact_ids(monkeypatch, alerts, fmt):
 
 def test_all_columns_have_schema_types_units_and_descriptions(monkeypatch, alerts):
     pdf = server_frame(source_rows(alert_of(alerts, OTHER)))
-    fink, _ = client(monkeypatch, [answer(wire(pdf, "json"))])
+    fink, rec = client(monkeypatch, served([pdf]))
     t = fink.query_object(OTHER)
+    assert rec.calls[0][2]["json"]["output-format"] == "csv"  # the default
     assert len(t) == 320
     known = lsst_columns()
     kinds = {"int": "i", "float": "f", "bool": "b", "str": "U"}
@@ -174,7 +189,7 @@ def test_ids_above_2_53_exact_with_nulls_in_json_numbers_or_strings(monkeypatch,
         f'"r:ssObjectId":{cell(0)},"r:midpointMjdTai":{61000 + k}}}'
         for k, sid in enumerate(ids)) + "]"
     fink, _ = client(monkeypatch, [answer(body.encode())])
-    t = fink.query_object(ids[0])
+    t = fink.query_object(ids[0], output_format="json")
     assert t["r:diaSourceId"].dtype == np.int64
     assert sorted(t["r:diaSourceId"].tolist()) == sorted(ids)
     assert 313761043604045880 in t["r:diaSourceId"].tolist()  # not ...888 (float64)
@@ -193,7 +208,7 @@ def test_large_json_answer_keeps_ids_exact(monkeypatch):
     body = json.dumps(rows).replace(", ", ",").replace(": ", ":").encode()
     assert len(body) > 1 << 20
     fink, _ = client(monkeypatch, [answer(body)])
-    t = fink.query_object(first)
+    t = fink.query_object(first, output_format="json")
     assert len(t) == n and t["r:diaSourceId"].dtype == np.int64
     assert set(t["r:diaSourceId"].tolist()) == {first + k for k in range(n)}
     assert set(t["r:ssObjectId"].compressed().tolist()) == {21164719644750924}
@@ -208,9 +223,9 @@ def test_several_objects_batched_merged_sorted(monkeypatch, alerts):
         ids = [int(i) for i in body["diaObjectId"].split(",")]
         pdf = pd.concat([frames[i] for i in ids]).sort_values("r:midpointMjdTai",
                                                               ascending=False)
-        return answer(wire(pdf, "json"))
+        return pdf
 
-    fink, rec = client(monkeypatch, answers)
+    fink, rec = client(monkeypatch, served(answers))
     from astroquery_fink import conf
     with conf.set_temp("batch_size", 1):
         t = fink.query_object([BIG, np.int64(OTHER), str(BIG)],
@@ -224,7 +239,7 @@ def test_several_objects_batched_merged_sorted(monkeypatch, alerts):
 
 
 def test_unknown_object_warns_and_is_empty(monkeypatch):
-    fink, _ = client(monkeypatch, [answer(b"[]")])
+    fink, _ = client(monkeypatch, served([pd.DataFrame()]))  # "\n" in csv, [] in JSON
     with pytest.warns(NoResultsWarning, match="170000000000000001"):
         t = fink.query_object(170000000000000001, columns=["r:psfFlux"])
     assert len(t) == 0 and t.colnames == ["r:psfFlux"]
@@ -261,8 +276,7 @@ def test_summary_and_forced_photometry(monkeypatch, alerts):
     obj.update({f"f:{k}": v for k, v in alert["pred"].items()})
     obj["f:firstDiaSourceMjdTaiFink"] = alert["misc"]["firstDiaSourceMjdTaiFink"]
     fp = [{f"r:{k}": v for k, v in f.items()} for f in alert["prvDiaForcedSources"]]
-    fink, rec = client(monkeypatch, [answer(wire(server_frame([obj]), "json")),
-                                     answer(wire(server_frame(fp), "json"))])
+    fink, rec = client(monkeypatch, served([server_frame([obj]), server_frame(fp)]))
     s = fink.get_object_summary(BIG)
     assert len(s) == 1 and s["r:nDiaSources"][0] == alert["diaObject"]["nDiaSources"] == 346
     assert s["f:is_cataloged"].dtype == bool and bool(s["f:is_cataloged"][0]) is True
@@ -302,9 +316,9 @@ def test_cone_search_several_positions_labelled(monkeypatch):
         rows = [{"r:diaObjectId": 169298432755761181 + int(body["ra"]), "r:ra": body["ra"],
                  "r:dec": body["dec"], "r:midpointMjdTai": 60924.33,
                  "v:separation_degree": 0.0}]
-        return answer(json.dumps(rows).encode())
+        return pd.DataFrame(rows)
 
-    fink, rec = client(monkeypatch, answers)
+    fink, rec = client(monkeypatch, served(answers))
     t = fink.query_region(["10 -44", "11 -45"], 3 * u.arcsec)
     assert t["input_index"].tolist() == [0, 1]
     assert t["v:separation_degree"].unit == u.deg
@@ -362,14 +376,17 @@ def test_cutouts_arrays_and_empty_answer(monkeypatch):
 
 # ----------------------------------------------------------------------------- the rest
 
-def test_statistics_counters_are_integers(monkeypatch):
+@pytest.mark.parametrize("fmt", [None, "json"])
+def test_statistics_counters_are_integers(monkeypatch, fmt):
+    # counters written as text or as numbers (JSON keeps the difference, csv does not)
     rows = [{"f:night": "20251102", "f:alerts": "1348", "f:is_sso": "12",
              "f:lsst_schema_version": "lsst.v9_0"},
             {"f:night": "20251101", "f:alerts": 900, "f:is_sso": 3,
              "f:lsst_schema_version": "lsst.v9_0"}]
-    fink, rec = client(monkeypatch, [answer(json.dumps(rows).encode())])
-    t = fink.get_statistics(202511)
+    fink, rec = client(monkeypatch, served([pd.DataFrame(rows)]))
+    t = fink.get_statistics(202511, output_format=fmt)
     assert rec.calls[0][2]["json"]["date"] == "202511"
+    assert rec.calls[0][2]["json"]["output-format"] == (fmt or "csv")
     assert t["f:night"].tolist() == [20251101, 20251102]
     assert t["f:alerts"].tolist() == [900, 1348] and t["f:is_sso"].dtype.kind == "i"
     # the same nights as on ZTF: dashes allowed, impossible dates refused
@@ -385,8 +402,8 @@ def test_tags_blocks_schema_sso_resolver_skymap_payloads(monkeypatch, tmp_path):
     assert body["startdate"] == "2026-01-01 00:00:37.000"  # UTC midnight, written in TAI
     # one request per name: the server resolves and scans them one by one anyway
     assert fink.query_sso(["2004 JQ12", 8467], withEphem=True, get_query_payload=True) == [
-        {"n_or_d": "2004 JQ12", "output-format": "json", "withEphem": True},
-        {"n_or_d": "8467", "output-format": "json", "withEphem": True}]
+        {"n_or_d": "2004 JQ12", "output-format": "csv", "withEphem": True},
+        {"n_or_d": "8467", "output-format": "csv", "withEphem": True}]
     with pytest.raises(InvalidQueryError, match="one object"):
         fink.query_sso("a,b", withResiduals=True)
     assert fink.resolve(170028485706776685, resolver="simbad", reverse=True,
@@ -430,7 +447,7 @@ def test_schema_endpoint_other_than_name_or_path_refused(monkeypatch, endpoint):
 def test_tag_answer_of_exactly_n_rows_warns(monkeypatch):
     rows = [{"r:diaObjectId": 313761043604045880 + k, "r:midpointMjdTai": 61000.0 + k}
             for k in range(3)]
-    fink, _ = client(monkeypatch, [answer(json.dumps(rows).encode())])
+    fink, _ = client(monkeypatch, served([pd.DataFrame(rows)]))
     with pytest.warns(MaxResultsWarning, match="n=3"):
         t = fink.query_tags("in_tns", n=3)
     assert t["r:midpointMjdTai"].tolist() == [61002.0, 61001.0, 61000.0]
