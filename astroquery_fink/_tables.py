@@ -158,8 +158,9 @@ def _infer_kind(values, untyped_text: bool = False) -> str:
 
 def _infer_text_kind(texts) -> str:
     """csv text -> the kind that reads every value back exactly, else text."""
-    if all(t in ("True", "False", "true", "false") for t in texts):
-        return "bool"
+    flags = [t for t in texts if t not in _NULL_TEXT]
+    if flags and all(t in ("True", "False", "true", "false") for t in flags):
+        return "bool"  # flags, with the servers' "nan" text for a missing one (as in JSON)
     if all(_LOSSLESS_INT.fullmatch(t) for t in texts):
         return "int"
     if all(_LOSSLESS_FLOAT.fullmatch(t) for t in texts):
@@ -269,7 +270,13 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
     else:
         convert = {"float": _floats, "int": _ints, "array": _cells, "str": _texts,
                    "bool": _bools}[kind]
-        data, missing = convert(name, values, mask)
+        try:
+            data, missing = convert(name, values, mask)
+        except TableParseError:
+            if kind in ("float", "int") and _list_text(values):  # csv's text of a list
+                raise TableParseError(
+                    f"Column {name}: cells hold lists, not single {kind} values") from None
+            raise
         if kind != "array" and np.ndim(data) != 1:  # e.g. a list in a cell of numbers
             raise TableParseError(f"Column {name}: cells hold lists, not single {kind} values")
     if info is not None and info.null is not None and kind in ("int", "float", "str"):
@@ -280,6 +287,10 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
     if missing is not None and missing.any():
         data = np.ma.MaskedArray(data, mask=missing, copy=False)
     return data, info
+
+
+def _list_text(values) -> bool:
+    return any(isinstance(v, str) and v.startswith("[") for v in values)
 
 
 _NOTHING = {"float": lambda n: np.full(n, np.nan), "int": lambda n: np.zeros(n, np.int64),

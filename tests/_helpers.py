@@ -43,3 +43,18 @@ def recorded_bytes(name: str) -> bytes:
 
 def recorded_json(name: str):
     return json.loads(recorded_bytes(name))
+
+
+def rows_answer(rows: list[dict], body: dict | None):
+    """``rows`` written in the request's ``output-format`` (json if none) as the server writes
+    them with pandas (fink-object-api apps/utils/utils.py send_tabular_data)."""
+    import pandas as pd
+
+    fmt = (body or {}).get("output-format", "json")
+    frame = pd.DataFrame(rows)
+    if fmt == "csv":
+        return make_response(frame.to_csv(index=False), content_type="application/csv")
+    if fmt == "parquet":
+        return make_response(frame.to_parquet(), content_type="application/octet-stream")
+    assert fmt == "json", fmt
+    return make_response(frame.to_json(orient="records"))

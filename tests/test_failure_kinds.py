@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from _helpers import make_response
+from _helpers import make_response, rows_answer
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
 from astroquery.exceptions import (
@@ -607,17 +607,18 @@ def test_a_batch_with_only_nulls_in_an_unknown_column_gives_it_no_type(recorded,
     assert column.mask.tolist() == [True, False] and column[1] == value
 
 
-def test_an_unknown_rubin_column_keeps_its_64_bit_integers(lsst_recorded):
+@pytest.mark.parametrize("fmt", [None, "json"])
+def test_an_unknown_rubin_column_keeps_its_64_bit_integers(lsst_recorded, fmt):
     def answer(url, body):
         oid = int(body["diaObjectId"])
         n, cell = (300, None) if oid == 1 else (3, 2**62 + 7)
-        return make_response(json.dumps([
+        return rows_answer([
             {"r:diaObjectId": oid, "r:midpointMjdTai": 61000.0 + k, "r:newThing": cell}
-            for k in range(n)]).encode())
+            for k in range(n)], body)
 
     fink, _ = lsst_recorded(answer)
     with conf.set_temp("batch_size", 1):
-        table = fink.query_object([1, 2])
+        table = fink.query_object([1, 2], output_format=fmt)
     assert table["r:newThing"].dtype == np.int64
     assert table["r:newThing"].compressed().tolist() == [2**62 + 7] * 3
 
@@ -717,7 +718,7 @@ def test_rubin_names_of_one_object_give_its_rows_once(lsst_recorded):
 
     def answer(url, body):
         wanted = body["columns"].split(",")
-        return make_response(json.dumps([{c: r[c] for c in wanted} for r in rows]).encode())
+        return rows_answer([{c: r[c] for c in wanted} for r in rows], body)
 
     fink, rec = lsst_recorded(answer)
     with conf.set_temp("batch_size", 1):
@@ -764,7 +765,7 @@ def test_a_scan_cut_at_10000_rows_warns(recorded, call, scan):
 def test_a_rubin_sso_scan_cut_at_10000_rows_warns(lsst_recorded):
     rows = [{"r:diaSourceId": k + 1, "r:midpointMjdTai": 61000.0 + k,
              "r:packed_primary_provisional_designation": "K04J12Q"} for k in range(10_000)]
-    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rows).encode()))
+    fink, _ = lsst_recorded(lambda url, body: rows_answer(rows, body))
     with pytest.warns(MaxResultsWarning, match="^K04J12Q reached the server's limit of 10000"):
         fink.query_sso("8467")
 
@@ -800,7 +801,7 @@ def test_the_cap_warning_of_an_id_reads_as_a_sentence(recorded):
 
 # ------------------------------------------- 2. Rubin caps counted per HEALPix pixel scan
 
-def _pixel_rows(per_pixel: dict) -> bytes:
+def _pixel_rows(per_pixel: dict, body: dict):
     rows, k = [], 0
     for pixel, n in per_pixel.items():
         for _ in range(n):
@@ -808,11 +809,11 @@ def _pixel_rows(per_pixel: dict) -> bytes:
             rows.append({"r:diaObjectId": 170000000000000000 + k, "r:ra": 10.0, "r:dec": 20.0,
                          "r:midpointMjdTai": 61000.0 + k, "f:pixel1024": pixel,
                          "v:separation_degree": 0.001 * k})
-    return json.dumps(rows).encode()
+    return rows_answer(rows, body)
 
 
 def test_a_rubin_cone_pixel_with_n_rows_was_cut(lsst_recorded):
-    fink, rec = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 3, 8: 2})))
+    fink, rec = lsst_recorded(lambda url, body: _pixel_rows({7: 3, 8: 2}, body))
     with pytest.warns(MaxResultsWarning, match=r"^f:pixel1024 7 reached the server's limit "
                                                r"of 3 rows per scan.*\(raise n\)"):
         table = fink.query_region("10 20", 5 * u.deg, n=3, columns=["r:diaObjectId"])
@@ -823,20 +824,20 @@ def test_a_rubin_cone_pixel_with_n_rows_was_cut(lsst_recorded):
 
 def test_rubin_cone_pixels_below_n_do_not_warn(lsst_recorded):
     # 5 rows in all with n=3: the limit is per pixel, not per answer
-    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 2, 8: 2, 9: 1})))
+    fink, _ = lsst_recorded(lambda url, body: _pixel_rows({7: 2, 8: 2, 9: 1}, body))
     with warnings.catch_warnings():
         warnings.simplefilter("error", MaxResultsWarning)
         assert len(fink.query_region("10 20", 5 * u.deg, n=3)) == 5
 
 
 def test_a_rubin_cone_pixel_at_the_default_n_warns(lsst_recorded):
-    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({7: 1000})))
+    fink, _ = lsst_recorded(lambda url, body: _pixel_rows({7: 1000}, body))
     with pytest.warns(MaxResultsWarning, match="limit of 1000 rows per scan"):
         fink.query_region("10 20", 5 * u.deg)
 
 
 def test_a_rubin_sky_map_pixel_at_10000_rows_warns(lsst_recorded):
-    fink, _ = lsst_recorded(lambda url, body: make_response(_pixel_rows({42: 10_000, 43: 5})))
+    fink, _ = lsst_recorded(lambda url, body: _pixel_rows({42: 10_000, 43: 5}, body))
     with pytest.warns(MaxResultsWarning, match="^42 reached the server's limit of 10000 rows"):
         fink.query_skymap("S230518h", credible_level=0.9)
 
@@ -862,33 +863,37 @@ def test_flag_cells_read_alike_in_every_format(lsst_recorded, fmt):
     assert flags.tolist() == [None, False, True, False, True, None, None, None]
 
 
+@pytest.mark.parametrize("fmt", [None, "json"])
 @pytest.mark.parametrize("value", ["maybe", "yes", 2, -1, 0.5])
-def test_a_flag_cell_that_is_no_flag_is_refused_not_false(lsst_recorded, value):
-    body = json.dumps(_rubin_rows("r:isDipole", [True, value])).encode()
-    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+def test_a_flag_cell_that_is_no_flag_is_refused_not_false(lsst_recorded, value, fmt):
+    rows = _rubin_rows("r:isDipole", [True, value])
+    fink, _ = lsst_recorded(lambda url, payload: rows_answer(rows, payload))
     with pytest.raises(TableParseError, match=r"r:isDipole: .* is not a flag"):
-        fink.query_object(_A)
+        fink.query_object(_A, output_format=fmt)
 
 
-def test_an_unknown_flag_column_with_the_servers_nan_text_stays_flags(lsst_recorded):
-    body = json.dumps(_rubin_rows("x:flag", [True, "nan", False])).encode()
-    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
-    flags = fink.query_object(_A)["x:flag"]
+@pytest.mark.parametrize("fmt", [None, "json"])
+def test_an_unknown_flag_column_with_the_servers_nan_text_stays_flags(lsst_recorded, fmt):
+    rows = _rubin_rows("x:flag", [True, "nan", False])
+    fink, _ = lsst_recorded(lambda url, payload: rows_answer(rows, payload))
+    flags = fink.query_object(_A, output_format=fmt)["x:flag"]
     assert flags.dtype == bool and flags.tolist() == [False, None, True]
 
 
-def test_a_list_in_a_cell_of_numbers_is_refused(lsst_recorded):
-    body = json.dumps([{"r:diaObjectId": _A, "r:midpointMjdTai": [1, 2]}]).encode()
-    fink, _ = lsst_recorded(lambda url, payload: make_response(body))
+@pytest.mark.parametrize("fmt", [None, "json"])
+def test_a_list_in_a_cell_of_numbers_is_refused(lsst_recorded, fmt):
+    rows = [{"r:diaObjectId": _A, "r:midpointMjdTai": [1, 2]}]
+    fink, _ = lsst_recorded(lambda url, payload: rows_answer(rows, payload))
     with pytest.raises(TableParseError, match="r:midpointMjdTai: cells hold lists"):
-        fink.query_object(_A)
+        fink.query_object(_A, output_format=fmt)
 
 
-def test_rows_of_the_no_id_value_are_rows_not_asked_for(lsst_recorded):
-    body = json.dumps([{"r:diaObjectId": 0, "r:midpointMjdTai": 1.0}]).encode()
-    fink, rec = lsst_recorded(lambda url, payload: make_response(body))
+@pytest.mark.parametrize("fmt", [None, "json"])
+def test_rows_of_the_no_id_value_are_rows_not_asked_for(lsst_recorded, fmt):
+    rows = [{"r:diaObjectId": 0, "r:midpointMjdTai": 1.0}]
+    fink, rec = lsst_recorded(lambda url, payload: rows_answer(rows, payload))
     with pytest.raises(RemoteServiceError, match=r"rows of IDs that were not asked for \(0\)"):
-        fink.query_object(_A)
+        fink.query_object(_A, output_format=fmt)
     assert len(rec.calls) == 1
 
 
@@ -905,9 +910,9 @@ def test_each_solar_system_name_is_its_own_request_so_missing_ones_are_named(
 
     def rubin(url, body):
         if body["n_or_d"] == "10P":
-            return make_response(b"[]")
-        return make_response(json.dumps([{"r:diaSourceId": 7, "r:midpointMjdTai": 61000.0,
-                                           "f:sso_name": body["n_or_d"]}]).encode())
+            return rows_answer([], body)  # "\n" in csv, [] in JSON
+        return rows_answer([{"r:diaSourceId": 7, "r:midpointMjdTai": 61000.0,
+                             "f:sso_name": body["n_or_d"]}], body)
 
     fink, _ = lsst_recorded(rubin)
     with pytest.warns(NoResultsWarning, match="1 of 3 requested names returned no alerts: 10P"):
