@@ -153,16 +153,20 @@ def cast_column(values: list) -> pd.api.extensions.ExtensionArray | np.ndarray:
     the HBase schema type (decoding.py): ints Int64, numbers float64, text str, booleans kept.
 
     A column without any value is float NaN (typed, so that every output format writes it).
+    Values of one column that no single type holds (a user's column typed differently in two
+    files, integers beyond 64 bits) are text: every output format can write them.
     """
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return np.full(len(values), np.nan)
     if kinds <= {bool}:
         return np.array(values, dtype=object)
-    if kinds <= {int}:
+    if kinds <= {int} and all(-(2**63) <= v < 2**63 for v in values if v is not None):
         return pd.array(values, dtype="Int64")
-    if kinds <= {int, float}:
+    if kinds <= {int, float} and float in kinds:
         return np.array([np.nan if v is None else float(v) for v in values], dtype="float64")
     if kinds <= {str}:
         return pd.array(values, dtype="str")
+    if kinds <= {str, int, float, bool}:
+        return pd.array([None if v is None else str(v) for v in values], dtype="str")
     return np.array(values, dtype=object)

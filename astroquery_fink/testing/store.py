@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ._hbase import java_str, prefix_scan
+
+_log = logging.getLogger("astroquery_fink.testing")
 
 __all__ = ["AlertFileError", "AlertStore", "bundled_data_files"]
 
@@ -105,9 +108,9 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(
-                f for f in path.rglob("*") if f.is_file() and f.suffix in (".parquet", ".avro")
-            )
+            # any case of the suffix (FILE.PARQUET); Spark's _SUCCESS and .crc files are left
+            found = sorted(f for f in path.rglob("*")
+                           if f.is_file() and f.suffix.lower() in (".parquet", ".avro"))
             if not found:
                 raise AlertFileError(f"{path}: directory holds no .parquet or .avro alert file")
             files.extend(found)
@@ -116,6 +119,26 @@ def expand_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
         else:
             raise AlertFileError(f"{path}: no such file or directory")
     return files
+
+
+def file_format(path: Path) -> str:
+    """``"avro"`` or ``"parquet"``, from the file's first bytes (whatever its name).
+
+    Raises
+    ------
+    AlertFileError
+        If the file is neither.
+    """
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise AlertFileError(f"{path}: cannot be read ({exc})") from exc
+    if magic == b"Obj\x01":
+        return "avro"
+    if magic == b"PAR1":
+        return "parquet"
+    raise AlertFileError(f"{path}: not an alert file (neither Avro nor Parquet)")
 
 
 def _float32_names(fields) -> set[str]:
@@ -314,15 +337,11 @@ def read_alert_files(paths: Iterable[str | os.PathLike]) -> list[Alert]:
     """
     alerts: list[Alert] = []
     for path in expand_paths(paths):
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-        if magic == b"Obj\x01":
-            records, f32, names = _read_avro(path)
-        elif magic == b"PAR1":
-            records, f32, names = _read_parquet(path)
-        else:
-            raise AlertFileError(f"{path}: not an alert file (neither Avro nor Parquet)")
+        read = _read_avro if file_format(path) == "avro" else _read_parquet
+        records, f32, names = read(path)
         _check_columns(path, names)
+        if not records:
+            _log.warning("%s holds no alert", path)
         alerts.extend(_alert_from_record(rec, f32, path) for rec in records)
     return alerts
 
@@ -365,14 +384,20 @@ class AlertStore:
 
     def __init__(self, alerts: list[Alert]):
         by_key: dict[str, Alert] = {}
+        merged = []
         for a in alerts:
             key = row_key(a.object_id, a.jd)
             if key in by_key:
+                merged.append(key)
                 # An HBase put only overwrites the cells it carries: merge them.
                 old = by_key[key]
                 a = Alert(a.object_id, a.jd, a.candid, {**old.cells, **a.cells},
                           a.upper or old.upper, a.bad or old.bad, {**old.stamps, **a.stamps})
             by_key[key] = a
+        if merged:  # said, as the alerts served are fewer than those read
+            _log.warning("%d alerts share their row key (objectId_jd, e.g. %s) with an alert "
+                         "read before: each is merged into that row, as the server's HBase "
+                         "table does", len(merged), merged[0])
         #: objectId -> alerts sorted by row key (HBase scan order)
         self.alerts: dict[str, list[Alert]] = {}
         for key in sorted(by_key):

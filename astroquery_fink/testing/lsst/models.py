@@ -492,8 +492,10 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     levels = np.empty_like(prob)
     levels[idx] = np.cumsum(prob[idx])
     keys, ra, dec = store.pixel.positions()
-    pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg)
-    rows = [(keys[i], store.pixel.rows[keys[i]]) for i in np.flatnonzero(levels[pix] <= threshold)]
+    with np.errstate(invalid="ignore"):  # an alert without position is in no region
+        pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg)
+    inside = (pix >= 0) & (levels[np.clip(pix, 0, None)] <= threshold)
+    rows = [(keys[i], store.pixel.rows[keys[i]]) for i in np.flatnonzero(inside)]
     pdf = decode(rows, store.pixel, list(store.pixel.columns), sort=False)
     if not pdf.empty:
         pdf["v:startgwMjdTai"] = Time(date_obs, scale="utc").tai.mjd

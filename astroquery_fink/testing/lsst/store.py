@@ -22,6 +22,7 @@ comes back as ``1.23``.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from .._hbase import prefix_scan
-from ..store import AlertFileError, expand_paths
+from ..store import AlertFileError, expand_paths, file_format
+
+_log = logging.getLogger("astroquery_fink.testing")
 
 __all__ = ["LsstStore", "Table", "bundled_lsst_files", "load_store", "read_rubin_files"]
 
@@ -190,7 +193,7 @@ def _arrow_kinds(arrow_type) -> dict | str | None:
 
 def _read_file(path: Path) -> tuple[list[dict], dict]:
     """Records and {top-level field: kind or {field: kind}} of one file."""
-    if path.suffix == ".parquet":
+    if file_format(path) == "parquet":
         import pyarrow.parquet as pq
 
         try:
@@ -222,6 +225,18 @@ def _check(path: Path, kinds: dict) -> None:
             f"{path}: not a Rubin alert file (expected an lsst alert packet with a diaSource "
             f"record holding diaSourceId, diaObjectId and midpointMjdTai; missing "
             f"{'diaSource' if not isinstance(ds, dict) else ', '.join(missing)})")
+    # the row keys are built from these: Rubin's Avro types (lsst.v*_*.diaSource.avsc)
+    expected = (("diaObjectId", _INTEGER), ("diaSourceId", _INTEGER),
+                ("midpointMjdTai", _NUMBER))
+    wrong = [f"{n} is {ds[n] or 'of no simple type'}" for n, ok in expected if ds[n] not in ok]
+    if wrong:
+        raise AlertFileError(f"{path}: not a Rubin alert file ({'; '.join(wrong)}: Rubin IDs "
+                             "are integers (long) and midpointMjdTai a number (double))")
+
+
+# kinds as _PRIMITIVE_KINDS names them
+_INTEGER = ("int",)
+_NUMBER = ("int", "float", "float32")
 
 
 def read_rubin_files(paths: Sequence[str | os.PathLike]) -> list[tuple[dict, dict]]:
@@ -247,6 +262,8 @@ def read_rubin_files(paths: Sequence[str | os.PathLike]) -> list[tuple[dict, dic
     for path in expand_paths(paths):
         records, kinds = _read_file(path)
         _check(path, kinds)
+        if not records:
+            _log.warning("%s holds no alert", path)
         out.extend((rec, kinds) for rec in records)
     return out
 
@@ -413,12 +430,15 @@ class LsstStore:
             obj_kinds = kinds.get("diaObject")
             if self._latest.get(obj_id, -np.inf) <= mjd:
                 self._latest[obj_id] = mjd
-                self.objects.add_columns({**_col_kinds(obj_kinds, "r:"),
+                self.objects.add_columns({"r:diaObjectId": "int",
+                                          **_col_kinds(obj_kinds, "r:"),
                                           **_root_kinds(kinds, ROOT_FIELDS, "r:"),
                                           "r:salt": "str", **FINK_OBJECT_KINDS})
                 obj = {**_cells(rec.get("diaObject"), obj_kinds, "r:"), **root, "r:salt": s,
                        **fink_obj}
-                obj.setdefault("r:diaObjectId", obj_id)
+                # the key's ID, also where the diaObject section is absent or all nulls (how
+                # Spark writes a missing section)
+                obj["r:diaObjectId"] = obj_id
                 self.objects.put(f"{s}_{obj_id}", obj)
 
             # pixel1024: root + diaSource + the diaObject fields not in diaSource + Fink.
@@ -506,7 +526,8 @@ class LsstStore:
         if grid is not None and rows:
             ra = np.array([r.get("r:ra", np.nan) for r in rows], dtype=float)
             dec = np.array([r.get("r:dec", np.nan) for r in rows], dtype=float)
-            pix = grid.lonlat_to_healpix(ra * u.deg, dec * u.deg)
+            with np.errstate(invalid="ignore"):  # an alert without position: pixel -1
+                pix = grid.lonlat_to_healpix(ra * u.deg, dec * u.deg)
             self.pixel.add_columns({"f:pixel1024": "int"})
         for i, row in enumerate(rows):
             first = row.get("f:firstDiaSourceMjdTaiFink")
