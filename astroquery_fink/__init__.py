@@ -40,6 +40,13 @@ class Conf(_config.ConfigNamespace):
         "0.25 s per cutout, and stops a request after 180 s).",
         cfgtype="integer",
     )
+    batch_size_upperlim = _config.ConfigItem(
+        1,
+        "Most object IDs in one request when withupperlim=True: the server drops a "
+        "bad-quality point at the time of a valid alert of any object of the request, so "
+        "objects observed together lose each other's points when sent together.",
+        cfgtype="integer",
+    )
     max_workers = _config.ConfigItem(
         4, "Requests run at once by a multi-batch query (be polite: keep it small).",
         cfgtype="integer",

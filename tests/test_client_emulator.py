@@ -1,7 +1,11 @@
 """The client over real HTTP against the loopback emulator: each Fink docs example, typed."""
+import io
+
 import astropy.units as u
 import numpy as np
+import pandas as pd
 import pytest
+import requests
 from astropy.io import fits
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
@@ -251,3 +255,29 @@ def test_get_cutouts_refuses_several_objects_and_text_candids(fink):
     t = fink.query_object(TDE, columns=["i:candid"])
     hdul = fink.get_cutouts(TDE, candid=str(t["i:candid"][3]), kind="Science")
     assert hdul[0].header["CANDID"] == t["i:candid"][3]
+
+
+def test_upper_limits_of_several_objects_do_not_depend_on_the_batching(fink, emulator):
+    """The server drops a bad-quality point at the time of a valid alert of any object of
+    the request (fink-object-api apps/routes/v1/ztf/objects/utils.py): two objects seen in
+    one exposure lose each other's points when sent together, so they go one per request."""
+    ids = ["ZTF18aaxyyjv", "ZTF18abzvnya"]
+    cols = ["i:objectId", "i:jd", "i:fid"]
+    alone = []
+    for oid in ids:
+        r = requests.post(emulator.url + "/api/v1/objects", timeout=30, json={
+            "objectId": oid, "withupperlim": True, "columns": ",".join(cols)})
+        alone.append(pd.read_json(io.StringIO(r.text), dtype=False))
+    together = requests.post(emulator.url + "/api/v1/objects", timeout=30, json={
+        "objectId": ",".join(ids), "withupperlim": True, "columns": ",".join(cols)}).json()
+    assert len(together) < sum(map(len, alone)) == 10  # the server's cross-object drop
+    for size in (1, 50):
+        with conf.set_temp("batch_size", size):
+            t = fink.query_object(ids, withupperlim=True, columns=cols)
+        assert len(t) == 10
+        for oid, want in zip(ids, alone, strict=True):
+            got = t[t["i:objectId"] == oid]
+            assert sorted(zip(got["i:jd"], got["d:tag"], strict=True)) == sorted(
+                zip(want["i:jd"].astype(float), want["d:tag"], strict=True))
+    payloads = fink.query_object(ids, withupperlim=True, get_query_payload=True)
+    assert [p["objectId"] for p in payloads] == ids

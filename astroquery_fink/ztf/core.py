@@ -86,7 +86,8 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "The Fink server cannot write parquet with withupperlim=True: use "
                 "output_format='json' (or leave it to the client: output_format=None)")
-        endpoint = endpoints.OBJECTS_CUTOUTS if withcutouts else endpoints.OBJECTS
+        endpoint = endpoints.OBJECTS_UPPERLIM if withupperlim else \
+            endpoints.OBJECTS_CUTOUTS if withcutouts else endpoints.OBJECTS
         options = {"withupperlim": withupperlim, "withcutouts": withcutouts}
         # The client reads the objectId of each row to attribute it to a requested ID
         # (missing IDs, row caps, stray rows), and to tell an object without alerts from a
@@ -117,8 +118,10 @@ class FinkClass(FinkQuery):
         object_id : str or list of str
             One ZTF object name (``"ZTF21aaxtctv"``), a list of them, or a comma-separated
             string. Duplicates are dropped. Many IDs are sent in batches of
-            ``conf.batch_size`` (``conf.batch_size_cutouts`` with ``withcutouts``), at most
-            ``conf.max_workers`` requests at once, each retried on transient failures.
+            ``conf.batch_size`` (``conf.batch_size_cutouts`` with ``withcutouts``,
+            ``conf.batch_size_upperlim``, 1, with ``withupperlim``: the server drops a
+            bad-quality point at the time of a valid alert of any object of the request), at
+            most ``conf.max_workers`` requests at once, each retried on transient failures.
         columns : str or list of str, optional
             Family-prefixed names to return, e.g. ``["i:jd", "i:magpsf"]``. Default: every
             column, including the ``v:`` columns the server computes (which cannot be

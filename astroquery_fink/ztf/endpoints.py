@@ -24,6 +24,10 @@ OBJECTS = Endpoint(
 )
 # the same route, batched by the smaller cutout batch size
 OBJECTS_CUTOUTS = replace(OBJECTS, batch_size="batch_size_cutouts")
+# with upper limits, one object per request by default: the server drops the bad-quality
+# points whose i:jd is that of a valid alert of *any* object of the request
+# (apps/routes/v1/ztf/objects/utils.py), so a result would depend on the batching
+OBJECTS_UPPERLIM = replace(OBJECTS, batch_size="batch_size_upperlim")
 CUTOUTS = Endpoint("cutouts", "cutouts")
 SCHEMA = Endpoint("schema", "schema", method="GET")
 
