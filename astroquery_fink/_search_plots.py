@@ -46,8 +46,9 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
         A `~astroquery_fink.FinkClass.query_region` result (``i:ra``, ``i:dec``; optional
         ``i:objectId``, ``input_index``), or a
         `~astroquery_fink.FinkLSSTClass.query_region` one (``r:ra``, ``r:dec``,
-        ``r:diaObjectId``). With ``input_index``, only the rows of position 0
-        are drawn unless ``center`` is that position: select rows first for another one.
+        ``r:diaObjectId``). The rows of one searched position: a result of
+        several (``input_index``) must be cut to one first, as the offsets are drawn from
+        ``center``.
     center : `~astropy.coordinates.SkyCoord` or anything ``query_region`` takes
         The searched position (one).
     radius : `~astropy.units.Quantity`
@@ -79,7 +80,12 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     unit = u.arcsec if arcsec < 120 else u.deg if arcsec > 7200 else u.arcmin
     rows = table
     if "input_index" in table.colnames and len(set(np.asarray(table["input_index"]))) > 1:
-        rows = table[np.asarray(table["input_index"]) == 0]
+        # the table does not say where each position is: another's rows would be drawn as
+        # offsets from this center
+        raise ValueError(
+            "plot_region draws the rows of one searched position; this table holds "
+            f"{len(set(np.asarray(table['input_index'])))}: select one first, e.g. "
+            "table[table['input_index'] == 0], and give its center")
     from astropy.coordinates import SkyCoord
 
     lon, lat = (in_unit(rows[c], u.deg, c, "an angle") for c in (ra, dec))

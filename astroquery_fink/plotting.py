@@ -140,9 +140,17 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
                              f"{', '.join(dict.fromkeys(names[:50]))}")
 
     jd, fid = floats(table["i:jd"]), floats(table["i:fid"])
-    keep &= np.isfinite(jd) & np.isfinite(fid)
     tags = _strings(table["d:tag"]) if "d:tag" in table.colnames else np.full(len(table), "")
     valid = (tags == "valid") | (tags == "")
+    placeless = keep & valid & np.isfinite(floats(table["i:magpsf"])) & ~(
+        np.isfinite(jd) & np.isfinite(fid))
+    if placeless.any():
+        # e.g. withupperlim with a columns selection without i:fid: the upper-limit rows
+        # bring every column, the detections only those selected
+        raise ValueError(
+            f"{placeless.sum()} detection(s) of the table have no time (i:jd) or band (i:fid) "
+            "and could not be drawn: select i:jd and i:fid in the query's columns")
+    keep &= np.isfinite(jd) & np.isfinite(fid)
     upper = tags == "upperlim"
     bad = tags == "badquality"
     if show_upperlim and (upper & keep).any() and "i:diffmaglim" not in table.colnames:

@@ -283,6 +283,18 @@ def test_lightcurve_of_an_emulator_query(emulator):
         "valid", "upperlim", "badquality"}
 
 
+def test_detections_without_band_are_refused_not_left_out(emulator):
+    # withupperlim and a selection without i:fid: the detections come back without band
+    fink = FinkClass(server=emulator.url)
+    table = fink.query_object("ZTF25aauurnj", withupperlim=True, cache=False,
+                              columns=["i:jd", "i:magpsf", "i:sigmapsf", "i:diffmaglim"])
+    valid = np.asarray(table["d:tag"]) == "valid"
+    assert valid.sum() == 3 and np.ma.getmaskarray(table["i:fid"])[valid].all()
+    with pytest.raises(ValueError, match="3 detection.s. of the table have no time .i:jd. "
+                                         "or band .i:fid."):
+        plot_lightcurve(table)
+
+
 # ----------------------------------------------------------------------------- cutouts
 
 def synthetic_cutouts(order=("SCIENCE", "TEMPLATE", "DIFFERENCE")):

@@ -33,6 +33,19 @@ def test_plot_region_offsets_and_circle():
     assert [t.get_text() for t in ax.texts] == ["ZTF19abysrdg", "ZTF19aawtdou"]
 
 
+def test_plot_region_of_several_positions_wants_one():
+    """Rows of another position would be drawn as offsets from this center."""
+    table = Table({"i:objectId": ["ZTF19abysrdg", "ZTF19aawtdou", "ZTF20abfcszi"],
+                   "i:ra": [23.5, 23.5, 100.0], "i:dec": [30.8, 30.5, -10.0],
+                   "input_index": [0, 0, 1]})
+    with pytest.raises(ValueError, match="this table holds 2: select one first"):
+        plot_region(table, SkyCoord(100, -10, unit="deg"), 30 * u.arcmin)
+    one = table[table["input_index"] == 1]
+    ax = plot_region(one, SkyCoord(100, -10, unit="deg"), 30 * u.arcmin)
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[0, 0]], atol=1e-6)
+    assert [t.get_text() for t in ax.texts] == ["ZTF20abfcszi"]
+
+
 def test_plot_statistics_lines():
     table = Table({"basic:sci": [2, 5, 3], "basic:raw": [4, 6, 3]})
     table.add_column(Time(["2021-11-22", "2021-11-20", "2021-11-21"]), name="time", index=0)
