@@ -322,12 +322,43 @@ def _bools(name, values, mask):
     if missing.any() or (isinstance(values, np.ndarray) and values.dtype.kind in "OSU") or (
             not isinstance(values, np.ndarray)
             and not all(isinstance(v, bool) for v in values)):  # not plain JSON booleans
-        missing |= np.fromiter((isinstance(v, str) and v.strip().lower() in _NULL_FLAG_TEXT
-                                or isinstance(v, float | np.floating) and v != v
-                                for v in values), bool, len(values))
+        codes = _flag_codes(values)
+        if codes is not None:
+            missing |= codes == _NO_FLAG
+            if not (codes[~missing] == _BAD_FLAG).any():
+                return codes == 1, missing
+        # cell by cell: unhashable cells, or a cell that is no flag (named in the error)
+        missing |= np.fromiter((_is_null_flag(v) for v in values), bool, len(values))
         values = [False if m else _as_bool(name, v)
                   for v, m in zip(values, missing, strict=True)]
     return np.array(values, dtype=bool), missing
+
+
+# A flag cell's code: 0 false, 1 true, or missing, or no flag at all.
+_NO_FLAG, _BAD_FLAG = 2, 3
+
+
+def _is_null_flag(v) -> bool:
+    return isinstance(v, str) and v.strip().lower() in _NULL_FLAG_TEXT \
+        or isinstance(v, float | np.floating) and v != v
+
+
+def _flag_codes(values) -> np.ndarray | None:
+    """Each cell's flag code (see `_NO_FLAG`), each distinct cell read once (a flag column
+    holds a few distinct texts); None if a cell cannot be a dict key (a list)."""
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:
+        return None
+    for v in distinct:
+        if _is_null_flag(v):
+            distinct[v] = _NO_FLAG
+        else:
+            try:
+                distinct[v] = int(_as_bool("", v))
+            except TableParseError:
+                distinct[v] = _BAD_FLAG
+    return np.fromiter(map(distinct.__getitem__, values), np.int8, len(values))
 
 
 def _texts(name, values, mask):
@@ -738,6 +769,10 @@ def _from_csv(content: bytes, schema) -> Decoded:
         # a sentence ("Internal error happened"), not column names: Fink's have no space
         # but after a family prefix ("class:SN candidate")
         raise not_an_answer(content, "csv")
+    if len(content) >= _SMALL_CSV_BYTES:
+        decoded = _csv_via_arrow(content, names, schema)
+        if decoded is not None:
+            return decoded
     rows = [r for r in reader if r]
     short = [k for k, r in enumerate(rows) if len(r) != len(names)]
     if short:
@@ -747,12 +782,94 @@ def _from_csv(content: bytes, schema) -> Decoded:
         raise TableParseError(f"csv row {short[0] + 2} has {len(rows[short[0]])} fields, "
                               f"the header {len(names)}")
     cols = {}
-    for i, name in enumerate(names):
-        # an empty field is a missing value (pandas writes NaN and None so)
-        values = [r[i] or None for r in rows]
+    for name, values in zip(names, zip(*rows, strict=True) if rows else [()] * len(names),
+                            strict=True):
+        if "" in values:  # an empty field is a missing value (pandas writes NaN, None so)
+            values = [v or None for v in values]
         cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values, schema) \
             else values
     return Decoded(cols, untyped_text=True)
+
+
+# From this size on, a csv answer is read by pyarrow when it can (below, the Python reader is
+# as fast).
+_SMALL_CSV_BYTES = 1 << 16
+# Cells pyarrow reads as numbers where the Python path does not: hexadecimal integers
+# ("0x1F") and NaN with a payload ("nan(1)"). Answers holding such text go the Python way.
+_NAN_PAYLOAD = re.compile(rb"[nN][aA][nN]\(")
+
+
+def _arrow_only_numbers(content: bytes) -> bool:
+    # plain substring tests first: a regular expression over a whole answer is slow
+    return b"0x" in content or b"0X" in content or (
+        b"(" in content and _NAN_PAYLOAD.search(content) is not None)
+
+
+def _csv_via_arrow(content: bytes, names: list[str], schema) -> Decoded | None:
+    """A csv answer read by pyarrow, giving what the Python path gives; None when pyarrow
+    is absent or cannot read it so (the caller reads it in Python, with its exact errors).
+
+    Only the columns the schema types as numbers are read as numbers (the parser rounds
+    decimal text correctly, as Python's float does; integers exact, an overflow is an
+    error); every other column is read as text, so that the columns the schema does not
+    know are typed by the same lossless reading of their text as in the Python path.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+    except ImportError:
+        return None
+    if len(set(names)) != len(names) or _arrow_only_numbers(content):
+        return None
+    kinds = {name: getattr(schema.get(name), "kind", None) for name in names}
+    types = {name: pa.float64() if kind == "float" else pa.int64() if kind == "int"
+             else pa.string() for name, kind in kinds.items()}
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(content),
+            # one thread: as fast here, and no reader threads alive at exit (see parquet)
+            read_options=pa_csv.ReadOptions(use_threads=False, block_size=4 << 20),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            # an empty field is a missing number; text is kept as written ("" included)
+            convert_options=pa_csv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except Exception:  # noqa: BLE001 - any reader failure means: use the Python path
+        return None
+    if table.column_names != names:  # e.g. a byte-order mark read otherwise
+        return None
+    cols, masks = {}, {}
+    for name in names:
+        chunked, kind = table.column(name), kinds[name]
+        if kind in ("float", "int"):
+            masks[name] = chunked.is_null().to_numpy() if chunked.null_count else None
+            cols[name] = chunked.to_numpy() if kind == "float" or not chunked.null_count \
+                else chunked.fill_null(0).to_numpy()
+        elif kind == "str":
+            cols[name] = _arrow_strings(chunked)  # "" is missing text, as in the Python path
+        elif kind == "bool" and (flags := _arrow_flags(chunked)) is not None:
+            cols[name], masks[name] = flags
+        else:  # unknown columns, arrays, and flag columns with a cell that is no flag
+            values = tuple(chunked.to_pylist())
+            if "" in values:
+                values = [v or None for v in values]
+            cols[name] = [_csv_list(v) for v in values] \
+                if _is_array_column(name, values, schema) else values
+    return Decoded(cols, masks, untyped_text=True)
+
+
+def _arrow_flags(chunked) -> tuple[np.ndarray, np.ndarray] | None:
+    """A text column of flags -> booleans and their missing mask, each distinct text read
+    once as `_bools` reads it; None if a text is no flag (for `_bools` to name it)."""
+    encoded = chunked.combine_chunks().dictionary_encode()
+    distinct = encoded.dictionary.to_pylist()
+    codes = np.array([_NO_FLAG if v == "" else c for v, c in zip(
+        distinct, _flag_codes(distinct), strict=True)], np.int8)
+    if (codes == _BAD_FLAG).any():
+        return None
+    # the indices of one chunk (combined above) are never null: text is never null here
+    data = codes[encoded.indices.to_numpy(zero_copy_only=False)]
+    return data == 1, data == _NO_FLAG
 
 
 def _from_votable(content: bytes, schema) -> Decoded:

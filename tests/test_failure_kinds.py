@@ -1460,3 +1460,81 @@ def test_batches_that_time_out_do_not_stop_the_others(recorded):
     assert len(rec.calls) == 12
     assert sorted(err.value.failed_ids) == ids[:4]
     assert sorted(err.value.table["i:objectId"]) == ids[4:]
+
+
+# ------------------------------------ 3. csv read by pyarrow or by Python: the same Table
+
+_RUBIN_CSV = (
+    # flags with the server's "nan", an empty flag, an unknown flag column
+    b"r:diaObjectId,r:midpointMjdTai,r:isDipole,x:flag\n1,61000.5,True,True\n"
+    b"1,61001.5,nan,nan\n1,61002.5,False,\n",
+    b"r:diaObjectId,r:isDipole\n1,maybe\n",  # no flag
+    b"r:diaObjectId,r:isDipole\n1,1\n2,0.0\n3,t\n4,NULL\n",  # flags as numbers, null text
+    b"r:diaObjectId,r:midpointMjdTai\n2.0,1.5\n",  # an int written as a float: exact
+    b"r:diaObjectId,r:midpointMjdTai\n0x1F,1.5\n",  # hexadecimal: no integer
+    b"r:diaObjectId,r:midpointMjdTai\n+5,1_0\n",  # what Python reads and pyarrow does not
+    b"r:diaObjectId,r:midpointMjdTai\n1,nan(1)\n",  # what pyarrow reads and Python does not
+    b"r:diaObjectId\n9223372036854775808\n",  # beyond 64 bits
+    # missing numbers and text, "nan" text, a 64-bit unknown integer column
+    b"r:diaObjectId,r:ssObjectId,r:midpointMjdTai,r:band,f:xm_simbad_otype,x:big\n"
+    b"170028485706776685,,61000.5,g,,4611686018427387911\n"
+    b"170028485706776686,21164719644750924,,,nan,\n",
+    'r:band,r:target_name,x:text\ng,"a, b",Boötes\nr,"line\nnext",\n'.encode(),
+    b"r:band,r:band\ng,r\n",  # a name twice
+    b"\xef\xbb\xbfr:band,r:psfFlux\ng,1.5\n",  # a byte-order mark
+    b"r:psfFlux,r:band\n 1.5,g\n-inf,r\n,\n",
+    b"r:psfFlux,x:empty,x:code,x:version\n1.5,,007,2026.10\n2.5,,010,2025.09\n",
+    b"r:psfFlux,r:band\n1.5\n2.5,g\n",  # a row too short inside
+    b"r:psfFlux,r:band\n1.5,g\n2.5\n",  # the last row cut
+)
+
+
+def _same_table(a, b) -> None:
+    assert a.colnames == b.colnames
+    for name in a.colnames:
+        x, y = a[name], b[name]
+        assert x.dtype == y.dtype and x.unit == y.unit, name
+        assert np.ma.getmaskarray(x).tolist() == np.ma.getmaskarray(y).tolist(), name
+        same = np.ma.getdata(x) == np.ma.getdata(y)
+        if x.dtype.kind == "f":
+            same |= np.isnan(np.ma.getdata(x)) & np.isnan(np.ma.getdata(y))
+        assert np.all(same | np.ma.getmaskarray(x)), name
+
+
+def _csv_both_ways(monkeypatch, body, schema):
+    """The Table (or the error) of a csv answer read by the Python reader, and by pyarrow."""
+    out = []
+    for threshold in (1 << 62, 0):  # _from_csv tries pyarrow from this size on
+        monkeypatch.setattr(_tables, "_SMALL_CSV_BYTES", threshold)
+        try:
+            out.append(_tables.parse_table(body, "csv", schema=schema))
+        except Exception as err:  # noqa: BLE001 - the error is what is compared
+            out.append(err)
+    return out
+
+
+@pytest.mark.parametrize("body", _RUBIN_CSV)
+def test_csv_read_by_pyarrow_gives_what_the_python_reader_gives(monkeypatch, body):
+    pytest.importorskip("pyarrow")
+    from astroquery_fink.lsst.schema import columns
+
+    python, arrow = _csv_both_ways(monkeypatch, body, columns())
+    if isinstance(python, Exception):
+        assert type(arrow) is type(python) and str(arrow) == str(python)
+    else:
+        _same_table(python, arrow)
+
+
+def test_pyarrow_reads_the_csv_it_can_and_leaves_the_rest(monkeypatch):
+    pytest.importorskip("pyarrow")
+    from astroquery_fink.lsst.schema import columns
+
+    names = ["r:diaObjectId", "r:midpointMjdTai", "r:isDipole"]
+    assert _tables._csv_via_arrow(_RUBIN_CSV[0], names + ["x:flag"], columns()) is not None
+    for body in (_RUBIN_CSV[4], _RUBIN_CSV[6], _RUBIN_CSV[3]):  # 0x, nan(, an int as 2.0
+        assert _tables._csv_via_arrow(body, names[:2], columns()) is None
+    # the ZTF csv cases: cutouts as lists, "007" and "2026.10" kept as text
+    for body in (b'i:candid,b:cutoutScience_stampData\n7,"[[1.0, nan], [2.5, 3.0]]"\n8,[]\n',
+                 b"d:code,d:count,d:x,d:version\n007,3,1.5,2026.10\n010,12,-2e3,2025.09\n"):
+        python, arrow = _csv_both_ways(monkeypatch, body, None)
+        _same_table(python, arrow)

@@ -255,3 +255,36 @@ def test_the_default_wire_format_is_exact(lsst_emulator, static):
         one = rubin.query_object(oid, midpointMjdTai=row["r:midpointMjdTai"],
                                  columns=["r:diaSourceId"])
         assert one["r:diaSourceId"].tolist() == [row["r:diaSourceId"]]
+
+
+def test_every_source_reads_alike_from_csv_either_way_and_from_parquet(lsst_emulator,
+                                                                       monkeypatch):
+    # the bundled sample's whole light curves (about 1.4 MB of csv): pyarrow's reading and
+    # the Python one give the same Table, and that of the exact parquet answer
+    pytest.importorskip("pyarrow")
+    import requests
+
+    from astroquery_fink import _tables
+    from astroquery_fink.lsst.schema import columns
+
+    url = lsst_emulator.url + "/api/v1/sources"
+    ids = ",".join(str(i) for i in lsst_emulator.object_ids)
+    body = {fmt: requests.post(url, json={"diaObjectId": ids, "output-format": fmt},
+                               timeout=60).content for fmt in ("csv", "parquet")}
+    names = body["csv"].split(b"\n", 1)[0].decode().split(",")
+    assert _tables._csv_via_arrow(body["csv"], names, columns()) is not None
+    tables = []
+    for threshold in (0, 1 << 62):  # pyarrow from this size on (0: always, else never)
+        monkeypatch.setattr(_tables, "_SMALL_CSV_BYTES", threshold)
+        tables.append(_tables.parse_table(body["csv"], "csv", schema=columns()))
+    tables.append(_tables.parse_table(body["parquet"], "parquet", schema=columns()))
+    ref = tables[-1]
+    assert len(ref) > 1000
+    for t in tables[:2]:
+        assert t.colnames == ref.colnames
+        for name in ref.colnames:
+            assert t[name].dtype.kind == ref[name].dtype.kind, name
+            missing = np.ma.getmaskarray(ref[name])
+            assert np.ma.getmaskarray(t[name]).tolist() == missing.tolist(), name
+            got, want = np.ma.getdata(t[name])[~missing], np.ma.getdata(ref[name])[~missing]
+            assert got.tolist() == want.tolist(), name
