@@ -234,16 +234,18 @@ def bench_rubin(best_times, rounds: int, n: int = N_OBJECTS) -> float | None:
     if FinkLSSTClass is None or not hasattr(FinkLSSTClass, "query_object"):
         print("\n4d. Rubin light curves: not available (FinkLSST has no query_object)")
         return None
-    import orjson
-
+    # the client's default wire format, in which the answers are written
+    fmt = FinkLSSTClass(server="http://127.0.0.1:9").query_object(
+        1, get_query_payload=True)["output-format"]
     with tempfile.TemporaryDirectory() as tmp:
         answers = Path(tmp)
         with FinkEmulator(survey="lsst") as emu, requests.Session() as session:
             real = [int(i) for i in emu.object_ids]
-            rows_of = {rid: orjson.loads(session.post(
-                f"{emu.url}/api/v1/sources",
-                json={"diaObjectId": str(rid), "output-format": "json"}).content)
-                for rid in real}
+            got = {rid: session.post(f"{emu.url}/api/v1/sources",
+                                     json={"diaObjectId": str(rid), "output-format": fmt})
+                   for rid in real}
+        rows_of = {rid: _rubin_rows(answer.content, fmt) for rid, answer in got.items()}
+        ctype = got[real[0]].headers["Content-Type"]
         # copy k of object r: r + (k + 1) * 10**15, still a 64-bit ID of 18 digits
         copy_of = {r + (k // len(real) + 1) * 10**15: r
                    for k, r in ((k, real[k % len(real)]) for k in range(n))}
@@ -252,19 +254,51 @@ def bench_rubin(best_times, rounds: int, n: int = N_OBJECTS) -> float | None:
             ids, get_query_payload=True)
         payloads = payloads if isinstance(payloads, list) else [payloads]
         for payload in payloads:
-            rows = [dict(row, **{"r:diaObjectId": int(oid)})
-                    for oid in payload["diaObjectId"].split(",")
-                    for row in rows_of[copy_of[int(oid)]]]
-            rows.sort(key=lambda row: -row["r:midpointMjdTai"])  # the server's order
+            oids = [int(oid) for oid in payload["diaObjectId"].split(",")]
             key = body_key(json.dumps(payload).encode())
-            (answers / f"{key}.body").write_bytes(orjson.dumps(rows))
-            (answers / f"{key}.type").write_text("application/json")
+            body = _rubin_answer([(oid, rows_of[copy_of[oid]]) for oid in oids], fmt)
+            (answers / f"{key}.body").write_bytes(body)
+            (answers / f"{key}.type").write_text(ctype)
         n_rows = sum(len(rows_of[copy_of[i]]) for i in ids)
         with _Server(_replayer(answers)) as server:
             lsst = FinkLSSTClass(server=server.url)
             print(f"\n4d. Rubin light curves of {n} objects ({n_rows} sources; copies of the "
-                  f"{len(real)} objects of the bundled sample), /api/v1/sources; "
+                  f"{len(real)} objects of the bundled sample; {fmt}), /api/v1/sources; "
                   f"{LATENCY * 1000:.0f} ms per request + {PER_ID * 1000:.0f} ms per ID")
             return _measure(best_times, rounds, "FinkLSST.query_object",
                             server.url + "/api/v1/sources", payloads,
                             lambda: lsst.query_object(ids, cache=False, progress=False))
+
+
+def _rubin_rows(content: bytes, fmt: str):
+    """One object's answer as rows to copy: JSON rows, or a csv table of its texts as
+    written (read back as text, so that copies keep every digit)."""
+    if fmt == "json":
+        import orjson
+
+        return orjson.loads(content)
+    if fmt != "csv":
+        raise ValueError(f"4d writes json or csv answers, not {fmt}")
+    import io
+
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+
+
+def _rubin_answer(objects: list, fmt: str) -> bytes:
+    """The answer to one batch, as the server writes it (pandas to_json(orient="records")
+    or to_csv(index=False), fink-object-api apps/utils/utils.py), rows sorted by
+    r:midpointMjdTai descending."""
+    if fmt == "json":
+        import orjson
+
+        rows = [dict(row, **{"r:diaObjectId": oid}) for oid, rows in objects for row in rows]
+        rows.sort(key=lambda row: -row["r:midpointMjdTai"])  # the server's order
+        return orjson.dumps(rows)
+    import pandas as pd
+
+    frame = pd.concat([rows.assign(**{"r:diaObjectId": str(oid)}) for oid, rows in objects],
+                      ignore_index=True)
+    order = np.argsort(-frame["r:midpointMjdTai"].astype(float).to_numpy(), kind="stable")
+    return frame.iloc[order].to_csv(index=False).encode()
