@@ -326,7 +326,7 @@ def _bools(name, values, mask):
         if codes is not None:
             missing |= codes == _NO_FLAG
             if not (codes[~missing] == _BAD_FLAG).any():
-                return codes == 1, missing
+                return (codes == 1) & ~missing, missing  # False under the mask, as below
         # cell by cell: unhashable cells, or a cell that is no flag (named in the error)
         missing |= np.fromiter((_is_null_flag(v) for v in values), bool, len(values))
         values = [False if m else _as_bool(name, v)
