@@ -219,7 +219,7 @@ _COLUMNS = _arg("--columns", metavar="COLS",
                      "r:midpointMjdTai,r:psfFlux (Rubin) (default: all)")
 _WIRE = _arg("--output-format", choices=OUTPUT_FORMATS,
              help="wire format of the request (default: ZTF parquet when possible, else "
-                  "json; Rubin json); the table is the same")
+                  "json; Rubin csv); the table is the same")
 _N = _arg("-n", type=int, metavar="N", help="the server's row limit")
 _DATE_HELP = "ISO date or time (2021-01-01, '2021-01-01 03:00'), or jd2459215.5 or mjd59215"
 _STARTDATE = _arg("--startdate", metavar="DATE", convert=_date, help=_DATE_HELP)
