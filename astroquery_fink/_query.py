@@ -396,6 +396,7 @@ class FinkQuery(BaseQuery):
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
         _warn_if_empty(rows, plan, missing)
+        _warn_if_cells_empty(table, schema)
         return table
 
     # ------------------------------------------------------------------ shared searches
@@ -495,6 +496,28 @@ def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
         warn(f"{len(missing)} of {len(ids)} requested {endpoint.items} returned no "
              f"{endpoint.rows}: {shown} (all are in table.meta['missing_ids'])",
              NoResultsWarning)
+
+
+def _warn_if_cells_empty(table: Table, schema) -> None:
+    """Say which array cells (stamps) came empty: the server writes ``[]`` where it could
+    not fetch a cutout (fink-object-api apps/utils/utils.py, download_cutout); such cells
+    are masked, or have no pixel at all when no row has one."""
+    empties = []
+    for name in table.colnames:
+        info = schema.get(name)
+        column = table[name]
+        if info is None or info.kind != "array" or column.ndim < 2 or not len(column):
+            continue
+        if column.size == 0:
+            empty = len(column)
+        else:
+            mask = np.ma.getmaskarray(column).reshape(len(column), -1)
+            empty = int(mask.all(axis=1).sum())
+        if empty:
+            empties.append(f"{name} ({empty} of {len(column)} rows)")
+    if empties:
+        warn(f"Rows came without {', '.join(empties)}: the server could not fetch them; "
+             "those cells are masked", NoResultsWarning)
 
 
 def raw_twin(sync: Callable, path: str, *, several: bool = False) -> Callable:

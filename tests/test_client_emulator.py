@@ -1,5 +1,7 @@
 """The client over real HTTP against the loopback emulator: each Fink docs example, typed."""
 import io
+import json
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -13,6 +15,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 from astroquery_fink import FinkClass, conf
 from astroquery_fink._http import fetch
 from astroquery_fink._tables import loads_json
+from astroquery_fink.testing import FinkEmulator
 
 TDE = "ZTF20abfcszi"
 NIGHT = ["ZTF18aaqfhlj", "ZTF20aawkwsc", "ZTF21acqdcyb"]
@@ -281,3 +284,25 @@ def test_upper_limits_of_several_objects_do_not_depend_on_the_batching(fink, emu
                 zip(want["i:jd"].astype(float), want["d:tag"], strict=True))
     payloads = fink.query_object(ids, withupperlim=True, get_query_payload=True)
     assert [p["objectId"] for p in payloads] == ids
+
+
+def test_alerts_without_stamps_are_said(tmp_path):
+    """ZTF alerts may lack their cutouts (null in the Avro schema): the server's cutout
+    call fails and the cell is []; the rows are kept and a warning names what is missing."""
+    fastavro = pytest.importorskip("fastavro")
+    with open(Path(__file__).parent / "data" / "raw_ZTF19acihgng.avro", "rb") as fh:
+        reader = fastavro.reader(fh)
+        schema, records = json.loads(json.dumps(reader.writer_schema)), list(reader)
+    for rec in records:
+        rec["cutoutScience"] = rec["cutoutTemplate"] = rec["cutoutDifference"] = None
+    path = tmp_path / "no_stamps.avro"
+    with open(path, "wb") as fh:
+        fastavro.writer(fh, fastavro.parse_schema(schema), records)
+    with FinkEmulator(data=path) as emu:
+        fink = FinkClass(server=emu.url)
+        with pytest.warns(NoResultsWarning, match=r"Rows came without "
+                          r"b:cutoutScience_stampData \(1 of 1 rows\), "
+                          r"b:cutoutTemplate_stampData \(1 of 1 rows\)"):
+            t = fink.query_object("ZTF19acihgng", withcutouts=True, cache=False)
+    assert len(t) == 1 and t["i:candid"][0] == records[0]["candid"]
+    assert t["b:cutoutScience_stampData"].size == 0
