@@ -61,6 +61,8 @@ class Endpoint:
         that many rows was cut, and a warning says so.
     limit_default : int, optional
         The server's value of ``limit_arg`` when the request leaves it out.
+    narrow_by : str
+        How to narrow a query cut at ``limit_arg``, in the warning (``"a smaller radius"``).
     limit_per_scan : bool
         ``limit_arg`` caps each server scan (rows of one ``scan_column`` value), not the
         whole answer (Rubin's cone search, one scan per HEALPix pixel).
@@ -102,6 +104,7 @@ class Endpoint:
     scan_column: str | None = None
     limit_arg: str | None = None
     limit_default: int | None = None
+    narrow_by: str = "a shorter date range"
     limit_per_scan: bool = False
     needs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     schema: str = "ztf"

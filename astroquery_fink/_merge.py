@@ -109,7 +109,7 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
         warn(
             f"Fink's {endpoint.what} answer has {rows} rows, its limit "
             f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
-            "or narrow the query (e.g. a shorter date range)", MaxResultsWarning)
+            f"or narrow the query (e.g. {endpoint.narrow_by})", MaxResultsWarning)
     elif limit is not None and endpoint.filtered_after_limit is not None:
         thinned = endpoint.filtered_after_limit(payload)
         if thinned:

@@ -66,10 +66,12 @@ def _prepared(table: Table, fmt: str, changes: list[tuple[str, list[str]]]) -> T
         table = _for_csv(table, changes)
     elif fmt == "votable":
         table = _for_votable(table, changes)
-        if any(not re.fullmatch(r"[A-Za-z_][\w.-]*", n) for n in table.colnames):
-            changes.append(("VOTable: names such as 'i:jd' are kept as the FIELD names; their "
-                            "IDs are 'i_jd': read the file with Table.read(..., "
-                            "use_names_over_ids=True) to get the names back", []))
+        odd = [n for n in table.colnames if not re.fullmatch(r"[A-Za-z_][\w.-]*", n)]
+        if odd:
+            changes.append((f"VOTable: names such as {odd[0]!r} are kept as the FIELD names; "
+                            f"their IDs are {re.sub(r'[^A-Za-z0-9_]', '_', odd[0])!r}: read the "
+                            "file with Table.read(..., use_names_over_ids=True) to get the "
+                            "names back", []))
     return table
 
 

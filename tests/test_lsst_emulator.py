@@ -218,6 +218,29 @@ def test_async_twin_and_figures(finklsst, static):
     plt.close("all")
 
 
+def test_magnitudes_of_difference_fluxes_say_what_is_left_out(finklsst):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from astropy.utils.exceptions import AstropyUserWarning
+
+    from astroquery_fink.plotting import plot_lsst_lightcurve
+
+    lc = finklsst.query_object(170028485706776685)
+    flux = np.ma.filled(lc["r:psfFlux"].astype(float), np.nan)
+    not_positive = int(np.sum(np.isfinite(flux) & (flux <= 0)))
+    assert not_positive > 0
+    with pytest.warns(AstropyUserWarning, match=f"^{not_positive} point.s. with a r:psfFlux "
+                                                "not positive have no magnitude"):
+        ax = plot_lsst_lightcurve(lc, magnitude=True)
+    drawn = sum(len(line.get_xdata()) for line in ax.lines
+                if line.get_marker() not in ("None", None, ""))
+    assert drawn == int(np.sum(flux > 0)) and ax.get_ylabel() == "AB magnitude (psfFlux)"
+    plt.close("all")
+
+
 def test_a_gw_event_without_a_map_is_said_so_as_on_ztf(finklsst):
     # the server answers a GraceDB failure with the one-row table {"status": ...}: before the
     # two surveys shared one sky-map search, Rubin users got a bare ErrorRows

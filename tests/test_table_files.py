@@ -157,3 +157,13 @@ def test_votable_keeps_square_images_and_says_how_to_read_names(tmp_path):
     assert write_table(t, tmp_path / "t.vot", "votable") == [
         VOT_NAMES, "b:stamp: each row's 4x3 array is read back from .vot with shape (3, 4) "
                    "(reshape it, or use .ecsv, .fits, which keep it)"]
+
+
+def test_the_votable_note_names_a_column_of_the_table(tmp_path):
+    # a Rubin table: the note's example is one of its own names, with astropy's ID for it
+    rubin = Table({"r:psfFlux": [1.0], "v:sigma(rate)": [2.0]})
+    notes = write_table(rubin, tmp_path / "rubin.vot", TABLE_FORMATS[".vot"])
+    assert [n for n in notes if n.startswith("VOTable: names")] == [
+        "VOTable: names such as 'r:psfFlux' are kept as the FIELD names; their IDs are "
+        "'r_psfFlux': read the file with Table.read(..., use_names_over_ids=True) to get the "
+        "names back"]

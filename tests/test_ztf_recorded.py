@@ -105,7 +105,8 @@ def test_region_empty_answer_warns_and_has_columns(recorded):
 
 def test_region_cut_at_n_warns(recorded):
     fink, _ = recorded(cone_answers())
-    with pytest.warns(MaxResultsWarning, match="n=9"):
+    with pytest.warns(MaxResultsWarning, match=r"n=9: .*narrow the query \(e.g. a smaller "
+                                               r"radius\)"):
         t = fink.query_region("23.5 30.7", RADIUS, n=9, output_format="json")
     assert len(t) == 9 and t.meta["cut"] == ["n=9"]
 
@@ -352,7 +353,7 @@ def test_resolver_cap_warning_depends_on_the_service(recorded):
         warnings.simplefilter("error")
         t = fink.resolve("julienpeloton", resolver="ssodnet", nmax=1, output_format="json")
     assert t["i:number"][0] == "33803"
-    with pytest.warns(MaxResultsWarning, match="nmax=1"):
+    with pytest.warns(MaxResultsWarning, match=r"nmax=1: .*\(e.g. a longer name\)"):
         fink.resolve("ZTF21aaxtctv", resolver="tns", reverse=True, nmax=1,
                      output_format="json")
 

@@ -102,6 +102,7 @@ class FinkLSSTClass(FinkQuery):
             ``r:`` (Rubin) and ``f:`` (Fink) names, e.g. ``["r:midpointMjdTai", "r:psfFlux",
             "r:band"]``. Default: all (131 columns for schema 10.0, slower).
             ``r:diaObjectId`` is added for several objects (to attribute rows) and removed.
+            Columns come in the server's order, not the order given: ``t[names]`` reorders.
         output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
             Wire format (``output-format``); all give the same Table (but for the server's
             JSON, which rounds floats to 10 decimals). Default csv (exact).

@@ -14,7 +14,9 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
+from astropy.utils.exceptions import AstropyUserWarning
 
+from .._errors import warn
 from .._plotting import as_table, in_unit, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag, njy
 
@@ -43,7 +45,8 @@ def _mjd_tai(col) -> np.ndarray:
 
 
 def _points(table: Table, flux_column: str, magnitude: bool):
-    """(band, time, value, error) arrays of the rows with a time, a band and a value."""
+    """(band, time, value, error) arrays of the rows with a time, a band and a value, and
+    how many rows had a flux but no magnitude (a flux not positive)."""
     for name in ("r:midpointMjdTai", "r:band", flux_column):
         if name not in table.colnames:
             raise ValueError(f"The table has no {name} column (select it in columns)")
@@ -64,7 +67,8 @@ def _points(table: Table, flux_column: str, magnitude: bool):
         error = njy(table[err_column]) if err_column in table.colnames \
             else np.full(len(table), np.nan)
     good = np.isfinite(time) & np.isfinite(value)
-    return band[good], time[good], value[good], error[good]
+    no_magnitude = int((np.isfinite(time) & ~good & np.isfinite(njy(table[flux_column]))).sum())
+    return band[good], time[good], value[good], error[good], no_magnitude
 
 
 def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
@@ -116,6 +120,11 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     points = {is_forced: _points(data, flux_column, magnitude)
               for data, is_forced in ((table, False), (forced, True))
               if data is not None and len(data)}
+    no_magnitude = sum(p[4] for p in points.values())
+    if magnitude and no_magnitude:
+        warn(f"{no_magnitude} point(s) with a {flux_column} not positive have no magnitude and "
+             "are not drawn (difference fluxes are often negative; r:scienceFlux is the "
+             "source's own flux)", AstropyUserWarning)
     if not any(len(p[1]) for p in points.values()):
         raise ValueError(f"No row of the table has a time, a band and a {flux_column} "
                          + ("magnitude (a positive flux) " if magnitude else "")
@@ -125,7 +134,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     if new_figure:
         _, ax = plt.subplots(figsize=(8, 4.5))
     shown, times = [], []
-    for is_forced, (band, time, value, error) in points.items():
+    for is_forced, (band, time, value, error, _) in points.items():
         times.append(time)
         for b in [*BANDS, *sorted(set(band) - set(BANDS))]:
             sel = band == b
@@ -140,7 +149,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
             shown.append(b)
     ax.set_xlabel("MJD (TAI)")
     if magnitude:
-        ax.set_ylabel("AB magnitude")
+        ax.set_ylabel(f"AB magnitude ({flux_column.split(':')[-1]})")
         if not ax.yaxis_inverted():
             ax.invert_yaxis()
     else:

@@ -128,7 +128,8 @@ class FinkClass(FinkQuery):
             selected). The columns the server needs for an option are added to the
             selection and returned: ``i:objectId`` and ``i:candid`` with ``withcutouts``
             (the server fails with HTTP 500 without them), ``i:jd`` with ``withupperlim``
-            (likewise).
+            (likewise). Columns come in the server's order (HBase sorts them by name), not
+            the order given: ``t[names]`` reorders.
         withupperlim : bool, optional
             Add upper-limit and bad-quality rows, labelled by the ``d:tag`` column
             (``valid``, ``upperlim`` or ``badquality``).

@@ -59,7 +59,7 @@ def _class_thinning(payload: dict) -> str | None:
 CONESEARCH = Endpoint(
     "conesearch", "cone search", items="positions", rows="objects",
     sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("i:objectId",),
-    limit_arg="n",
+    limit_arg="n", narrow_by="a smaller radius",
     # with a `columns` selection the server keeps one alert per object only when both are
     # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
     needs={"*": ("i:objectId", "i:jd")},
@@ -94,6 +94,7 @@ TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),
                     tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID,
                     strays=(outside_prefix("d:tracklet", _tracklet_prefix),))
 RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax",
+                    narrow_by="a longer name",
                     schema="ztf_resolver", described=False)
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
 # (apps/routes/v1/ztf/resolver/utils.py)
