@@ -161,9 +161,9 @@ def _infer_text_kind(texts) -> str:
     flags = [t for t in texts if t not in _NULL_TEXT]
     if flags and all(t in ("True", "False", "true", "false") for t in flags):
         return "bool"  # flags, with the servers' "nan" text for a missing one (as in JSON)
-    if all(_LOSSLESS_INT.fullmatch(t) for t in texts):
+    if all(_LOSSLESS_INT.fullmatch(t) for t in texts) and "-0" not in texts:
         return "int"
-    if all(_LOSSLESS_FLOAT.fullmatch(t) for t in texts):
+    if all(_LOSSLESS_FLOAT.fullmatch(t) for t in texts) and all(map(_as_written, texts)):
         return "float"
     if all(t.startswith("[[") or t == "[]" for t in texts):
         return "array"
@@ -177,6 +177,13 @@ def _infer_text_kind(texts) -> str:
 _LOSSLESS_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 # pandas writes infinities as inf and -inf.
 _LOSSLESS_FLOAT = re.compile(r"-?(inf|(0|[1-9][0-9]*)(\.(0|[0-9]*[1-9]))?([eE][-+]?[0-9]+)?)")
+
+
+def _as_written(text: str) -> bool:
+    """Whether pandas writes a number so: an integer's digits or a float's repr ("1e5",
+    "-0" or "0.5e1" are someone's text, not a number pandas wrote)."""
+    number = float(text)
+    return repr(number) == text or (number.is_integer() and str(int(number)) == text)
 
 
 _TRUE, _FALSE = ("true", "t", "1", "1.0"), ("false", "f", "0", "0.0")
@@ -753,6 +760,9 @@ def _from_csv(content: bytes, schema) -> Decoded:
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as err:
+        if err.reason == "unexpected end of data":  # cut inside a character
+            raise TruncatedAnswerError(f"The server's csv answer stops inside a character "
+                                       f"({len(content)} bytes)") from err
         raise not_an_answer(content, "csv") from err
     if not text.strip():
         if text:  # an empty result is written "\n"
@@ -763,17 +773,39 @@ def _from_csv(content: bytes, schema) -> Decoded:
     if not text.endswith("\n"):  # pandas ends every row, the last one too
         raise TruncatedAnswerError(
             f"The server's csv answer stops inside a row ({len(content)} bytes)")
-    reader = csv.reader(io.StringIO(text))
-    names = next(reader)
-    if any(" " in n.strip() and ":" not in n for n in names):
-        # a sentence ("Internal error happened"), not column names: Fink's have no space
-        # but after a family prefix ("class:SN candidate")
-        raise not_an_answer(content, "csv")
-    if len(content) >= _SMALL_CSV_BYTES:
-        decoded = _csv_via_arrow(content, names, schema)
-        if decoded is not None:
-            return decoded
-    rows = [r for r in reader if r]
+    if content.count(b'"') % 2:
+        # quotes come in pairs (a quote in a cell is doubled): one is open, so the answer
+        # stops inside a quoted cell, maybe just after a line break of its text
+        raise TruncatedAnswerError(
+            f"The server's csv answer stops inside a quoted cell ({len(content)} bytes)")
+    # pandas ends rows with "\n" and leaves a carriage return inside a cell unquoted, where
+    # both readers would end the row: such a CR is read as another character and put back
+    carriage = "\r" in text and text.count("\r\n") != text.count("\n")
+    if carriage:
+        text = text.replace("\r", _CR_STAND_IN)
+    # strict: a quoted cell left open at the end of the text is a cut, not a value
+    reader = csv.reader(io.StringIO(text), strict=True)
+    try:
+        names = next(reader)
+        if any(" " in n.strip() and ":" not in n for n in names):
+            # a sentence ("Internal error happened"), not column names: Fink's have no
+            # space but after a family prefix ("class:SN candidate")
+            raise not_an_answer(content, "csv")
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise TableParseError(f"The server's csv answer has the column {twice!r} twice")
+        if len(content) >= _SMALL_CSV_BYTES and not carriage:
+            decoded = _csv_via_arrow(content, names, schema)
+            if decoded is not None:
+                return decoded
+        rows = [r for r in reader if r]
+    except csv.Error as err:
+        if "unexpected end of data" in str(err):
+            raise TruncatedAnswerError(f"The server's csv answer stops inside a quoted cell "
+                                       f"({len(content)} bytes)") from err
+        raise TableParseError(f"The server's csv answer cannot be read: {err}") from err
+    if carriage:
+        rows = [[v.replace(_CR_STAND_IN, "\r") for v in r] for r in rows]
     short = [k for k, r in enumerate(rows) if len(r) != len(names)]
     if short:
         if short == [len(rows) - 1] and len(rows[-1]) < len(names):
@@ -791,6 +823,9 @@ def _from_csv(content: bytes, schema) -> Decoded:
     return Decoded(cols, untyped_text=True)
 
 
+# Stands for a carriage return inside a csv cell while the rows are split (a noncharacter:
+# not in text that Fink serves).
+_CR_STAND_IN = "\ufdd0"
 # From this size on, a csv answer is read by pyarrow when it can (below, the Python reader is
 # as fast).
 _SMALL_CSV_BYTES = 1 << 16

@@ -73,7 +73,7 @@ def test_json_text_stays_text_in_a_column_the_schema_does_not_know():
 
 def test_csv_text_becomes_a_number_only_when_nothing_is_lost():
     table = _tables.parse_table(b"d:code,d:count,d:x,d:version\n007,3,1.5,2026.10\n"
-                                b"010,12,-2e3,2025.09\n", "csv")
+                                b"010,12,-2000.0,2025.09\n", "csv")
     assert list(table["d:code"]) == ["007", "010"]
     # a float would drop the version's last zero: text, as json sends it
     assert list(table["d:version"]) == ["2026.10", "2025.09"]
@@ -83,6 +83,36 @@ def test_csv_text_becomes_a_number_only_when_nothing_is_lost():
     table = _tables.parse_table(b"d:y,d:z\n-inf,1.5\n-inf,inf\n", "csv")
     assert table["d:y"].dtype == table["d:z"].dtype == np.float64
     assert list(table["d:y"]) == [-np.inf, -np.inf] and list(table["d:z"]) == [1.5, np.inf]
+    # numbers only as pandas writes them (an int's digits, a float's repr): other spellings
+    # are someone's text, kept as json and parquet keep it
+    for texts in (["1e5", "2e5"], ["-0", "1"], ["0.5e1"], ["-2e3", "1.5"]):
+        body = ("d:t\n" + "\n".join(texts) + "\n").encode()
+        assert list(_tables.parse_table(body, "csv")["d:t"]) == texts
+
+
+@pytest.mark.parametrize("repeat", [1, 20_000])  # the Python reader, and pyarrow's size
+def test_csv_cells_with_carriage_returns_keep_them(repeat):
+    # pandas ends rows with \n and writes a \r inside a cell unquoted
+    frame = pd.DataFrame({"d:t": ["a\rb", "c", "g\r"] * repeat, "i:jd": [1.5, 2.5, 3.5] * repeat})
+    table = _tables.parse_table(frame.to_csv(index=False).encode(), "csv")
+    assert len(table) == 3 * repeat and list(table["d:t"][:3]) == ["a\rb", "c", "g\r"]
+    assert list(table["i:jd"][:3]) == [1.5, 2.5, 3.5]
+
+
+@pytest.mark.parametrize("repeat", [1, 20_000])
+def test_csv_cut_inside_a_quoted_cell_or_a_character_is_cut(repeat):
+    body = pd.DataFrame({"i:jd": [1.5, 2.5] * repeat, "d:note": ["line\nnext", "Boötes"] * repeat
+                         }).to_csv(index=False).encode()
+    inside_quote = body[:body.rindex(b"line\n") + 5]
+    inside_char = body[:body.rindex("ö".encode()) + 1]
+    for cut in (inside_quote, inside_char):
+        with pytest.raises(TruncatedAnswerError):
+            _tables.parse_table(cut, "csv")
+
+
+def test_csv_with_a_column_twice_is_refused():
+    with pytest.raises(TableParseError, match="the column 'r:band' twice"):
+        _tables.parse_table(b"r:diaObjectId,r:band,r:band\n1,g,r\n", "csv")
 
 
 def test_batches_typed_differently_merge_into_one_type(recorded):
