@@ -142,4 +142,8 @@ def test_ssoft_columns_carry_units_and_descriptions_of_the_ssoft(fink):
     assert t["H_1"].unit == u.mag and t["min_phase"].unit == u.deg
     assert t["mean_astrometry"].unit == u.arcsec and t["period"].unit == u.h
     assert t["last_jd"].unit == u.day and t["n_obs"].unit is None
+    # fractional days in the files, though fink-utils' COLUMNS says int (fink-science
+    # fink_science/ztf/ssoft/processor.py): not refused as "not an integer"
+    for fmt in ("csv", "json", "parquet"):
+        assert list(fink.get_ssoft(sso_number=8467, output_format=fmt)["n_days"]) == [899.873]
     assert t["H_1"].description == "Absolute magnitude for the ZTF filter band g"

@@ -330,13 +330,15 @@ def _ssoft_schema(flavor: str) -> dict:
 def _ssoft_table(flavor: str, version: str) -> pd.DataFrame:
     """The bundled SSOFT fixture in the columns of one flavour."""
     schema = _ssoft_schema(flavor)
+    stored = _ssoft_columns().get("STORED_TYPES", {})  # the files' types where COLUMNS differ
     rows = fixture("ssoft_fixture.json")["rows"]
     data = {}
     for col, spec in schema.items():
         values = [version if col == "version" else r.get(col) for r in rows]
-        if spec["type"] == "double":
+        kind = stored.get(col, spec["type"])
+        if kind == "double":
             data[col] = np.array([np.nan if v is None else v for v in values], dtype="float64")
-        elif spec["type"] == "int":
+        elif kind == "int":
             data[col] = pd.array(values, dtype="Int64")
         else:
             data[col] = pd.array(values, dtype="str")

@@ -104,15 +104,16 @@ def ssoft_columns() -> dict[str, ColumnInfo]:
     """The SSOFT's columns, those of every flavour (fink-utils fink_utils/sso/ssoft.py,
     ``COLUMNS*``; bundled as ``data/ztf_ssoft_schema.json``): units from their descriptions."""
     text = resources.files("astroquery_fink").joinpath("data/ztf_ssoft_schema.json").read_text()
+    groups = json.loads(text)
+    stored = groups.get("STORED_TYPES", {})  # where the files differ from COLUMNS*
     out = {}
-    for group, fields in json.loads(text).items():
+    for group, fields in groups.items():
         if not group.startswith("COLUMNS"):
             continue
         for name, entry in fields.items():
-            doc = entry["description"]
+            doc, stype = entry["description"], stored.get(name, entry["type"])
             unit = next((unit for words, unit in _SSOFT_UNITS if words in doc.lower()), None)
-            out[name] = ColumnInfo(name, "", _KINDS.get(entry["type"], "str"), entry["type"],
-                                   unit, doc, None)
+            out[name] = ColumnInfo(name, "", _KINDS.get(stype, "str"), stype, unit, doc, None)
     return out
 
 
