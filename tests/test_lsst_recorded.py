@@ -482,3 +482,20 @@ def test_bundled_schema_names_every_field_of_the_real_alerts(alerts):
     assert not [k for k in a["prvDiaForcedSources"][0] if f"r:{k}" not in known]
     for section, prefix in (("xm", "f:xm_"), ("clf", "f:clf_"), ("pred", "f:")):
         assert not [k for k in a[section] if f"{prefix}{k}" not in known]
+
+
+@pytest.mark.parametrize("fmt", [None, "json", "parquet", "votable"])
+def test_tns_resolver_text_cells_stay_text_in_every_format(monkeypatch, fmt):
+    # rubin.tns_resolver cells come as stored, text (apps/routes/v1/lsst/resolver/utils.py);
+    # csv (the default) read them as numbers, json as text
+    rows = pd.DataFrame({"f:declination": ["-45.2441148"], "f:discoverydate": [
+        "2026-03-06 00:00:00.000"], "f:fullname": ["AT 2026abc"], "f:internalname": [
+        "170028485706776685"], "f:ra": ["10.3714985"], "f:redshift": ["0.07"],
+        "f:salt": ["c"], "f:type": ["nan"]}, index=["c_at 2026abc_170028485706776685"])
+    fink, _ = client(monkeypatch, served([rows]))
+    t = fink.resolve("AT 2026abc", resolver="tns", output_format=fmt)
+    assert t.colnames == list(rows.columns)
+    for name in t.colnames:
+        assert t[name].dtype.kind == "U", name
+    assert list(t["f:ra"]) == ["10.3714985"] and list(t["f:redshift"]) == ["0.07"]
+    assert list(t["f:internalname"]) == ["170028485706776685"]

@@ -55,7 +55,7 @@ SSO = _rubin("sso", "Solar System objects", items="names", rows="alerts", ids="n
 # nmax: 10 by default, passed to the scan's setLimit (apps/routes/v1/lsst/resolver/utils.py)
 # its answers are other tables' rows (TNS, Sesame), not in the Rubin schema
 RESOLVER = _rubin("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10,
-                  narrow_by="a longer name", described=False)
+                  narrow_by="a longer name", described=False, schema="lsst_resolver")
 # one scan of rubin.pixel1024 per pixel of the region, each capped at 10,000 rows
 # (apps/routes/v1/lsst/skymap/utils.py)
 SKYMAP = _rubin("skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),

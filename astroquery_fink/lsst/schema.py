@@ -148,6 +148,31 @@ def statistics_columns() -> dict[str, ColumnInfo]:
     return out
 
 
+@cache
+def resolver_columns() -> dict[str, ColumnInfo]:
+    """The columns of ``/api/v1/resolver`` answers: the Rubin columns (SIMBAD and SsODNet
+    reverse) and the TNS table's own. That table's cells are sent as stored, as text
+    (fink-object-api apps/routes/v1/lsst/resolver/utils.py: ``hbase_to_dict``, no cast), so
+    its numbers are text in every wire format, as JSON sends them."""
+    out = dict(columns())
+    for name, doc in _TNS_TEXT.items():
+        out[name] = ColumnInfo(name, "f", "str", "string", None, doc)
+    return out
+
+
+# The columns of rubin.tns_resolver (fink-object-api apps/routes/v1/lsst/resolver/utils.py).
+_TNS_TEXT = {
+    "f:fullname": "TNS name (e.g. SN 2022and)",
+    "f:internalname": "A name the object was reported to TNS with",
+    "f:type": "TNS classification ('nan' if none)",
+    "f:redshift": "TNS redshift, as text ('nan' if none)",
+    "f:ra": "TNS right ascension (J2000), in degrees, as text",
+    "f:declination": "TNS declination (J2000), in degrees, as text",
+    "f:discoverydate": "TNS discovery date (UTC), as text",
+    "f:salt": "Row-key salt: the last letter of the name, lower case",
+}
+
+
 # ----------------------------------------------------------------------------- helpers
 
 def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
@@ -258,3 +283,4 @@ def njy(values) -> np.ndarray:
 # Rubin schema lives (this module is imported with the package).
 SCHEMAS.setdefault("lsst", columns)
 SCHEMAS.setdefault("lsst_statistics", statistics_columns)
+SCHEMAS.setdefault("lsst_resolver", resolver_columns)
