@@ -316,12 +316,28 @@ def _check_lightcurve(args, survey: str) -> None:
                               "them to --columns")
 
 
-def _draw_region(ctx: _Context):
+def _save_regions(ctx: _Context, path: str) -> tuple[list[str], bool]:
+    """One sky figure per searched position (its index added to PNG for several)."""
     from .plotting import plot_region
 
-    center = ctx.values["coordinates"]
-    return plot_region(ctx.result, center if isinstance(center, str) else center[0],
-                       ctx.args.radius)
+    centers = ctx.values["coordinates"]
+    centers = [centers] if isinstance(centers, str) else centers
+    table = ctx.result
+    index = np.asarray(table["input_index"]) if "input_index" in table.colnames \
+        else np.zeros(len(table), int)
+    written, ok = [], True
+    for k, center in enumerate(centers):
+        target = _numbered_path(path, str(k), len(centers) > 1)
+        try:
+            ax = plot_region(table[index == k], center, ctx.args.radius)
+        except ValueError as err:  # the plotting function's own words
+            where = f" (position {k})" if len(centers) > 1 else ""
+            ctx.say(f"{PROG}: error: no figure for --plot{where}: {err}", err=True)
+            ok = False
+            continue
+        _save_figure(ax.figure, str(target))
+        written.append(str(target))
+    return written, ok
 
 
 def _draw_statistics(ctx: _Context):
@@ -337,11 +353,12 @@ def _draw_cutouts(ctx: _Context):
     return draw(ctx.result)
 
 
-def _cutout_path(path: str, object_id: str, several: bool) -> Path:
+def _numbered_path(path: str, label: str, several: bool) -> Path:
+    """``path``, or for one of several figures ``path`` with ``_label`` before its suffix."""
     if not several:
         return Path(path)
     p, suffix = Path(path), _suffix(path)
-    return p.with_name(f"{p.name[:len(p.name) - len(suffix)]}_{object_id}{suffix}")
+    return p.with_name(f"{p.name[:len(p.name) - len(suffix)]}_{label}{suffix}")
 
 
 def _latest_alerts(ctx: _Context, objects: list[str]) -> list:
@@ -368,7 +385,7 @@ def _save_cutouts(ctx: _Context, path: str) -> tuple[list[str], bool]:
     several = len(objects) > 1
     draw = plotting.plot_lsst_cutouts if ctx.survey == "lsst" else plotting.plot_cutouts
     for oid, alert in zip(objects, _latest_alerts(ctx, objects), strict=True):
-        target = _cutout_path(path, oid, several)
+        target = _numbered_path(path, oid, several)
         try:
             hdul = ctx.client.get_cutouts(alert, cache=ctx.cache)
         except (InvalidQueryError, RemoteServiceError, AstroTimeoutError,
@@ -445,7 +462,10 @@ def _command_table() -> dict[str, _Command]:
                        help="instead of --stopdate: a duration after --startdate (3d)"),
                   _N, _arg("--kind", help="Rubin: the server's kind argument"),
                   _COLUMNS, _WIRE),
-                 (_Output(_PLOT, _figure("--plot", _draw_region)),)),
+                 (_Output(_arg("--plot", metavar="PNG", method=False,
+                               help="save a sky figure of the result; for several positions "
+                                    "one each, the position's index added to PNG"),
+                          _save_regions),)),
         _Command("class", "the latest alerts of a class", on("ztf", method="query_class"),
                  (_arg("class_name", metavar="CLASS", help="e.g. 'SN candidate' (see classes)"),
                   _N, _STARTDATE, _STOPDATE,

@@ -309,3 +309,14 @@ def test_objects_without_a_command_name_and_top_level_help(capsys):
     assert all(f"    {name}" in out for name in COMMANDS)
     assert main(["ZTF21aax", "--server", "http://127.0.0.1:9"]) == 2
     assert "usage: fink-query objects" in capsys.readouterr().err
+
+
+def test_region_plot_of_several_positions_draws_one_figure_each(run, tmp_path):
+    positions = tmp_path / "positions.csv"
+    positions.write_text("ra,dec\n23.5,30.7\n7.8064641,85.00883\n")  # ZTF20abfcszi
+    png = tmp_path / "sky.png"
+    status, stdout, stderr = run("region", str(positions), "10arcmin", "--plot", str(png))
+    assert status == 0, stderr
+    figures = [tmp_path / "sky_0.png", tmp_path / "sky_1.png"]
+    assert all(f.read_bytes().startswith(PNG_MAGIC) for f in figures) and not png.exists()
+    assert f"{figures[0]}, {figures[1]}" in stdout

@@ -284,6 +284,10 @@ def test_upper_limits_of_several_objects_do_not_depend_on_the_batching(fink, emu
                 zip(want["i:jd"].astype(float), want["d:tag"], strict=True))
     payloads = fink.query_object(ids, withupperlim=True, get_query_payload=True)
     assert [p["objectId"] for p in payloads] == ids
+    with conf.set_temp("batch_size_upperlim", 50):  # the setting: one request, the drop
+        assert fink.query_object(ids, withupperlim=True, get_query_payload=True)[
+            "objectId"] == ",".join(ids)
+        assert len(fink.query_object(ids, withupperlim=True, columns=cols)) == len(together)
 
 
 def test_alerts_without_stamps_are_said(tmp_path):
