@@ -79,6 +79,20 @@ def check_rows_belong(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool
             f"({shown}); the answer is refused rather than merged")
 
 
+def check_described(answer, endpoint: Endpoint, requested, schema) -> None:
+    """Refuse an answer whose columns are none of the schema's nor of those asked for
+    (``requested``): one line of text ("Unauthorized", "Error: ...") read as a csv header,
+    another service's table; the server only answers columns of its tables. Checked on each
+    answer, so that such a body is never cached."""
+    names = list(answer.columns)
+    if not endpoint.described or not names:
+        return
+    if not any(n in schema or n in (requested or ()) for n in names):
+        raise RemoteServiceError(
+            f"Fink's {endpoint.what} answer is not {endpoint.rows}: its columns "
+            f"({', '.join(names[:5])}) are none of the schema's nor of those asked for")
+
+
 def check_rows_asked(answer, endpoint: Endpoint, payload: dict, schema) -> None:
     """Refuse an answer holding rows its request did not ask for, by the endpoint's
     ``strays`` check (a cone search's rows outside the cone, a prefix scan's rows of

@@ -32,7 +32,7 @@ from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
-from .exceptions import PartialResultError
+from .exceptions import PartialResultError, TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -309,8 +309,24 @@ class FinkQuery(BaseQuery):
         """The raw responses of a plan (the ``_async`` methods): one, or a list for several
         requests; failures raise as in `_table` (a `PartialResultError` carries the rest)."""
         _check_progress(progress)
-        results, errors = self._run(plan, lambda r: r, cache, timeout, progress,
-                                    empty=lambda r: r.content.strip() in (b"", b"[]"))
+        schema = SCHEMAS[plan.endpoint.schema]()
+
+        def parse(response):
+            # read as the Table methods read it, so that a cut answer is tried again, and a
+            # body they would refuse is returned as it came but not cached
+            try:
+                _merge.check_described(decode(response.content, plan.output_format,
+                                              schema=schema, mixed_types=plan.mixed_types),
+                                       plan.endpoint, plan.columns, schema)
+            except TruncatedAnswerError:
+                raise
+            except (RemoteServiceError, TableParseError):
+                return response, False
+            return response, response.content.strip() not in (b"", b"[]")
+
+        results, errors = self._run(plan, parse, cache, timeout, progress,
+                                    empty=lambda result: not result[1])
+        results = [None if r is None else r[0] for r in results]
         if errors:
             raise self._partial(plan, errors, Table(),
                                 responses=[r for r in results if r is not None], raw=True)
@@ -366,16 +382,14 @@ class FinkQuery(BaseQuery):
                 else []
         rows = len(table)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
-        if rows and endpoint.described and "columns" not in plan.payloads[0] and not any(
-                c in schema for c in table.colnames if c != plan.label_column):
-            # every column asked for, none known: not this endpoint's rows (an error or
-            # another service's table written as rows)
-            raise RemoteServiceError(
-                f"Fink's {endpoint.what} answer is not {endpoint.rows}: its columns "
-                f"({', '.join(table.colnames[:5])}) are none of the schema's")
         selected = [c for c in plan.columns or () if c not in plan.added_columns]
         selected = selected if "columns" in plan.payloads[0] else []
         unmatched = bool(selected) and rows > 0 and not set(selected) & set(table.colnames)
+        # names sent in `columns` that the rows lack: the server ignores names it does not
+        # know (those the bundled schema lacks were warned about before the request)
+        sent = str(plan.payloads[0].get("columns", "")).split(",")
+        lacking = [c for c in selected if c in sent and c in schema
+                   and c not in table.colnames] if rows else []
         if unmatched:  # rows came, but none of the selected columns: the names are unknown
             table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)
         table.meta.update({
@@ -395,6 +409,10 @@ class FinkQuery(BaseQuery):
                 f"columns ({', '.join(selected)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
+        elif lacking:
+            warn(f"Fink's {endpoint.what} rows lack the selected column(s) "
+                 f"{', '.join(lacking)}: the server ignores names it does not know; check "
+                 "them (get_schema lists the columns)", NoResultsWarning)
         _warn_if_empty(rows, plan, missing)
         _warn_if_cells_empty(table, schema)
         return table
@@ -440,6 +458,7 @@ class FinkQuery(BaseQuery):
                     _merge.check_rows_belong(result, endpoint, plan.batches[k],
                                              prefix=plan.prefix, schema=schema)
                 if isinstance(result, Decoded):
+                    _merge.check_described(result, endpoint, plan.columns, schema)
                     _merge.check_rows_asked(result, endpoint, plan.payloads[k], schema)
                 return result
 

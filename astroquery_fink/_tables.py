@@ -771,6 +771,10 @@ def _from_csv(content: bytes, schema) -> Decoded:
     if text.lstrip().startswith(("<", "{", "[")):  # HTML, or JSON such as [{"status": ...}]
         raise not_an_answer(content, "csv")
     if not text.endswith("\n"):  # pandas ends every row, the last one too
+        if "\n" not in text and "," not in text and (" " in text or ":" not in text):
+            # one line, no column name of a Fink table: a message ("Rate limit exceeded",
+            # "Unauthorized"), said at once rather than tried again as a cut header
+            raise not_an_answer(content, "csv")
         raise TruncatedAnswerError(
             f"The server's csv answer stops inside a row ({len(content)} bytes)")
     if content.count(b'"') % 2:

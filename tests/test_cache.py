@@ -191,3 +191,39 @@ def test_a_name_resolving_to_this_machine_is_never_cached(cached, monkeypatch, s
     finally:
         _http._global_name.cache_clear()
     assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
+
+
+@pytest.fixture
+def lsst_cached(lsst_recorded, tmp_path):
+    def install(answers):
+        fink, rec = lsst_recorded(answers)
+        fink.cache_location = tmp_path
+        return fink, rec
+    return install
+
+
+@pytest.mark.parametrize("body", [b"Unauthorized\n", b"Error: hbase unavailable\n",
+                                  b"Error: hbase unavailable\nplease retry later\n",
+                                  b"status,text\n"])
+def test_one_line_of_text_as_csv_is_no_answer_and_not_cached(lsst_cached, body):
+    """A line of text read as a csv header (with or without rows) is not "no data", with or
+    without a selection, and is never cached."""
+    fink, rec = lsst_cached(lambda url, b: make_response(body, content_type="text/csv"))
+    for columns in (None, ["r:psfFlux"]):
+        with pytest.raises(RemoteServiceError, match="answer is not sources: its columns"):
+            fink.query_object(170028485706776685, columns=columns, cache=True)
+    assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
+
+
+def test_async_twins_retry_cut_answers_and_cache_only_whole_ones(lsst_cached):
+    whole = b"r:diaObjectId,r:psfFlux\n170028485706776685,1.5\n"
+    answers = [make_response(whole[:-6], content_type="text/csv"),  # cut inside its last row
+               make_response(b"error\n", content_type="text/csv"),
+               make_response(whole, content_type="text/csv")]
+    fink, rec = lsst_cached(answers)
+    first = fink.query_object_async(170028485706776685, columns="r:psfFlux", cache=True)
+    assert first.content == b"error\n" and len(rec.calls) == 2  # the cut one tried again
+    assert not list(fink.cache_location.glob("*.pickle"))  # what a Table method refuses
+    second = fink.query_object_async(170028485706776685, columns="r:psfFlux", cache=True)
+    third = fink.query_object_async(170028485706776685, columns="r:psfFlux", cache=True)
+    assert second.content == third.content == whole and len(rec.calls) == 3
