@@ -484,18 +484,24 @@ class FinkQuery(BaseQuery):
     def _partial(self, plan: Plan, errors: dict, table: Table, responses=(),
                  raw: bool = False) -> PartialResultError:
         failed_batches = sorted(errors)
-        failed = [i for k in failed_batches for i in plan.batches[k]]
+        # what each failed request was for: its IDs, or its position's label (cone searches)
+        keys = {k: plan.batches[k] if plan.batches[k] else
+                [plan.labels[k]] if plan.labels is not None else [] for k in failed_batches}
+        failed = [i for k in failed_batches for i in keys[k]]
         first = errors[failed_batches[0]]
+        labelled = not plan.ids and plan.labels is not None
         what = plan.endpoint.items if failed else "requests"
         count = len(failed) if failed else len(failed_batches)
-        total = len(plan.ids) if failed else len(plan.payloads)
+        total = len(plan.ids) if plan.ids else len(plan.payloads)
+        table.meta["failed_ids"] = failed  # also in files written from the table
         error = PartialResultError(
             f"{count} of {total} {what} could not be fetched ({first}); "
-            + ("their IDs are in .failed_ids and " if failed else "")
+            + (f"their {plan.label_column} values are in .failed_ids and " if labelled and
+               failed else "their IDs are in .failed_ids and " if failed else "")
             + (f"the responses that arrived ({len(responses)}) are in .responses" if raw
                else f"the {len(table)} rows that arrived are in .table"),
             table=table, failed_ids=failed,
-            errors={i: errors[k] for k in failed_batches for i in plan.batches[k]},
+            errors={i: errors[k] for k in failed_batches for i in keys[k]},
             responses=responses)
         return error
 

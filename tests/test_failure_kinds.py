@@ -339,6 +339,29 @@ def test_partial_failures_keep_the_rows_and_name_the_ids(recorded):
         fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
     assert info.value.failed_ids == ["ZTF21aaaaaab"]
     assert list(info.value.table["i:objectId"]) == ["ZTF21aaaaaaa"]
+    assert info.value.table.meta["failed_ids"] == ["ZTF21aaaaaab"]  # kept in written files
+
+
+def test_partial_cone_searches_name_the_positions_that_failed(recorded):
+    # several positions: one request each, no IDs; a failed one must be told from an empty one
+    def answer(url, body):
+        if body["ra"] == 30.0:
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        if body["ra"] == 10.0:
+            return make_response(rows_json([{"i:objectId": "ZTF21abcdefg", "i:jd": 2459538.5,
+                                             "i:ra": 10.0, "i:dec": 20.0,
+                                             "v:separation_degree": 0.0}]))
+        return make_response(b"[]")
+
+    fink, _ = recorded(answer)
+    positions = SkyCoord([10, 20, 30, 40], [20, 20, 20, 20], unit="deg")
+    with conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as info:
+        fink.query_region(positions, 5 * u.arcsec, output_format="json")
+    assert info.value.failed_ids == [2] and list(info.value.errors) == [2]
+    assert "1 of 4 positions could not be fetched" in str(info.value)
+    assert "their input_index values are in .failed_ids" in str(info.value)
+    table = info.value.table
+    assert list(table["input_index"]) == [0] and table.meta["failed_ids"] == [2]
 
 
 def test_the_servers_nan_text_is_a_missing_value_in_text_and_flag_columns():
