@@ -215,10 +215,11 @@ def time_arg(value, name: str) -> Time:
 
     Parameters
     ----------
-    value : `~astropy.time.Time`, `datetime.datetime`, `datetime.date` or str
+    value : `~astropy.time.Time`, `datetime.datetime`, `datetime.date`, `numpy.datetime64` or str
         A Time (any scale or format: ``Time(2459500.5, format="jd")``,
-        ``Time(59500, format="mjd")``), a datetime or date, or ISO text
-        (``"2021-11-20"``, ``"2021-11-20 03:00:00"``, ``"2021-11-20T03:00:00"``).
+        ``Time(59500, format="mjd")``; an array of one), a datetime or date, or ISO text
+        (``"2021-11-20"``, ``"2021-11-20 03:00:00"``, ``"2021-11-20T03:00:00"``, with a UTC
+        offset ``"2021-11-20T05:00:00+02:00"``).
     name : str
         The argument's name, for messages.
 
@@ -235,12 +236,18 @@ def time_arg(value, name: str) -> Time:
     try:
         if isinstance(value, Time):
             t = value
-        elif isinstance(value, str | datetime.datetime | datetime.date):
+        elif isinstance(value, str) and _UTC_OFFSET.search(value.strip()):
+            # ISO text with a UTC offset, which astropy does not read: the instant it says
+            moment = datetime.datetime.fromisoformat(value.strip())
+            t = Time(moment.astimezone(datetime.UTC).replace(tzinfo=None), scale="utc")
+        elif isinstance(value, str | datetime.datetime | datetime.date | np.datetime64):
             if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
                 value = datetime.datetime(value.year, value.month, value.day)
             t = Time(value.strip() if isinstance(value, str) else value, scale="utc")
         else:
             raise TypeError(type(value).__name__)
+        if not t.isscalar and t.size == 1:  # an array of one date
+            t = t.ravel()[0]
         t = t.utc
     except (TypeError, ValueError):  # erfa's errors are ValueErrors
         raise InvalidQueryError(
@@ -254,6 +261,10 @@ def time_arg(value, name: str) -> Time:
     if not _FIRST_JD <= t.jd <= _LAST_JD:
         raise InvalidQueryError(f"{name}={value!r} is not a date of years 1000 to 9999")
     return t
+
+
+# An ISO time's UTC offset: "+02:00", "-0500", "Z" after the time of day.
+_UTC_OFFSET = re.compile(r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)$")
 
 
 def _looks_numeric(text: str) -> bool:
@@ -290,8 +301,9 @@ def window_days(value, name: str = "window") -> float:
 
     Parameters
     ----------
-    value : `~astropy.units.Quantity` or `~astropy.time.TimeDelta`
-        A duration: ``3 * u.day``, ``12 * u.hour``, ``TimeDelta(2, format="jd")``.
+    value : `~astropy.units.Quantity`, `~astropy.time.TimeDelta`, timedelta or str
+        A duration: ``3 * u.day``, ``12 * u.hour``, ``TimeDelta(2, format="jd")``,
+        `datetime.timedelta`, `numpy.timedelta64`, or text of a Quantity (``"3 day"``).
     name : str, optional
         The argument's name, for messages.
 
@@ -300,9 +312,17 @@ def window_days(value, name: str = "window") -> float:
     astroquery.exceptions.InvalidQueryError
         Bare numbers (units are required), non-durations, durations not above 0.
     """
+    given = value
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds() * u.s
+    elif isinstance(value, np.timedelta64):  # a numpy integer, but with its own unit
+        value = float(value / np.timedelta64(1, "us")) * u.us  # NaT: NaN, refused below
+    elif isinstance(value, str):
+        with contextlib.suppress(TypeError, ValueError):
+            value = u.Quantity(value)
     if _is_number(value):
         raise InvalidQueryError(f"{name} needs a unit: write {name}={value} * u.day")
-    return _positive(value, u.day, name, "a duration", "3 * u.day")
+    return _positive(value, u.day, name, "a duration", "3 * u.day", given)
 
 
 def date_range(startdate=None, stopdate=None, window=None, *,

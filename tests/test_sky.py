@@ -69,6 +69,23 @@ def test_time_and_window():
     assert stop is None and days == 2 and _sky.wire_time(start) == "2021-01-01 00:00:00.000"
 
 
+def test_the_other_ways_astronomers_write_dates_and_durations():
+    # a UTC offset in ISO text is the instant it says; numpy's types; an array of one date
+    for value, iso in (("2021-11-20T05:00:00+02:00", "2021-11-20 03:00:00.000"),
+                       ("2021-11-20T05:00:00-0500", "2021-11-20 10:00:00.000"),
+                       ("2021-11-20 05:00:00Z", "2021-11-20 05:00:00.000"),
+                       (np.datetime64("2021-11-20T03:00"), "2021-11-20 03:00:00.000"),
+                       (Time(["2021-11-20"]), "2021-11-20 00:00:00.000")):
+        assert _sky.time_arg(value, "startdate").iso == iso
+    for value, days in ((np.timedelta64(12, "h"), 0.5), (datetime.timedelta(hours=6), 0.25),
+                        ("2 day", 2.0)):
+        assert _sky.window_days(value) == days
+    with pytest.raises(InvalidQueryError, match="window must be a finite duration above 0"):
+        _sky.window_days(np.timedelta64("NaT"))
+    with pytest.raises(InvalidQueryError, match="startdate must be a date"):
+        _sky.time_arg("2021-13-45T05:00:00+02:00", "startdate")
+
+
 @pytest.mark.parametrize("client", ["FinkClass", "FinkLSSTClass"])
 def test_skymap_arguments_are_checked_alike_for_both_surveys(client, monkeypatch, tmp_path):
     import ast
@@ -130,3 +147,10 @@ def test_dates_outside_four_digit_years_are_refused(value):
         warnings.simplefilter("ignore", ErfaWarning)
         with pytest.raises(InvalidQueryError, match="not a date of years 1000 to 9999"):
             _sky.time_arg(value, "startdate")
+
+
+def test_rubin_ids_in_a_list_are_read_as_in_text():
+    from astroquery_fink.lsst.checks import dia_ids
+
+    assert dia_ids([" 313893023095193658 ", 170028485706776685]) == dia_ids(
+        "313893023095193658, 170028485706776685") == [313893023095193658, 170028485706776685]

@@ -41,6 +41,8 @@ def dia_ids(value, name: str = "diaObjectId") -> list[int]:
 
 
 def one_id(item, name: str) -> int:
+    if isinstance(item, str):
+        item = item.strip()  # as in comma-separated text, and as ZTF names are read
     if isinstance(item, bool | np.bool_):
         raise InvalidQueryError(f"{name} must be an integer ID, not {item!r}")
     digits = isinstance(item, str) and item.isascii() and item.isdigit()
