@@ -310,3 +310,18 @@ def test_alerts_without_stamps_are_said(tmp_path):
             t = fink.query_object("ZTF19acihgng", withcutouts=True, cache=False)
     assert len(t) == 1 and t["i:candid"][0] == records[0]["candid"]
     assert t["b:cutoutScience_stampData"].size == 0
+
+
+def test_empty_answers_have_the_columns_full_ones_have(fink):
+    # a cone search reads ztf.pixel128 ("truncated": no v: columns); an object's alerts come
+    # with every column of the alert table
+    found = fink.query_region("23.5 30.7", 10 * u.arcmin)
+    with pytest.warns(NoResultsWarning):
+        empty = fink.query_region("200 -80", 10 * u.arcmin)
+    assert len(found) == 7 and len(empty) == 0
+    assert [(c, empty[c].dtype.kind) for c in sorted(empty.colnames)] == [
+        (c, found[c].dtype.kind) for c in sorted(found.colnames)]
+    with pytest.warns(NoResultsWarning):
+        unknown = fink.query_object("ZTF99zzzzzzz")
+    assert set(fink.query_object(TDE).colnames) <= set(unknown.colnames)
+    assert "v:classification" in unknown.colnames and "d:classification" not in unknown.colnames

@@ -100,8 +100,10 @@ class FinkClass(FinkQuery):
             columns=cols, cutout_kind=kind,
             flags={"withupperlim": withupperlim, "withcutouts": withcutouts})
         batches, payloads = batched(endpoint, ids, payload)
+        # an answer without rows gets the columns a full one has (all: with the v: ones)
+        empty = cols or answers.all_columns() + (["d:tag"] if withupperlim else [])
         return Plan(endpoint, payloads, batches, output_format=fmt, prefix=prefix,
-                    mixed_types=withupperlim, columns=cols, added_columns=added)
+                    mixed_types=withupperlim, columns=empty, added_columns=added)
 
     def query_object(self, object_id: str | Iterable[str], *,
                      columns: _hints.Columns | None = None, withupperlim: bool = False,
@@ -313,7 +315,8 @@ class FinkClass(FinkQuery):
         base.update(columns_argument(cols))
         payloads = [{"ra": float(ra), "dec": float(dec), **base}
                     for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
-        empty = (cols or answers.all_columns()) + ["v:separation_degree"]
+        # the search runs on ztf.pixel128, always "truncated": its columns, no v: ones
+        empty = (cols or list(endpoints.CONE_COLUMNS)) + ["v:separation_degree"]
         return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=empty + (["input_index"] if labelled else []),
                     added_columns=added, labels=list(range(len(payloads))) if labelled else None)

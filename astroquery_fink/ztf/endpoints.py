@@ -107,6 +107,13 @@ STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n")
 
+# The columns of ztf.pixel128, which the cone search reads (fink-broker
+# load_ztf_crossmatch_cols and the classification; apps/routes/v1/ztf/conesearch/utils.py)
+CONE_COLUMNS = (
+    "i:objectId", "i:candid", "i:magpsf", "i:sigmapsf", "i:jd", "i:jdstarthist",
+    "d:cdsxmatch", "i:drb", "i:ra", "i:dec", "i:fid", "i:distnr", "d:nalerthist",
+    "d:classification",
+)
 # The largest cone-search radius (fink-object-api apps/routes/v1/ztf/conesearch/utils.py).
 MAX_RADIUS_ARCSEC = 18_000.0
 #: Start of Fink operations: the servers' default start date.

@@ -96,6 +96,12 @@ def columns() -> dict[str, ColumnInfo]:
     # /api/v1/sso adds the name and number each alert's object resolved to, as in the SSOFT
     # (fink-object-api apps/routes/v1/ztf/sso/utils.py)
     out.update({name: ssoft_columns()[name] for name in ("sso_name", "sso_number")})
+    # the cone search's table (ztf.pixel128) stores the alert's classification as d:
+    # (fink-broker load_ztf_crossmatch_cols; apps/routes/v1/ztf/conesearch/utils.py)
+    # (family "": not a column of the alert table, whose empty answers list the i:/d:/v: ones)
+    out.setdefault("d:classification", ColumnInfo(
+        "d:classification", "", "str", "string", None,
+        "Fink's classification of the alert, as stored with the cone search's index"))
     return out
 
 
