@@ -789,6 +789,16 @@ def test_rubin_names_of_one_object_give_its_rows_once(lsst_recorded):
     assert sorted(table["r:psfFlux"]) == [5.0, 6.0, 7.0]
 
 
+def test_rubin_rows_of_another_packed_designation_are_refused(lsst_recorded):
+    # a packed designation asked is the scan's own key: rows of another are not its answer
+    rows = [{"r:diaSourceId": 10, "r:midpointMjdTai": 61000.0, "r:psfFlux": 5.0,
+             "r:packed_primary_provisional_designation": "K99Z99Z"}]
+    fink, _ = lsst_recorded(lambda url, body: rows_answer(rows, body))
+    with pytest.raises(RemoteServiceError, match="holds 1 of its 1 rows not with "
+                       "r:packed_primary_provisional_designation starting with 'K04J12Q'"):
+        fink.query_sso("K04J12Q")
+
+
 def test_a_name_without_rows_is_named(recorded):
     fink, _ = recorded(_sso_server(_SSO_ROWS, empty=("zzz",)))
     with conf.set_temp("batch_size", 1), \
