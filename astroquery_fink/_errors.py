@@ -21,6 +21,7 @@ import html
 import json
 import os
 import sys
+import unicodedata
 import warnings
 
 import requests
@@ -181,13 +182,24 @@ def _clean(text: str) -> str:
     text = text.replace("\\n", "\n").strip()
     if len(text) > MESSAGE_LIMIT:
         text = text[:MESSAGE_LIMIT - 4].rstrip() + " ..."
-    return text
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    """``text`` with control and format characters (terminal escapes, bells, bidirectional
+    overrides, C1 codes) replaced by U+FFFD; line breaks and tabs kept. Server words go
+    through it before they enter a message."""
+    return "".join(c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf")
+                   else "\ufffd" for c in text)
 
 
 def body_text(response: requests.Response) -> str:
     """The first `ERROR_BODY_LIMIT` bytes of a response body as text (no charset guessing)."""
     content = response.content or b""
-    encoding = requests.utils.get_encoding_from_headers(response.headers) or "utf-8"
+    # the charset the answer names; else UTF-8 (requests would say Latin-1 for text/*)
+    named = "charset=" in response.headers.get("Content-Type", "").lower()
+    encoding = requests.utils.get_encoding_from_headers(response.headers) if named else None
+    encoding = encoding or "utf-8"
     try:
         return content[:ERROR_BODY_LIMIT].decode(encoding, "replace")
     except LookupError:  # a charset Python does not know

@@ -76,7 +76,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -132,8 +132,18 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
     delay : float
         Seconds to wait before the next attempt.
     """
-    ceiling = min(float(conf.retry_max_delay), float(conf.retry_base_delay) * 2 ** attempt)
+    ceiling = min(_setting("retry_max_delay"), _setting("retry_base_delay") * 2 ** attempt)
     return rng.uniform(0, ceiling)
+
+
+def _setting(name: str) -> float:
+    """A time setting of `conf`, a number of seconds not below 0 (else InvalidQueryError:
+    ``time.sleep`` would fail with NaN or a negative wait)."""
+    value = float(getattr(conf, name))
+    if not value >= 0:
+        raise InvalidQueryError(f"astroquery_fink.conf.{name} must be seconds (>= 0), "
+                                f"not {value}")
+    return value
 
 
 def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
@@ -309,7 +319,7 @@ class _Transient(Exception):
 def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
     """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
     rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
-    total = float(conf.retry_total_time)
+    total = _setting("retry_total_time")
     deadline = time.monotonic() + total if total > 0 else float("inf")
     tries, err = 0, None
     while True:
@@ -353,12 +363,14 @@ def _retry_after(response: requests.Response) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = None
+    if seconds is not None:  # a negative or NaN wait is invalid (RFC 9110): our back-off
+        return seconds if seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)  # the HTTP-date form
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None  # unreadable: fall back to our own back-off
     if when.tzinfo is None:  # '-0000' means UTC without saying so
         when = when.replace(tzinfo=UTC)
@@ -974,7 +986,8 @@ def _cacheable(url: str) -> bool:
         host = urlsplit(url).hostname
     except ValueError:
         return False
-    host = (host or "").rstrip(".")  # "localhost." is localhost
+    # "localhost." is localhost; urllib3 connects to a percent-encoded host decoded
+    host = unquote(host or "").rstrip(".")
     if not host:
         return False
     if host == "localhost" or host.endswith(".localhost"):

@@ -67,7 +67,10 @@ def bench_http(big: pd.DataFrame, mixed: pd.DataFrame, best_times, rounds: int) 
           f"{len(js) / 2**20:.1f} MiB, with upper limits ({len(mixed)} rows) "
           f"{len(mjs) / 2**20:.1f} MiB, parquet {len(pq_bytes) / 2**20:.1f} MiB")
     try:
-        with conf.set_temp("batch_size", len(ids)):  # one request, as the baselines make
+        # one request, as the baselines make (with upper limits too, whose default is one
+        # object per request)
+        with conf.set_temp("batch_size", len(ids)), \
+                conf.set_temp("batch_size_upperlim", len(ids)):
             best = best_times({
                 "floor": lambda: orjson.loads(requests.post(post, json=body).content),
                 "e2e": lambda: fink.query_object(ids, output_format="json", cache=False,

@@ -520,6 +520,36 @@ def test_retry_after_is_honoured_and_bounded(monkeypatch):
     assert waits == [0.25] and len(recorder.calls) == 2  # 1000 s would overrun 60 s
 
 
+@pytest.mark.parametrize("value", ["-5", "nan", "Fri, 31 Dec 99999999999999999999 23:59:59 GMT"])
+def test_an_invalid_retry_after_falls_back_to_our_backoff(value):
+    # RFC 9110: a negative delay is invalid; a date no clock holds overflowed (an escape)
+    assert _http._retry_after(make_response(b"busy", status=503,
+                                            headers={"Retry-After": value})) is None
+
+
+@pytest.mark.parametrize("name", ["retry_base_delay", "retry_max_delay", "retry_total_time"])
+@pytest.mark.parametrize("value", [float("nan"), -1.0])
+def test_bad_retry_settings_are_invalid_queries(name, value):
+    client = Client()
+    client._request = Recorder([make_response(b"busy", status=503)] * 3)
+    with conf.set_temp(name, value), pytest.raises(InvalidQueryError,
+                                                  match=f"conf.{name} must be seconds"):
+        call("http://fink.test/api/v1/objects", client=client)
+
+
+def test_server_words_in_messages_have_no_control_characters():
+    body = "\x1b[2J\x1b[31mred\x07 \x9b31m \u202eevil\u202c Erreur: dépassement".encode()
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/json"}):
+        client = Client()
+        client._request = Recorder([make_response(body, status=500, headers=headers)] * 6)
+        with conf.set_temp("max_retries", 0), pytest.raises(RemoteServiceError) as info:
+            call("http://fink.test/api/v1/objects", client=client)
+        message = str(info.value)
+        assert "red" in message and "evil" in message
+        assert not any(c in message for c in "\x1b\x07\x9b\u202e\u202c")
+        assert "Erreur: dépassement" in message  # UTF-8 without charset, not Latin-1
+
+
 # ------------------------------------------------------------------------ 4. redirects
 
 def echo(server, conn, request):
@@ -763,6 +793,7 @@ def test_requests_are_streamed_so_astroquerys_hook_never_decodes_bodies(serve):
     ("http://[::1]:5000/api/v1/objects", False),
     ("http://[::ffff:127.0.0.1]/api/v1/objects", False),
     ("http://0.0.0.0:5000/api/v1/objects", False),
+    ("http://%31%32%37.0.0.1:5000/api/v1/objects", False),  # urllib3 decodes it: 127.0.0.1
     ("not a url", False),
 ])
 def test_local_answers_are_never_cached(url, cacheable):
