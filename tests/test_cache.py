@@ -9,13 +9,18 @@ from astroquery_fink import conf
 GOOD = recorded_bytes("objects_ZTF20abfcszi_columns.json")
 
 
-@pytest.fixture
-def cached(recorded, tmp_path):
+def _in_tmp_cache(recorded, tmp_path):
+    """A recorded-answers fixture whose client caches in ``tmp_path``."""
     def install(answers):
         fink, rec = recorded(answers)
         fink.cache_location = tmp_path
         return fink, rec
     return install
+
+
+@pytest.fixture
+def cached(recorded, tmp_path):
+    return _in_tmp_cache(recorded, tmp_path)
 
 
 def test_second_identical_query_is_served_from_cache(cached):
@@ -195,11 +200,7 @@ def test_a_name_resolving_to_this_machine_is_never_cached(cached, monkeypatch, s
 
 @pytest.fixture
 def lsst_cached(lsst_recorded, tmp_path):
-    def install(answers):
-        fink, rec = lsst_recorded(answers)
-        fink.cache_location = tmp_path
-        return fink, rec
-    return install
+    return _in_tmp_cache(lsst_recorded, tmp_path)
 
 
 @pytest.mark.parametrize("body", [b"Unauthorized\n", b"Error: hbase unavailable\n",
