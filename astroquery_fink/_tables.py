@@ -817,14 +817,17 @@ def _from_csv(content: bytes, schema) -> Decoded:
                 f"The server's csv answer stops inside its last row ({len(content)} bytes)")
         raise TableParseError(f"csv row {short[0] + 2} has {len(rows[short[0]])} fields, "
                               f"the header {len(names)}")
-    cols = {}
-    for name, values in zip(names, zip(*rows, strict=True) if rows else [()] * len(names),
-                            strict=True):
-        if "" in values:  # an empty field is a missing value (pandas writes NaN, None so)
-            values = [v or None for v in values]
-        cols[name] = [_csv_list(v) for v in values] if _is_array_column(name, values, schema) \
-            else values
+    cols = {name: _csv_cells(name, values, schema) for name, values in zip(
+        names, zip(*rows, strict=True) if rows else [()] * len(names), strict=True)}
     return Decoded(cols, untyped_text=True)
+
+
+def _csv_cells(name: str, values, schema):
+    """One csv column's text cells as the typing reads them: an empty field is a missing
+    value (pandas writes NaN and None so), and an array column's cells are lists."""
+    if "" in values:
+        values = [v or None for v in values]
+    return [_csv_list(v) for v in values] if _is_array_column(name, values, schema) else values
 
 
 # Stands for a carriage return inside a csv cell while the rows are split (a noncharacter:
@@ -858,7 +861,7 @@ def _csv_via_arrow(content: bytes, names: list[str], schema) -> Decoded | None:
         import pyarrow.csv as pa_csv
     except ImportError:
         return None
-    if len(set(names)) != len(names) or _arrow_only_numbers(content):
+    if _arrow_only_numbers(content):
         return None
     kinds = {name: getattr(schema.get(name), "kind", None) for name in names}
     types = {name: pa.float64() if kind == "float" else pa.int64() if kind == "int"
@@ -889,11 +892,7 @@ def _csv_via_arrow(content: bytes, names: list[str], schema) -> Decoded | None:
         elif kind == "bool" and (flags := _arrow_flags(chunked)) is not None:
             cols[name], masks[name] = flags
         else:  # unknown columns, arrays, and flag columns with a cell that is no flag
-            values = tuple(chunked.to_pylist())
-            if "" in values:
-                values = [v or None for v in values]
-            cols[name] = [_csv_list(v) for v in values] \
-                if _is_array_column(name, values, schema) else values
+            cols[name] = _csv_cells(name, tuple(chunked.to_pylist()), schema)
     return Decoded(cols, masks, untyped_text=True)
 
 
