@@ -26,3 +26,14 @@ class ColumnInfo:
 
 #: Schema name -> function returning its columns (name -> `ColumnInfo`).
 SCHEMAS: dict[str, Callable[[], dict[str, ColumnInfo]]] = {}
+
+
+def with_text_columns(columns: dict[str, ColumnInfo], docs: dict[str, str]
+                      ) -> dict[str, ColumnInfo]:
+    """``columns`` and the columns of ``docs`` (name -> description) typed as text: a table
+    whose HBase cells the server sends as stored (a resolver's), so that its numbers are
+    text in every wire format, as JSON sends them."""
+    out = dict(columns)
+    for name, doc in docs.items():
+        out[name] = ColumnInfo(name, name.split(":")[0], "str", "string", None, doc)
+    return out

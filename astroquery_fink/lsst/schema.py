@@ -22,7 +22,7 @@ import numpy as np
 from astropy.table import Table
 from astropy.time import Time
 
-from .._schema import SCHEMAS, ColumnInfo
+from .._schema import SCHEMAS, ColumnInfo, with_text_columns
 
 __all__ = ["columns", "statistics_columns", "to_time", "flux_to_mag", "BANDS"]
 
@@ -154,10 +154,7 @@ def resolver_columns() -> dict[str, ColumnInfo]:
     reverse) and the TNS table's own. That table's cells are sent as stored, as text
     (fink-object-api apps/routes/v1/lsst/resolver/utils.py: ``hbase_to_dict``, no cast), so
     its numbers are text in every wire format, as JSON sends them."""
-    out = dict(columns())
-    for name, doc in _TNS_TEXT.items():
-        out[name] = ColumnInfo(name, "f", "str", "string", None, doc)
-    return out
+    return with_text_columns(columns(), _TNS_TEXT)
 
 
 # The columns of rubin.tns_resolver (fink-object-api apps/routes/v1/lsst/resolver/utils.py).

@@ -13,7 +13,7 @@ from importlib import resources
 
 import astropy.units as u
 
-from .._schema import SCHEMAS, ColumnInfo
+from .._schema import SCHEMAS, ColumnInfo, with_text_columns
 
 __all__: list[str] = []
 
@@ -137,10 +137,7 @@ def resolver_columns() -> dict[str, ColumnInfo]:
     TNS and SsODNet tables' own. Those tables hold text (HBase cells, sent as they are stored:
     fink-object-api apps/routes/v1/ztf/resolver/utils.py), so their numbers are text in every
     wire format, as JSON sends them (csv would otherwise be read as numbers)."""
-    out = dict(columns())
-    for name, doc in _RESOLVER_TEXT.items():
-        out[name] = ColumnInfo(name, name[0], "str", "string", None, doc, None)
-    return out
+    return with_text_columns(columns(), _RESOLVER_TEXT)
 
 
 # The TNS table's columns (fink-broker fink_broker/common/hbase_utils.py,
