@@ -37,3 +37,17 @@ def with_text_columns(columns: dict[str, ColumnInfo], docs: dict[str, str]
     for name, doc in docs.items():
         out[name] = ColumnInfo(name, name.split(":")[0], "str", "string", None, doc)
     return out
+
+
+#: The fields of Fink's TNS resolver tables (``ztf.tns_resolver`` with the ``d:`` family,
+#: ``rubin.tns_resolver`` with ``f:``; fink-broker fink_broker/common/hbase_utils.py,
+#: format_tns_for_hbase), stored and sent as text.
+TNS_FIELDS = {
+    "fullname": "TNS name (e.g. AT 2020mot)",
+    "internalname": "A name the object was reported to TNS with (e.g. a survey's ID)",
+    "type": "TNS classification ('nan' if none)",
+    "redshift": "TNS redshift, as text ('nan' if none)",
+    "ra": "TNS right ascension (J2000), in degrees, as text",
+    "declination": "TNS declination (J2000), in degrees, as text",
+    "discoverydate": "TNS discovery date (UTC, 'YYYY-MM-DD hh:mm:ss.sss'), as text",
+}

@@ -22,7 +22,7 @@ import numpy as np
 from astropy.table import Table
 from astropy.time import Time
 
-from .._schema import SCHEMAS, ColumnInfo, with_text_columns
+from .._schema import SCHEMAS, TNS_FIELDS, ColumnInfo, with_text_columns
 
 __all__ = ["columns", "statistics_columns", "to_time", "flux_to_mag", "BANDS"]
 
@@ -158,16 +158,8 @@ def resolver_columns() -> dict[str, ColumnInfo]:
 
 
 # The columns of rubin.tns_resolver (fink-object-api apps/routes/v1/lsst/resolver/utils.py).
-_TNS_TEXT = {
-    "f:fullname": "TNS name (e.g. SN 2022and)",
-    "f:internalname": "A name the object was reported to TNS with",
-    "f:type": "TNS classification ('nan' if none)",
-    "f:redshift": "TNS redshift, as text ('nan' if none)",
-    "f:ra": "TNS right ascension (J2000), in degrees, as text",
-    "f:declination": "TNS declination (J2000), in degrees, as text",
-    "f:discoverydate": "TNS discovery date (UTC), as text",
-    "f:salt": "Row-key salt: the last letter of the name, lower case",
-}
+_TNS_TEXT = {**{f"f:{field}": doc for field, doc in TNS_FIELDS.items()},
+             "f:salt": "Row-key salt: the last letter of the name, lower case"}
 
 
 # ----------------------------------------------------------------------------- helpers

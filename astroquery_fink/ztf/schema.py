@@ -13,7 +13,7 @@ from importlib import resources
 
 import astropy.units as u
 
-from .._schema import SCHEMAS, ColumnInfo, with_text_columns
+from .._schema import SCHEMAS, TNS_FIELDS, ColumnInfo, with_text_columns
 
 __all__: list[str] = []
 
@@ -140,16 +140,9 @@ def resolver_columns() -> dict[str, ColumnInfo]:
     return with_text_columns(columns(), _RESOLVER_TEXT)
 
 
-# The TNS table's columns (fink-broker fink_broker/common/hbase_utils.py,
-# format_tns_for_hbase) and the SsODNet resolver table's.
+# The TNS table's columns and the SsODNet resolver table's.
 _RESOLVER_TEXT = {
-    "d:fullname": "TNS name (e.g. AT 2020mot)",
-    "d:internalname": "Names the object was reported to TNS with (e.g. a ZTF objectId)",
-    "d:type": "TNS classification ('nan' if none)",
-    "d:redshift": "TNS redshift, as text ('nan' if none)",
-    "d:ra": "TNS right ascension (J2000), in degrees, as text",
-    "d:declination": "TNS declination (J2000), in degrees, as text",
-    "d:discoverydate": "TNS discovery date (UTC, 'YYYY-MM-DD hh:mm:ss.sss')",
+    **{f"d:{field}": doc for field, doc in TNS_FIELDS.items()},
     "i:name": "Name of the Solar System object (SsODNet)",
     "i:number": "IAU number of the Solar System object, as text (SsODNet)",
 }
