@@ -15,7 +15,11 @@ Deadlines
     `requests.Session` gets a `requests.adapters.HTTPAdapter` whose urllib3 connections
     report their sockets (only where the session still has requests' default adapter).
     ``conf.retry_total_time`` bounds a whole `fetch` call, retries and back-off included:
-    each attempt gets ``min(timeout, time left)``. Not bounded: the name lookup (DNS),
+    each attempt gets ``min(timeout, time left)``. The requests of one query (its `Lanes`)
+    also share that budget while none of them is answered: when ``conf.retry_total_time``
+    has passed since the query began or since its last answer, they stop trying, so that a
+    query of many requests to a server that answers nothing ends on time, while a long
+    query that keeps getting answers is not cut. Not bounded: the name lookup (DNS),
     which no socket is there to interrupt, and sessions whose adapters the user replaced.
 Retries
     Every Fink data route is a read, so a request is safe to repeat. Transient failures
@@ -273,6 +277,15 @@ class Lanes:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._watches: set = set()
+        self.last_answer = time.monotonic()  # when the query began, or was last answered
+
+    def answered(self) -> None:
+        """One of the query's requests got an answer (the server is working on it)."""
+        self.last_answer = time.monotonic()
+
+    def silent_for(self) -> float:
+        """Seconds since the query began or was last answered."""
+        return time.monotonic() - self.last_answer
 
     def __enter__(self) -> "Lanes":
         self._free.acquire()
@@ -320,14 +333,23 @@ def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
     """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
     rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
     total = _setting("retry_total_time")
-    deadline = time.monotonic() + total if total > 0 else float("inf")
+    start = time.monotonic()
+
+    def deadline() -> float:
+        if not total > 0:
+            return float("inf")
+        # the query's requests share the budget while none is answered (module docstring)
+        return min(start, lanes.last_answer) + total if lanes is not None else start + total
+
     tries, err = 0, None
     while True:
-        budget = min(float(timeout), deadline - time.monotonic())
-        if err is not None and budget < 0.01:  # no time left for a real try
+        left = deadline() - time.monotonic()
+        if left < 0.01 and (err is not None or lanes is not None):  # no time for a try
+            if err is None:
+                raise _silent(total)
             raise _gave_up(err, tries) from err
         try:
-            return attempt(max(budget, 0.001))
+            result = attempt(max(min(float(timeout), left), 0.001))
         except _Transient as transient:
             tries += 1
             err = transient.error
@@ -336,10 +358,24 @@ def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
             else:
                 rng = rng or random.Random()
                 delay = backoff_delay(tries, rng)
-            if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline:
+            if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline():
                 raise _gave_up(err, tries) from err
             if _backoff_wait(delay, lanes):
                 raise _Cancelled("the query was cancelled") from err
+        except Exception:  # a permanent failure: still an answer of the server
+            if lanes is not None:
+                lanes.answered()
+            raise
+        else:
+            if lanes is not None:
+                lanes.answered()
+            return result
+
+
+def _silent(total: float) -> AstroTimeoutError:
+    return AstroTimeoutError(
+        f"not sent: Fink answered none of the query's requests for {total:g} s, "
+        "astroquery_fink.conf.retry_total_time: raise it, or ask for less at once")
 
 
 def _backoff_wait(delay: float, lanes) -> bool:

@@ -170,8 +170,9 @@ SHARED_PARAMETERS = {
               "a local network, are never cached."),
     "timeout": ("float, optional",
                 "Seconds allowed for one whole HTTP request (default: the client's "
-                "``timeout``, else ``conf.timeout``); all the tries of one request together "
-                "take at most ``conf.retry_total_time``."),
+                "``timeout``, else ``conf.timeout``); all the tries of one request together, "
+                "and a query's requests while none is answered, take at most "
+                "``conf.retry_total_time``."),
 }
 
 

@@ -269,6 +269,45 @@ def test_retry_total_time_bounds_the_whole_call(serve):
     assert 3 <= len(server.seen) <= 4
 
 
+IDS16 = [f"ZTF20aaaaa{a}{b}" for a in "ab" for b in "abcdefgh"]
+
+
+def test_retry_total_time_bounds_a_query_of_many_requests(serve):
+    # 16 requests, 2 at once, to a server that answers none: the query stops trying once
+    # conf.retry_total_time passes without an answer (each request alone used to get the
+    # whole budget: 8 rounds of 0.4 s at least)
+    from astroquery_fink import Fink
+    from astroquery_fink.exceptions import PartialResultError
+
+    server = serve(never_answer)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2), \
+            conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 1.0):
+        err, elapsed = timed(Fink(server=server.url).query_object, IDS16, timeout=0.4)
+    assert isinstance(err, PartialResultError) and len(err.table) == 0
+    assert err.failed_ids == IDS16
+    assert elapsed < 1.9
+    not_sent = [e for e in err.errors.values() if str(e).startswith("not sent: Fink answered "
+                                                                     "none of the query's")]
+    assert isinstance(not_sent[0], AstroTimeoutError) and "for 1 s" in str(not_sent[0])
+    assert len(server.seen) + len(not_sent) >= 16 and len(server.seen) <= 8
+
+
+def test_a_long_query_that_keeps_being_answered_is_not_cut(serve):
+    def slow_rows(server, conn, request):
+        oid = json.loads(request.body)["objectId"]
+        if not server.stop.wait(0.25):
+            reply(conn, json.dumps([{"i:objectId": oid, "i:jd": 2459000.5}]).encode())
+
+    server = serve(slow_rows)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 1), \
+            conf.set_temp("retry_total_time", 0.6):
+        from astroquery_fink import Fink
+        start = time.monotonic()
+        table = Fink(server=server.url).query_object(IDS16[:6], output_format="json")
+    assert time.monotonic() - start > 1.2  # six answers of 0.25 s, one at a time
+    assert sorted(table["i:objectId"]) == IDS16[:6]
+
+
 def test_a_slow_but_steady_body_is_waited_for(serve):
     body = json.dumps([{"i:jd": 2459000.5 + k} for k in range(200)]).encode()
 
