@@ -24,6 +24,7 @@ from astroquery.exceptions import (
 )
 
 from astroquery_fink import conf
+from astroquery_fink.exceptions import PartialResultError
 
 CONES = [(23.5, 30.7), (23.62, 30.95), (60.0, 25.0)]
 RADIUS = 1800 * u.arcsec
@@ -202,10 +203,72 @@ def test_class_cut_warns_and_fetch_all_gets_every_alert(recorded):
     assert all({"startdate", "stopdate"} <= set(c[2]["json"]) for c in rec.calls)
 
 
+def synthetic_latests(jds, fail_from=None):
+    """/latests over alerts at the given times, as the server scans it: from ``startdate``
+    (kept) to ``stopdate`` (excluded), newest ``n`` first (row keys ``<class>_<jd>_<objectId>``
+    in reverse); requests from number ``fail_from`` on fail with HTTP 500."""
+    alerts = pd.DataFrame({"i:objectId": [f"ZTF21aaa{k:05d}" for k in range(len(jds))],
+                           "i:jd": jds, "i:candid": np.arange(len(jds)) + 10**18})
+    calls = []
+
+    def answer(url, payload):
+        calls.append(payload)
+        if fail_from is not None and len(calls) >= fail_from:
+            return make_response(b'{"message": "Internal Server Error"}', status=500)
+        start, stop = (Time(payload[k]).jd for k in ("startdate", "stopdate"))
+        rows = alerts[(alerts["i:jd"] >= start) & (alerts["i:jd"] < stop)]
+        rows = rows.sort_values(["i:jd", "i:objectId"], ascending=False)
+        return make_response(rows.head(int(payload["n"])).to_json(orient="records"))
+    return answer, alerts, calls
+
+
+def test_class_fetch_all_pages_through_the_range(recorded):
+    # 40 alerts, 3 of them sharing each of the times the pages are cut at
+    jds = np.repeat(2460000.5 + np.arange(16) * 0.1, [3, 1, 4, 2] * 4)[:40]
+    answer, alerts, calls = synthetic_latests(jds)
+    fink, _ = recorded(answer)
+    t = fink.query_class("SN candidate", n=7, fetch_all=True, startdate="2023-01-01",
+                         stopdate="2023-03-01", output_format="json")
+    assert sorted(t["i:candid"]) == sorted(alerts["i:candid"])
+    # each answer gives at least one alert that came before: at most n - 1 again per page
+    assert t.meta["requests"] == len(calls) <= -(-40 // 3) and len(calls) >= 40 // 7
+    assert all(p["n"] == 7 for p in calls)
+
+
+def test_class_fetch_all_names_alerts_of_one_millisecond_it_cannot_split(recorded):
+    jds = np.r_[2460000.9, [2460000.7] * 5, 2460000.5, 2460000.3]
+    answer, alerts, calls = synthetic_latests(jds)
+    fink, _ = recorded(answer)
+    with pytest.warns(MaxResultsWarning, match="1 date range still holds more than n=3") as w:
+        t = fink.query_class("SN candidate", n=3, fetch_all=True, startdate="2023-01-01",
+                             stopdate="2023-03-01", output_format="json")
+    # the alerts before and after the crowded millisecond all come; 3 of its 5 do
+    assert sorted(t["i:jd"]) == [2460000.3, 2460000.5] + [2460000.7] * 3 + [2460000.9]
+    (a, b), = t.meta["cut"]
+    assert Time(a).jd < 2460000.7 < Time(b).jd and "2023-02-25 04:47:59.998" in str(w[0].message)
+
+
+def test_class_fetch_all_failure_keeps_the_pages_that_arrived(recorded):
+    answer, alerts, calls = synthetic_latests(2460000.5 + np.arange(10) * 0.1, fail_from=3)
+    fink, _ = recorded(answer)
+    with conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as info:
+        fink.query_class("SN candidate", n=3, fetch_all=True, startdate="2023-01-01",
+                         stopdate="2023-03-01", output_format="json")
+    err = info.value
+    # two pages of 3, the second starting again at the first's oldest: 5 alerts
+    assert sorted(err.table["i:jd"]) == list(2460000.5 + np.arange(5, 10) * 0.1)
+    assert "_window" not in err.table.colnames
+    (failed,) = err.failed_ids
+    start, stop = failed.split("/")
+    assert start == "2023-01-01 00:00:00.000"
+    assert abs(Time(stop).jd - (2460000.5 + 0.5)) < 3e-8  # just after the oldest alert
+    assert "HTTP 500" in str(err.errors[failed]) and "5 alerts" in str(err)
+
+
 def test_class_fetch_all_is_bounded(recorded):
     answer, _ = latests_server()
     fink, rec = recorded(answer)
-    with pytest.warns(MaxResultsWarning, match="still hold more than n=2"):
+    with pytest.warns(MaxResultsWarning, match="1 date range still holds more than n=2"):
         t = fink.query_class("(SIMBAD) Galaxy", n=2, fetch_all=True, max_requests=3,
                              output_format="json")
     assert len(rec.calls) == 3 and 0 < len(t) < 19 and t.meta["cut"]

@@ -24,6 +24,7 @@ from astroquery.exceptions import (
     NoResultsWarning,
     RemoteServiceError,
 )
+from astroquery.exceptions import TimeoutError as AstroTimeoutError
 
 from .. import _cutouts, _hints, _merge, _sky, _validate
 from .._cutouts import (
@@ -38,6 +39,7 @@ from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import check_parquet_file, json_object, parse_table, schema_table
+from ..exceptions import PartialResultError
 from . import answers, checks, endpoints
 from .schema import CATEGORY_FAMILY, ssoft_columns
 from .schema import columns as known_columns
@@ -478,8 +480,12 @@ class FinkClass(FinkQuery):
         columns : str or list of str, optional
             ``i:``/``d:`` columns to return (default all, with the ``v:`` columns).
         fetch_all : bool, optional
-            When the date range holds more than ``n`` alerts, split it in halves (and so on)
-            until no part is cut, then merge: every alert of the class in the range. Not with
+            When the date range holds more than ``n`` alerts, page back in time, ``n`` alerts
+            a request, each request stopping at the oldest alert of the last answer, until
+            an answer is not cut: every alert of the class in the range (``n`` alerts of one
+            millisecond, which dates cannot split, are warned about). A failed request
+            raises `~astroquery_fink.exceptions.PartialResultError` holding the alerts that
+            arrived and, in ``failed_ids``, the date range left (``start/stop``). Not with
             ``trend`` or the classes the server groups per object (the blazar states, SLSN),
             for which a cut cannot be detected.
         max_requests : int, optional
@@ -525,44 +531,64 @@ class FinkClass(FinkQuery):
 
     def _class_all(self, plan: Plan, start: Time, stop: Time, max_requests: int, *, cache,
                    timeout, progress) -> Table:
-        """Split cut date ranges in halves until none is cut (or ``max_requests`` are sent)."""
+        """Page back in time through the date range, ``n`` alerts a request, until an answer
+        is not cut (or ``max_requests`` are sent).
+
+        The server answers the newest ``n`` alerts before ``stopdate`` (a reversed scan of
+        row keys ``<class>_<jd>_<objectId>``, stop excluded: fink-object-api
+        apps/routes/v1/ztf/latests/utils.py), so each next request stops just after the
+        oldest alert of the last answer: the alerts of that millisecond come again (kept
+        once) and none is skipped. When ``n`` alerts share one millisecond, which dates
+        cannot split, the range is stepped over and named as still cut.
+        """
         n = plan.payloads[0]["n"]
         uncapped = replace(plan.endpoint, limit_arg=None)
-        # each range to ask, with the index in `parents` of the cut answer it splits: if the
-        # request budget ends first, that answer's rows are returned for it
-        windows, parents, done, sent, still_cut = [(start, stop, None)], [], [], 0, []
-        while windows:
-            if sent + len(windows) > max_requests and sent:
+        step = 2 * u.ms  # above the wire's millisecond rounding
+        pages, seen, still_cut, sent, upper = [], set(), [], 0, stop
+        while upper > start:
+            if sent >= max_requests:
+                still_cut.append((start, upper))
                 break
-            payloads = [dict(plan.payloads[0], startdate=_sky.wire_time(a),
-                             stopdate=_sky.wire_time(b)) for a, b, _ in windows]
-            part = replace(plan, endpoint=uncapped, payloads=payloads,
-                           batches=[[] for _ in payloads], labels=list(range(len(payloads))),
-                           label_column="_window", added_columns=())
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NoResultsWarning)
-                table = self._table(part, cache=cache, timeout=timeout, progress=progress)
-            sent += len(payloads)
-            labels = np.asarray(table["_window"]) if len(table) else np.zeros(0, int)
-            following = []
-            for k, (a, b, _) in enumerate(windows):
-                rows = table[labels == k] if len(table) else table[:0]
-                # a range of two milliseconds is not split further (the wire's precision)
-                if len(rows) >= n and (b - a).to_value(u.s) > 0.002:
-                    mid = a + (b - a) / 2
-                    parents.append(rows)
-                    following += [(a, mid, len(parents) - 1), (mid, b, len(parents) - 1)]
-                else:
-                    if len(rows) >= n:
-                        still_cut.append((a, b))
-                    done.append(rows)
-            windows = following
-        left = sorted({p for _, _, p in windows})
-        done += [parents[p] for p in left]
-        still_cut += [(a, b) for a, b, _ in windows]
-        table = _merge.merge([t for t in done if len(t)], plan.endpoint)
-        if "_window" in table.colnames:
-            table.remove_column("_window")
+            payload = dict(plan.payloads[0], startdate=_sky.wire_time(start),
+                           stopdate=_sky.wire_time(upper))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NoResultsWarning)
+                    page = self._table(replace(plan, endpoint=uncapped, payloads=[payload],
+                                               added_columns=()),
+                                       cache=cache, timeout=timeout, progress=False)
+            except (RemoteServiceError, AstroTimeoutError) as err:
+                if not pages:
+                    raise
+                table = self._class_table(plan, pages, sent)
+                failed = f"{_sky.wire_time(start)}/{_sky.wire_time(upper)}"
+                raise PartialResultError(
+                    f"the alerts from {start.iso} to {upper.iso} could not be fetched ({err}); "
+                    f"that range is in .failed_ids and the {len(table)} alerts that arrived "
+                    f"in {sent} requests are in .table", table=table, failed_ids=[failed],
+                    errors={failed: err}) from err
+            sent += 1
+            if not len(page):
+                break
+            keys = list(zip(page["i:objectId"].tolist(), page["i:jd"].tolist(), strict=True))
+            new = np.array([key not in seen for key in keys], dtype=bool)
+            seen.update(keys)
+            pages.append(page[new])
+            if len(page) < n:  # the range holds no more
+                break
+            oldest = Time(float(np.min(page["i:jd"])), format="jd", scale="utc")
+            if new.any() and oldest + step < upper:
+                upper = oldest + step
+                continue
+            # n alerts within the last milliseconds: step over them, and say so
+            still_cut.append((oldest - step, upper))
+            upper = oldest - step
+        return self._class_table(plan, pages, sent, still_cut)
+
+    def _class_table(self, plan: Plan, pages: list, sent: int, still_cut=()) -> Table:
+        """The pages of `_class_all` as one Table, with the warnings they deserve."""
+        n = plan.payloads[0]["n"]
+        table = _merge.merge([t for t in pages if len(t)], plan.endpoint)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
         table = answers.or_empty_columns(table, plan.columns)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/latests",
@@ -570,10 +596,12 @@ class FinkClass(FinkQuery):
         if still_cut:
             shown = ", ".join(f"{a.iso} to {b.iso}" for a, b in still_cut[:3])
             table.meta["cut"] = [(a.iso, b.iso) for a, b in still_cut]
+            one = len(still_cut) == 1
+            more = " ..." if len(still_cut) > 3 else ""
             warn(
-                f"{len(still_cut)} date ranges still hold more than n={n} alerts after "
-                f"{sent} requests ({shown}{' ...' if len(still_cut) > 3 else ''}): raise n "
-                "or max_requests", MaxResultsWarning)
+                f"{len(still_cut)} date range{'' if one else 's'} still "
+                f"hold{'s' if one else ''} more than n={n} alerts after {sent} requests "
+                f"({shown}{more}): raise n or max_requests", MaxResultsWarning)
         if len(table) == 0:
             warn("Fink's class search answer is empty", NoResultsWarning)
         return table
