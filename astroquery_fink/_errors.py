@@ -236,4 +236,7 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
     message = server_message(body_text(response))
     if status in (400, 413, 415, 422):
         raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")
-    raise RemoteServiceError(f"Fink failed to answer the {what} query (HTTP {status}): {message}")
+    error = RemoteServiceError(f"Fink failed to answer the {what} query (HTTP {status}): "
+                               f"{message}")
+    error.status = status  # read by _query: a server failure may be one object's
+    raise error

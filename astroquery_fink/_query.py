@@ -10,7 +10,7 @@ import contextvars
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -325,8 +325,8 @@ class FinkQuery(BaseQuery):
                 return response, False
             return response, response.content.strip() not in (b"", b"[]")
 
-        results, errors = self._run(plan, parse, cache, timeout, progress,
-                                    empty=lambda result: not result[1])
+        plan, results, errors = self._run_isolating(plan, parse, cache, timeout, progress,
+                                                    empty=lambda result: not result[1])
         results = [None if r is None else r[0] for r in results]
         if errors:
             raise self._partial(plan, errors, Table(),
@@ -347,8 +347,9 @@ class FinkQuery(BaseQuery):
                              mixed_types=plan.mixed_types)
             return decoded.typed_now(schema) if len(decoded) >= _TYPED_AT_ONCE else decoded
 
-        results, errors = self._run(plan, parse, cache, timeout, progress,
-                                    empty=lambda d: len(d) == 0, schema=schema)
+        asked = plan
+        plan, results, errors = self._run_isolating(plan, parse, cache, timeout, progress,
+                                                    empty=lambda d: len(d) == 0, schema=schema)
         if plan.labels is not None:
             results = [d if d is None or not len(d) else
                        d.with_column(plan.label_column, np.full(len(d), label))
@@ -395,7 +396,7 @@ class FinkQuery(BaseQuery):
             table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)
         table.meta.update({
             "server": self._server(), "endpoint": f"/api/v1/{endpoint.path}",
-            "payload": plan.query_payload(),
+            "payload": asked.query_payload(),
             "query_time": datetime.now(UTC).isoformat(timespec="seconds"),
         })
         if ids:
@@ -482,6 +483,45 @@ class FinkQuery(BaseQuery):
                        progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel,
                        give_up=give_up)
 
+    def _run_isolating(self, plan: Plan, parse, cache, timeout, progress, *, empty,
+                       schema=None) -> tuple[Plan, list, dict]:
+        """`_run`, then the IDs of each request the server failed on (HTTP 500, e.g. one
+        object whose data it cannot serialise) asked again in halves, and so on, so that
+        one such object does not lose the rows of the others sent with it.
+
+        Halves are asked only when the server answered some request of the run, or the run
+        was a single request: a server that fails every request is not sent twice as many.
+        Returns the plan as run (its batches and payloads), the results and the failures.
+        """
+        splittable = bool(plan.endpoint.ids) and plan.labels is None
+        try:
+            results, errors = self._run(plan, parse, cache, timeout, progress, empty=empty,
+                                        schema=schema)
+        except RemoteServiceError as err:  # a single request fails as itself
+            if not (splittable and _failed_on_data(err) and len(plan.batches[0]) > 1):
+                raise
+            results, errors, single = [None], {0: err}, err
+        else:
+            single = None
+        failing = [k for k, err in errors.items()
+                   if len(plan.batches[k]) > 1 and _failed_on_data(err)]
+        if not failing or not splittable or len(errors) == len(plan.payloads) > 1:
+            return plan, results, errors
+        batches = [half for k in failing for half in _halves(plan.batches[k])]
+        payloads = [{**plan.payloads[k], plan.endpoint.ids: ",".join(map(str, half))}
+                    for k in failing for half in _halves(plan.batches[k])]
+        halves, half_results, half_errors = self._run_isolating(
+            replace(plan, batches=batches, payloads=payloads), parse, cache, timeout,
+            progress, empty=empty, schema=schema)
+        if single is not None and len(half_errors) == len(halves.payloads):
+            raise single  # no half was answered either: the request's own failure
+        keep = [k for k in range(len(plan.payloads)) if k not in failing]
+        ran = replace(plan, batches=[plan.batches[k] for k in keep] + halves.batches,
+                      payloads=[plan.payloads[k] for k in keep] + halves.payloads)
+        errors = {i: errors[k] for i, k in enumerate(keep) if k in errors} | {
+            len(keep) + j: err for j, err in half_errors.items()}
+        return ran, [results[k] for k in keep] + half_results, errors
+
     def _partial(self, plan: Plan, errors: dict, table: Table, responses=(),
                  raw: bool = False) -> PartialResultError:
         failed_batches = sorted(errors)
@@ -505,6 +545,15 @@ class FinkQuery(BaseQuery):
             errors={i: errors[k] for k in failed_batches for i in keys[k]},
             responses=responses)
         return error
+
+
+def _halves(batch: list) -> tuple[list, list]:
+    return batch[:len(batch) // 2], batch[len(batch) // 2:]
+
+
+def _failed_on_data(err: Exception) -> bool:
+    """The server failed on the request's data (HTTP 500), which may be one object's."""
+    return getattr(err, "status", None) == 500
 
 
 def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _helpers import make_response, recorded_bytes
-from astroquery.exceptions import MaxResultsWarning
+from astroquery.exceptions import MaxResultsWarning, RemoteServiceError
 
 from astroquery_fink import conf
 from astroquery_fink.exceptions import PartialResultError
@@ -59,18 +59,47 @@ def test_payload_of_many_batches_is_a_list(recorded):
 
 
 def test_failed_batch_names_its_ids_and_keeps_the_other_rows(recorded):
+    # the server fails (HTTP 500) on any request holding object d: the batch (c, d) is asked
+    # again in halves, so that only d is lost
     with conf.set_temp("batch_size", 2), conf.set_temp("max_retries", 0):
-        fink, _ = recorded(fake_server(poisoned=["ZTF20aaaaaad"]))
+        fink, rec = recorded(fake_server(poisoned=["ZTF20aaaaaad"]))
         with pytest.raises(PartialResultError) as info:
             fink.query_object(IDS)
     err = info.value
-    assert err.failed_ids == ["ZTF20aaaaaac", "ZTF20aaaaaad"]
-    assert set(err.errors) == set(err.failed_ids)
-    assert "2 of 8 objects" in str(err)
-    arrived = set(err.table["i:objectId"])
-    assert arrived == set(IDS) - set(err.failed_ids)
-    assert len(err.table) == 3 * 6
+    assert err.failed_ids == ["ZTF20aaaaaad"]
+    assert set(err.errors) == {"ZTF20aaaaaad"} and "HTTP 500" in str(err.errors["ZTF20aaaaaad"])
+    assert "1 of 8 objects" in str(err)
+    assert set(err.table["i:objectId"]) == set(IDS) - {"ZTF20aaaaaad"}
+    assert len(err.table) == 3 * 7 and len(rec.calls) == 4 + 2
     assert np.all(np.diff(err.table["i:jd"]) <= 0)
+
+
+def test_one_failing_object_is_isolated_within_a_single_request(recorded):
+    with conf.set_temp("batch_size", 50), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=["ZTF20aaaaaaf"]))
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(IDS)
+    err = info.value
+    assert err.failed_ids == ["ZTF20aaaaaaf"]
+    assert sorted(set(err.table["i:objectId"])) == sorted(set(IDS) - {"ZTF20aaaaaaf"})
+    # 8 IDs, then halves of 4, of 2, of 1 where the failure is: 1 + 2 + 2 + 2 requests
+    assert len(rec.calls) == 7
+    assert err.table.meta["payload"]["objectId"] == ",".join(IDS)  # what was asked
+
+
+def test_a_server_failing_every_request_is_not_sent_halves(recorded):
+    with conf.set_temp("batch_size", 2), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=IDS))
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(IDS)
+    assert info.value.failed_ids == IDS and len(rec.calls) == 4
+    with conf.set_temp("batch_size", 50), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=IDS))
+        with pytest.raises(RemoteServiceError, match="HTTP 500") as info:
+            fink.query_object(IDS)
+    # one request, then its two halves, which both fail: no further halves, and the
+    # request's own failure
+    assert not isinstance(info.value, PartialResultError) and len(rec.calls) == 3
 
 
 def test_cutout_queries_use_smaller_batches(recorded):
