@@ -97,7 +97,7 @@ from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from astroquery.query import AstroQuery, BaseQuery, to_cache
 
 from . import conf
-from ._errors import ERROR_BODY_LIMIT, raise_for_fink_status
+from ._errors import ERROR_BODY_LIMIT, printable, raise_for_fink_status
 from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
@@ -358,8 +358,13 @@ def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
             else:
                 rng = rng or random.Random()
                 delay = backoff_delay(tries, rng)
-            if tries > int(conf.max_retries) or time.monotonic() + delay >= deadline():
+            if tries > int(conf.max_retries):
                 raise _gave_up(err, tries) from err
+            if time.monotonic() + delay >= deadline():
+                asked = (f"; the server asked to wait {transient.wait:g} s (Retry-After), beyond "
+                         "what is left of astroquery_fink.conf.retry_total_time "
+                         f"({total:g} s)") if transient.wait is not None else ""
+                raise _gave_up(err, tries, asked) from err
             if _backoff_wait(delay, lanes):
                 raise _Cancelled("the query was cancelled") from err
         except Exception:  # a permanent failure: still an answer of the server
@@ -386,8 +391,8 @@ def _backoff_wait(delay: float, lanes) -> bool:
     return lanes.cancelled(wait=delay)
 
 
-def _gave_up(err: Exception, tries: int) -> Exception:
-    message = f"{_text(err)} (gave up after {tries} attempt{'s' if tries > 1 else ''})"
+def _gave_up(err: Exception, tries: int, why: str = "") -> Exception:
+    message = f"{_text(err)} (gave up after {tries} attempt{'s' if tries > 1 else ''}{why})"
     try:
         return type(err)(message)
     except TypeError:  # an exception class with other arguments
@@ -512,11 +517,26 @@ def _send(query, method, url, payload, what, watch):
     current = url
     while True:
         watch.check()
-        response = query._request(method, current, json=payload, timeout=watch.left(),
-                                  cache=False, stream=True, allow_redirects=False)
+        watch.answer = None
+        try:
+            response = query._request(method, current, json=payload, timeout=watch.left(),
+                                      cache=False, stream=True, allow_redirects=False)
+        except Exception as err:
+            # requests works out a redirect's next URL even when not following it
+            # (Session.send, get_redirect_target), and fails there on a Location it cannot
+            # read: that is the server's redirect, not a transport failure
+            answer = watch.answer
+            if answer is None or answer.status_code not in REDIRECT_STATUS:
+                raise
+            _release(answer, False)
+            location = answer.headers.get("Location", "")
+            raise RemoteServiceError(
+                f"Fink at {_shown(current)} redirected the {what} query to "
+                f"{_shown(location)!r}, which is not a valid URL ({_text(err)[:200]})"
+            ) from None
         if response.status_code not in REDIRECT_STATUS:
             return response, current
-        location = response.headers.get("Location")
+        location = _location(response)
         _release(response, False)
         status = response.status_code
         if not location:
@@ -528,19 +548,19 @@ def _send(query, method, url, payload, what, watch):
             urlsplit(target).port  # noqa: B018 - reading it checks the host and port
         except ValueError as err:
             raise RemoteServiceError(
-                f"Fink at {current} redirected the {what} query to {location!r}, which is not "
-                f"a valid URL ({err})") from None
+                f"Fink at {_shown(current)} redirected the {what} query to "
+                f"{_shown(location)!r}, which is not a valid URL ({err})") from None
         if urlsplit(target).scheme not in ("http", "https"):
             raise RemoteServiceError(
-                f"Fink at {current} redirected the {what} query to {target}, which is not an "
-                "HTTP URL; check astroquery_fink.conf.server")
+                f"Fink at {_shown(current)} redirected the {what} query to {_shown(target)}, "
+                "which is not an HTTP URL; check astroquery_fink.conf.server")
         if target in seen:
             raise RemoteServiceError(
-                f"Fink redirected the {what} query in a loop: {' -> '.join([*seen, target])}")
+                f"Fink redirected the {what} query in a loop: {_hops([*seen, target])}")
         if len(seen) > MAX_REDIRECTS:
             raise RemoteServiceError(
                 f"Fink redirected the {what} query more than {MAX_REDIRECTS} times: "
-                f"{' -> '.join([*seen, target])}; set astroquery_fink.conf.server to the "
+                f"{_hops([*seen, target])}; set astroquery_fink.conf.server to the "
                 "final address")
         log.debug(f"Fink moved {current} to {target} (HTTP {status}): sending the same "
                   f"{method} there")
@@ -549,10 +569,40 @@ def _send(query, method, url, payload, what, watch):
         watch.redirected = (url, current)  # a failure there names where it was sent
 
 
+def _location(response) -> str | None:
+    """A redirect's Location, its bytes read as UTF-8 as requests reads them (http.client
+    hands header values over as Latin-1)."""
+    location = response.headers.get("Location")
+    if location:
+        with contextlib.suppress(UnicodeError):
+            location = location.encode("latin-1").decode("utf-8")
+    return location
+
+
+def _shown(url: str, limit: int = 200) -> str:
+    """A URL for a message: printable, and at most ``limit`` characters."""
+    url = printable(url)
+    return url if len(url) <= limit else url[:limit] + " ..."
+
+
+def _hops(urls: list[str]) -> str:
+    """A redirect chain for a message, bounded whatever the URLs' lengths."""
+    return " -> ".join(_shown(u, 120) for u in urls)
+
+
 def _check_status(response, what, url, watch) -> None:
-    """Raise for an error status, having read at most ERROR_BODY_LIMIT bytes of its body."""
-    if response.status_code < 400:
+    """Raise for an error status, having read at most ERROR_BODY_LIMIT bytes of its body,
+    and for a status that brings no answer (1xx, 204, 206, 304, ...)."""
+    status = response.status_code
+    if status in (200, 203):  # 203: the answer, through a transforming proxy
         return
+    if status < 400:
+        # http.client takes any status but 100 for the final one: a 103 Early Hints before
+        # the 200 is read as the answer (a server or proxy Fink does not run)
+        reason = printable(str(response.reason or ""))[:60]
+        raise RemoteServiceError(
+            f"Fink answered the {what} query at {_shown(url)} with HTTP {status} {reason}, "
+            "not the 200 answer with data that the query expects")
     _read_error_body(response, watch)
     try:
         raise_for_fink_status(response, what, url)
@@ -620,8 +670,8 @@ def _content_length(response) -> int | None:
 def _check_length(response, what, url) -> None:
     """A body shorter than its Content-Length was cut on the way."""
     expected = _content_length(response)
-    if expected is None:
-        return
+    if expected is None or "chunked" in response.headers.get("Transfer-Encoding", "").lower():
+        return  # a chunked body's length is its chunks' (RFC 9112 section 6.3)
     raw = response.raw
     if raw is not None and hasattr(raw, "tell"):
         arrived = raw.tell()  # bytes on the wire, before any content decoding
@@ -702,7 +752,10 @@ def _cut_reason(chain: list) -> str:
             expected = e.expected
             if isinstance(expected, int):
                 return f"{partial} bytes arrived, {expected} more were expected"
-    return _text(chain[0])
+        if isinstance(e, urllib3.exceptions.InvalidChunkLength):
+            line = e.length.decode("latin-1") if isinstance(e.length, bytes) else str(e.length)
+            return f"a chunk size that is not a number ({printable(line.strip())[:40]!r})"
+    return printable(_text(chain[0]))[:300]
 
 
 def _is_timeout(err: BaseException) -> bool:
@@ -728,10 +781,14 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
         return _Transient(AstroTimeoutError(
             f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s, "
             f"{limit}: raise it, or ask for less at once"))
-    if redirected is None and isinstance(err, (
-            requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
-            requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
-            urllib3.exceptions.LocationValueError)):
+    invalid_url = (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                   requests.exceptions.InvalidURL, requests.exceptions.URLRequired,
+                   urllib3.exceptions.LocationValueError)
+    if redirected is not None and any(isinstance(e, invalid_url) for e in chain):
+        return RemoteServiceError(  # the server's redirect: trying again would not mend it
+            f"Fink at {_shown(redirected[0])} redirected the {what} query to "
+            f"{_shown(redirected[1])}, which is not a valid URL ({_text(err)[:200]})")
+    if redirected is None and isinstance(err, invalid_url):
         return InvalidQueryError(
             f"The URL {url} of the Fink {what} query is not valid ({_text(err)}); check "
             "astroquery_fink.conf.server, which needs a scheme, e.g. "
@@ -740,6 +797,16 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
         return RemoteServiceError(
             f"Could not reach Fink at {url} for the {what} query: its TLS certificate was "
             f"refused ({_text(err)})")
+    if any(isinstance(e, urllib3.exceptions.DecodeError) for e in chain) and not any(
+            isinstance(e, urllib3.exceptions.IncompleteRead | http.client.IncompleteRead)
+            for e in chain):
+        # a whole body that its Content-Encoding cannot decode: the same bytes would come
+        # again (a body cut short fails its length check instead)
+        reason = next((e for e in reversed(chain) if not isinstance(
+            e, urllib3.exceptions.HTTPError | requests.RequestException)), chain[-1])
+        return RemoteServiceError(
+            f"Fink's answer to the {what} query at {url} could not be decompressed: "
+            f"{printable(_text(reason))[:200]}")
     if isinstance(err, (requests.exceptions.ChunkedEncodingError,
                         requests.exceptions.ContentDecodingError,
                         urllib3.exceptions.ProtocolError, http.client.IncompleteRead)):
@@ -764,12 +831,22 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
 
 
 def _socket_reason(chain: list, err: BaseException) -> str:
-    """The system's words for a connection failure ("Connection refused"), rather than
-    urllib3's text, which names its pool and connection objects."""
+    """The system's words for a connection failure ("Connection refused"), or plain words
+    for an answer that is not HTTP, rather than urllib3's text, which names its pool and
+    connection objects, or a tuple of reprs."""
     for e in reversed(chain):
         if isinstance(e, OSError) and e.strerror:
             return e.strerror
-    return _text(err)
+    for e in chain:
+        if isinstance(e, http.client.RemoteDisconnected):
+            return "the server closed the connection without answering"
+        if isinstance(e, http.client.BadStatusLine):
+            line = e.line if isinstance(e.line, str) else repr(e.line)
+            return (f"the server answered something that is not HTTP "
+                    f"({printable(line.strip())[:80]!r})")
+        if isinstance(e, http.client.HTTPException):
+            return f"the server's answer is not valid HTTP ({printable(_text(e))[:200]})"
+    return printable(_text(err))[:300]
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -793,6 +870,7 @@ class _Watch:
         self._lock = threading.Lock()
         self._mark = 0
         self.redirected: tuple[str, str] | None = None  # (asked, sent to) after a redirect
+        self.answer = None  # the last response the adapter built (see _send)
 
     def __enter__(self) -> "_Watch":
         self._outer = getattr(_local, "watch", None)
@@ -983,6 +1061,13 @@ class _WatchedAdapter(requests.adapters.HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: D102
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+
+    def build_response(self, req, resp):  # noqa: D102
+        response = super().build_response(req, resp)
+        watch = getattr(_local, "watch", None)
+        if watch is not None:  # for _send, should requests fail after this
+            watch.answer = response
+        return response
 
     def proxy_manager_for(self, proxy, **proxy_kwargs):  # noqa: D102
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)

@@ -19,7 +19,7 @@ from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from . import _schema
-from ._errors import server_message
+from ._errors import printable, server_message
 from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
@@ -413,6 +413,18 @@ _NULL_FLAG_TEXT = ("nan", "none", "null", "<na>")
 _FLOAT_EXACT_BELOW = 2**53
 
 
+def _cell_text(value) -> str:
+    """A cell for a message: numbers as written, text quoted, never a Python repr."""
+    if isinstance(value, str | bytes):
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        return repr(printable(text[:80]))
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return printable(str(value))[:80]
+
+
 def _ints(name, values, mask):
     """Integers (exact to 64 bits) and their missing-value mask."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
@@ -426,7 +438,7 @@ def _ints(name, values, mask):
         inexact = (present != np.round(present)) | (np.abs(present) >= _FLOAT_EXACT_BELOW)
         if inexact.any():
             raise TableParseError(
-                f"Column {name}: {present[inexact][0]!r} is not an exact integer")
+                f"Column {name}: {float(present[inexact][0])!r} is not an exact integer")
         return np.where(missing, 0, values).astype(np.int64), missing
     # numpy would make 1.5 into 1 without a word: floats go cell by cell, below
     floats = any(issubclass(t, float | np.floating) for t in set(map(type, values)))
@@ -451,8 +463,10 @@ def _ints(name, values, mask):
             continue
         try:
             number = _exact_int(v)
-        except (TypeError, ValueError, OverflowError) as err:
-            raise TableParseError(f"Column {name}: {v!r} is not an integer") from err
+        except OverflowError as err:
+            raise TableParseError(f"Column {name}: {_cell_text(v)} does not fit 64 bits") from err
+        except (TypeError, ValueError) as err:
+            raise TableParseError(f"Column {name}: {_cell_text(v)} is not an integer") from err
         if number is None:
             missing[k] = True
         else:
@@ -914,11 +928,13 @@ def _from_votable(content: bytes, schema) -> Decoded:
     import warnings
 
     from astropy.io.votable import parse
-    from astropy.io.votable.exceptions import VOWarning
+    from astropy.io.votable.exceptions import W51, VOWarning
 
     with warnings.catch_warnings():
-        # The server's FIELD IDs ('i_jd') are sanitised names, which astropy warns about.
+        # The server's FIELD IDs ('i_jd') are sanitised names, which astropy warns about;
+        # but a value out of its integer field's range (W51) would be clipped: refused.
         warnings.simplefilter("ignore", VOWarning)
+        warnings.simplefilter("error", W51)
         tail = content.rstrip()[-64:]
         if content.lstrip()[:1] == b"<" and b"VOTABLE" in content[:4096] \
                 and b"</VOTABLE>" not in tail:
@@ -926,7 +942,12 @@ def _from_votable(content: bytes, schema) -> Decoded:
                 f"The server's VOTable answer stops before its end ({len(content)} bytes)")
         if b"VOTABLE" not in content[:4096]:
             raise not_an_answer(content, "a VOTable")
-        vot = parse(io.BytesIO(content))
+        try:
+            vot = parse(io.BytesIO(content), verify="warn")
+        except W51 as err:
+            raise TableParseError(
+                "The server's VOTable answer has an integer that does not fit its 64-bit "
+                f"column: {printable(str(err).split('W51: ', 1)[-1])[:200]}") from None
     table = vot.get_first_table().to_table(use_names_over_ids=True)
     cols, masks = {}, {}
     for name in table.colnames:

@@ -352,3 +352,42 @@ def test_answers_typed_as_they_arrive_join_those_typed_later():
     assert_same(joined, whole)
     assert joined["i:magpsf"].mask[300:303].all() and joined["i:fid"].mask[303:].all()
     assert joined["i:jd"][299] == 2459000.5 + 299
+
+
+def _votable(rows: dict) -> bytes:
+    import io
+    import warnings
+
+    from astropy.io.votable import from_table
+    from astropy.table import Table
+
+    out = io.BytesIO()
+    with warnings.catch_warnings():  # the IDs it makes of names such as 'i:candid'
+        warnings.simplefilter("ignore")
+        from_table(Table(rows)).to_xml(out, tabledata_format="tabledata")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("value", [b"123456789012345678901", b"9223372036854775808",
+                                   b"-9223372036854775809"])
+def test_a_votable_integer_beyond_64_bits_is_refused_not_clipped(value):
+    content = _votable({"i:candid": np.array([1338380384115015005, 7], dtype=np.int64)})
+    content = content.replace(b"1338380384115015005", value)
+    with pytest.raises(TableParseError, match=f"does not fit its 64-bit column: Value "
+                                              f"'{value.decode()}' is out of range"):
+        _tables.decode(content, "votable")
+    ok = _tables.build(_tables.decode(_votable({"i:candid": np.array([2**63 - 1])}), "votable"),
+                       None)
+    assert ok["i:candid"][0] == 2**63 - 1
+
+
+@pytest.mark.parametrize(("cell", "words"), [
+    (2**63, "i:candid: 9223372036854775808 does not fit 64 bits"),
+    ("12x", "i:candid: '12x' is not an integer"),
+])
+def test_integer_cells_are_refused_in_plain_words(cell, words):
+    decoded = _tables.decode(json.dumps([{"i:candid": 1}, {"i:candid": None},
+                                         {"i:candid": cell}]).encode(), "json")
+    with pytest.raises(TableParseError) as info:
+        _tables.build(decoded, None)
+    assert str(info.value).endswith(words)

@@ -686,6 +686,106 @@ def test_a_redirect_to_a_malformed_url_blames_the_redirect(location, match):
     assert "conf.server" not in str(info.value) and len(recorder.calls) == 1
 
 
+def raw(data: bytes):
+    """A handler that answers every request with these bytes."""
+    return lambda server, conn, request: conn.sendall(data)
+
+
+@pytest.mark.parametrize("location", [b"/api/v1/\xff", b"http://[::1/x", b"http://exa mple.com/x"])
+def test_a_redirect_over_a_socket_to_an_unreadable_location_fails_at_once(serve, location):
+    # requests reads the Location itself (Session.send, even without following it), and
+    # fails there: still the server's redirect, named, and never tried again
+    server = serve(raw(b"HTTP/1.1 302 Found\r\nLocation: " + location
+                       + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/api/v1/objects")
+    assert "redirected the objects query to" in str(info.value)
+    assert "which is not a valid URL" in str(info.value) and len(server.seen) == 1
+
+
+def test_a_utf8_location_is_followed_as_requests_reads_it(serve):
+    def handler(server, conn, request):
+        if request.path == "/api/v1/objects":
+            conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /api/v1/\xc3\xa9\r\n"
+                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+        else:
+            echo(server, conn, request)
+
+    server = serve(handler)
+    assert call(server.url + "/api/v1/objects")["path"] == "/api/v1/%C3%A9"
+
+
+def test_redirect_messages_are_bounded_and_printable(serve):
+    def handler(server, conn, request):  # /s -> /<ESC>[2Jevilxxx... -> /s
+        location = "/\x1b[2Jevil" + "x" * 30_000 if request.path == "/s" else "/s"
+        reply(conn, status=302, headers={"Location": location})
+
+    server = serve(handler)
+    with pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/s")
+    text = str(info.value)
+    assert text.startswith("Fink redirected the objects query in a loop: ")
+    assert "\x1b" not in text and len(text) < 600 and " ..." in text
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    (b"", "the server closed the connection without answering"),
+    (b"HELLO\r\n\r\n", "the server answered something that is not HTTP ('HELLO')"),
+])
+def test_broken_http_is_said_in_plain_words(serve, no_retries, answer, words):
+    server = serve(raw(answer))
+    with pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/api/v1/objects")
+    assert str(info.value).endswith(f"for the objects query: {words} (gave up after 1 attempt)")
+
+
+def test_a_bad_chunk_size_is_a_cut_said_in_plain_words(serve, no_retries):
+    server = serve(raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nab\r\n"))
+    with pytest.raises(TruncatedAnswerError) as info:
+        call(server.url + "/api/v1/objects")
+    assert "a chunk size that is not a number ('ZZZ')" in str(info.value)
+
+
+def test_a_corrupt_gzip_body_fails_at_once(serve):
+    body = b"\x1f\x8b\x08\x00garbage-not-deflate" * 3
+    server = serve(raw(head(200, len(body), {"Content-Encoding": "gzip"}) + body))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/api/v1/objects")
+    assert "could not be decompressed" in str(info.value) and len(server.seen) == 1
+    assert not isinstance(info.value, TruncatedAnswerError)
+
+
+def test_chunked_encoding_wins_over_a_content_length(serve, no_retries):
+    body = json.dumps([{"a": 1}]).encode()
+    server = serve(raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       b"Transfer-Encoding: chunked\r\nContent-Length: 64506\r\n\r\n"
+                       + f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"))
+    assert call(server.url + "/api/v1/objects") == [{"a": 1}]
+
+
+@pytest.mark.parametrize("status", [103, 204, 304])
+def test_a_status_without_an_answer_is_named(serve, status):
+    extra = head(200, 2) + b"[]" if status == 103 else b""
+    server = serve(raw(f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+                       f"{'Content-Length: 0' if status != 103 else 'Link: </x>'}\r\n\r\n"
+                       .encode() + extra))
+    with conf.set_temp("max_retries", 5), pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/api/v1/objects")
+    assert f"with HTTP {status} {HTTPStatus(status).phrase}, not the 200 answer" \
+        in str(info.value) and len(server.seen) == 1
+
+
+def test_a_retry_after_beyond_the_budget_is_said(serve):
+    server = serve(lambda server, conn, request: reply(
+        conn, b"busy", status=429, headers={"Retry-After": "600"}))
+    with conf.set_temp("max_retries", 5), conf.set_temp("retry_total_time", 60), \
+            pytest.raises(RemoteServiceError) as info:
+        call(server.url + "/api/v1/objects")
+    assert str(info.value).endswith(
+        "(gave up after 1 attempt; the server asked to wait 600 s (Retry-After), beyond what "
+        "is left of astroquery_fink.conf.retry_total_time (60 s))")
+
+
 def test_a_redirect_to_a_closed_port_names_both_servers(serve, no_retries):
     import socket
     with socket.socket() as probe:  # a port nobody listens on
