@@ -166,21 +166,35 @@ def _rates(jd, fid, mag, err, tolerance: float = 0.3) -> dict[str, np.ndarray]:
     return out
 
 
-def _iso(jd: np.ndarray) -> np.ndarray:
+def _iso(jd: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """ISO dates of JDs; where astropy cannot convert one (ERFA's "unacceptable date"),
+    ``failed`` is set: the server's ``convert_jd`` raises there (HTTP 500)."""
     from astropy.time import Time
 
     out = np.full(len(jd), None, dtype=object)
     ok = np.isfinite(jd)
     if ok.any():
-        out[ok] = Time(jd[ok], format="jd").iso
+        try:
+            out[ok] = Time(jd[ok], format="jd").iso
+        except Exception:  # noqa: BLE001 - one bad value: find it, cell by cell
+            for k in np.flatnonzero(ok):
+                try:
+                    out[k] = Time(jd[k], format="jd").iso
+                except Exception:  # noqa: BLE001 - as the server's Time call fails
+                    failed[k] = True
     return out
 
 
-def _constellations(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
+def _constellations(ra: np.ndarray, dec: np.ndarray, failed: np.ndarray) -> np.ndarray:
+    """Constellations of positions; a declination beyond +-90 deg sets ``failed`` (the
+    server's SkyCoord raises there: HTTP 500)."""
     from astropy.coordinates import SkyCoord, get_constellation
 
     out = np.full(len(ra), None, dtype=object)
     ok = np.isfinite(ra) & np.isfinite(dec)
+    outside = ok & (np.abs(np.where(ok, dec, 0)) > 90)
+    failed |= outside
+    ok &= ~outside
     if ok.any():
         out[ok] = get_constellation(SkyCoord(ra[ok], dec[ok], unit="deg"))
     return out
@@ -217,10 +231,13 @@ class Engine:
         # Per-row v: values are independent of the other rows: compute them once, vectorised.
         vals = {"v:classification": classify(base)}
         jd, jdstart = _num(base, "i:jd"), _num(base, "i:jdstarthist")
-        vals["v:lastdate"] = _iso(jd)
-        vals["v:firstdate"] = _iso(jdstart)
+        #: rows whose v: values the server cannot compute: a query that returns one fails
+        self.unconvertible = np.zeros(len(base), dtype=bool)
+        vals["v:lastdate"] = _iso(jd, self.unconvertible)
+        vals["v:firstdate"] = _iso(jdstart, self.unconvertible)
         vals["v:lapse"] = jd - jdstart
-        vals["v:constellation"] = _constellations(_num(base, "i:ra"), _num(base, "i:dec"))
+        vals["v:constellation"] = _constellations(_num(base, "i:ra"), _num(base, "i:dec"),
+                                                  self.unconvertible)
         self._row_v = pd.DataFrame(vals, index=base.index)
         self._row_v_arrays = {c: self._row_v[c].to_numpy() for c in self._row_v.columns}
         # Rates and colours need an object's rows together: computed on first use (`_rates_of`).
@@ -268,6 +285,7 @@ class Engine:
         (decoding.py, utils.py::send_tabular_data).
         """
         rows = np.concatenate([self._rows(o) for o in oids])
+        self.check_convertible(rows)
         index = np.concatenate([np.arange(self._slices[o][1], dtype="int64") for o in oids])
         rates = [self._rates_of(o) for o in oids]
         v = {}
@@ -280,6 +298,18 @@ class Engine:
                           axis=1)
         frame.index = pd.Index(index)
         return frame
+
+    def check_convertible(self, rows) -> None:
+        """Fail as the server does on a returned row whose dates or position it cannot
+        convert (apps/utils/decoding.py: ``convert_jd``, ``SkyCoord``: HTTP 500)."""
+        bad = self.unconvertible[rows]
+        if bad.any():
+            k = np.asarray(rows)[bad][0]
+            row = self._base_all.iloc[k]
+            raise ServerFailure(
+                f"alert {row.get('i:objectId')} (i:candid {row.get('i:candid')}): its dates "
+                f"or position cannot be converted (i:jd {row.get('i:jd')}, i:jdstarthist "
+                f"{row.get('i:jdstarthist')}, i:dec {row.get('i:dec')})")
 
     def _with_v(self, part: pd.DataFrame, row_v: pd.DataFrame) -> pd.DataFrame:
         """Stored columns + the 11 v: columns for the rows of one object (jd ascending)."""
@@ -392,6 +422,7 @@ class Engine:
                     parts.append(self._full_rows([oid]))
                 else:  # capped scan: the rates see only the returned rows
                     rows = self._rows(oid, pos)
+                    self.check_convertible(rows)
                     part = self._with_v(self._base_all.iloc[rows], self._row_v.iloc[rows])
                     parts.append(part)
                     present |= {c for c in self.stored_columns if part[c].notna().any()}

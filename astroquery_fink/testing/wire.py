@@ -201,8 +201,15 @@ def send_tabular(pdf: pd.DataFrame, output_format) -> Response:
             # pandas 2 + pyarrow refuse an index mixing int positions and str row keys:
             # HTTP 500 on the server.
             raise ServerFailure("parquet: index mixes int and str")
+        import pyarrow as pa
+
         buf = io.BytesIO()
-        pdf.to_parquet(buf)
+        try:
+            pdf.to_parquet(buf)
+        except pa.ArrowException as err:
+            # a column pyarrow cannot convert, as on the server (same pandas and pyarrow),
+            # e.g. booleans cast with astype(str) then replace(): True, False and "nan"
+            raise ServerFailure(f"parquet: {err}") from err
         return Response(buf.getvalue(), 200, content_type="parquet")
     raise ServerError(bad_request(
         f"Output format `{output_format}` is not supported. Choose among {TABULAR_FORMATS}\n"))

@@ -173,7 +173,8 @@ class SearchTables:
         pdf = pd.DataFrame(data, index=pd.Index(list(keys)))
         # No cell is stored for a null value: a column with no cell is absent.
         pdf = pdf[[c for c in pdf.columns if pdf[c].notna().any()]].copy()
-        if not truncated:
+        if not truncated:  # the v: columns: dates and constellations converted here
+            self.engine.check_convertible(rows)
             pdf = self._all_columns(pdf, rows, extract_color)
         if group_alerts and "i:jd" in pdf.columns and "i:objectId" in pdf.columns:
             pdf["i:jd"] = pdf["i:jd"].astype(float)

@@ -327,6 +327,20 @@ def _mjd_key(value: float) -> str:
     return repr(float(value))
 
 
+def _new_forced_sources(rec: dict) -> list:
+    """The forced sources of an alert that go to ``rubin.fp``: only for objects with more
+    than one diaSource (fink-broker fink_broker/rubin/hbase_utils.py, format_fp_for_hbase).
+
+    The broker writes only those not written from the object's earlier alerts; over the
+    stream that is all of them, which a sample of alerts (the latest of an object) gives by
+    writing all of each alert's (rows of one key are the same).
+    """
+    n_sources = (rec.get("diaObject") or {}).get("nDiaSources")
+    if rec.get("prvDiaSources") is None or n_sources is None or not n_sources > 1:
+        return []
+    return list(rec.get("prvDiaForcedSources") or ())
+
+
 def _night(rec: dict, mjd: float) -> str:
     """YYYYMMDD of the alert: the Fink partition date if present, else the UTC date."""
     if all(rec.get(k) for k in ("year", "month", "day")):
@@ -407,7 +421,10 @@ class LsstStore:
                 "stamps": stamps})
         self._count(rec, ds, mjd, obj_id, fink_obj)
 
-        if obj_id:  # static object (SSO alerts carry diaObjectId = 0)
+        # static tables keep alerts with a diaObject section (fink-broker
+        # fink_broker/rubin/hbase_utils.py, format_for_hbase and format_pixels_for_hbase:
+        # ``df.filter(df["diaObject"].isNotNull())``); SSO alerts have none
+        if obj_id and rec.get("diaObject") is not None:
             s = salt(obj_id)
             self.sources.add_columns({**source_cols, "r:salt": "str", **FINK_SOURCE_KINDS})
             for prv in rec.get("prvDiaSources") or ():
@@ -423,7 +440,7 @@ class LsstStore:
 
             fp_kinds = kinds.get("prvDiaForcedSources")
             self.fp.add_columns({**_col_kinds(fp_kinds, "r:"), "r:salt": "str"})
-            for fsrc in rec.get("prvDiaForcedSources") or ():
+            for fsrc in _new_forced_sources(rec):
                 cells = {**_cells(fsrc, fp_kinds, "r:"), "r:salt": s}
                 self.fp.put(f"{s}_{obj_id}_{_mjd_key(fsrc['midpointMjdTai'])}", cells)
 
