@@ -77,10 +77,13 @@ def output_format(fmt, *, withupperlim: bool = False) -> str:
     """The wire format to ask for; None picks the fastest lossless one for this query.
 
     That is parquet (exact doubles, typed columns, several times faster to read) when
-    pyarrow is installed and the server can write it (it fails for withupperlim), else json.
+    pyarrow is installed and the server can write it; with withupperlim, which it cannot
+    write as parquet, csv (every digit: JSON rounds floats to 10 decimals); else json.
     """
     if fmt is None:
-        return "parquet" if _have_pyarrow() and not withupperlim else "json"
+        if withupperlim:
+            return "csv"
+        return "parquet" if _have_pyarrow() else "json"
     if isinstance(fmt, str) and fmt.lower() in OUTPUT_FORMATS:
         fmt = fmt.lower()
         if fmt == "parquet" and not _have_pyarrow():

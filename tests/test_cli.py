@@ -349,7 +349,7 @@ def test_comma_separated_ids_as_the_help_says(run, emulator, tmp_path):
 @pytest.mark.parametrize(("args", "words"), [
     (["--cutout-kind", "Science"], "--cutout-kind is used only with --withcutouts"),
     (["--withupperlim", "--output-format", "parquet"],
-     "cannot write parquet with --withupperlim: use --output-format json"),
+     "cannot write parquet with --withupperlim: use --output-format csv"),
 ])
 def test_usage_messages_name_the_flags_not_python_keywords(capsys, args, words):
     assert main([TDE, "--server", "http://127.0.0.1:9", *args]) == 2

@@ -37,8 +37,8 @@ def words(command: str, survey: str = "ztf"):
      "'v:classification' cannot be selected: the server computes v: columns only when all "
      "columns are requested. Omit --columns and select them from the result."),
     ("objects", "ztf", "The Fink server cannot write parquet with withupperlim=True: use "
-     "output_format='json' (or leave it to the client: output_format=None)",
-     "The Fink server cannot write parquet with --withupperlim: use --output-format json (or "
+     "output_format='csv' (or leave it to the client: output_format=None)",
+     "The Fink server cannot write parquet with --withupperlim: use --output-format csv (or "
      "leave it to the client: without --output-format)"),
     ("objects", "ztf", "cutout_kind is used only with withcutouts=True",
      "--cutout-kind is used only with --withcutouts"),
@@ -131,7 +131,7 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
     ([TDE, "--columns", "v:classification"], 2,
      "only when all columns are requested. Omit --columns", "v: --columns"),
     ([TDE, "--withupperlim", "--output-format", "parquet"], 2,
-     "use --output-format json (or leave it to the client: without --output-format)",
+     "use --output-format csv (or leave it to the client: without --output-format)",
      "--output-format None"),
     (["class", "SN candidate", "-n", "0"], 2, "error: -n must be above 0", "error: n "),
     (["region", "10 20", "5arcsec", "-n", "0"], 2, "error: -n must be above 0", "error: n "),

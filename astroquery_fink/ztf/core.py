@@ -87,7 +87,7 @@ class FinkClass(FinkQuery):
             # send_tabular_data).
             raise InvalidQueryError(
                 "The Fink server cannot write parquet with withupperlim=True: use "
-                "output_format='json' (or leave it to the client: output_format=None)")
+                "output_format='csv' (or leave it to the client: output_format=None)")
         endpoint = endpoints.OBJECTS_UPPERLIM if withupperlim else \
             endpoints.OBJECTS_CUTOUTS if withcutouts else endpoints.OBJECTS
         options = {"withupperlim": withupperlim, "withcutouts": withcutouts}
@@ -144,8 +144,9 @@ class FinkClass(FinkQuery):
         output_format : {None, 'json', 'csv', 'votable', 'parquet'}, optional
             Wire format. All give the same Table (see the documentation for the few
             differences the formats themselves impose). Default None: parquet (exact and
-            fastest) when pyarrow is installed and the server can write it for this query
-            (not with ``withupperlim``), else json.
+            fastest) when pyarrow is installed; with ``withupperlim``, which the server
+            cannot write as parquet, csv (exact: JSON rounds floats to 10 decimals); else
+            json.
         prefix : bool, optional
             Treat each ID as a prefix: the server then returns every object whose name starts
             with it, at most 10,000 rows per prefix (a `~astroquery.exceptions.MaxResultsWarning`
