@@ -58,33 +58,26 @@ def test_payload_of_many_batches_is_a_list(recorded):
         ",".join(IDS[0:2]), ",".join(IDS[2:4]), ",".join(IDS[4:6]), ",".join(IDS[6:8])]
 
 
-def test_failed_batch_names_its_ids_and_keeps_the_other_rows(recorded):
-    # the server fails (HTTP 500) on any request holding object d: the batch (c, d) is asked
-    # again in halves, so that only d is lost
-    with conf.set_temp("batch_size", 2), conf.set_temp("max_retries", 0):
-        fink, rec = recorded(fake_server(poisoned=["ZTF20aaaaaad"]))
+@pytest.mark.parametrize(("batch_size", "bad", "requests"), [
+    (2, "ZTF20aaaaaad", 4 + 2),  # 4 batches, then (c, d) in halves
+    (50, "ZTF20aaaaaaf", 1 + 2 + 2 + 2),  # one request, then halves of 4, 2 and 1
+])
+def test_a_failed_batch_is_halved_until_only_the_failing_object_is_lost(recorded, batch_size,
+                                                                         bad, requests):
+    # the server fails (HTTP 500) on any request holding object `bad`
+    with conf.set_temp("batch_size", batch_size), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=[bad]))
         with pytest.raises(PartialResultError) as info:
             fink.query_object(IDS)
+        asked = fink.query_object(IDS, get_query_payload=True)
     err = info.value
-    assert err.failed_ids == ["ZTF20aaaaaad"]
-    assert set(err.errors) == {"ZTF20aaaaaad"} and "HTTP 500" in str(err.errors["ZTF20aaaaaad"])
+    assert err.failed_ids == [bad]
+    assert set(err.errors) == {bad} and "HTTP 500" in str(err.errors[bad])
     assert "1 of 8 objects" in str(err)
-    assert set(err.table["i:objectId"]) == set(IDS) - {"ZTF20aaaaaad"}
-    assert len(err.table) == 3 * 7 and len(rec.calls) == 4 + 2
+    assert set(err.table["i:objectId"]) == set(IDS) - {bad}
+    assert len(err.table) == 3 * 7 and len(rec.calls) == requests
     assert np.all(np.diff(err.table["i:jd"]) <= 0)
-
-
-def test_one_failing_object_is_isolated_within_a_single_request(recorded):
-    with conf.set_temp("batch_size", 50), conf.set_temp("max_retries", 0):
-        fink, rec = recorded(fake_server(poisoned=["ZTF20aaaaaaf"]))
-        with pytest.raises(PartialResultError) as info:
-            fink.query_object(IDS)
-    err = info.value
-    assert err.failed_ids == ["ZTF20aaaaaaf"]
-    assert sorted(set(err.table["i:objectId"])) == sorted(set(IDS) - {"ZTF20aaaaaaf"})
-    # 8 IDs, then halves of 4, of 2, of 1 where the failure is: 1 + 2 + 2 + 2 requests
-    assert len(rec.calls) == 7
-    assert err.table.meta["payload"]["objectId"] == ",".join(IDS)  # what was asked
+    assert err.table.meta["payload"] == asked  # what was asked, not the halves
 
 
 def test_a_server_failing_every_request_is_not_sent_halves(recorded):
