@@ -16,6 +16,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
+from ._errors import shown
 from ._tables import json_answer, not_an_answer
 from .exceptions import TruncatedAnswerError
 
@@ -36,7 +37,7 @@ def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
             if kind.lower() == known.lower():
                 return None if known == "All" else known
     choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
-    raise InvalidQueryError(f"Unknown cutout kind {kind!r}: choose among {choices}")
+    raise InvalidQueryError(f"Unknown cutout kind {shown(kind)}: choose among {choices}")
 
 
 def stamp_column(kind: str) -> str:
@@ -184,7 +185,7 @@ def image_stretch(stretch):
                  "sqrt": vis.SqrtStretch, "log": vis.LogStretch, "sinh": vis.SinhStretch,
                  "squared": vis.SquaredStretch}
     if stretch not in stretches:
-        raise ValueError(f"Unknown stretch {stretch!r}: choose among {', '.join(stretches)} "
+        raise ValueError(f"Unknown stretch {shown(stretch)}: choose among {', '.join(stretches)} "
                          "or pass an astropy.visualization stretch")
     return stretches[stretch]()
 
@@ -202,5 +203,5 @@ def image_interval(interval):
         return vis.MinMaxInterval()
     if isinstance(interval, numbers.Real) and 0 < interval <= 100:
         return vis.PercentileInterval(float(interval))
-    raise ValueError(f"Unknown interval {interval!r}: use 'zscale', 'minmax', a percentile "
+    raise ValueError(f"Unknown interval {shown(interval)}: use 'zscale', 'minmax', a percentile "
                      "(e.g. 99.5) or an astropy.visualization interval")

@@ -20,6 +20,7 @@ import ast
 import html
 import json
 import os
+import reprlib
 import sys
 import unicodedata
 import warnings
@@ -183,6 +184,23 @@ def _clean(text: str) -> str:
     if len(text) > MESSAGE_LIMIT:
         text = text[:MESSAGE_LIMIT - 4].rstrip() + " ..."
     return printable(text)
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxset = _SHOWN.maxdict = _SHOWN.maxarray = 5
+_SHOWN.maxlevel = 2
+
+
+def shown(value) -> str:
+    """A user's value in a message: its repr on one line, at most 80 characters (a Table,
+    a list of 10,000 IDs or a multi-line repr would drown the message)."""
+    try:
+        text = _SHOWN.repr(value)
+    except Exception:  # noqa: BLE001 - a value whose repr fails is still named
+        text = f"<{type(value).__name__}>"
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def printable(text: str) -> str:

@@ -26,7 +26,7 @@ from astroquery.query import BaseQuery
 from . import __version__, _merge, _sky, _validate, conf
 from ._batch import run_all
 from ._endpoint import Endpoint
-from ._errors import warn
+from ._errors import shown, warn
 from ._hints import RawAnswer
 from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
@@ -383,16 +383,19 @@ class FinkQuery(BaseQuery):
             missing = _merge.missing_ids(table, endpoint, ids, prefix=plan.prefix) if ids \
                 else []
         rows = len(table)
-        table.remove_columns([c for c in plan.added_columns if c in table.colnames])
-        selected = [c for c in plan.columns or () if c not in plan.added_columns]
-        selected = selected if "columns" in plan.payloads[0] else []
-        unmatched = bool(selected) and rows > 0 and not set(selected) & set(table.colnames)
-        # names sent in `columns` that the rows lack: the server ignores names it does not
-        # know (those the bundled schema lacks were warned about before the request)
         sent = str(plan.payloads[0].get("columns", "")).split(",")
-        lacking = [c for c in selected if c in sent and c in schema
-                   and c not in table.colnames] if rows else []
-        if unmatched:  # rows came, but none of the selected columns: the names are unknown
+        selected = [c for c in plan.columns or () if c not in plan.added_columns and c in sent]
+        # selected names the rows lack: a column the schema knows has no value in any row
+        # (HBase sends no cell for a missing value): it comes masked, and the rows stay;
+        # a name it does not know the server ignores (warned about before the request)
+        lacking = [c for c in selected if c not in table.colnames] if rows else []
+        for name in lacking:
+            if name in schema:
+                table[name] = typed_column(name, [None] * rows, schema=schema)
+        table.remove_columns([c for c in plan.added_columns if c in table.colnames])
+        # rows came, but nothing of them is left: the selected names are all unknown
+        unmatched = bool(selected) and rows > 0 and not table.colnames
+        if unmatched:
             table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)
         table.meta.update({
             "server": self._server(), "endpoint": f"/api/v1/{endpoint.path}",
@@ -411,10 +414,18 @@ class FinkQuery(BaseQuery):
                 f"columns ({', '.join(selected)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
-        elif lacking:
-            warn(f"Fink's {endpoint.what} rows lack the selected column(s) "
-                 f"{', '.join(lacking)}: the server ignores names it does not know; check "
-                 "them (get_schema lists the columns)", NoResultsWarning)
+        elif lacking and (endpoint.described is False or any(c in schema for c in lacking)):
+            empty = [c for c in lacking if c in schema]
+            # names the schema lacks were warned about before the request, where the schema
+            # describes the endpoint's columns
+            unknown = [c for c in lacking if c not in schema and not endpoint.described]
+            words = ([f"no value in any row for {', '.join(empty)} (masked columns)"]
+                     if empty else []) + ([
+                f"no column {', '.join(unknown)}: the server sends none for a name it does "
+                "not know, nor where no row has a value; check the names (get_schema lists "
+                "the columns)"] if unknown else [])
+            warn(f"Fink's {endpoint.what} answer has " + "; and ".join(words),
+                 NoResultsWarning)
         _warn_if_empty(rows, plan, missing)
         _warn_if_cells_empty(table, schema)
         return table
@@ -440,7 +451,7 @@ class FinkQuery(BaseQuery):
             if event_name is None:
                 raise
             raise InvalidQueryError(
-                f"No sky map of {event_name!r} came from GraceDB (the server's answer: {err})"
+                f"No sky map of {shown(event_name)} came from GraceDB (the server's answer: {err})"
             ) from None
         return table
 
@@ -564,7 +575,12 @@ def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
             shown = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
             warn(f"Fink has no {endpoint.rows} for {shown}", NoResultsWarning)
         else:
-            hint = f" ({endpoint.empty_hint})" if endpoint.empty_hint else ""
+            hints = [endpoint.empty_hint] if endpoint.empty_hint else []
+            if "columns" in plan.payloads[0]:
+                # a search scan keeps only the rows holding a selected column: none, for
+                # names the server does not know
+                hints.append("or does the server know the selected columns (get_schema)?")
+            hint = f" ({'; '.join(hints)})" if hints else ""
             warn(f"Fink's {endpoint.what} answer is empty{hint}", NoResultsWarning)
     elif missing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")

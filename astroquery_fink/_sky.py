@@ -19,7 +19,7 @@ from astropy.coordinates import Angle, SkyCoord
 from astropy.time import Time, TimeDelta
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
-from ._errors import warn
+from ._errors import shown, warn
 
 __all__: list[str] = []
 
@@ -110,11 +110,10 @@ def positions(coordinates) -> SkyCoord:
         coords = _one_or_many(coordinates)
         coords = coords.icrs
     except (ValueError, TypeError, u.UnitsError, AttributeError) as err:
-        shown = repr(coordinates)
-        shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise InvalidQueryError(
-            f"Cannot read {shown} as sky positions ({err}): give a SkyCoord, text such as "
-            "'10.68 41.27' (degrees) or '00:42:44.3 +41:16:09', or (ra * u.deg, dec * u.deg)"
+            f"Cannot read {shown(coordinates)} as sky positions ({err}): give a SkyCoord, text "
+            "such as '10.68 41.27' (degrees) or '00:42:44.3 +41:16:09', or "
+            "(ra * u.deg, dec * u.deg)"
         ) from None
     coords = coords.reshape(-1) if not coords.isscalar else coords.reshape((1,))
     if not len(coords):
@@ -206,7 +205,7 @@ def night(date, name: str = "date") -> str:
         if text == "" or len(text) in (4, 6, 8) and date_prefix(text, "00000000"):
             return text
         raise InvalidQueryError(f"{name} must be a date 'YYYYMMDD', 'YYYYMM', 'YYYY' or '' "
-                                f"(every night), not {date!r}")
+                                f"(every night), not {shown(date)}")
     return time_arg(date, name).strftime("%Y%m%d")
 
 
@@ -231,8 +230,9 @@ def time_arg(value, name: str) -> Time:
     """
     if _is_number(value) or (isinstance(value, str) and _looks_numeric(value)):
         raise InvalidQueryError(
-            f"{name}={value!r} is ambiguous: write Time({value}, format='jd') or "
-            f"Time({value}, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'")
+            f"{name}={shown(value)} is ambiguous: write an ISO date such as '2021-11-20' or "
+            f"'2021-11-20 03:00:00', or for a JD or MJD Time({value}, format='jd') or "
+            f"Time({value}, format='mjd')")
     try:
         if isinstance(value, Time):
             t = value
@@ -252,14 +252,14 @@ def time_arg(value, name: str) -> Time:
     except (TypeError, ValueError):  # erfa's errors are ValueErrors
         raise InvalidQueryError(
             f"{name} must be a date (astropy Time, datetime or ISO text like "
-            f"'2021-11-20 03:00:00'), not {value!r}") from None
+            f"'2021-11-20 03:00:00'), not {shown(value)}") from None
     if not t.isscalar:
         raise InvalidQueryError(f"{name} must be one date, not {t.size} of them")
     if not np.isfinite(t.jd):
-        raise InvalidQueryError(f"{name} must be a finite date, not {value!r}")
+        raise InvalidQueryError(f"{name} must be a finite date, not {shown(value)}")
     # the servers read ISO text with a four-digit year (in UTC or TAI): years 1000 to 9999
     if not _FIRST_JD <= t.jd <= _LAST_JD:
-        raise InvalidQueryError(f"{name}={value!r} is not a date of years 1000 to 9999")
+        raise InvalidQueryError(f"{name}={shown(value)} is not a date of years 1000 to 9999")
     return t
 
 
@@ -285,14 +285,14 @@ def _positive(value, unit, name: str, what: str, example: str, given=None) -> fl
         number = value.to_value(unit)
     except (TypeError, ValueError, u.UnitsError) as err:
         raise InvalidQueryError(
-            f"{name} must be {what} such as {example}, not {given!r} ({err})") from None
+            f"{name} must be {what} such as {example}, not {shown(given)} ({err})") from None
     if np.ndim(number) != 0:
         raise InvalidQueryError(f"{name} must be one {what.split()[-1]}, not "
                                 f"{np.size(number)} of them")
     number = float(number)
     if not math.isfinite(number) or number <= 0:
         raise InvalidQueryError(f"{name} must be a finite {what.split()[-1]} above 0, "
-                                f"not {given!r}")
+                                f"not {shown(given)}")
     return number
 
 
@@ -352,6 +352,14 @@ def date_range(startdate=None, stopdate=None, window=None, *,
     return start, stop, days
 
 
+def position_payloads(coords: SkyCoord, base: dict) -> list[dict]:
+    """One request body per position: ``ra`` and ``dec`` in degrees (ICRS), and ``base``
+    (the position's coordinates read at once: a loop over scalar SkyCoords costs ~0.5 ms
+    each)."""
+    return [{"ra": float(ra), "dec": float(dec), **base}
+            for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
+
+
 def wire_time(t: Time) -> str:
     """A Time as the ISO text (UTC, millisecond precision) Fink servers parse."""
     return t.utc.iso
@@ -403,10 +411,10 @@ def skymap_arguments(event_name, bayestar, credible_level, n_day_before,
     if isinstance(credible_level, bool) or not _is_number(credible_level) \
             or not 0 < credible_level <= 1:
         raise InvalidQueryError(
-            f"credible_level must be a number in (0, 1], not {credible_level!r}")
+            f"credible_level must be a number in (0, 1], not {shown(credible_level)}")
     if event_name is not None:
         if not isinstance(event_name, str) or not _GRACEDB_NAME.fullmatch(event_name.strip()):
-            raise InvalidQueryError(f"Not a GraceDB event name: {event_name!r}")
+            raise InvalidQueryError(f"Not a GraceDB event name: {shown(event_name)}")
         source = {"event_name": event_name.strip()}
     else:
         text = str(gzipped_skymap(bayestar))
@@ -435,9 +443,9 @@ def days(value, name: str) -> float:
     elif _is_number(value) and _finite(value):
         number = float(value)
     else:
-        raise InvalidQueryError(f"{name} must be a number of days, not {value!r}")
+        raise InvalidQueryError(f"{name} must be a number of days, not {shown(value)}")
     if number < 0:
-        raise InvalidQueryError(f"{name} must not be negative, not {value!r}")
+        raise InvalidQueryError(f"{name} must not be negative, not {shown(value)}")
     return number
 
 
@@ -463,7 +471,7 @@ def gzipped_skymap(bayestar) -> bytes:
         try:
             data = Path(bayestar).read_bytes()
         except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-            raise InvalidQueryError(f"Cannot read the sky map {bayestar!r}: {err}") from None
+            raise InvalidQueryError(f"Cannot read the sky map {shown(bayestar)}: {err}") from None
     else:
         raise InvalidQueryError(
             "bayestar must be a FITS file path, its bytes or an HDUList, not "

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import numpy as np
 from astroquery.exceptions import InputWarning, InvalidQueryError
 
-from ._errors import warn
+from ._errors import shown, warn
 
 __all__: list[str] = []
 
@@ -21,7 +21,7 @@ OUTPUT_FORMATS = ("json", "csv", "votable", "parquet")
 def flag(value, name: str) -> bool:
     """A bool (or numpy bool), else `InvalidQueryError`."""
     if not isinstance(value, bool | np.bool_):
-        raise InvalidQueryError(f"{name} must be True or False, not {value!r}")
+        raise InvalidQueryError(f"{name} must be True or False, not {shown(value)}")
     return bool(value)
 
 
@@ -29,7 +29,7 @@ def timeout_seconds(value) -> float:
     """A finite number of seconds above 0, else `InvalidQueryError`."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
                                                              | np.floating):
-        raise InvalidQueryError(f"timeout must be a number of seconds, not {value!r}")
+        raise InvalidQueryError(f"timeout must be a number of seconds, not {shown(value)}")
     try:
         value = float(value)
     except OverflowError:  # an integer beyond any float
@@ -43,16 +43,16 @@ def server_url(value) -> str:
     """An http(s) base URL, else `InvalidQueryError` (before any request)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidQueryError("server must be an http(s) URL such as "
-                                f"'https://api.ztf.fink-portal.org', not {value!r}")
+                                f"'https://api.ztf.fink-portal.org', not {shown(value)}")
     value = value.strip()
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - reading it checks the host and port
     except ValueError as err:
-        raise InvalidQueryError(f"server {value!r} is not a valid URL ({err})") from None
+        raise InvalidQueryError(f"server {shown(value)} is not a valid URL ({err})") from None
     if parts.query or parts.fragment or value.endswith(("?", "#")):
         raise InvalidQueryError(
-            f"server {value!r} must be a base URL, without a query (?) or fragment (#): "
+            f"server {shown(value)} must be a base URL, without a query (?) or fragment (#): "
             "the client adds /api/v1/<endpoint> to it")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         bare = value.split("://")[-1]
@@ -60,7 +60,7 @@ def server_url(value) -> str:
         # a server on this machine (the emulator) speaks plain http
         scheme = "http" if host in ("localhost", "::1") or host.startswith("127.") else "https"
         raise InvalidQueryError(
-            f"server {value!r} is not an http(s) URL: write it with its scheme, e.g. "
+            f"server {shown(value)} is not an http(s) URL: write it with its scheme, e.g. "
             f"'{scheme}://{bare}'")
     return value
 
@@ -91,13 +91,13 @@ def output_format(fmt, *, withupperlim: bool = False) -> str:
                 "output_format='parquet' needs pyarrow: pip install 'astroquery_fink[parquet]'")
         return fmt
     raise InvalidQueryError(
-        f"Unknown output_format {fmt!r}: choose among {', '.join(OUTPUT_FORMATS)}")
+        f"Unknown output_format {shown(fmt)}: choose among {', '.join(OUTPUT_FORMATS)}")
 
 
 def count(value, name: str) -> int:
     """A whole number above 0 (``n``, ``nmax``, ...), else `InvalidQueryError`."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise InvalidQueryError(f"{name} must be a whole number above 0, not {value!r}")
+        raise InvalidQueryError(f"{name} must be a whole number above 0, not {shown(value)}")
     if not 0 < value < 2**31:  # the servers read these as 32-bit Java/Python ints at most
         raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {value}")
     return int(value)
@@ -109,19 +109,20 @@ def output_path(value, name: str = "path") -> Path:
     if isinstance(value, bytes) or not isinstance(value, str | os.PathLike) \
             or not os.fspath(value).strip() or "\0" in os.fspath(value):
         raise InvalidQueryError(f"{name} must be a file path (text or pathlib.Path), "
-                                f"not {value!r}")
+                                f"not {shown(value)}")
     path = Path(value).expanduser()
     if os.fspath(value).endswith(("/", os.sep)):  # Path() drops the slash that says folder
-        raise InvalidQueryError(f"{name} {os.fspath(value)!r} names a folder: name the file "
+        raise InvalidQueryError(f"{name} {shown(os.fspath(value))} names a folder: name the file "
                                 "to write")
     try:
         is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
     except OSError as err:  # a name too long for the file system, ...
-        raise InvalidQueryError(f"{name} {str(path)!r} cannot be a file: {err.strerror}") from None
+        raise InvalidQueryError(
+            f"{name} {shown(str(path))} cannot be a file: {err.strerror}") from None
     if is_folder:
-        raise InvalidQueryError(f"{name} {str(path)!r} is a folder: name the file to write")
+        raise InvalidQueryError(f"{name} {shown(str(path))} is a folder: name the file to write")
     if not folder_exists:
-        raise InvalidQueryError(f"{name}: the folder {str(path.parent)!r} does not exist")
+        raise InvalidQueryError(f"{name}: the folder {shown(str(path.parent))} does not exist")
     return path
 
 
@@ -131,7 +132,7 @@ def choice(value, name: str, choices: Sequence[str]) -> str:
     tested for truth)."""
     if not isinstance(value, str) or value not in choices:
         raise InvalidQueryError(
-            f"Unknown {name} {value!r}: choose among {', '.join(map(repr, choices))}")
+            f"Unknown {name} {shown(value)}: choose among {', '.join(map(repr, choices))}")
     return value
 
 
@@ -153,12 +154,12 @@ def names(value, what: str, *, example: str) -> list[str]:
     dropped, duplicates dropped; `InvalidQueryError` for anything else or none at all."""
     items = value.split(",") if isinstance(value, str) else listed(value)
     if items is None:
-        raise InvalidQueryError(f"{what} must be names like {example!r} (a list, or text "
-                                f"with commas), not {value!r}")
+        raise InvalidQueryError(f"{what} must be names like {shown(example)} (a list, or text "
+                                f"with commas), not {shown(value)}")
     out = []
     for item in items:
         if not isinstance(item, str):
-            raise InvalidQueryError(f"{what}: {item!r} is not a name like {example!r}")
+            raise InvalidQueryError(f"{what}: {shown(item)} is not a name like {shown(example)}")
         if item.strip():
             out.append(item.strip())
     if not out:
@@ -185,13 +186,14 @@ def columns(value, *, example: str, known, selectable: tuple[str, ...],
         if name == "*":
             raise InvalidQueryError("columns: '*' means all columns: give it alone")
         if colon and not field.strip():
-            raise InvalidQueryError(f"Column {name!r} has no name after its family prefix")
+            raise InvalidQueryError(f"Column {shown(name)} has no name after its family prefix")
         if not colon:
             hint = " or ".join(f"'{f}:{name}'" for f in selectable)
-            raise InvalidQueryError(f"Column {name!r} has no family prefix: write it as {hint}")
+            raise InvalidQueryError(
+                f"Column {shown(name)} has no family prefix: write it as {hint}")
         if family not in selectable:
             raise InvalidQueryError(refusal(name, family))
         if name not in known:
-            warn(f"{name!r} is not in the {schema} schema known to this client; the server "
+            warn(f"{shown(name)} is not in the {schema} schema known to this client; the server "
                  "ignores unknown names", InputWarning)
     return selection

@@ -914,8 +914,9 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
             _check_image_path(path, out.arg.flags[0], fits_ok=out.fits_ok)
             if out.check is not None:
                 out.check(args, survey)
-    if args.server and args.emulator_data:
-        raise _UsageError("--server and --emulator-data exclude each other")
+    if args.server and (args.emulator or args.emulator_data):
+        flag = "--emulator" if args.emulator else "--emulator-data"
+        raise _UsageError(f"--server and {flag} exclude each other")
     if args.emulator or args.emulator_data:
         missing = [m for m in _EMULATOR_MODULES if not _importable(m)]
         if missing:

@@ -18,6 +18,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
+from ._errors import shown
 from ._plotting import as_table, floats, pyplot, widen_single_epoch
 from ._search_plots import plot_region, plot_statistics
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
@@ -119,7 +120,7 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     >>> ax.figure.savefig("ZTF25aauurnj.png")
     """
     if time_format not in TIME_FORMATS:
-        raise ValueError(f"Unknown time_format {time_format!r}: choose among "
+        raise ValueError(f"Unknown time_format {shown(time_format)}: choose among "
                          f"{', '.join(TIME_FORMATS)}")
     table = as_table(table, "plot_lightcurve", "Fink.query_object")
     missing = [c for c in _LC_COLUMNS if c not in table.colnames]

@@ -262,6 +262,9 @@ def test_emulator_data_errors_are_usage_errors(tmp_path, capsys):
     assert "expected at least one FILE" in capsys.readouterr().err
     assert main([TDE, "--server", "http://x.test", "--emulator-data", __file__]) == 2
     assert "--server and --emulator-data exclude each other" in capsys.readouterr().err
+    # the same for --emulator: another server's data, silently, otherwise
+    assert main([TDE, "--server", "http://127.0.0.1:1", "--emulator"]) == 2
+    assert "--server and --emulator exclude each other" in capsys.readouterr().err
     bad = tmp_path / "bad.parquet"
     bad.write_text("not parquet")
     assert main([TDE, "--emulator-data", str(bad)]) == 2

@@ -95,10 +95,11 @@ def words(command: str, survey: str = "ztf"):
      "(timeout=3): raise it", "Fink did not answer within 3 s, the time allowed per request "
      "(--timeout 3): raise it"),
     # dates: the forms the date options take
-    ("anomaly", "ztf", "start_date='2459000' is ambiguous: write Time(2459000, format='jd') or "
-     "Time(2459000, format='mjd'), or an ISO date such as '2021-11-20 03:00:00'",
-     "--start-date 2459000 is ambiguous: write jd2459000 or mjd2459000, or an ISO date such as "
-     "'2021-11-20 03:00:00'"),
+    ("anomaly", "ztf", "start_date='2459000' is ambiguous: write an ISO date such as "
+     "'2021-11-20' or '2021-11-20 03:00:00', or for a JD or MJD Time(2459000, format='jd') or "
+     "Time(2459000, format='mjd')",
+     "--start-date 2459000 is ambiguous: write an ISO date such as '2021-11-20' or "
+     "'2021-11-20 03:00:00', or for a JD or MJD jd2459000 or mjd2459000"),
     # methods: possessive, English-word method names, calls the command line cannot say
     ("objects", "lsst", "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId",
      "hence no cutouts; diaSourceIds are in the objects command's r:diaSourceId"),
@@ -146,7 +147,7 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
      "window needs startdate"),
     (["cutouts", "ZTF20abfcszi,ZTF21aaxtctv"], 2,
      "or use fink-query objects ... --withcutouts for many", "get_cutouts"),
-    (["anomaly", "--start-date", "2459000"], 2, "write jd2459000 or mjd2459000, or an ISO date",
+    (["anomaly", "--start-date", "2459000"], 2, "or for a JD or MJD jd2459000 or mjd2459000",
      "Time("),
     ([TDE, "--server", "foo"], 2, "error: --server 'foo' is not an http(s) URL", "server="),
     ([TDE, "--server", "http://exa mple"], 2, "check --server, which needs a scheme",

@@ -854,7 +854,7 @@ def test_missing_ids_are_named_also_when_the_columns_match_nothing(recorded):
         table = fink.query_object(["ZTF20aaaaaaa", "ZTF20aaaaaab"], columns=["i:nosuch"],
                                   output_format="json")
     said = [str(w.message) for w in caught if w.category is NoResultsWarning]
-    assert any("none of the selected columns (i:nosuch)" in m for m in said)
+    assert not any("i:nosuch" in m for m in said)  # said once, before the request
     assert any(m.startswith("1 of 2 requested objects returned no alerts: ZTF20aaaaaab")
                for m in said)
     assert table.meta["missing_ids"] == ["ZTF20aaaaaab"]
@@ -1337,17 +1337,39 @@ def test_rows_with_none_of_the_endpoints_columns_fail_at_once(recorded, lsst_rec
 
 
 def test_a_selection_matching_nothing_names_only_the_selection(recorded):
-    # the server ignores a name it does not know: rows of only the columns the client added
+    # no cell for i:magpsf in any row (HBase sends none for a missing value): the rows stay,
+    # with the selected column masked
     rows = [{"i:objectId": "ZTF21abcdefg", "i:jd": 2459538.5, "i:ra": 10.0, "i:dec": 20.0,
              "v:separation_degree": 0.0}]
     fink, _ = recorded([make_response(json.dumps(rows))])
     with pytest.warns(NoResultsWarning) as caught:
         table = fink.query_region("10 20", 5 * u.arcsec, columns=["i:magpsf"],
                                   output_format="json")
-    assert table.colnames == ["i:objectId", "i:jd", "i:ra", "i:dec", "v:separation_degree"]
-    assert str(caught[0].message).startswith(
-        "Fink's cone search rows lack the selected column(s) i:magpsf: the server ignores")
-    assert "v:classification" not in str(caught[0].message)  # not the whole schema
+    assert table.colnames == ["i:objectId", "i:jd", "i:ra", "i:dec", "v:separation_degree",
+                              "i:magpsf"]
+    assert table["i:magpsf"].mask.all() and table["i:magpsf"].unit == "mag"
+    assert str(caught[0].message) == ("Fink's cone search answer has no value in any row for "
+                                      "i:magpsf (masked columns)")
+
+
+def test_a_statistics_night_without_the_selected_counter_is_kept(recorded):
+    # the server sends the row key of each night whatever the selection
+    rows = [{"key:key": "ztf_20211122", "key:time": 1637625600000}]
+    fink, _ = recorded([make_response(json.dumps(rows))])
+    with pytest.warns(NoResultsWarning, match="no column class:SN candidate: the server "
+                                              "sends none for a name it does not know, nor "
+                                              "where no row has a value"):
+        table = fink.get_statistics("20211122", columns=["class:SN candidate"],
+                                    output_format="json")
+    assert list(table["key:key"]) == ["ztf_20211122"]
+
+
+def test_an_object_without_a_value_for_a_known_column_keeps_its_rows(recorded):
+    rows = [{"i:objectId": "ZTF21abcdefg"}, {"i:objectId": "ZTF21abcdefg"}]
+    fink, _ = recorded([make_response(json.dumps(rows))])
+    with pytest.warns(NoResultsWarning, match="no value in any row for i:ssnamenr"):
+        table = fink.query_object("ZTF21abcdefg", columns=["i:ssnamenr"], output_format="json")
+    assert table.colnames == ["i:ssnamenr"] and len(table) == 2 and table["i:ssnamenr"].mask.all()
 
 
 # -------------------------- 4. rows outside the cone, prefix, date range or trend asked for
@@ -1439,8 +1461,11 @@ def test_a_class_search_thinned_after_its_cut_warns_with_fewer_rows(recorded, kw
 
 
 def test_a_rubin_statistics_selection_matching_nothing_is_said(lsst_recorded):
-    fink, _ = lsst_recorded([make_response(b'[{"f:night": 20251102}]')])
-    with pytest.warns(NoResultsWarning, match=r"none of the selected columns \(f:alerts_typo\)"):
+    # the server's scan keeps no row without a selected cell: an unknown name, no night
+    fink, _ = lsst_recorded([make_response(b'[]')])
+    with pytest.warns(InputWarning, match="'f:alerts_typo' is not a Rubin statistics column"), \
+            pytest.warns(NoResultsWarning, match=r"answer is empty \(or does the server know "
+                                                 r"the selected columns \(get_schema\)\?\)"):
         table = fink.get_statistics("202511", columns=["f:alerts_typo"], output_format="json")
     assert table.colnames == ["f:alerts_typo"] and len(table) == 0
 

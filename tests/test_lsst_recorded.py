@@ -499,3 +499,14 @@ def test_tns_resolver_text_cells_stay_text_in_every_format(monkeypatch, fmt):
         assert t[name].dtype.kind == "U", name
     assert list(t["f:ra"]) == ["10.3714985"] and list(t["f:redshift"]) == ["0.07"]
     assert list(t["f:internalname"]) == ["170028485706776685"]
+
+
+@pytest.mark.parametrize(("name", "resolver"), [("", "ssodnet"), ("  ", "ssodnet"),
+                                                ("", "simbad")])
+def test_an_empty_name_is_refused_before_any_request(lsst_recorded, name, resolver):
+    # ssodnet: the server posts the name to its own /sso and fails reading the error (500)
+    fink, rec = lsst_recorded([])
+    with pytest.raises(InvalidQueryError, match="name_or_id is empty"):
+        fink.resolve(name, resolver=resolver)
+    assert rec.calls == []
+    assert fink.resolve("", resolver="tns", get_query_payload=True)["name_or_id"] == ""

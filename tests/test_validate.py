@@ -183,3 +183,47 @@ def test_column_selection_keeps_order_drops_repeats_and_warns_unknown_names():
     with pytest.warns(InputWarning, match="'r:notAField' is not in the Rubin/Fink schema"):
         assert lsst_checks.column_list(["r:psfFlux", "r:notAField"]) == [
             "r:psfFlux", "r:notAField"]
+
+
+def _table():
+    from astropy.table import Table
+
+    return Table({"i:objectId": ["ZTF20abfcszi"] * 30, "i:jd": list(range(30))})
+
+
+@pytest.mark.parametrize(("survey", "call"), [
+    ("ztf", lambda f: f.get_cutouts(["ZTF20abfcszi"] * 10_000)),
+    ("ztf", lambda f: f.get_cutouts(_table()[0])),
+    ("ztf", lambda f: f.query_object("ZTF20abfcszi", columns={str(i): i for i in range(10_000)})),
+    ("ztf", lambda f: f.query_region("10 10", _table())),
+    ("ztf", lambda f: f.query_class("SN candidate", startdate=_table())),
+    ("lsst", lambda f: f.query_object({i: i for i in range(10_000)})),
+    ("lsst", lambda f: f.get_statistics("", columns=[7] * 5000)),
+])
+def test_messages_show_a_users_value_briefly(recorded, lsst_recorded, survey, call):
+    # a Table, a Row or 10,000 entries in the input: one short line, not the whole repr
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)([])
+    with pytest.raises(InvalidQueryError) as info:
+        call(fink)
+    text = str(info.value)
+    assert "\n" not in text and len(text) < 400, text
+    assert rec.calls == []
+
+
+def test_shown_keeps_short_values_as_their_repr():
+    from astroquery_fink._errors import shown
+
+    assert [shown(v) for v in ("ZTF20abfcszi", 7, [1, 2], None)] == [
+        "'ZTF20abfcszi'", "7", "[1, 2]", "None"]
+    assert shown(list(range(10_000))) == "[0, 1, 2, 3, 4, ...]"
+    assert len(shown("x" * 10_000)) <= 80
+
+
+@pytest.mark.parametrize("version", ["2024.13", "2024.00", "2024.1", "2024-10"])
+def test_an_ssoft_version_that_is_not_a_month_is_refused(recorded, version):
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError, match=r"version must be 'YYYY.MM' \(a month 01 to "
+                                                r"12\)"):
+        fink.get_ssoft(version=version)
+    assert rec.calls == []
+    assert fink.get_ssoft(version="2024.12", get_query_payload=True)["version"] == "2024.12"

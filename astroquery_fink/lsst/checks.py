@@ -9,6 +9,7 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 
 from .. import _validate
+from .._errors import shown
 from .endpoints import SELECTABLE
 from .schema import columns as known_columns
 
@@ -44,19 +45,19 @@ def one_id(item, name: str) -> int:
     if isinstance(item, str):
         item = item.strip()  # as in comma-separated text, and as ZTF names are read
     if isinstance(item, bool | np.bool_):
-        raise InvalidQueryError(f"{name} must be an integer ID, not {item!r}")
+        raise InvalidQueryError(f"{name} must be an integer ID, not {shown(item)}")
     digits = isinstance(item, str) and item.isascii() and item.isdigit()
     if digits or isinstance(item, numbers.Integral):
         number = int(item)
     elif isinstance(item, float | np.floating):
         raise InvalidQueryError(
-            f"{name} {item!r} is a float: Rubin IDs are above 2**53, where a float has lost "
+            f"{name} {shown(item)} is a float: Rubin IDs are above 2**53, where a float has lost "
             "the last digits (313761043604045880 becomes 313761043604045888); give it as an "
             "int or as text")
     else:
         raise InvalidQueryError(
             f"{name} must be an integer ID such as 313897383979122767 (int or digits), "
-            f"not {item!r}")
+            f"not {shown(item)}")
     if number == 0:
         raise InvalidQueryError(
             f"{name} 0 is not an ID: Rubin writes 0 for 'none' (e.g. the diaObjectId of a "
@@ -71,7 +72,7 @@ def column_list(columns) -> list[str] | None:
     return _validate.columns(
         columns, example="r:psfFlux", known=known_columns(), selectable=SELECTABLE,
         schema="Rubin/Fink",
-        refusal=lambda name, _: (f"{name!r} cannot be selected: the server selects r: and "
+        refusal=lambda name, _: (f"{shown(name)} cannot be selected: the server selects r: and "
                                  "f: columns only (v: columns are computed, b: cutouts come "
                                  "from get_cutouts)"))
 
@@ -100,13 +101,13 @@ def mjd_tai(value, name: str) -> str:
             raise InvalidQueryError(f"{name}: {err}") from None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise InvalidQueryError(
-            f"{name} must be an MJD (TAI) number or an astropy Time, not {value!r}")
+            f"{name} must be an MJD (TAI) number or an astropy Time, not {shown(value)}")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise InvalidQueryError(f"{name} must be a finite MJD, not {value!r}")
+        raise InvalidQueryError(f"{name} must be a finite MJD, not {shown(value)}")
     return repr(number)
 
 
@@ -125,7 +126,7 @@ def sso_names(name) -> list[str]:
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | numbers.Integral):
-            raise InvalidQueryError(f"Solar System names are text or numbers, not {item!r}")
+            raise InvalidQueryError(f"Solar System names are text or numbers, not {shown(item)}")
         text = str(item).strip()
         if not text:
             raise InvalidQueryError("An empty Solar System object name was given")

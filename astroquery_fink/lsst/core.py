@@ -20,10 +20,16 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
-from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
+from astroquery.exceptions import (
+    InputWarning,
+    InvalidQueryError,
+    NoResultsWarning,
+    RemoteServiceError,
+)
 
 from .. import _cutouts, _hints, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
+from .._errors import shown, warn
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import json_object, schema_table
 from . import answers, checks, cutouts, endpoints, schema
@@ -223,7 +229,7 @@ class FinkLSSTClass(FinkQuery):
         cols, added = with_columns(endpoints.CONESEARCH, checks.column_list(columns),
                                    {"dates": dates})
         payload.update(columns_argument(cols))
-        payloads = [{"ra": float(c.ra.deg), "dec": float(c.dec.deg), **payload} for c in coords]
+        payloads = _sky.position_payloads(coords, payload)
         return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
                     columns=cols, added_columns=added, labels=list(range(len(payloads))))
 
@@ -281,7 +287,7 @@ class FinkLSSTClass(FinkQuery):
     # ------------------------------------------------------------------ tags
     def _tags_plan(self, tag, n, startdate, stopdate, columns, output_format) -> Plan:
         if not isinstance(tag, str) or not tag.strip():
-            raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {tag!r}")
+            raise InvalidQueryError(f"tag must be a tag name (see get_tags()), not {shown(tag)}")
         start, stop, _ = _sky.date_range(startdate, stopdate)
         fmt = checks.output_format(output_format)
         payload: dict = {"tag": tag.strip()}
@@ -424,8 +430,12 @@ class FinkLSSTClass(FinkQuery):
         else:
             if not isinstance(name_or_id, str | numbers.Integral) or \
                     isinstance(name_or_id, bool):
-                raise InvalidQueryError(f"name_or_id must be a name, not {name_or_id!r}")
+                raise InvalidQueryError(f"name_or_id must be a name, not {shown(name_or_id)}")
             value = str(name_or_id).strip()
+            if not value and resolver != "tns":
+                # ssodnet: the server posts it to its own /sso, whose error it cannot read
+                # (HTTP 500); simbad: Sesame has nothing to resolve (tns lists its table)
+                raise InvalidQueryError("name_or_id is empty")
         fmt = checks.output_format(output_format)
         payload: dict = {"resolver": resolver, "name_or_id": value}
         if reverse:
@@ -520,7 +530,12 @@ class FinkLSSTClass(FinkQuery):
         if columns is not None:
             cols = _validate.names(columns, "columns", example="f:alerts")
             if not all(c.startswith("f:") for c in cols):
-                raise InvalidQueryError(f"statistics columns are f: names, not {columns!r}")
+                raise InvalidQueryError(f"statistics columns are f: names, not {shown(columns)}")
+            known = schema.statistics_columns()
+            for name in cols:
+                if name not in known and name != "f:night":
+                    warn(f"{shown(name)} is not a Rubin statistics column known to this "
+                         "client; the server ignores unknown names", InputWarning)
             payload.update(columns_argument(cols))
         return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
@@ -576,7 +591,7 @@ class FinkLSSTClass(FinkQuery):
         if short not in endpoints.SCHEMA_ENDPOINTS:
             raise InvalidQueryError(
                 f"endpoint must be one of {', '.join(endpoints.SCHEMA_ENDPOINTS)}, "
-                f"not {endpoint!r}")
+                f"not {shown(endpoint)}")
         payload: dict = {"endpoint": f"/api/v1/{short}"}
         if (major_version is None) != (minor_version is None):
             raise InvalidQueryError(
@@ -586,7 +601,7 @@ class FinkLSSTClass(FinkQuery):
             if isinstance(minor_version, bool) or not isinstance(minor_version, numbers.Integral) \
                     or minor_version < 0:
                 raise InvalidQueryError(f"minor_version must be an integer >= 0, not "
-                                        f"{minor_version!r}")
+                                        f"{shown(minor_version)}")
             payload["minor_version"] = int(minor_version)
         answer = self._fetch(endpoints.SCHEMA, payload,
                              lambda r: json_object(r.content, "/schema", nested=True),

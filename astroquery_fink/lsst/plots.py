@@ -16,7 +16,7 @@ from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
 
-from .._errors import warn
+from .._errors import shown, warn
 from .._plotting import as_table, in_unit, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag, njy
 
@@ -113,7 +113,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     ['g', 'g (forced)']
     """
     if not isinstance(magnitude, bool | np.bool_):
-        raise TypeError(f"magnitude must be True or False, not {magnitude!r}")
+        raise TypeError(f"magnitude must be True or False, not {shown(magnitude)}")
     table = as_table(table, "plot_lsst_lightcurve", "FinkLSST.query_object")
     forced = None if forced is None else as_table(forced, "plot_lsst_lightcurve",
                                                   "FinkLSST.query_forced_photometry")
@@ -133,7 +133,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     new_figure = ax is None
     if new_figure:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    shown, times = [], []
+    drawn, times = [], []
     for is_forced, (band, time, value, error, _) in points.items():
         times.append(time)
         for b in [*BANDS, *sorted(set(band) - set(BANDS))]:
@@ -146,7 +146,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
                         color=colour, mfc="none" if is_forced else colour,
                         alpha=0.45 if is_forced else 0.9, ms=4, lw=0.8,
                         label=f"{b} (forced)" if is_forced else b)
-            shown.append(b)
+            drawn.append(b)
     ax.set_xlabel("MJD (TAI)")
     if magnitude:
         ax.set_ylabel(f"AB magnitude ({flux_column.split(':')[-1]})")
@@ -160,7 +160,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
         title = ", ".join(map(str, ids[:3])) + (" ..." if len(ids) > 3 else "")
     if title:
         ax.set_title(title)
-    if shown:
+    if drawn:
         ax.legend(ncols=2, fontsize="small")
     if new_figure and times:
         widen_single_epoch(ax, np.concatenate(times), 1.0)

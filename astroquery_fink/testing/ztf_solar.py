@@ -346,8 +346,11 @@ def _ssoft_table(flavor: str, version: str) -> pd.DataFrame:
 
 
 def _published(version: str) -> bool:
+    """Whether ``ssoft_<flavor>_<version>.parquet`` exists: a monthly file from 2023.07 to
+    this month (no file for a month 00 or 13)."""
     now = datetime.datetime.now(tz=datetime.UTC)
-    return "2023.07" <= version <= f"{now.year}.{now.month:02d}"
+    month = version[-2:]
+    return "01" <= month <= "12" and "2023.07" <= version <= f"{now.year}.{now.month:02d}"
 
 
 def _webhdfs_missing(path: str) -> bytes:

@@ -10,6 +10,7 @@ from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError
 
 from .. import _sky, _validate
+from .._errors import shown
 from .endpoints import TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -38,7 +39,7 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
     for piece in pieces:
         if not isinstance(piece, str):
             raise InvalidQueryError(
-                f"object_id entries must be strings, got {type(piece).__name__}: {piece!r}"
+                f"object_id entries must be strings, got {type(piece).__name__}: {shown(piece)}"
             )
         name = piece.strip()
         pattern = _ZTF_PREFIX if prefix else ZTF_ID
@@ -73,24 +74,24 @@ def column_list(columns) -> list[str] | None:
 
 def _refusal(name: str, family: str) -> str:
     if family == "v":
-        return (f"{name!r} cannot be selected: the server computes v: columns only when all "
+        return (f"{shown(name)} cannot be selected: the server computes v: columns only when all "
                 "columns are requested. Omit `columns` and select them from the result.")
     if family == "b":
-        return (f"{name!r} cannot be selected: ask for cutouts with withcutouts=True "
+        return (f"{shown(name)} cannot be selected: ask for cutouts with withcutouts=True "
                 "(and cutout_kind=...)")
-    return f"Column {name!r}: unknown family {family!r} (use i: or d:)"
+    return f"Column {shown(name)}: unknown family {shown(family)} (use i: or d:)"
 
 
 def candid(value) -> int:
     """An alert ID (``i:candid``): an integer, or text of one."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer | str):
-        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}")
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {shown(value)}")
     try:
         number = int(value)
     except ValueError:
-        raise InvalidQueryError(f"candid must be an integer alert ID, not {value!r}") from None
+        raise InvalidQueryError(f"candid must be an integer alert ID, not {shown(value)}") from None
     if not 0 < number < 2**63:
-        raise InvalidQueryError(f"candid must be a positive 64-bit alert ID, not {value!r}")
+        raise InvalidQueryError(f"candid must be a positive 64-bit alert ID, not {shown(value)}")
     return number
 
 
@@ -130,15 +131,15 @@ def sso_names(n_or_d) -> list[str]:
         pieces = _validate.listed(n_or_d)
     if pieces is None:
         raise InvalidQueryError(
-            f"n_or_d must be an SSO number, designation or name, or a list, not {n_or_d!r}")
+            f"n_or_d must be an SSO number, designation or name, or a list, not {shown(n_or_d)}")
     names = []
     for piece in pieces:
         if isinstance(piece, bool) or not isinstance(piece, str | int | np.integer):
-            raise InvalidQueryError(f"Not an SSO number, designation or name: {piece!r}")
+            raise InvalidQueryError(f"Not an SSO number, designation or name: {shown(piece)}")
         # the server removes spaces ("2010 JO69" is "2010JO69")
         name = str(piece).replace(" ", "")
         if not name:
-            raise InvalidQueryError(f"Empty SSO name in {n_or_d!r}")
+            raise InvalidQueryError(f"Empty SSO name in {shown(n_or_d)}")
         names.append(name)
     if not names:
         raise InvalidQueryError("n_or_d is empty")
@@ -159,7 +160,7 @@ def tracklet_date(date) -> str:
         # date and time that can be real
         if len(text) < 4 or not _sky.date_prefix(text, "0000-00-00 00:00:00"):
             raise InvalidQueryError(
-                f"date must be a leading part of a date 'YYYY-MM-DD hh:mm:ss', not {date!r}")
+                f"date must be a leading part of a date 'YYYY-MM-DD hh:mm:ss', not {shown(date)}")
         return text
     if isinstance(date, datetime.date) and not isinstance(date, datetime.datetime):
         return date.isoformat()  # a day: every tracklet of that night
@@ -173,6 +174,6 @@ def statistics_columns(columns) -> list[str]:
     for name in names:
         if ":" not in name:
             raise InvalidQueryError(
-                f"Statistics column {name!r} has no family: write it like 'basic:sci' or "
+                f"Statistics column {shown(name)} has no family: write it like 'basic:sci' or "
                 "'class:SN candidate'")
     return names

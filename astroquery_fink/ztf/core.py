@@ -34,7 +34,7 @@ from .._cutouts import (
     stamp_column,
     stamp_hdu,
 )
-from .._errors import warn
+from .._errors import shown, warn
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
@@ -221,8 +221,8 @@ class FinkClass(FinkQuery):
         """
         if not isinstance(object_id, str) or "," in object_id:
             raise InvalidQueryError(
-                f"get_cutouts takes one ZTF object name, not {object_id!r}; loop over objects, "
-                "or use query_object(..., withcutouts=True) for many")
+                f"get_cutouts takes one ZTF object name, not {shown(object_id)}; loop over "
+                "objects, or use query_object(..., withcutouts=True) for many")
         [oid] = checks.object_ids(object_id)
         chosen = _cutouts.cutout_kind(kind)
         kinds = (chosen,) if chosen else CUTOUT_KINDS
@@ -316,8 +316,7 @@ class FinkClass(FinkQuery):
         if days is not None:
             base["window"] = days
         base.update(columns_argument(cols))
-        payloads = [{"ra": float(ra), "dec": float(dec), **base}
-                    for ra, dec in zip(coords.ra.deg, coords.dec.deg, strict=True)]
+        payloads = _sky.position_payloads(coords, base)
         # the search runs on ztf.pixel128, always "truncated": its columns, no v: ones
         empty = (cols or list(endpoints.CONE_COLUMNS)) + ["v:separation_degree"]
         return Plan(endpoints.CONESEARCH, payloads, [[] for _ in payloads], output_format=fmt,
@@ -415,7 +414,7 @@ class FinkClass(FinkQuery):
         if not isinstance(class_name, str) or not class_name.strip():
             raise InvalidQueryError(
                 f"class_name must be a class name such as 'SN candidate' (see get_classes()), "
-                f"not {class_name!r}")
+                f"not {shown(class_name)}")
         class_name = class_name.strip()
         n = _validate.count(n, "n")
         start, stop, _ = _sky.date_range(startdate, stopdate, None)
@@ -423,8 +422,8 @@ class FinkClass(FinkQuery):
             _validate.choice(trend, "trend", endpoints.TRENDS)
             if trend in ("low_state", "new_low_state") and class_name != endpoints.FINK_CLASSES[9]:
                 raise InvalidQueryError(
-                    f"trend={trend!r} exists only for class '{endpoints.FINK_CLASSES[9]}'; other "
-                    "classes take rising or fading")
+                    f"trend={shown(trend)} exists only for class "
+                    f"'{endpoints.FINK_CLASSES[9]}'; other classes take rising or fading")
         color = _validate.flag(color, "color")
         fetch_all = _validate.flag(fetch_all, "fetch_all")
         if fetch_all and trend is not None:
@@ -433,7 +432,7 @@ class FinkClass(FinkQuery):
                 "cutting at n rows, so a cut answer cannot be told from a complete one")
         if fetch_all and class_name in endpoints.GROUPED_CLASSES:
             raise InvalidQueryError(
-                f"fetch_all cannot be used with {class_name!r}: the server keeps one alert "
+                f"fetch_all cannot be used with {shown(class_name)}: the server keeps one alert "
                 "per object after cutting at n rows, so a cut answer cannot be told from a "
                 "complete one")
         payload = {"class": class_name, "n": n}
@@ -516,13 +515,13 @@ class FinkClass(FinkQuery):
         """
         plan, start, stop = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                              columns, output_format, fetch_all)
+        max_requests = _validate.count(max_requests, "max_requests")
         if not fetch_all or _validate.flag(get_query_payload, "get_query_payload"):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
                                 progress=progress)
         if self._unparsed(False):
             raise InvalidQueryError("fetch_all builds a Table from many requests: use "
                                     "query_class, not query_class_async")
-        max_requests = _validate.count(max_requests, "max_requests")
         start = Time(endpoints.FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
         return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
@@ -595,14 +594,14 @@ class FinkClass(FinkQuery):
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/latests",
                            "payload": plan.payloads[0], "requests": sent})
         if still_cut:
-            shown = ", ".join(f"{a.iso} to {b.iso}" for a, b in still_cut[:3])
+            ranges = ", ".join(f"{a.iso} to {b.iso}" for a, b in still_cut[:3])
             table.meta["cut"] = [(a.iso, b.iso) for a, b in still_cut]
             one = len(still_cut) == 1
             more = " ..." if len(still_cut) > 3 else ""
             warn(
                 f"{len(still_cut)} date range{'' if one else 's'} still "
                 f"hold{'s' if one else ''} more than n={n} alerts after {sent} requests "
-                f"({shown}{more}): raise n or max_requests", MaxResultsWarning)
+                f"({ranges}{more}): raise n or max_requests", MaxResultsWarning)
         if len(table) == 0:
             warn("Fink's class search answer is empty", NoResultsWarning)
         return table
@@ -727,7 +726,8 @@ class FinkClass(FinkQuery):
         if ssoCandId is not None:
             if not isinstance(ssoCandId, str | int) or isinstance(ssoCandId, bool) \
                     or not str(ssoCandId).strip():
-                raise InvalidQueryError(f"ssoCandId must be a trajectory ID, not {ssoCandId!r}")
+                raise InvalidQueryError(
+                    f"ssoCandId must be a trajectory ID, not {shown(ssoCandId)}")
             payload["ssoCandId"] = str(ssoCandId).strip()
         payload.update(_sky.date_arguments(start, stop, names=("start_date", "stop_date")))
         payload["maxnumber"] = maxnumber
@@ -772,15 +772,17 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError("Give sso_name or sso_number, not both")
         if sso_name is not None:
             if not isinstance(sso_name, str) or not sso_name.strip():
-                raise InvalidQueryError(f"sso_name must be a name, not {sso_name!r}")
+                raise InvalidQueryError(f"sso_name must be a name, not {shown(sso_name)}")
             payload["sso_name"] = sso_name.strip()
         if sso_number is not None:
             payload["sso_number"] = _validate.count(sso_number, "sso_number")
         _validate.choice(flavor, "flavor", endpoints.SSOFT_FLAVORS)
         payload["flavor"] = flavor
         if version is not None:
-            if not isinstance(version, str) or not re.fullmatch(r"[0-9]{4}\.[0-9]{2}", version):
-                raise InvalidQueryError(f"version must be 'YYYY.MM', not {version!r}")
+            if not isinstance(version, str) or not re.fullmatch(
+                    r"[0-9]{4}\.(0[1-9]|1[0-2])", version):
+                raise InvalidQueryError(
+                    f"version must be 'YYYY.MM' (a month 01 to 12), not {shown(version)}")
             if version < "2023.07":
                 raise InvalidQueryError(f"The SSOFT starts at version 2023.07, not {version}")
             payload["version"] = version
@@ -877,7 +879,7 @@ class FinkClass(FinkQuery):
         if id is not None:
             if not isinstance(id, str) or not checks.is_tracklet_id(id.strip()):
                 raise InvalidQueryError(
-                    f"Not a tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN, or a leading part): {id!r}")
+                    f"Not a tracklet ID (TRCK_YYYYMMDD_HHMMSS_NN, or a leading part): {shown(id)}")
             payload["id"] = id.strip()
         else:
             payload["date"] = checks.tracklet_date(date)
@@ -919,13 +921,13 @@ class FinkClass(FinkQuery):
     # ------------------------------------------------------------------ resolver
     def _resolver_plan(self, name, resolver, reverse, nmax, output_format) -> Plan:
         if not isinstance(name, str):
-            raise InvalidQueryError(f"name must be a string, not {name!r}")
+            raise InvalidQueryError(f"name must be a string, not {shown(name)}")
         _validate.choice(resolver, "resolver", endpoints.RESOLVERS)
         reverse = _validate.flag(reverse, "reverse")
         if reverse and not checks.ZTF_ID.fullmatch(name.strip()) and not name.strip() \
                 .startswith("ZTF") and resolver != "tns":
             raise InvalidQueryError(
-                f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {name!r}")
+                f"reverse=True resolves a ZTF object name (like 'ZTF21aaxtctv'), not {shown(name)}")
         if not name.strip() and resolver != "tns":
             raise InvalidQueryError("name is empty")
         nmax = _validate.count(nmax, "nmax")

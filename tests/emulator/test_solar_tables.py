@@ -94,9 +94,10 @@ def test_ssoft_errors(client, payload, status, body):
 
 def test_ssoft_missing_version_file_and_schema_text(client):
     # the server passes WebHDFS's error body on, with 200 (no such monthly file yet)
-    r = post(client, "ssoft", version="2099.01")
-    assert r.status_code == 200
-    assert json.loads(r.data)["RemoteException"]["exception"] == "FileNotFoundException"
+    for version in ("2099.01", "2024.13", "2024.00"):  # no monthly file of these names
+        r = post(client, "ssoft", version=version)
+        assert r.status_code == 200
+        assert json.loads(r.data)["RemoteException"]["exception"] == "FileNotFoundException"
     # any truthy `schema`, even the text "False" of a query string, returns the schema
     assert "ssnamenr" in client.get("/api/v1/ssoft?schema=False").get_json()
 
