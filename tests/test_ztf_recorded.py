@@ -204,71 +204,99 @@ def test_class_cut_warns_and_fetch_all_gets_every_alert(recorded):
 
 
 def synthetic_latests(jds, fail_from=None):
-    """/latests over alerts at the given times, as the server scans it: from ``startdate``
-    (kept) to ``stopdate`` (excluded), newest ``n`` first (row keys ``<class>_<jd>_<objectId>``
-    in reverse); requests from number ``fail_from`` on fail with HTTP 500."""
+    """/latests over alerts at the given times, as the server scans it: row keys
+    ``<class>_<jd>_<objectId>`` compared as text from ``<class>_<start jd>`` (kept) to
+    ``<class>_<stop jd>`` (excluded), newest ``n`` first; requests from number ``fail_from``
+    on fail with HTTP 500."""
     alerts = pd.DataFrame({"i:objectId": [f"ZTF21aaa{k:05d}" for k in range(len(jds))],
                            "i:jd": jds, "i:candid": np.arange(len(jds)) + 10**18})
+    keys = np.array([f"x_{jd!r}_{oid}" for jd, oid in zip(alerts["i:jd"], alerts["i:objectId"],
+                                                          strict=True)])
     calls = []
 
     def answer(url, payload):
         calls.append(payload)
         if fail_from is not None and len(calls) >= fail_from:
             return make_response(b'{"message": "Internal Server Error"}', status=500)
-        start, stop = (Time(payload[k]).jd for k in ("startdate", "stopdate"))
-        rows = alerts[(alerts["i:jd"] >= start) & (alerts["i:jd"] < stop)]
-        rows = rows.sort_values(["i:jd", "i:objectId"], ascending=False)
-        return make_response(rows.head(int(payload["n"])).to_json(orient="records"))
+        start, stop = (f"x_{Time(payload[k]).jd}" for k in ("startdate", "stopdate"))
+        inside = np.flatnonzero((keys >= start) & (keys < stop))
+        newest = inside[np.argsort(keys[inside])[::-1]][:int(payload["n"])]
+        return make_response(alerts.iloc[newest].to_json(orient="records"))
     return answer, alerts, calls
 
 
+# ZTF times: 7 decimals, each shared by the alerts of one exposure
+EXPOSURES = np.round(2460000.5123457 + np.arange(16) * 0.0412345, 7)
+
+
 def test_class_fetch_all_pages_through_the_range(recorded):
-    # 40 alerts, 3 of them sharing each of the times the pages are cut at
-    jds = np.repeat(2460000.5 + np.arange(16) * 0.1, [3, 1, 4, 2] * 4)[:40]
+    # 40 alerts, 1 to 4 per exposure: pages are cut inside exposures
+    jds = np.repeat(EXPOSURES, [3, 1, 4, 2] * 4)[:40]
     answer, alerts, calls = synthetic_latests(jds)
     fink, _ = recorded(answer)
     t = fink.query_class("SN candidate", n=7, fetch_all=True, startdate="2023-01-01",
                          stopdate="2023-03-01", output_format="json")
     assert sorted(t["i:candid"]) == sorted(alerts["i:candid"])
-    # each answer gives at least one alert that came before: at most n - 1 again per page
+    # each answer gives at least one alert that came before: at most 4 (an exposure) again
     assert t.meta["requests"] == len(calls) <= -(-40 // 3) and len(calls) >= 40 // 7
     assert all(p["n"] == 7 for p in calls)
+    assert "cut" not in t.meta
 
 
-def test_class_fetch_all_names_alerts_of_one_millisecond_it_cannot_split(recorded):
-    jds = np.r_[2460000.9, [2460000.7] * 5, 2460000.5, 2460000.3]
+def test_class_fetch_all_names_alerts_of_one_exposure_it_cannot_split(recorded):
+    jds = np.r_[EXPOSURES[9], [EXPOSURES[7]] * 5, EXPOSURES[5], EXPOSURES[3]]
     answer, alerts, calls = synthetic_latests(jds)
     fink, _ = recorded(answer)
-    with pytest.warns(MaxResultsWarning, match="1 date range still holds more than n=3") as w:
+    with pytest.warns(MaxResultsWarning,
+                      match="1 date range may still hold more than the n=3 alerts") as w:
         t = fink.query_class("SN candidate", n=3, fetch_all=True, startdate="2023-01-01",
                              stopdate="2023-03-01", output_format="json")
-    # the alerts before and after the crowded millisecond all come; 3 of its 5 do
-    assert sorted(t["i:jd"]) == [2460000.3, 2460000.5] + [2460000.7] * 3 + [2460000.9]
+    # the alerts before and after the crowded exposure all come; 3 of its 5 do
+    assert sorted(t["i:jd"]) == [EXPOSURES[3], EXPOSURES[5]] + [EXPOSURES[7]] * 3 + [
+        EXPOSURES[9]]
     (a, b), = t.meta["cut"]
-    assert Time(a).jd < 2460000.7 < Time(b).jd and "2023-02-25 04:47:59.998" in str(w[0].message)
+    assert Time(a).jd < EXPOSURES[7] < Time(b).jd
+    assert Time(a, format="iso").iso in str(w[0].message)
 
 
 def test_class_fetch_all_failure_keeps_the_pages_that_arrived(recorded):
-    answer, alerts, calls = synthetic_latests(2460000.5 + np.arange(10) * 0.1, fail_from=3)
+    answer, alerts, calls = synthetic_latests(EXPOSURES[:10], fail_from=3)
     fink, _ = recorded(answer)
     with conf.set_temp("max_retries", 0), pytest.raises(PartialResultError) as info:
         fink.query_class("SN candidate", n=3, fetch_all=True, startdate="2023-01-01",
                          stopdate="2023-03-01", output_format="json")
     err = info.value
     # two pages of 3, the second starting again at the first's oldest: 5 alerts
-    assert sorted(err.table["i:jd"]) == list(2460000.5 + np.arange(5, 10) * 0.1)
+    assert sorted(err.table["i:jd"]) == list(EXPOSURES[5:10])
     assert "_window" not in err.table.colnames
     (failed,) = err.failed_ids
     start, stop = failed.split("/")
     assert start == "2023-01-01 00:00:00.000"
-    assert abs(Time(stop).jd - (2460000.5 + 0.5)) < 3e-8  # just after the oldest alert
+    # just above the oldest alert's jd text: one unit of its last decimal, and the rounding
+    assert 1e-7 < Time(stop).jd - EXPOSURES[5] < 1e-7 + 3e-8
     assert "HTTP 500" in str(err.errors[failed]) and "5 alerts" in str(err)
+
+
+def test_class_fetch_all_on_the_emulator_keeps_alerts_of_one_exposure(emulator):
+    # IR: 3 alerts, two of one exposure (2459540.6867477): n=2 cuts inside it
+    from astroquery_fink import FinkClass
+
+    fink = FinkClass(server=emulator.url)
+    full = fink.query_class("(SIMBAD) IR", n=5000, columns=["i:jd", "i:objectId"])
+    # the second page is 2 alerts of the same exposure: it may have held more, and says so
+    with pytest.warns(MaxResultsWarning, match="may still hold more than the n=2 alerts"):
+        paged = fink.query_class("(SIMBAD) IR", n=2, fetch_all=True,
+                                 columns=["i:jd", "i:objectId"])
+    assert len(full) == 3 and len(set(full["i:jd"])) == 2
+    assert sorted(zip(paged["i:objectId"], paged["i:jd"], strict=True)) == sorted(
+        zip(full["i:objectId"], full["i:jd"], strict=True))
 
 
 def test_class_fetch_all_is_bounded(recorded):
     answer, _ = latests_server()
     fink, rec = recorded(answer)
-    with pytest.warns(MaxResultsWarning, match="1 date range still holds more than n=2"):
+    with pytest.warns(MaxResultsWarning,
+                      match="1 date range may still hold more than the n=2 alerts"):
         t = fink.query_class("(SIMBAD) Galaxy", n=2, fetch_all=True, max_requests=3,
                              output_format="json")
     assert len(rec.calls) == 3 and 0 < len(t) < 19 and t.meta["cut"]

@@ -483,9 +483,10 @@ class FinkClass(FinkQuery):
             When the date range holds more than ``n`` alerts, page back in time, ``n`` alerts
             a request, each request stopping at the oldest alert of the last answer, until
             an answer is not cut: every alert of the class in the range (``n`` alerts of one
-            millisecond, which dates cannot split, are warned about). A failed request
-            raises `~astroquery_fink.exceptions.PartialResultError` holding the alerts that
-            arrived and, in ``failed_ids``, the date range left (``start/stop``). Not with
+            exposure, one ``i:jd``, which dates cannot split, are warned about). A failed
+            request raises `~astroquery_fink.exceptions.PartialResultError` holding the
+            alerts that arrived and, in ``failed_ids``, the date range left (``start/stop``).
+            Not with
             ``trend`` or the classes the server groups per object (the blazar states, SLSN),
             for which a cut cannot be detected.
         max_requests : int, optional
@@ -534,16 +535,18 @@ class FinkClass(FinkQuery):
         """Page back in time through the date range, ``n`` alerts a request, until an answer
         is not cut (or ``max_requests`` are sent).
 
-        The server answers the newest ``n`` alerts before ``stopdate`` (a reversed scan of
-        row keys ``<class>_<jd>_<objectId>``, stop excluded: fink-object-api
-        apps/routes/v1/ztf/latests/utils.py), so each next request stops just after the
-        oldest alert of the last answer: the alerts of that millisecond come again (kept
-        once) and none is skipped. When ``n`` alerts share one millisecond, which dates
-        cannot split, the range is stepped over and named as still cut.
+        The server answers the newest ``n`` alerts before ``stopdate`` in a reversed scan of
+        row keys ``<class>_<jd>_<objectId>`` compared as text, ``<class>_<stop jd>`` excluded
+        (fink-object-api apps/routes/v1/ztf/latests/utils.py). The alerts of one exposure
+        share their ``jd``, so each next request stops just above the text of the oldest
+        ``jd`` of the last answer (a key ``<class>_2459540.6867477_ZTF...`` sorts after
+        ``<class>_2459540.68674772``, but before ``<class>_2459540.6867478``): that ``jd``'s
+        alerts come again (kept once) and none is skipped. When ``n`` alerts share a ``jd``,
+        which dates cannot split, it is stepped over and named as still cut.
         """
         n = plan.payloads[0]["n"]
         uncapped = replace(plan.endpoint, limit_arg=None)
-        step = 2 * u.ms  # above the wire's millisecond rounding
+        margin = 1 * u.ms  # the wire's rounding (ISO text to the millisecond)
         pages, seen, still_cut, sent, upper = [], set(), [], 0, stop
         while upper > start:
             if sent >= max_requests:
@@ -576,13 +579,16 @@ class FinkClass(FinkQuery):
             pages.append(page[new])
             if len(page) < n:  # the range holds no more
                 break
-            oldest = Time(float(np.min(page["i:jd"])), format="jd", scale="utc")
-            if new.any() and oldest + step < upper:
-                upper = oldest + step
+            jd = float(np.min(page["i:jd"]))
+            oldest = Time(jd, format="jd", scale="utc")
+            above = Time(jd + _last_decimal(jd), format="jd", scale="utc") + margin
+            if new.any() and above < upper:
+                upper = above
                 continue
-            # n alerts within the last milliseconds: step over them, and say so
-            still_cut.append((oldest - step, upper))
-            upper = oldest - step
+            # n alerts at that jd (or its last decimal): step over them, and say so
+            below = min(oldest - margin, upper - margin)
+            still_cut.append((below, upper))
+            upper = below
         return self._class_table(plan, pages, sent, still_cut)
 
     def _class_table(self, plan: Plan, pages: list, sent: int, still_cut=()) -> Table:
@@ -598,9 +604,10 @@ class FinkClass(FinkQuery):
             table.meta["cut"] = [(a.iso, b.iso) for a, b in still_cut]
             one = len(still_cut) == 1
             more = " ..." if len(still_cut) > 3 else ""
+            # a range is cut when it held n alerts or more: maybe exactly n
             warn(
-                f"{len(still_cut)} date range{'' if one else 's'} still "
-                f"hold{'s' if one else ''} more than n={n} alerts after {sent} requests "
+                f"{len(still_cut)} date range{'' if one else 's'} may still "
+                f"hold more than the n={n} alerts returned, after {sent} requests "
                 f"({ranges}{more}): raise n or max_requests", MaxResultsWarning)
         if len(table) == 0:
             warn("Fink's class search answer is empty", NoResultsWarning)
@@ -1111,6 +1118,14 @@ class FinkClass(FinkQuery):
         return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
 
     query_anomaly_async = raw_twin(query_anomaly, "anomaly")
+
+
+def _last_decimal(jd: float) -> float:
+    """One unit of the last decimal of ``jd`` as the server's row keys write it (Spark's
+    double-to-text, Python's repr for these values): 1e-7 for ``2459540.6867477``."""
+    text = repr(float(jd))
+    decimals = len(text.partition(".")[2]) if "e" not in text else 7
+    return 10.0 ** -decimals
 
 
 def _alerts_plan(endpoint, payload: dict, output_format, columns,
