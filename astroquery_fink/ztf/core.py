@@ -486,9 +486,8 @@ class FinkClass(FinkQuery):
             exposure, one ``i:jd``, which dates cannot split, are warned about). A failed
             request raises `~astroquery_fink.exceptions.PartialResultError` holding the
             alerts that arrived and, in ``failed_ids``, the date range left (``start/stop``).
-            Not with
-            ``trend`` or the classes the server groups per object (the blazar states, SLSN),
-            for which a cut cannot be detected.
+            Not with ``trend`` or the classes the server groups per object (the blazar
+            states, SLSN), for which a cut cannot be detected.
         max_requests : int, optional
             With ``fetch_all``: at most this many requests (default 64); if parts are still
             cut then, their alerts are returned and a MaxResultsWarning names them.
