@@ -201,9 +201,10 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
         if hit is not _MISS:
             return hit
 
-    def attempt(budget: float):
+    def attempt(budget: Callable[[], float]):
         with lanes if lanes is not None else contextlib.nullcontext():
-            response = _fetch_once(query, method, url, payload, what, budget, timeout)
+            # the time left is read once the request holds its lane, not while it waits
+            response = _fetch_once(query, method, url, payload, what, budget(), timeout)
         return response, _parsed(parse, response, what, url)
 
     response, result = _retrying(attempt, timeout, lanes)
@@ -250,8 +251,8 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
     path = Path(path)
     payload = payload or None
 
-    def attempt(budget: float) -> Path:
-        return _download_once(query, method, url, payload, path, what, budget, timeout,
+    def attempt(budget: Callable[[], float]) -> Path:
+        return _download_once(query, method, url, payload, path, what, budget(), timeout,
                               progress, check)
 
     return _retrying(attempt, timeout)
@@ -283,9 +284,6 @@ class Lanes:
         """One of the query's requests got an answer (the server is working on it)."""
         self.last_answer = time.monotonic()
 
-    def silent_for(self) -> float:
-        """Seconds since the query began or was last answered."""
-        return time.monotonic() - self.last_answer
 
     def __enter__(self) -> "Lanes":
         self._free.acquire()
@@ -329,11 +327,16 @@ class _Transient(Exception):
         self.wait = wait
 
 
-def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
-    """Call ``attempt(budget)`` until it returns or fails for good (see module docstring)."""
+class _OutOfTime(Exception):
+    """No time is left for another try (raised by `_retrying`'s ``budget``)."""
+
+
+def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes=None) -> T:
+    """Call ``attempt(budget)`` until it returns or fails for good (see module docstring);
+    ``budget()``, called when the try starts, gives its seconds or raises `_OutOfTime`."""
     rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
     total = _setting("retry_total_time")
-    start = time.monotonic()
+    start = None  # when the first try starts (a request may wait for its lane before)
 
     def deadline() -> float:
         if not total > 0:
@@ -342,14 +345,22 @@ def _retrying(attempt: Callable[[float], T], timeout: float, lanes=None) -> T:
         return min(start, lanes.last_answer) + total if lanes is not None else start + total
 
     tries, err = 0, None
-    while True:
+
+    def budget() -> float:
+        nonlocal start
+        start = time.monotonic() if start is None else start
         left = deadline() - time.monotonic()
         if left < 0.01 and (err is not None or lanes is not None):  # no time for a try
-            if err is None:
-                raise _silent(total)
-            raise _gave_up(err, tries) from err
+            raise _OutOfTime
+        return max(min(float(timeout), left), 0.001)
+
+    while True:
         try:
-            result = attempt(max(min(float(timeout), left), 0.001))
+            result = attempt(budget)
+        except _OutOfTime:
+            if err is None:
+                raise _silent(total) from None
+            raise _gave_up(err, tries) from err
         except _Transient as transient:
             tries += 1
             err = transient.error

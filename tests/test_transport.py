@@ -285,11 +285,13 @@ def test_retry_total_time_bounds_a_query_of_many_requests(serve):
         err, elapsed = timed(Fink(server=server.url).query_object, IDS16, timeout=0.4)
     assert isinstance(err, PartialResultError) and len(err.table) == 0
     assert err.failed_ids == IDS16
-    assert elapsed < 1.9
+    # tries of 0.4, 0.4, then the 0.2 s left: none starts after the budget (a request
+    # waiting for its lane reads the time left when it gets one)
+    assert elapsed < 1.35
     not_sent = [e for e in err.errors.values() if str(e).startswith("not sent: Fink answered "
                                                                      "none of the query's")]
     assert isinstance(not_sent[0], AstroTimeoutError) and "for 1 s" in str(not_sent[0])
-    assert len(server.seen) + len(not_sent) >= 16 and len(server.seen) <= 8
+    assert len(server.seen) + len(not_sent) >= 16 and len(server.seen) <= 6
 
 
 def test_a_long_query_that_keeps_being_answered_is_not_cut(serve):
