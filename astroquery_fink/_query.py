@@ -325,8 +325,10 @@ class FinkQuery(BaseQuery):
                 return response, False
             return response, response.content.strip() not in (b"", b"[]")
 
-        plan, results, errors = self._run_isolating(plan, parse, cache, timeout, progress,
-                                                    empty=lambda result: not result[1])
+        # one response per request of the plan (no halves of failed requests here: the
+        # caller gets what get_query_payload shows)
+        results, errors = self._run(plan, parse, cache, timeout, progress,
+                                    empty=lambda result: not result[1])
         results = [None if r is None else r[0] for r in results]
         if errors:
             raise self._partial(plan, errors, Table(),
@@ -498,40 +500,63 @@ class FinkQuery(BaseQuery):
                        schema=None) -> tuple[Plan, list, dict]:
         """`_run`, then the IDs of each request the server failed on (HTTP 500, e.g. one
         object whose data it cannot serialise) asked again in halves, and so on, so that
-        one such object does not lose the rows of the others sent with it.
+        such an object does not lose the rows of the others sent with it.
 
-        Halves are asked only when the server answered some request of the run, or the run
-        was a single request: a server that fails every request is not sent twice as many.
-        Returns the plan as run (its batches and payloads), the results and the failures.
+        A server that fails whatever it is sent is sent few more: halving stops at a level
+        of four requests or more of which none was answered while no request of the query
+        was; and the halves of a query are at most 16 + twice its requests. Returns the
+        plan as run (its batches and payloads, each failed request replaced by its halves,
+        in the input's order), the results and the failures.
         """
+        def run(part: Plan):
+            return self._run(part, parse, cache, timeout, progress, empty=empty,
+                             schema=schema)
+
         splittable = bool(plan.endpoint.ids) and plan.labels is None
+        single = None
         try:
-            results, errors = self._run(plan, parse, cache, timeout, progress, empty=empty,
-                                        schema=schema)
+            results, errors = run(plan)
         except RemoteServiceError as err:  # a single request fails as itself
             if not (splittable and _failed_on_data(err) and len(plan.batches[0]) > 1):
                 raise
             results, errors, single = [None], {0: err}, err
-        else:
-            single = None
-        failing = [k for k, err in errors.items()
-                   if len(plan.batches[k]) > 1 and _failed_on_data(err)]
-        if not failing or not splittable or len(errors) == len(plan.payloads) > 1:
+        if not splittable:
             return plan, results, errors
-        batches = [half for k in failing for half in _halves(plan.batches[k])]
-        payloads = [{**plan.payloads[k], plan.endpoint.ids: ",".join(map(str, half))}
-                    for k in failing for half in _halves(plan.batches[k])]
-        halves, half_results, half_errors = self._run_isolating(
-            replace(plan, batches=batches, payloads=payloads), parse, cache, timeout,
-            progress, empty=empty, schema=schema)
-        if single is not None and len(half_errors) == len(halves.payloads):
+        groups = self._isolate(plan, results, errors, run, [16 + 2 * len(plan.payloads)],
+                               answered=len(errors) < len(plan.payloads))
+        if single is not None and all(error is not None for *_, error in groups[0]):
             raise single  # no half was answered either: the request's own failure
-        keep = [k for k in range(len(plan.payloads)) if k not in failing]
-        ran = replace(plan, batches=[plan.batches[k] for k in keep] + halves.batches,
-                      payloads=[plan.payloads[k] for k in keep] + halves.payloads)
-        errors = {i: errors[k] for i, k in enumerate(keep) if k in errors} | {
-            len(keep) + j: err for j, err in half_errors.items()}
-        return ran, [results[k] for k in keep] + half_results, errors
+        flat = [request for group in groups for request in group]
+        ran = replace(plan, batches=[b for b, *_ in flat], payloads=[p for _, p, *_ in flat])
+        return ran, [r for _, _, r, _ in flat], {
+            k: error for k, (*_, error) in enumerate(flat) if error is not None}
+
+    def _isolate(self, plan: Plan, results: list, errors: dict, run, budget: list,
+                 answered: bool) -> list[list[tuple]]:
+        """For each request of ``plan``, the requests that stand for it as
+        ``(batch, payload, result, error)``: itself, or its halves (and theirs).
+        ``budget[0]`` is the number of halves still allowed."""
+        groups = [[(plan.batches[k], plan.payloads[k], results[k], errors.get(k))]
+                  for k in range(len(plan.payloads))]
+        failing = [k for k in sorted(errors)
+                   if len(plan.batches[k]) > 1 and _failed_on_data(errors[k])]
+        if not answered and len(plan.payloads) >= 4:  # fails whatever it is sent
+            return groups
+        failing = failing[:budget[0] // 2]
+        if not failing:
+            return groups
+        budget[0] -= 2 * len(failing)
+        ids = plan.endpoint.ids
+        halves = [half for k in failing for half in _halves(plan.batches[k])]
+        payloads = [{**plan.payloads[k], ids: ",".join(map(str, half))}
+                    for k in failing for half in _halves(plan.batches[k])]
+        part = replace(plan, batches=halves, payloads=payloads)
+        part_results, part_errors = run(part)  # two requests or more: failures returned
+        answered = answered or len(part_errors) < len(payloads)
+        part_groups = self._isolate(part, part_results, part_errors, run, budget, answered)
+        for i, k in enumerate(failing):
+            groups[k] = part_groups[2 * i] + part_groups[2 * i + 1]
+        return groups
 
     def _partial(self, plan: Plan, errors: dict, table: Table, responses=(),
                  raw: bool = False) -> PartialResultError:

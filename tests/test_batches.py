@@ -90,9 +90,54 @@ def test_a_server_failing_every_request_is_not_sent_halves(recorded):
         fink, rec = recorded(fake_server(poisoned=IDS))
         with pytest.raises(RemoteServiceError, match="HTTP 500") as info:
             fink.query_object(IDS)
-    # one request, then its two halves, which both fail: no further halves, and the
-    # request's own failure
-    assert not isinstance(info.value, PartialResultError) and len(rec.calls) == 3
+    # one request, its two halves, their four halves, none answered: no further halves,
+    # and the request's own failure
+    assert not isinstance(info.value, PartialResultError) and len(rec.calls) == 1 + 2 + 4
+
+
+def test_two_failing_objects_in_both_halves_are_isolated(recorded):
+    # a reviewer's case: the halves both fail, their halves do not all
+    bad = [IDS[1], IDS[5]]
+    with conf.set_temp("batch_size", 50), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=bad))
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(IDS)
+    err = info.value
+    assert err.failed_ids == bad  # in the order asked
+    assert set(err.table["i:objectId"]) == set(IDS) - set(bad)
+    assert len(rec.calls) == 1 + 2 + 4 + 4
+
+
+def test_halves_are_bounded_when_most_objects_fail(recorded):
+    ids = [f"ZTF20aaaaa{a}{b}" for a in "abcd" for b in "abcdefghijklmnop"]  # 64
+    bad = [i for k, i in enumerate(ids) if k % 4 and k >= 8]  # 42 of 64, not the first 8
+    with conf.set_temp("batch_size", 8), conf.set_temp("max_workers", 8), \
+            conf.set_temp("max_retries", 0):
+        fink, rec = recorded(fake_server(poisoned=bad))
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(ids)
+    # 8 requests, then at most 16 + 2 x 8 halves; what was not isolated is named
+    assert 8 < len(rec.calls) <= 8 + 16 + 2 * 8
+    assert set(bad) <= set(info.value.failed_ids)
+    assert set(info.value.failed_ids) | set(info.value.table["i:objectId"]) == set(ids)
+
+
+def test_async_twins_answer_one_response_per_request_shown(recorded):
+    from _helpers import make_response as respond
+
+    calls = []
+
+    def flaky(url, body):  # the first request fails once (HTTP 500)
+        calls.append(body)
+        if len(calls) == 1:
+            return respond(b'{"message": "Internal Server Error"}', status=500)
+        return fake_server()(url, body)
+
+    with conf.set_temp("batch_size", 50), conf.set_temp("max_retries", 0):
+        fink, rec = recorded(flaky)
+        with pytest.raises(RemoteServiceError, match="HTTP 500"):
+            fink.query_object_async(IDS)
+    assert len(calls) == 1  # no halves: the raw answers are those of the payloads shown
 
 
 def test_cutout_queries_use_smaller_batches(recorded):
