@@ -540,7 +540,7 @@ def _send(query, method, url, payload, what, watch):
             if answer is None or answer.status_code not in REDIRECT_STATUS:
                 raise
             _release(answer, False)
-            location = answer.headers.get("Location", "")
+            location = _location(answer) or ""
             raise RemoteServiceError(
                 f"Fink at {_shown(current)} redirected the {what} query to "
                 f"{_shown(location)!r}, which is not a valid URL ({_text(err)[:200]})"

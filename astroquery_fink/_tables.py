@@ -946,8 +946,8 @@ def _from_votable(content: bytes, schema) -> Decoded:
             vot = parse(io.BytesIO(content), verify="warn")
         except W51 as err:
             raise TableParseError(
-                "The server's VOTable answer has an integer that does not fit its 64-bit "
-                f"column: {printable(str(err).split('W51: ', 1)[-1])[:200]}") from None
+                "The server's VOTable answer has an integer its field cannot hold: "
+                f"{printable(str(err).split('W51: ', 1)[-1])[:200]}") from None
     table = vot.get_first_table().to_table(use_names_over_ids=True)
     cols, masks = {}, {}
     for name in table.colnames:

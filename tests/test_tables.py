@@ -373,8 +373,9 @@ def _votable(rows: dict) -> bytes:
 def test_a_votable_integer_beyond_64_bits_is_refused_not_clipped(value):
     content = _votable({"i:candid": np.array([1338380384115015005, 7], dtype=np.int64)})
     content = content.replace(b"1338380384115015005", value)
-    with pytest.raises(TableParseError, match=f"does not fit its 64-bit column: Value "
-                                              f"'{value.decode()}' is out of range"):
+    with pytest.raises(TableParseError, match=f"an integer its field cannot hold: Value "
+                                              f"'{value.decode()}' is out of range for a "
+                                              "64-bit integer field"):
         _tables.decode(content, "votable")
     ok = _tables.build(_tables.decode(_votable({"i:candid": np.array([2**63 - 1])}), "votable"),
                        None)
@@ -391,3 +392,10 @@ def test_integer_cells_are_refused_in_plain_words(cell, words):
     with pytest.raises(TableParseError) as info:
         _tables.build(decoded, None)
     assert str(info.value).endswith(words)
+
+
+def test_a_votable_integer_beyond_a_32_bit_field_is_refused():
+    content = _votable({"i:fid": np.array([1, 2], dtype=np.int32)}).replace(
+        b"<TD>2</TD>", b"<TD>3000000000</TD>")
+    with pytest.raises(TableParseError, match="out of range for a 32-bit integer field"):
+        _tables.decode(content, "votable")
