@@ -464,7 +464,7 @@ class SearchTables:
             ``YYYYMMDD``, ``YYYYMM``, ``YYYY`` or ``""`` (a row-key prefix).
         cols : str
             ``*`` or a comma list of ``family:name`` columns (``key:key`` and ``key:time``
-            always come back).
+            come back with every row; a night holding none of them is not scanned).
 
         Returns
         -------
@@ -473,9 +473,10 @@ class SearchTables:
         """
         rows = {k: v for k, v in self.statistics_rows().items()
                 if k.startswith(f"ztf_{date}")}
-        if cols != "*":
-            names = set(parse_columns(cols)) | {"key:key", "key:time"}
-            rows = {k: {c: x for c, x in v.items() if c in names} for k, v in rows.items()}
+        if "*" not in cols:
+            names = set(parse_columns(cols))
+            rows = {k: {c: x for c, x in v.items() if c in names | {"key:key", "key:time"}}
+                    for k, v in rows.items() if names & set(v)}
         # from_dict(orient="index"): columns in order of first appearance
         return pd.DataFrame.from_dict(rows, orient="index")
 

@@ -113,3 +113,16 @@ def test_statistics_prefixes_columns_schema(client, alerts):
     assert {"basic:raw", "basic:sci", "class:simbad_tot"} <= set(schema["schema"])
     r = client.post("/api/v1/statistics", json={"schema": True})
     assert r.status_code == 400 and "A value for `date` is required" in r.get_data(as_text=True)
+
+
+def test_a_night_holding_none_of_the_selected_counters_is_not_scanned(client):
+    # Lomikel's Scan.addColumn: a row without any of the selected cells does not come back
+    import json as _json
+
+    answer = client.post("/api/v1/statistics", json={"date": "20211122",
+                                                     "columns": "class:Nope"})
+    assert _json.loads(answer.data) == []
+    answer = client.post("/api/v1/statistics", json={"date": "20211122",
+                                                     "columns": "basic:sci,class:Nope"})
+    (row,) = _json.loads(answer.data)
+    assert set(row) == {"basic:sci", "key:key", "key:time"}

@@ -144,13 +144,17 @@ def decode(rows: list[tuple[str, dict]], table: Table, columns: list[str] | None
     pandas.DataFrame
         Indexed by row key; empty without rows.
     """
+    if columns is not None:
+        # a scan with columns returns only the rows holding one of their cells (Lomikel's
+        # HBaseClient adds each name with Scan.addColumn; HBase skips rows without any)
+        wanted = set(columns)
+        rows = [(k, r) for k, r in rows if any(r.get(c) is not None for c in wanted)]
     if not rows:
         return pd.DataFrame({})
     index = pd.Index([k for k, _ in rows])
     if columns is None:
         names = list(table.columns)
     else:
-        wanted = set(columns)
         present = set().union(*(r.keys() for _, r in rows)) & wanted
         # HBase returns the cells of a row sorted by column name.
         names = sorted(c for c in present if c in table.columns)
@@ -164,11 +168,13 @@ def decode(rows: list[tuple[str, dict]], table: Table, columns: list[str] | None
 
 
 def _columns(args: Mapping) -> list[str] | None:
-    """``columns`` argument: None for all (absent or ``*``), else the names without spaces."""
+    """``columns`` argument: None for all (absent, or holding a ``*``: Lomikel's
+    HBaseClient fetches every column when its filter contains one), else the names without
+    spaces."""
     if "columns" not in args:
         return None
     cols = text(args["columns"], "columns").replace(" ", "")
-    return None if cols == "*" else cols.split(",")
+    return None if "*" in cols else cols.split(",")
 
 
 def _id_prefixes(ids: str, suffix: str | None = None) -> list[str]:
@@ -247,7 +253,7 @@ def conesearch(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     radius_deg = radius / 3600.0
     rows = _cone_rows(store.pixel, coord, radius_deg, n)
     # The pixel scans are always decoded in truncated mode ("*" = every stored column).
-    names = list(store.pixel.columns) if cols is None else cols.split(",")
+    names = list(store.pixel.columns) if cols is None or "*" in cols else cols.split(",")
     pdf = decode(rows, store.pixel, names, group_alerts=True)
     if pdf.empty:
         return pdf
@@ -509,10 +515,13 @@ def statistics(store: LsstStore, args: Mapping) -> pd.DataFrame:
     cols = text(args.get("columns", "*"), "columns")
     rows = [store.statistics[k] for k in sorted(store.statistics) if k.startswith(date)]
     pdf = pd.DataFrame(rows, index=[r["f:night"] for r in rows])
-    if cols != "*" and not pdf.empty:
-        # Names as sent (spaces kept); the row key always comes back, renamed f:night.
-        wanted = {"f:night", *cols.split(",")}
-        pdf = pdf[[c for c in pdf.columns if c in wanted]]
+    if "*" not in cols and not pdf.empty:
+        # Names as sent (spaces kept); the row key always comes back, renamed f:night; a
+        # night holding none of the selected counters is not scanned (Scan.addColumn)
+        counters = [c for c in cols.split(",") if c in pdf.columns and c != "f:night"]
+        if set(cols.split(",")) - {"f:night"}:
+            pdf = pdf[pdf[counters].notna().any(axis=1)] if counters else pdf.iloc[:0]
+        pdf = pdf[[c for c in pdf.columns if c in {"f:night", *cols.split(",")}]]
     return pdf
 
 

@@ -135,3 +135,35 @@ def test_requests_and_pandas_client():
         r = requests.post(f"{api}/statistics", json={"date": "2026"}, timeout=30)
         stats = pd.DataFrame(r.json())
         assert r.ok and stats["f:alerts"].tolist() == ["7"]
+
+
+def test_a_selection_keeps_only_rows_holding_a_selected_cell(lsst, processed):
+    # Lomikel's scan adds each selected name (Scan.addColumn): HBase returns no row without
+    # one of their cells; the history rows hold no Fink value, the alert's row does
+    oid = 313897383979122767
+    (alert,) = [a for a in processed if a["diaSource"]["diaObjectId"] == oid]
+    r = lsst.post("/api/v1/sources", json={"diaObjectId": str(oid),
+                                           "columns": "f:clf_cats_class"})
+    assert json.loads(r.data) == [{"f:clf_cats_class": alert["clf"]["cats_class"]}]
+    all_rows = json.loads(lsst.post("/api/v1/sources", json={"diaObjectId": str(oid),
+                                                             "columns": "r:psfFlux"}).data)
+    times = {s["midpointMjdTai"] for s in [alert["diaSource"], *alert["prvDiaSources"]]}
+    assert len(all_rows) == len(times) > 1
+
+
+def test_statistics_selections_follow_the_scan(lsst):
+    night = json.loads(lsst.post("/api/v1/statistics", json={"date": "2026"}).data)
+    assert night and all("f:alerts" in row for row in night)
+    assert json.loads(lsst.post("/api/v1/statistics",
+                                json={"date": "2026", "columns": "f:nosuch"}).data) == []
+    kept = json.loads(lsst.post("/api/v1/statistics",
+                                json={"date": "2026", "columns": "f:alerts,f:nosuch"}).data)
+    assert [set(row) for row in kept] == [{"f:night", "f:alerts"}] * len(night)
+
+
+def test_a_star_in_columns_asks_every_column(lsst, processed):
+    ds = processed[0]["diaSource"]
+    args = {"ra": ds["ra"], "dec": ds["dec"], "radius": 5}
+    full = json.loads(lsst.post("/api/v1/conesearch", json=args).data)
+    star = json.loads(lsst.post("/api/v1/conesearch", json={**args, "columns": "*"}).data)
+    assert star and set(star[0]) == set(full[0]) and len(star[0]) > 100
