@@ -147,6 +147,11 @@ def with_columns(endpoint: Endpoint, columns: list[str] | None, options: dict,
         client_columns = (*client_columns, *endpoint.row_key)
     if endpoint.scan_column:  # caps are counted per server scan
         client_columns = (*client_columns, endpoint.scan_column)
+    if endpoint.ids:
+        # the columns the rows are sorted by (the server sorts only when they come); every
+        # row of a requested ID holds them, so the rows that come back stay the same
+        client_columns = (*client_columns, *(c for c, _ in endpoint.sort
+                                             if c[:2] in ("i:", "d:", "r:", "f:")))
     mine = tuple(dict.fromkeys(c for c in client_columns if c not in selection))
     return selection + list(mine), mine
 

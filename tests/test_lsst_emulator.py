@@ -196,7 +196,7 @@ def test_async_twin_and_figures(finklsst, static):
 
     response = finklsst.query_object_async(170028485706776685, columns=["r:psfFlux"])
     lines = response.text.splitlines()  # the raw csv answer (the default format)
-    assert response.status_code == 200 and lines[0] == "r:diaObjectId,r:psfFlux"
+    assert response.status_code == 200 and lines[0] == "r:diaObjectId,r:midpointMjdTai,r:psfFlux"
     assert len(lines) == 1 + 346 and {x.split(",")[0] for x in lines[1:]} == {
         "170028485706776685"}
     lc = finklsst.query_object(170028485706776685)
@@ -311,3 +311,13 @@ def test_every_source_reads_alike_from_csv_either_way_and_from_parquet(lsst_emul
             assert np.ma.getmaskarray(t[name]).tolist() == missing.tolist(), name
             got, want = np.ma.getdata(t[name])[~missing], np.ma.getdata(ref[name])[~missing]
             assert got.tolist() == want.tolist(), name
+
+
+def test_a_selection_without_the_time_column_is_still_newest_first(finklsst):
+    # the client asks r:midpointMjdTai to sort by it (the server sorts only when it comes)
+    oid = 313897383979122767
+    with_time = finklsst.query_object(oid, columns=["r:psfFlux", "r:midpointMjdTai"])
+    only_flux = finklsst.query_object(oid, columns=["r:psfFlux"])
+    assert only_flux.colnames == ["r:psfFlux"]
+    assert np.all(np.diff(with_time["r:midpointMjdTai"]) <= 0)
+    assert only_flux["r:psfFlux"].tolist() == with_time["r:psfFlux"].tolist()
