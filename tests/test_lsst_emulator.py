@@ -321,3 +321,10 @@ def test_a_selection_without_the_time_column_is_still_newest_first(finklsst):
     assert only_flux.colnames == ["r:psfFlux"]
     assert np.all(np.diff(with_time["r:midpointMjdTai"]) <= 0)
     assert only_flux["r:psfFlux"].tolist() == with_time["r:psfFlux"].tolist()
+
+
+def test_a_tns_reverse_lookup_without_a_tns_name_is_no_match(finklsst):
+    # the server answers the object's r:diaObjectId alone when no alert holds a TNS name
+    with pytest.warns(NoResultsWarning, match="no TNS name for diaObjectId 313897383979122767"):
+        t = finklsst.resolve(313897383979122767, resolver="tns", reverse=True)
+    assert len(t) == 0

@@ -17,7 +17,12 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
-from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
+from astroquery.exceptions import (
+    InvalidQueryError,
+    MaxResultsWarning,
+    NoResultsWarning,
+    RemoteServiceError,
+)
 
 from astroquery_fink import FinkLSSTClass
 from astroquery_fink.lsst import flux_to_mag, to_time
@@ -510,3 +515,31 @@ def test_an_empty_name_is_refused_before_any_request(lsst_recorded, name, resolv
         fink.resolve(name, resolver=resolver)
     assert rec.calls == []
     assert fink.resolve("", resolver="tns", get_query_payload=True)["name_or_id"] == ""
+
+
+def test_schemas_before_10_are_refused_before_any_request(lsst_recorded):
+    fink, rec = lsst_recorded([])
+    with pytest.raises(InvalidQueryError, match=r"from version 10.0 on \(it fails for 9.x"):
+        fink.get_schema("sources", major_version=9, minor_version=0)
+    assert rec.calls == []
+
+
+def test_an_ssodnet_name_the_server_fails_on_is_explained(lsst_recorded):
+    from _helpers import make_response
+
+    fink, _ = lsst_recorded([make_response(b'{"message": "Internal Server Error"}',
+                                           status=500)])
+    with pytest.raises(RemoteServiceError, match=r"a name its /sso does not know: check "
+                                                 r"'kdflsjffld' with query_sso"):
+        fink.resolve("kdflsjffld", resolver="ssodnet")
+
+
+def test_cutouts_of_a_summary_row_say_where_cutouts_are(lsst_recorded):
+    from astropy.table import Table
+
+    fink, rec = lsst_recorded([])
+    row = Table({"r:diaObjectId": [170028485706776685], "r:nDiaSources": [3]})[0]
+    with pytest.raises(InvalidQueryError, match="cutouts belong to detections, the rows of "
+                                                "query_object"):
+        fink.get_cutouts(row)
+    assert rec.calls == []

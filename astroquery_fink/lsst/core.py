@@ -474,7 +474,23 @@ class FinkLSSTClass(FinkQuery):
             `~astroquery.exceptions.NoResultsWarning`, when nothing matches.
         """
         plan = self._resolver_plan(name_or_id, resolver, reverse, nmax, output_format)
-        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        try:
+            answer = self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
+        except RemoteServiceError as err:
+            if resolver != "ssodnet" or reverse or getattr(err, "status", None) != 500:
+                raise
+            # the server asks its own /sso and cannot read its refusal of an unknown name
+            raise RemoteServiceError(
+                f"{err} (the server answers so also for a name its /sso does not know: "
+                f"check {shown(plan.payloads[0]['name_or_id'])} with query_sso)") from None
+        if isinstance(answer, Table) and resolver == "tns" and plan.payloads[0].get("reverse") \
+                and len(answer) and "f:xm_tns_fullname" not in answer.colnames:
+            # the object's alerts hold no TNS name: the server then answers their
+            # r:diaObjectId alone (fink-object-api apps/routes/v1/lsst/resolver/utils.py)
+            warn(f"Fink knows no TNS name for diaObjectId {plan.payloads[0]['name_or_id']}",
+                 NoResultsWarning)
+            return answer[:0]
+        return answer
 
     resolve_async = raw_twin(resolve, "resolver")
 
@@ -598,6 +614,12 @@ class FinkLSSTClass(FinkQuery):
                 "Give major_version and minor_version together (the server ignores one alone)")
         if major_version is not None:
             payload["major_version"] = _validate.count(major_version, "major_version")
+            if payload["major_version"] < 10:
+                # the server reads the mpc_orbits record too, which Rubin's alert schemas
+                # have from 10.0 on (fink-object-api apps/routes/v1/lsst/schema/utils.py)
+                raise InvalidQueryError(
+                    f"The server builds schemas from version 10.0 on (it fails for "
+                    f"{payload['major_version']}.x, which has no mpc_orbits record)")
             if isinstance(minor_version, bool) or not isinstance(minor_version, numbers.Integral) \
                     or minor_version < 0:
                 raise InvalidQueryError(f"minor_version must be an integer >= 0, not "
@@ -699,7 +721,11 @@ class FinkLSSTClass(FinkQuery):
                         value = value.tai.mjd
                     alert[name] = value.item() if hasattr(value, "item") else value
             if "r:diaSourceId" not in alert:
-                raise InvalidQueryError("This row has no r:diaSourceId: select it in columns")
+                raise InvalidQueryError(
+                    "This row has no r:diaSourceId: cutouts belong to detections, the rows of "
+                    "query_object, query_region or query_sso (select r:diaSourceId if a "
+                    "columns selection left it out); summary and forced-photometry rows "
+                    "have none")
             # the row's IDs pass the checks typed IDs pass (a float ID has lost digits)
             for name, what in (("r:diaSourceId", "diaSourceId"), ("r:diaObjectId", "diaObjectId")):
                 if name in alert:

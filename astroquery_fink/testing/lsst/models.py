@@ -448,10 +448,9 @@ def resolver(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
         if reverse:
             rows = _scan(store.sources, [f"{name[-3:]}_{name}_"], set_limit(nmax))
             cols = ["r:diaObjectId", "f:xm_tns_fullname", "f:xm_tns_type", "f:xm_tns_redshift"]
-            pdf = raw_frame(rows, cols)
+            pdf = raw_frame(rows, cols).drop_duplicates()
             if "f:xm_tns_fullname" not in pdf:
-                return pd.DataFrame()
-            pdf = pdf.drop_duplicates()
+                return pdf  # no TNS cell in any row: the object's ID alone (the else branch)
             return pdf[pdf["f:xm_tns_fullname"].notna() & (pdf["f:xm_tns_fullname"] != "nan")]
         return raw_frame(store.tns.scan(f"{name[-1]}_{name}".lower(), set_limit(nmax)))
     if kind == "simbad":
