@@ -24,7 +24,7 @@ import numpy as np
 from .wire import server_fails
 
 __all__ = ["FIXTURE_EVENTS", "GRACEDB_NOT_FOUND", "credible_pixels", "fixture_map",
-           "make_fixture_map", "read_bayestar", "read_flat_map"]
+           "make_fixture_map", "read_bayestar", "read_flat_map", "ud_grade_ring"]
 
 #: Offline stand-ins for GraceDB events: name -> bundled file (not real GW events).
 FIXTURE_EVENTS = {"EMU250610a": "skymap_EMU250610a.fits.gz"}
@@ -81,7 +81,7 @@ def read_bayestar(bayestar: str) -> tuple[np.ndarray, str]:
         return read_flat_map(ast.literal_eval(bayestar))
 
 
-def _ud_grade_ring(values: np.ndarray, nside_out: int) -> np.ndarray:
+def ud_grade_ring(values: np.ndarray, nside_out: int) -> np.ndarray:
     """``healpy.ud_grade`` of a RING map: NESTED children averaged or repeated, back to RING."""
     grid_in = _healpix(len(values))
     nside_in = grid_in.nside
@@ -114,7 +114,7 @@ def credible_pixels(bayestar: str, credible_level: float) -> tuple[np.ndarray, s
     order = np.flipud(np.argsort(prob))
     levels = np.empty_like(prob)
     levels[order] = np.cumsum(prob[order])
-    levels128 = _ud_grade_ring(levels, _NSIDE_SEARCH)
+    levels128 = ud_grade_ring(levels, _NSIDE_SEARCH)
     return np.flatnonzero(levels128 <= credible_level), date_obs
 
 

@@ -479,7 +479,7 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     `ast.literal_eval`, never evaluated, as for ZTF: `..ztf_skymap.read_bayestar`).
     ``event_name`` needs GraceDB: offline it answers the server's one-row ``status`` table.
     """
-    from ..ztf_skymap import read_bayestar
+    from ..ztf_skymap import read_bayestar, ud_grade_ring
 
     if "bayestar" in args:
         prob, date_obs = read_bayestar(args["bayestar"])  # RING order
@@ -492,10 +492,13 @@ def skymap(store: LsstStore, args: Mapping, nlimit: int) -> pd.DataFrame:
     from astropy.time import Time
     from astropy_healpix import HEALPix, npix_to_nside
 
-    hp = HEALPix(nside=npix_to_nside(len(prob)), order="ring")
+    npix_to_nside(len(prob))  # a map of another size fails here, as healpy's does there
     idx = np.argsort(prob)[::-1]
     levels = np.empty_like(prob)
     levels[idx] = np.cumsum(prob[idx])
+    # the server's hp.ud_grade(credible_levels, 1024): the alerts' pixels are nside 1024
+    levels = ud_grade_ring(levels, 1024)
+    hp = HEALPix(nside=1024, order="ring")
     keys, ra, dec = store.pixel.positions()
     with np.errstate(invalid="ignore"):  # an alert without position is in no region
         pix = hp.lonlat_to_healpix(ra * u.deg, dec * u.deg)
