@@ -1032,7 +1032,17 @@ def _watched(sock) -> None:
 
 
 class _Watched:
-    """Mixin for urllib3's connections: report the socket to the calling thread's deadline."""
+    """Mixin for urllib3's connections: report the socket to the calling thread's deadline.
+
+    The socket is reported once connected (`_new_conn`), before a proxy's tunnel and the
+    TLS handshake, which `connect` runs on it. The connection itself is bounded by the
+    socket's own timeout (the time left): a socket call cannot interrupt a ``connect``.
+    """
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        _watched(sock)
+        return sock
 
     def connect(self) -> None:
         super().connect()

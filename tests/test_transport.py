@@ -1080,3 +1080,18 @@ def test_download_progress_bar(serve, tmp_path, capsys, monkeypatch, bar):
     err = capsys.readouterr().err
     if bar == "tqdm":
         assert "f.bin" in err and "3.00M" in err
+
+
+def test_a_proxy_dribbling_its_tunnel_answer_is_under_the_timeout(serve, no_retries,
+                                                                   monkeypatch):
+    # urllib3 opens an HTTPS proxy's tunnel inside connect(): the socket is watched from
+    # its connection on, so the tunnel and the TLS handshake are bounded too
+    proxy = serve(lambda server, conn, request: trickle(
+        server, conn, b"HTTP/1.1 200 Connection established\r\nX-Slow: " + b"a" * 40
+        + b"\r\n\r\n", every=0.25))
+    monkeypatch.setenv("https_proxy", proxy.url)
+    monkeypatch.setenv("no_proxy", "")
+    err, elapsed = timed(call, "https://fink.test/api/v1/objects", timeout=1.0)
+    assert isinstance(err, AstroTimeoutError), err
+    assert proxy.seen and proxy.seen[0].method == "CONNECT"
+    assert 0.9 < elapsed < 2.0

@@ -67,8 +67,8 @@ class Faults:
         Seconds slept in the server before handling each request.
     latency_per_id : float
         Seconds slept in the server for each requested object ID (the comma-separated
-        ``objectId`` values), added to ``latency``: a server whose work grows with the IDs
-        asked for, as Fink's does (one table scan per ID).
+        ``objectId`` values, ``diaObjectId`` on Rubin), added to ``latency``: a server whose
+        work grows with the IDs asked for, as Fink's does (one table scan per ID).
     error_rate : float
         Fraction answered with an HTTP error drawn uniformly from ``error_statuses``, with a
         JSON body ``{"message": "<reason>"}`` as flask-restx writes it.
@@ -91,7 +91,8 @@ class Faults:
         Seconds over which each answer's body is dribbled, in 20 chunks (the headers come first).
     fail_ids : iterable of str
         Object IDs whose requests always fail with HTTP 500 (a permanent failure): a request
-        fails when one of the comma-separated ``objectId`` values is listed.
+        fails when one of the comma-separated ``objectId`` (Rubin: ``diaObjectId``) values
+        is listed.
     seed : int
         Seed of the draws. The same seed and the same requests give the same faults.
 
@@ -195,16 +196,22 @@ class Faults:
         return None, status, w
 
 
+#: The arguments naming the objects of a request: ZTF's, and Rubin's.
+_ID_ARGUMENTS = ("objectId", "diaObjectId")
+
+
 def _object_ids(query: str, body: bytes) -> set[str]:
-    """The ``objectId`` values of a request (query string and JSON body), split on commas."""
-    values: list = list(parse_qs(query).get("objectId", []))
+    """The object IDs of a request (``objectId``, or Rubin's ``diaObjectId``, in the query
+    string or the JSON body), split on commas."""
+    arguments = parse_qs(query)
+    values: list = [v for name in _ID_ARGUMENTS for v in arguments.get(name, [])]
     if body:
         try:
             payload = json.loads(body)
         except ValueError:
             payload = None
-        if isinstance(payload, dict) and "objectId" in payload:
-            values.append(payload["objectId"])
+        if isinstance(payload, dict):
+            values += [payload[name] for name in _ID_ARGUMENTS if name in payload]
     return {part.strip() for v in values for part in str(v).split(",")}
 
 

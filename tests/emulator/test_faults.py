@@ -292,3 +292,21 @@ def test_cli_fault_options():
         latency=0.5)
     with pytest.raises(ValueError, match="NAME=VALUE"):
         _faults(["nonsense"])
+
+
+def test_rubin_objects_fail_and_slow_down_by_their_dia_object_id():
+    # the Rubin client names its objects diaObjectId (a reviewer found them ignored)
+    from astroquery_fink import FinkLSSTClass
+    from astroquery_fink.exceptions import PartialResultError
+
+    with FinkEmulator(survey="lsst") as rubin:
+        ids = [int(i) for i in rubin.object_ids[:3]]
+        rubin.faults = Faults(fail_ids=[str(ids[0])])
+        fink = FinkLSSTClass(server=rubin.url)
+        with pytest.raises(PartialResultError) as info:
+            fink.query_object(ids)
+        assert info.value.failed_ids == [ids[0]] and rubin.fault_log["fail_ids"] >= 1
+        rubin.faults = Faults(latency_per_id=0.2)
+        start = time.monotonic()
+        fink.query_object(ids, get_query_payload=False)
+        assert time.monotonic() - start >= 0.6  # 3 IDs in one request
