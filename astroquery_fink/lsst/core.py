@@ -325,7 +325,10 @@ class FinkLSSTClass(FinkQuery):
         Returns
         -------
         table : `~astropy.table.Table`
-            One row per alert (the ``/sources`` columns), newest first.
+            One row per alert (the ``/sources`` columns), newest first; with a ``columns``
+            selection, only when it holds ``r:midpointMjdTai`` (the server sorts by it when
+            it comes, else answers oldest first; adding it would also bring the alerts
+            holding none of the selected columns).
         """
         plan = self._tags_plan(tag, n, startdate, stopdate, columns, output_format)
         return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)

@@ -554,9 +554,14 @@ def tag_alerts(store: LsstStore, args: Mapping) -> pd.DataFrame:
     n = number(args.get("n", 10))
     start = parse_time(args.get("startdate", "2019-11-01 00:00:00")).mjd
     stop = parse_time(args["stopdate"]).mjd if "stopdate" in args else Time.now().mjd
+    # Lomikel scans from the smaller of the two keys to the larger (a TreeSet of both)
+    start, stop = min(start, stop), max(start, stop)
     table = store.tags.get(tag) or Table(f"rubin.tag_{tag}", dict(store.sources.columns))
     keys = [k for k in table.keys() if start <= float(k.split("_")[0]) <= stop]  # noqa: SIM118
-    rows = [(k, table.rows[k]) for k in reversed(keys)][:n]  # reversed scan, newest first
+    # a reversed scan keeps the newest n (none for n <= 0: Lomikel stops at i >= limit), and
+    # its results come back in key order (a TreeMap): oldest first, unless decode sorts
+    newest = list(reversed(keys))[:max(n, 0)]
+    rows = [(k, table.rows[k]) for k in sorted(newest)]
     return decode(rows, table, _columns(args))
 
 

@@ -265,3 +265,33 @@ def test_conesearch_without_healpix(monkeypatch, processed):
             rows = _get(client, f"/api/v1/conesearch?ra={ra}&dec={dec}&radius=2")
             assert [r["r:diaObjectId"] for r in rows] == [alert["diaSource"]["diaObjectId"]]
             assert "f:pixel1024" not in rows[0]
+
+
+def test_tags_scan_as_lomikel_does():
+    # n <= 0: no row (the loop stops at i >= limit); dates in either order; the newest n,
+    # sorted by time only when r:midpointMjdTai comes (else in key order, oldest first)
+    from astroquery_fink.testing.lsst import create_app, load_store
+    from astroquery_fink.testing.lsst.store import Table
+
+    store = load_store()
+    table = Table("rubin.tag_in_tns", dict(store.sources.columns))
+    for key in store.sources.keys()[:5]:
+        row = store.sources.rows[key]
+        table.put(f"{row['r:midpointMjdTai']!r}_{row['r:diaObjectId']}", row)
+    store.tags["in_tns"] = table
+    client = create_app(store, strict=True).test_client()
+
+    def ask(**args):
+        answer = client.post("/api/v1/tags", json={"tag": "in_tns", **args})
+        assert answer.status_code == 200, answer.data
+        return json.loads(answer.data)
+
+    times = sorted(store.sources.rows[k]["r:midpointMjdTai"] for k in store.sources.keys()[:5])
+    assert [ask(n=n, stopdate="2027-01-01") for n in (0, -1)] == [[], []]
+    newest = ask(n=3, stopdate="2027-01-01", columns="r:midpointMjdTai")
+    assert [r["r:midpointMjdTai"] for r in newest] == pytest.approx(times[::-1][:3], abs=1e-9)
+    both = ask(n=3, stopdate="2027-01-01", columns="r:psfFlux,r:midpointMjdTai")
+    fluxes = ask(n=3, stopdate="2027-01-01", columns="r:psfFlux")
+    # the same rows, oldest first
+    assert [r["r:psfFlux"] for r in fluxes] == [r["r:psfFlux"] for r in both][::-1]
+    assert len(ask(startdate="2027-01-01", stopdate="2019-11-01", n=10)) == 5
