@@ -197,10 +197,19 @@ def shown(value) -> str:
     a list of 10,000 IDs or a multi-line repr would drown the message)."""
     try:
         text = _SHOWN.repr(value)
+    except ValueError:  # an integer beyond Python's 4300 digits of text
+        text = f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
     except Exception:  # noqa: BLE001 - a value whose repr fails is still named
         text = f"<{type(value).__name__}>"
     text = printable(" ".join(text.split()))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def shown_list(values, most: int = 5) -> str:
+    """Values in a message, each `shown`: the first ``most``, and how many in all."""
+    values = list(values)
+    text = ", ".join(shown(v) for v in values[:most])
+    return text if len(values) <= most else f"{text} ... ({len(values)} in all)"
 
 
 def printable(text: str) -> str:

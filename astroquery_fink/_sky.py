@@ -145,7 +145,7 @@ def radius_arcsec(radius, *, maximum: float | None = None, name: str = "radius")
     """
     if _is_number(radius):
         raise InvalidQueryError(
-            f"{name} needs a unit: write {name}={radius} * u.arcsec (or u.arcmin, u.deg)")
+            f"{name} needs a unit: write {name}={shown(radius)} * u.arcsec (or u.arcmin, u.deg)")
     value = radius
     if isinstance(radius, str):
         # text that is no angle stays text, refused below with the words given
@@ -231,8 +231,8 @@ def time_arg(value, name: str) -> Time:
     if _is_number(value) or (isinstance(value, str) and _looks_numeric(value)):
         raise InvalidQueryError(
             f"{name}={shown(value)} is ambiguous: write an ISO date such as '2021-11-20' or "
-            f"'2021-11-20 03:00:00', or for a JD or MJD Time({value}, format='jd') or "
-            f"Time({value}, format='mjd')")
+            f"'2021-11-20 03:00:00', or for a JD or MJD Time({shown(value)}, format='jd') or "
+            f"Time({shown(value)}, format='mjd')")
     try:
         if isinstance(value, Time):
             t = value
@@ -321,7 +321,7 @@ def window_days(value, name: str = "window") -> float:
         with contextlib.suppress(TypeError, ValueError):
             value = u.Quantity(value)
     if _is_number(value):
-        raise InvalidQueryError(f"{name} needs a unit: write {name}={value} * u.day")
+        raise InvalidQueryError(f"{name} needs a unit: write {name}={shown(value)} * u.day")
     return _positive(value, u.day, name, "a duration", "3 * u.day", given)
 
 

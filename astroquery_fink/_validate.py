@@ -35,7 +35,8 @@ def timeout_seconds(value) -> float:
     except OverflowError:  # an integer beyond any float
         value = math.inf
     if not math.isfinite(value) or value <= 0:
-        raise InvalidQueryError(f"timeout must be a finite number of seconds above 0, not {value}")
+        raise InvalidQueryError(
+            f"timeout must be a finite number of seconds above 0, not {shown(value)}")
     return value
 
 
@@ -61,7 +62,7 @@ def server_url(value) -> str:
         scheme = "http" if host in ("localhost", "::1") or host.startswith("127.") else "https"
         raise InvalidQueryError(
             f"server {shown(value)} is not an http(s) URL: write it with its scheme, e.g. "
-            f"'{scheme}://{bare}'")
+            f"{shown(f'{scheme}://{bare}')}")
     return value
 
 
@@ -99,7 +100,7 @@ def count(value, name: str) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise InvalidQueryError(f"{name} must be a whole number above 0, not {shown(value)}")
     if not 0 < value < 2**31:  # the servers read these as 32-bit Java/Python ints at most
-        raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {value}")
+        raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {shown(value)}")
     return int(value)
 
 
@@ -183,12 +184,13 @@ def columns(value, *, example: str, known, selectable: tuple[str, ...],
         return None
     for name in selection:
         family, colon, field = name.partition(":")
-        if name == "*":
+        if "*" in name:
+            # the server asks every column when its filter holds a '*' (Lomikel)
             raise InvalidQueryError("columns: '*' means all columns: give it alone")
         if colon and not field.strip():
             raise InvalidQueryError(f"Column {shown(name)} has no name after its family prefix")
         if not colon:
-            hint = " or ".join(f"'{f}:{name}'" for f in selectable)
+            hint = " or ".join(shown(f"{f}:{name}") for f in selectable)
             raise InvalidQueryError(
                 f"Column {shown(name)} has no family prefix: write it as {hint}")
         if family not in selectable:

@@ -227,3 +227,31 @@ def test_an_ssoft_version_that_is_not_a_month_is_refused(recorded, version):
         fink.get_ssoft(version=version)
     assert rec.calls == []
     assert fink.get_ssoft(version="2024.12", get_query_payload=True)["version"] == "2024.12"
+
+
+@pytest.mark.parametrize(("survey", "call"), [
+    ("ztf", lambda f: f.query_class("SN candidate", n=10**5000)),
+    ("ztf", lambda f: f.query_class("SN candidate", startdate=10**5000)),
+    ("ztf", lambda f: f.query_region("10 10", 10**5000)),
+    ("lsst", lambda f: f.query_object(10**5000)),
+    ("lsst", lambda f: f.query_object("9" * 5000)),
+    ("ztf", lambda f: f.query_object([f"bad{i}" for i in range(10_000)])),
+    ("ztf", lambda f: f.query_object("x" * 10_000)),
+    ("ztf", lambda f: f.query_object("ZTF20abfcszi", columns=["q" * 10_000])),
+    ("ztf", lambda f: f.query_class("SN candidate", startdate="1" * 5000)),
+])
+def test_huge_values_are_refused_in_short_messages(recorded, lsst_recorded, survey, call):
+    # integers beyond Python's 4300 digits of text made int() and f-strings raise ValueError
+    fink, rec = (recorded if survey == "ztf" else lsst_recorded)([])
+    with pytest.raises(InvalidQueryError) as info:
+        call(fink)
+    assert len(str(info.value)) < 400 and rec.calls == []
+
+
+def test_a_star_among_column_names_is_refused():
+    from astroquery_fink import FinkClass, FinkLSSTClass
+
+    with pytest.raises(InvalidQueryError, match="'\\*' means all columns"):
+        FinkClass(server="http://127.0.0.1:9").query_object("ZTF20abfcszi", columns=["i:*"])
+    with pytest.raises(InvalidQueryError, match="'\\*' means all columns"):
+        FinkLSSTClass(server="http://127.0.0.1:9").get_statistics("", columns=["f:alerts", "f:*"])

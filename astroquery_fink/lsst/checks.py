@@ -47,6 +47,9 @@ def one_id(item, name: str) -> int:
     if isinstance(item, bool | np.bool_):
         raise InvalidQueryError(f"{name} must be an integer ID, not {shown(item)}")
     digits = isinstance(item, str) and item.isascii() and item.isdigit()
+    if digits and len(item.lstrip("0")) > 19 or isinstance(item, numbers.Integral) and not (
+            -(2**63) < int(item) < 2**63):
+        raise InvalidQueryError(f"{name} {shown(item)} is not a 64-bit Rubin ID")
     if digits or isinstance(item, numbers.Integral):
         number = int(item)
     elif isinstance(item, float | np.floating):

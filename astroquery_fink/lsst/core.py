@@ -548,6 +548,9 @@ class FinkLSSTClass(FinkQuery):
         cols = None
         if columns is not None:
             cols = _validate.names(columns, "columns", example="f:alerts")
+            if any("*" in c for c in cols):
+                # the server asks every column when its filter holds a '*' (Lomikel)
+                raise InvalidQueryError("columns: '*' means all columns: leave columns out")
             if not all(c.startswith("f:") for c in cols):
                 raise InvalidQueryError(f"statistics columns are f: names, not {shown(columns)}")
             known = schema.statistics_columns()

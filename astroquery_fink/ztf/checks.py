@@ -10,7 +10,7 @@ from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError
 
 from .. import _sky, _validate
-from .._errors import shown
+from .._errors import shown, shown_list
 from .endpoints import TRACKLET_ID_SHAPE
 from .schema import columns as known_columns
 
@@ -50,7 +50,7 @@ def object_ids(object_id, *, prefix: bool = False) -> list[str]:
     if bad:
         what = "ZTF name prefixes (like 'ZTF21aax')" if prefix else (
             "ZTF object names (like 'ZTF21aaxtctv'; use prefix=True for partial names)")
-        raise InvalidQueryError(f"Not {what}: {', '.join(map(repr, bad))}{_case_hint(bad)}")
+        raise InvalidQueryError(f"Not {what}: {shown_list(bad)}{_case_hint(bad)}")
     if not ids:
         raise InvalidQueryError("object_id is empty: give at least one ZTF object name")
     return list(dict.fromkeys(ids))
@@ -61,7 +61,7 @@ def _case_hint(bad: list[str]) -> str:
     case-sensitive, so a guess would be silent; the user is told instead."""
     fixed = [f"ZTF{b.strip()[3:5]}{b.strip()[5:].lower()}" for b in bad
              if re.fullmatch(ZTF_ID.pattern, b.strip(), re.IGNORECASE)]
-    return f" (names are case-sensitive: {', '.join(map(repr, fixed))}?)" if fixed else ""
+    return f" (names are case-sensitive: {shown_list(fixed)}?)" if fixed else ""
 
 
 def column_list(columns) -> list[str] | None:
