@@ -609,7 +609,8 @@ def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
             if "columns" in plan.payloads[0]:
                 # a search scan keeps only the rows holding a selected column: none, for
                 # names the server does not know
-                hints.append("or does the server know the selected columns (get_schema)?")
+                hints.append("or do its rows hold a value in the selected columns? the "
+                             "server returns only those that do")
             hint = f" ({'; '.join(hints)})" if hints else ""
             warn(f"Fink's {endpoint.what} answer is empty{hint}", NoResultsWarning)
     elif missing:

@@ -1464,8 +1464,9 @@ def test_a_rubin_statistics_selection_matching_nothing_is_said(lsst_recorded):
     # the server's scan keeps no row without a selected cell: an unknown name, no night
     fink, _ = lsst_recorded([make_response(b'[]')])
     with pytest.warns(InputWarning, match="'f:alerts_typo' is not a Rubin statistics column"), \
-            pytest.warns(NoResultsWarning, match=r"answer is empty \(or does the server know "
-                                                 r"the selected columns \(get_schema\)\?\)"):
+            pytest.warns(NoResultsWarning, match=r"answer is empty \(or do its rows hold a "
+                                                 r"value in the selected columns\? the server "
+                                                 r"returns only those that do\)"):
         table = fink.get_statistics("202511", columns=["f:alerts_typo"], output_format="json")
     assert table.colnames == ["f:alerts_typo"] and len(table) == 0
 

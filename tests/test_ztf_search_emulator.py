@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 from astropy.coordinates import SkyCoord
 from astropy.time import Time
-from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
+from astroquery.exceptions import (
+    InputWarning,
+    InvalidQueryError,
+    MaxResultsWarning,
+    NoResultsWarning,
+)
 
 CENTER = SkyCoord(23.5, 30.7, unit="deg")
 
@@ -142,3 +147,28 @@ def test_skymap_fixture_event_and_unknown_event(fink):
         assert len(set(t["i:objectId"])) == len(t)
     with pytest.raises(InvalidQueryError, match="No sky map of .* came from GraceDB"):
         fink.query_skymap("S000000xx", credible_level=0.5)
+
+
+@pytest.mark.parametrize(("class_name", "column"), [("SN candidate", "d:Plx"),
+                                                    ("SN candidate", "i:magpsf")])
+def test_class_fetch_all_selection_gives_the_rows_of_one_request(fink, class_name, column):
+    # a scan with columns returns only the alerts holding one of them: fetch_all, which
+    # asks i:objectId and i:jd too, leaves the others out as one request does
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoResultsWarning)  # no alert holds d:Plx
+        one = fink.query_class(class_name, n=1000, startdate="2019-11-01",
+                               stopdate="2026-01-01", columns=[column])
+        paged = fink.query_class(class_name, n=2, startdate="2019-11-01",
+                                 stopdate="2026-01-01", columns=[column], fetch_all=True)
+    assert len(paged) == len(one)
+    assert sorted(np.ma.filled(paged[column], -1).tolist()) == sorted(
+        np.ma.filled(one[column], -1).tolist())
+
+
+def test_cone_search_columns_its_table_lacks_are_warned_about_first(fink):
+    where = fink.query_object("ZTF20abfcszi", columns=["i:ra", "i:dec"])[0]
+    with pytest.warns(InputWarning, match="ztf.pixel128, whose rows hold only i:objectId"), \
+            pytest.warns(NoResultsWarning, match="no value in any row for d:Plx"):
+        t = fink.query_region(SkyCoord(where["i:ra"], where["i:dec"], unit="deg"),
+                              5 * u.arcsec, columns=["i:jd", "d:Plx"])
+    assert "d:Plx" in t.colnames and np.ma.getmaskarray(t["d:Plx"]).all()

@@ -245,6 +245,17 @@ class SearchTables:
                 self._pixel128 = (rows, keys, {p: np.array(v) for p, v in by_pix.items()})
             return self._pixel128
 
+    def _holding(self, rows: np.ndarray, cols: str, table_columns: Sequence[str]) -> np.ndarray:
+        """Which ``rows`` hold a cell of a selected column of the table (all, for ``*``): a
+        scan with columns returns no other row (Lomikel's ``Scan.addColumn``), and its
+        limit counts only the rows it returns."""
+        if "*" in cols:
+            return np.ones(len(rows), dtype=bool)
+        held = np.zeros(len(rows), dtype=bool)
+        for name in set(parse_columns(cols)) & set(table_columns):
+            held |= np.asarray(pd.notna(self._base[name].array[rows]), dtype=bool)
+        return held
+
     def _pixel_scan(self, pixels: Iterable[int], jd_start: float | None,
                     jd_stop: float | None, limit: int | None) -> tuple[np.ndarray, list[str]]:
         """Scan ``ztf.pixel128`` pixel by pixel: prefix ``<pix>_`` or range on jdstarthist."""
@@ -359,6 +370,8 @@ class SearchTables:
         keys = np.array([f"{label}_{self.jd_text[i]}_{self.oid[i]}" for i in idx], dtype=object)
         mask = _key_scan(keys, f"{label}_{jd_start}", f"{label}_{jd_stop}")
         idx, keys = idx[mask], keys[mask]
+        held = self._holding(idx, cols, self.index_columns)
+        idx, keys = idx[held], keys[held]
         order = np.argsort(keys, kind="stable")[::-1][:max(n, 0)]  # reversed scan, capped
         return self.format_rows(idx[order], list(keys[order]), self.index_columns, cols,
                                 truncated=cols != "*", group_alerts=False,
@@ -407,6 +420,8 @@ class SearchTables:
         keys = np.array([f"{self.jd_text[i]}_{self.oid[i]}" for i in idx], dtype=object)
         mask = _key_scan(keys, f"{jd_start}", f"{jd_stop}")
         idx, keys = idx[mask], keys[mask]
+        held = self._holding(idx, cols, self.engine.stored_columns)
+        idx, keys = idx[held], keys[held]
         order = np.argsort(keys, kind="stable")[::-1][:max(n, 0)]
         return self.format_rows(idx[order], list(keys[order]), self.engine.stored_columns,
                                 cols, truncated=cols != "*", group_alerts=False)

@@ -19,6 +19,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from astroquery.exceptions import (
+    InputWarning,
     InvalidQueryError,
     MaxResultsWarning,
     NoResultsWarning,
@@ -310,7 +311,13 @@ class FinkClass(FinkQuery):
         start, stop, days = _sky.date_range(startdate, stopdate, window)
         n = _validate.count(n, "n")
         fmt = _validate.output_format(output_format)
-        cols, added = with_columns(endpoints.CONESEARCH, checks.column_list(columns), {})
+        selection = checks.column_list(columns)
+        beyond = [c for c in selection or () if c not in endpoints.CONE_COLUMNS]
+        if beyond:
+            warn(f"The cone search reads ztf.pixel128, whose rows hold only "
+                 f"{', '.join(endpoints.CONE_COLUMNS)}: {', '.join(beyond)} will be masked; "
+                 "query_object gives every column of the objects found", InputWarning)
+        cols, added = with_columns(endpoints.CONESEARCH, selection, {})
         base = {"radius": arcsec, "n": n}
         base.update(_sky.date_arguments(start, stop))
         if days is not None:
@@ -487,7 +494,9 @@ class FinkClass(FinkQuery):
             request raises `~astroquery_fink.exceptions.PartialResultError` holding the
             alerts that arrived and, in ``failed_ids``, the date range left (``start/stop``).
             Not with ``trend`` or the classes the server groups per object (the blazar
-            states, SLSN), for which a cut cannot be detected.
+            states, SLSN), for which a cut cannot be detected. With ``columns``, alerts
+            without a value in any selected column are left out, as the server leaves them
+            out of one answer.
         max_requests : int, optional
             With ``fetch_all``: at most this many requests (default 64); if parts are still
             cut then, their alerts are returned and a MaxResultsWarning names them.
@@ -594,6 +603,14 @@ class FinkClass(FinkQuery):
         """The pages of `_class_all` as one Table, with the warnings they deserve."""
         n = plan.payloads[0]["n"]
         table = _merge.merge([t for t in pages if len(t)], plan.endpoint)
+        selected = [c for c in table.colnames if c not in plan.added_columns]
+        if "columns" in plan.payloads[0] and len(table) and selected:
+            # the pages asked i:objectId and i:jd, which every alert holds; one request
+            # returns only the alerts holding a selected column (the scan's column filter)
+            held = np.zeros(len(table), dtype=bool)
+            for name in selected:
+                held |= ~np.ma.getmaskarray(table[name]).reshape(len(table), -1).all(axis=1)
+            table = table[held]
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
         table = answers.or_empty_columns(table, plan.columns)
         table.meta.update({"server": self._server(), "endpoint": "/api/v1/latests",

@@ -206,3 +206,20 @@ def test_classes(client):
     assert "(TNS) SN Ia" in body["Cross-match with TNS"]
     assert client.post("/api/v1/classes", json={}).status_code == 405
     assert np.all([isinstance(v, list) for v in body.values()])
+
+
+def test_a_column_selection_keeps_the_alerts_holding_it_before_the_limit(client):
+    # Lomikel's Scan.addColumn: the scan returns only rows holding a selected cell, and its
+    # limit counts those rows (2 of the 8 "Unknown" alerts hold d:DR3Name)
+    import json as _json
+
+    def latests(**args):
+        answer = client.post("/api/v1/latests", json={
+            "class": "(SIMBAD) Unknown", "startdate": "2019-11-01", "stopdate": "2026-01-01",
+            "output-format": "json", **args})
+        assert answer.status_code == 200, answer.data
+        return _json.loads(answer.data)
+
+    assert len(latests(n=100)) == 8
+    assert [set(row) for row in latests(n=100, columns="d:DR3Name")] == [{"d:DR3Name"}] * 2
+    assert len(latests(n=1, columns="d:DR3Name")) == 1

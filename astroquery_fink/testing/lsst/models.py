@@ -146,8 +146,9 @@ def decode(rows: list[tuple[str, dict]], table: Table, columns: list[str] | None
     """
     if columns is not None:
         # a scan with columns returns only the rows holding one of their cells (Lomikel's
-        # HBaseClient adds each name with Scan.addColumn; HBase skips rows without any)
-        wanted = set(columns)
+        # HBaseClient adds each name with Scan.addColumn; HBase skips rows without any);
+        # a '*' among them asks every column
+        wanted = set(table.columns) if "*" in columns else set(columns)
         rows = [(k, r) for k, r in rows if any(r.get(c) is not None for c in wanted)]
     if not rows:
         return pd.DataFrame({})
@@ -168,13 +169,13 @@ def decode(rows: list[tuple[str, dict]], table: Table, columns: list[str] | None
 
 
 def _columns(args: Mapping) -> list[str] | None:
-    """``columns`` argument: None for all (absent, or holding a ``*``: Lomikel's
-    HBaseClient fetches every column when its filter contains one), else the names without
-    spaces."""
+    """``columns`` argument: None for all (absent or ``*``), else the names without
+    spaces (a ``*`` among them: every column, as Lomikel's HBaseClient fetches every column
+    when its filter holds one, yet decoded as a selection: `decode`)."""
     if "columns" not in args:
         return None
     cols = text(args["columns"], "columns").replace(" ", "")
-    return None if "*" in cols else cols.split(",")
+    return None if cols == "*" else cols.split(",")
 
 
 def _id_prefixes(ids: str, suffix: str | None = None) -> list[str]:
@@ -558,11 +559,14 @@ def tag_alerts(store: LsstStore, args: Mapping) -> pd.DataFrame:
     start, stop = min(start, stop), max(start, stop)
     table = store.tags.get(tag) or Table(f"rubin.tag_{tag}", dict(store.sources.columns))
     keys = [k for k in table.keys() if start <= float(k.split("_")[0]) <= stop]  # noqa: SIM118
+    columns = _columns(args)
+    if columns is not None and "*" not in columns:  # the limit counts the rows it lets pass
+        keys = [k for k in keys if any(table.rows[k].get(c) is not None for c in columns)]
     # a reversed scan keeps the newest n (none for n <= 0: Lomikel stops at i >= limit), and
     # its results come back in key order (a TreeMap): oldest first, unless decode sorts
     newest = list(reversed(keys))[:max(n, 0)]
     rows = [(k, table.rows[k]) for k in sorted(newest)]
-    return decode(rows, table, _columns(args))
+    return decode(rows, table, columns)
 
 
 def blocks() -> dict:

@@ -167,3 +167,15 @@ def test_a_star_in_columns_asks_every_column(lsst, processed):
     full = json.loads(lsst.post("/api/v1/conesearch", json=args).data)
     star = json.loads(lsst.post("/api/v1/conesearch", json={**args, "columns": "*"}).data)
     assert star and set(star[0]) == set(full[0]) and len(star[0]) > 100
+
+
+def test_a_star_among_names_asks_every_column_as_a_selection(lsst):
+    # the server's filter holds '*' (every column) but it decodes a selection: the columns
+    # no row holds are not written
+    oid = "313897383979122767"
+    star = json.loads(lsst.post("/api/v1/sources", json={"diaObjectId": oid,
+                                                         "columns": "r:psfFlux,*"}).data)
+    full = json.loads(lsst.post("/api/v1/sources", json={"diaObjectId": oid}).data)
+    assert len(star) == len(full)
+    held = {name for row in full for name, value in row.items() if value is not None}
+    assert set(star[0]) == held < set(full[0])
