@@ -62,16 +62,22 @@ def check_rows_belong(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool
     """Refuse an answer (`~astroquery_fink._tables.Decoded`) holding rows of IDs that were
     not asked for (never taken silently)."""
     name = endpoint.id_column
-    column = None if name is None or not len(answer) else answer.typed(name, schema)
-    if column is None:
+    if name is None or not len(answer):
         return
-    # a row without the ID (a selection without it, filled by other rows) is not a stray;
-    # one whose ID is the schema's "no ID" value (a Rubin 0) is
+    # the client asks the ID column with every selection: rows without it cannot be told
+    # apart from rows of IDs not asked for
+    if name not in answer.columns:
+        raise RemoteServiceError(
+            f"Fink's {endpoint.what} answer has {len(answer)} rows but no {name} column: "
+            "whose rows they are cannot be told; the answer is refused rather than merged")
+    column = answer.typed(name, schema)
     absent = np.ma.getmaskarray(column)
-    info = schema.get(name) if schema is not None else None
-    if info is not None and info.null is not None:
-        absent = absent & (np.ma.getdata(column) != info.null)
-    stray = (owners(column, ids, prefix=prefix) < 0) & ~absent
+    if absent.any():
+        raise RemoteServiceError(
+            f"{int(absent.sum())} of the {len(answer)} rows of Fink's {endpoint.what} answer "
+            f"have no {name}: whose rows they are cannot be told; the answer is refused "
+            "rather than merged")
+    stray = owners(column, ids, prefix=prefix) < 0
     if stray.any():
         shown = ", ".join(map(str, np.unique(np.asarray(column)[stray])[:5]))
         raise RemoteServiceError(

@@ -474,11 +474,12 @@ class FinkQuery(BaseQuery):
         def one(k: int):
             def checked(response):
                 result = parse(response)
+                if isinstance(result, Decoded):  # is it this endpoint's answer at all?
+                    _merge.check_described(result, endpoint, plan.columns, schema)
                 if isinstance(result, Decoded) and plan.batches[k]:
                     _merge.check_rows_belong(result, endpoint, plan.batches[k],
                                              prefix=plan.prefix, schema=schema)
                 if isinstance(result, Decoded):
-                    _merge.check_described(result, endpoint, plan.columns, schema)
                     _merge.check_rows_asked(result, endpoint, plan.payloads[k], schema)
                 return result
 

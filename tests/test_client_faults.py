@@ -119,7 +119,7 @@ def waits(monkeypatch):
 def test_retry_after_is_honoured(recorded, waits, header, expected):
     answers = [make_response(b"slow down", status=429, headers={"Retry-After": header},
                              content_type="text/plain"),
-               make_response(b'[{"i:jd": 2459000.5}]')]
+               make_response(b'[{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5}]')]
     fink, rec = recorded(answers)
     t = fink.query_object("ZTF20abfcszi", output_format="json")
     assert waits == [pytest.approx(expected)]
@@ -129,7 +129,7 @@ def test_retry_after_is_honoured(recorded, waits, header, expected):
 def test_unreadable_retry_after_falls_back_to_backoff(recorded, waits):
     answers = [make_response(b"slow down", status=429, headers={"Retry-After": "soon"},
                              content_type="text/plain"),
-               make_response(b'[{"i:jd": 2459000.5}]')]
+               make_response(b'[{"i:objectId": "ZTF20abfcszi", "i:jd": 2459000.5}]')]
     fink, _ = recorded(answers)
     fink.query_object("ZTF20abfcszi", output_format="json")
     assert len(waits) == 1 and 0 <= waits[0] <= conf.retry_max_delay

@@ -964,7 +964,9 @@ def test_a_list_in_a_cell_of_numbers_is_refused(lsst_recorded, fmt):
 def test_rows_of_the_no_id_value_are_rows_not_asked_for(lsst_recorded, fmt):
     rows = [{"r:diaObjectId": 0, "r:midpointMjdTai": 1.0}]
     fink, rec = lsst_recorded(lambda url, payload: rows_answer(rows, payload))
-    with pytest.raises(RemoteServiceError, match=r"rows of IDs that were not asked for \(0\)"):
+    # 0 is Rubin's "no ID": such a row cannot be told to be the object's
+    with pytest.raises(RemoteServiceError, match=r"1 of the 1 rows of Fink's sources answer "
+                                                 r"have no r:diaObjectId"):
         fink.query_object(_A, output_format=fmt)
     assert len(rec.calls) == 1
 
@@ -1640,3 +1642,20 @@ def test_pyarrow_reads_the_csv_it_can_and_leaves_the_rest(monkeypatch):
                  b"d:code,d:count,d:x,d:version\n007,3,1.5,2026.10\n010,12,-2e3,2025.09\n"):
         python, arrow = _csv_both_ways(monkeypatch, body, None)
         _same_table(python, arrow)
+
+
+@pytest.mark.parametrize("rows", [[{"i:jd": 2459000.5}], [{"i:objectId": None, "i:jd": 1.5}]])
+def test_rows_that_do_not_name_their_object_are_refused(recorded, rows):
+    # the client asks i:objectId with every query: rows without it could be anyone's
+    fink, rec = recorded(lambda url, body: make_response(rows_json(rows)))
+    with pytest.raises(RemoteServiceError, match=r"i:objectId.*whose rows they are cannot be "
+                                                  r"told; the answer is refused"):
+        fink.query_object("ZTF99zzzzzzz", output_format="json")
+    assert len(rec.calls) == 1
+
+
+def test_fetch_all_refuses_colours_computed_per_answer(recorded):
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError, match="fetch_all cannot be used with color"):
+        fink.query_class("SN candidate", fetch_all=True, color=True)
+    assert rec.calls == []

@@ -297,17 +297,17 @@ def test_retry_total_time_bounds_a_query_of_many_requests(serve):
 def test_a_long_query_that_keeps_being_answered_is_not_cut(serve):
     def slow_rows(server, conn, request):
         oid = json.loads(request.body)["objectId"]
-        if not server.stop.wait(0.25):
+        if not server.stop.wait(0.3):
             reply(conn, json.dumps([{"i:objectId": oid, "i:jd": 2459000.5}]).encode())
 
     server = serve(slow_rows)
     with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 1), \
-            conf.set_temp("retry_total_time", 0.6):
+            conf.set_temp("retry_total_time", 1.2):
         from astroquery_fink import Fink
         start = time.monotonic()
-        table = Fink(server=server.url).query_object(IDS16[:6], output_format="json")
-    assert time.monotonic() - start > 1.2  # six answers of 0.25 s, one at a time
-    assert sorted(table["i:objectId"]) == IDS16[:6]
+        table = Fink(server=server.url).query_object(IDS16[:8], output_format="json")
+    assert time.monotonic() - start > 2.4  # eight answers of 0.3 s, one at a time
+    assert sorted(table["i:objectId"]) == IDS16[:8]
 
 
 def test_a_slow_but_steady_body_is_waited_for(serve):

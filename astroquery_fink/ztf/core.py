@@ -437,6 +437,11 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError(
                 "fetch_all cannot be used with trend: the server filters by trend after "
                 "cutting at n rows, so a cut answer cannot be told from a complete one")
+        if fetch_all and color:
+            raise InvalidQueryError(
+                "fetch_all cannot be used with color: the server computes the colours and "
+                "rates of an object from the alerts of one answer, which would then depend on "
+                "how the range was paged")
         if fetch_all and class_name in endpoints.GROUPED_CLASSES:
             raise InvalidQueryError(
                 f"fetch_all cannot be used with {shown(class_name)}: the server keeps one alert "
@@ -494,7 +499,8 @@ class FinkClass(FinkQuery):
             request raises `~astroquery_fink.exceptions.PartialResultError` holding the
             alerts that arrived and, in ``failed_ids``, the date range left (``start/stop``).
             Not with ``trend`` or the classes the server groups per object (the blazar
-            states, SLSN), for which a cut cannot be detected. With ``columns``, alerts
+            states, SLSN), for which a cut cannot be detected, nor with ``color`` (the
+            server computes colours from the alerts of one answer). With ``columns``, alerts
             without a value in any selected column are left out, as the server leaves them
             out of one answer.
         max_requests : int, optional
