@@ -6,12 +6,13 @@ import numbers
 
 import numpy as np
 from astropy.time import Time
-from astroquery.exceptions import InvalidQueryError
+from astroquery.exceptions import InputWarning, InvalidQueryError
 
 from .. import _validate
-from .._errors import shown
+from .._errors import shown, warn
 from .endpoints import SELECTABLE
 from .schema import columns as known_columns
+from .schema import statistics_columns as known_statistics
 
 __all__: list[str] = []
 
@@ -137,3 +138,19 @@ def sso_names(name) -> list[str]:
     if not out:
         raise InvalidQueryError("No Solar System object name given")
     return list(dict.fromkeys(out))
+
+
+def statistics_columns(columns) -> list[str]:
+    """Check a ``get_statistics`` selection: ``f:`` names, no ``*`` (the server then asks
+    every column: Lomikel's filter); names the bundled schema lacks are warned about."""
+    cols = _validate.names(columns, "columns", example="f:alerts")
+    if any("*" in c for c in cols):
+        raise InvalidQueryError("columns: '*' means all columns: leave columns out")
+    if not all(c.startswith("f:") for c in cols):
+        raise InvalidQueryError(f"statistics columns are f: names, not {shown(columns)}")
+    known = known_statistics()
+    for name in cols:
+        if name not in known and name != "f:night":
+            warn(f"{shown(name)} is not a Rubin statistics column known to this client; the "
+                 "server ignores unknown names", InputWarning)
+    return cols

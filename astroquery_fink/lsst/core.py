@@ -20,12 +20,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
-from astroquery.exceptions import (
-    InputWarning,
-    InvalidQueryError,
-    NoResultsWarning,
-    RemoteServiceError,
-)
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
 
 from .. import _cutouts, _hints, _sky, _validate
 from .._cutouts import CUTOUT_KINDS
@@ -545,20 +540,8 @@ class FinkLSSTClass(FinkQuery):
     def _statistics_plan(self, date, columns, output_format) -> Plan:
         fmt = checks.output_format(output_format)
         payload: dict = {"date": _sky.night(date)}
-        cols = None
-        if columns is not None:
-            cols = _validate.names(columns, "columns", example="f:alerts")
-            if any("*" in c for c in cols):
-                # the server asks every column when its filter holds a '*' (Lomikel)
-                raise InvalidQueryError("columns: '*' means all columns: leave columns out")
-            if not all(c.startswith("f:") for c in cols):
-                raise InvalidQueryError(f"statistics columns are f: names, not {shown(columns)}")
-            known = schema.statistics_columns()
-            for name in cols:
-                if name not in known and name != "f:night":
-                    warn(f"{shown(name)} is not a Rubin statistics column known to this "
-                         "client; the server ignores unknown names", InputWarning)
-            payload.update(columns_argument(cols))
+        cols = None if columns is None else checks.statistics_columns(columns)
+        payload.update(columns_argument(cols))
         return Plan(endpoints.STATISTICS, [payload], output_format=fmt, columns=cols)
 
     def get_statistics(self, date: str = "", *, columns: _hints.Columns | None = None,
