@@ -421,18 +421,8 @@ class FinkQuery(BaseQuery):
                 f"columns ({', '.join(selected)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
-        elif lacking and (endpoint.described is False or any(c in schema for c in lacking)):
-            empty = [c for c in lacking if c in schema]
-            # names the schema lacks were warned about before the request, where the schema
-            # describes the endpoint's columns
-            unknown = [c for c in lacking if c not in schema and not endpoint.described]
-            words = ([f"no value in any row for {', '.join(empty)} (masked columns)"]
-                     if empty else []) + ([
-                f"no column {', '.join(unknown)}: the server sends none for a name it does "
-                "not know, nor where no row has a value; check the names (get_schema lists "
-                "the columns)"] if unknown else [])
-            warn(f"Fink's {endpoint.what} answer has " + "; and ".join(words),
-                 NoResultsWarning)
+        else:
+            _warn_if_columns_lack(lacking, endpoint, schema)
         _warn_if_empty(rows, plan, missing)
         _warn_if_cells_empty(table, schema)
         return table
@@ -587,6 +577,21 @@ class FinkQuery(BaseQuery):
             errors={i: errors[k] for k in failed_batches for i in keys[k]},
             responses=responses)
         return error
+
+
+def _warn_if_columns_lack(lacking: list, endpoint: Endpoint, schema) -> None:
+    """Say which selected columns the rows lack: masked where the schema knows them (no
+    row has a value); else absent (names the schema lacks were warned about before the
+    request, where the schema describes the endpoint's columns)."""
+    empty = [c for c in lacking if c in schema]
+    unknown = [] if endpoint.described else [c for c in lacking if c not in schema]
+    words = [f"no value in any row for {', '.join(empty)} (masked columns)"] if empty else []
+    if unknown:
+        words.append(f"no column {', '.join(unknown)}: the server sends none for a name it "
+                     "does not know, nor where no row has a value; check the names "
+                     "(get_schema lists the columns)")
+    if words:
+        warn(f"Fink's {endpoint.what} answer has " + "; and ".join(words), NoResultsWarning)
 
 
 def _halves(batch: list) -> tuple[list, list]:
