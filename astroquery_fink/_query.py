@@ -629,7 +629,10 @@ def _warn_if_empty(rows: int, plan: Plan, missing: list) -> None:
 def _warn_if_cells_empty(table: Table, schema) -> None:
     """Say which array cells (stamps) came empty: the server writes ``[]`` where it could
     not fetch a cutout (fink-object-api apps/utils/utils.py, download_cutout); such cells
-    are masked, or have no pixel at all when no row has one."""
+    are masked, or have no pixel at all when no row has one. Upper-limit and bad-quality
+    rows (``d:tag``) never have stamps: they are not counted."""
+    if "d:tag" in table.colnames:
+        table = table[np.asarray(table["d:tag"]) == "valid"]
     empties = []
     for name in table.colnames:
         info = schema.get(name)

@@ -233,6 +233,7 @@ def _shapes_not_kept(table: Table, fmt: str) -> list[str]:
     if not multi or not len(table):
         return []
     sample = table[multi][:1]
+    sample.meta.clear()  # the probe writes only the arrays (FITS would warn about the meta)
     lost = {name: got for name, got in _shapes_read_back(sample, fmt).items()
             if got != table[name].shape[1:]}
     if not lost:

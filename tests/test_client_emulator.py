@@ -325,3 +325,21 @@ def test_empty_answers_have_the_columns_full_ones_have(fink):
         unknown = fink.query_object("ZTF99zzzzzzz")
     assert set(fink.query_object(TDE).colnames) <= set(unknown.colnames)
     assert "v:classification" in unknown.colnames and "d:classification" not in unknown.colnames
+
+
+def test_upper_limit_rows_without_stamps_are_not_warned_about(emulator):
+    # the server downloads stamps for the alerts only: upper-limit and bad-quality rows
+    # (d:tag) never have any
+    import warnings
+
+    from astroquery_fink import FinkClass
+
+    fink = FinkClass(server=emulator.url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t = fink.query_object("ZTF25aauurnj", withupperlim=True, withcutouts=True,
+                              cutout_kind="Science")
+    assert [str(w.message) for w in caught] == []
+    stamps = np.ma.getmaskarray(t["b:cutoutScience_stampData"]).reshape(len(t), -1).all(axis=1)
+    assert set(np.asarray(t["d:tag"])[stamps]) == {"upperlim", "badquality"}
+    assert not stamps[np.asarray(t["d:tag"]) == "valid"].any()

@@ -167,3 +167,18 @@ def test_the_votable_note_names_a_column_of_the_table(tmp_path):
         "VOTable: names such as 'r:psfFlux' are kept as the FIELD names; their IDs are "
         "'r_psfFlux': read the file with Table.read(..., use_names_over_ids=True) to get the "
         "names back"]
+
+
+def test_the_shape_probe_writes_no_meta(tmp_path, caplog):
+    # a query's meta (a dict payload, long keys) made the probe's FITS writer warn on stderr
+    import warnings
+
+    import numpy as np
+    t = Table({"i:jd": [1.5, 2.5], "b:stamp": np.ones((2, 4, 3))})
+    t.meta.update({"payload": {"objectId": "ZTF25aauurnj"}, "query_time": "2026-12-01"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notes = write_table(t, tmp_path / "t.parquet", "parquet")
+    assert [str(w.message) for w in caught] == [] and "WARNING" not in caplog.text
+    assert notes == ["b:stamp: each row's 4x3 array is read back from .parquet with shape (12,) "
+                     "(reshape it, or use .ecsv, .fits, which keep it)"]
