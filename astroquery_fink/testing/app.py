@@ -12,12 +12,12 @@ from importlib import resources
 
 from flask import Flask, Response
 
-from . import ztf_search, ztf_solar
+from . import ztf_resolver, ztf_search, ztf_solar
 from .engine import Engine, QueryError
 from .store import CUTOUT_KINDS, decode_stamp, stamp_fits
 from .wire import (
     CutoutCodec,
-    Route,
+    Routes,
     add_cors,
     add_routes,
     require,
@@ -31,11 +31,12 @@ __all__ = ["create_app"]
 # Static schema data shared with the client (not its code): the package's copy of the answer.
 _SCHEMA_FILE = resources.files("astroquery_fink").joinpath("data/api_v1_schema.json")
 _DOC_URL = "https://api.ztf.fink-portal.org"
-_OBJECTS_DESC = "Get object data based on ZTF ID"
-_CUTOUTS_DESC = "Get cutout data based on ZTF ID"
-_SCHEMA_DESC = "Get the data schema"
+
+#: The object, cutout and schema routes; the endpoint modules declare the others.
+ROUTES = Routes()
 
 
+@ROUTES.route("/api/v1/objects", "Get object data based on ZTF ID")
 def _objects(engine: Engine, payload) -> Response:
     require(payload, ["objectId"], _DOC_URL)
     columns = payload.get("columns", None)
@@ -65,10 +66,12 @@ _CUTOUTS = CutoutCodec("objectId", CUTOUT_KINDS, "b:cutout{}_stampData", _find_s
                        decode_stamp, stamp_fits)
 
 
+@ROUTES.route("/api/v1/cutouts", "Get cutout data based on ZTF ID")
 def _cutouts(engine: Engine, payload) -> Response:
     return send_cutout(_CUTOUTS, engine, payload, _DOC_URL)
 
 
+@ROUTES.route("/api/v1/schema", "Get the data schema", methods=("GET",), reads_args=False)
 def _schema(engine: Engine, payload) -> Response:
     # Static copy of the reference file, re-dumped by flask.json (sorted keys).
     return Response(_schema_text(), 200, content_type="application/json")
@@ -81,13 +84,6 @@ def _schema_text() -> str:
     with _SCHEMA_FILE.open(encoding="utf-8") as fh:
         return flask_json.dumps(json.load(fh))
 
-
-#: The ZTF routes; each further endpoint module adds its own list in `create_app`.
-ROUTES = [
-    Route("/api/v1/objects", _objects, _OBJECTS_DESC),
-    Route("/api/v1/cutouts", _cutouts, _CUTOUTS_DESC),
-    Route("/api/v1/schema", _schema, _SCHEMA_DESC, methods=("GET",), reads_args=False),
-]
 
 
 def create_app(engine: Engine, *, strict: bool = False) -> Flask:
@@ -108,7 +104,8 @@ def create_app(engine: Engine, *, strict: bool = False) -> Flask:
     app = Flask("fink_emulator")
     app.config["MAX_CONTENT_LENGTH"] = 100 * 1024 * 1024  # the server's request size limit
     app.extensions["fink_engine"] = engine
-    add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES],
+    add_routes(app, engine, [*ROUTES, *ztf_search.ROUTES, *ztf_solar.ROUTES,
+                             *ztf_resolver.ROUTES],
                title="Fink/ZTF object API")
     add_cors(app)
     set_strict(app, strict)

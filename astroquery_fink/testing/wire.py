@@ -20,7 +20,7 @@ import pandas as pd
 from flask import Flask, Response, current_app, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, UnsupportedMediaType
 
-__all__ = ["STRICT", "Route", "ServerError", "ServerFailure", "add_cors", "add_routes",
+__all__ = ["STRICT", "Route", "Routes", "ServerError", "ServerFailure", "add_cors", "add_routes",
            "bad_request", "payload", "require", "restx_error", "send_cutout", "send_tabular",
            "server_fails", "set_strict", "text"]
 
@@ -285,7 +285,7 @@ def send_cutout(codec: CutoutCodec, backend, args: Mapping, doc_url: str) -> Res
 
 @dataclass(frozen=True)
 class Route:
-    """One emulated endpoint: routes are data, registered by `add_routes`.
+    """One emulated endpoint: routes are data (declared with `Routes`), registered by `add_routes`.
 
     Parameters
     ----------
@@ -309,6 +309,22 @@ class Route:
     description: str
     methods: tuple[str, ...] = ("GET", "POST")
     reads_args: bool = True
+
+
+class Routes(list):
+    """The routes of one emulator module, each declared above its handler.
+
+    ``@ROUTES.route(path, description, **options)`` appends a `Route` (``options`` are its
+    ``methods`` and ``reads_args``), as flask-restx's ``@ns.route`` does on the server: a
+    route's path and description sit next to the code that answers it.
+    """
+
+    def route(self, path: str, description: str, **options) -> Callable:
+        """Decorator declaring ``handler`` as the route at ``path``."""
+        def declare(handler: Callable) -> Callable:
+            self.append(Route(path, handler, description, **options))
+            return handler
+        return declare
 
 
 def add_routes(app: Flask, backend, routes: Iterable[Route], title: str = "Fink object API",

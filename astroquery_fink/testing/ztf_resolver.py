@@ -16,12 +16,13 @@ from flask import Response
 
 from ._hbase import prefix_scan, set_limit
 from ._solar_data import SolarTables, fixture, frame, solar_tables
-from .wire import Route, ServerFailure, require, send_tabular, text
+from .wire import Routes, ServerFailure, require, send_tabular, text
 
 __all__ = ["ROUTES", "resolve_name", "identify", "ssnamenrs_of"]
 
 _DOC_URL = "https://api.ztf.fink-portal.org"
-_DESCRIPTION = "Resolve astronomical names to ZTF alert names, and vice-versa"
+#: The resolver route, registered by `app.create_app`.
+ROUTES = Routes()
 
 
 class ScanError(ServerFailure):
@@ -142,11 +143,9 @@ def identify(tables: SolarTables, ident: str) -> tuple[str | None, int | float |
     return found
 
 
+@ROUTES.route("/api/v1/resolver", "Resolve astronomical names to ZTF alert names, and vice-versa")
 def _resolver(engine, payload) -> Response:
     require(payload, ["resolver", "name"], _DOC_URL)
     pdf = resolve_name(solar_tables(engine), payload, engine.nlimit)
     return send_tabular(pdf, payload.get("output-format", "json"))
 
-
-#: The resolver route, registered through `ztf_solar.ROUTES`.
-ROUTES: list[Route] = [Route("/api/v1/resolver", _resolver, _DESCRIPTION)]

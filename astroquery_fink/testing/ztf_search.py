@@ -32,7 +32,7 @@ from flask import Response
 
 from .engine import Engine
 from .wire import (
-    Route,
+    Routes,
     ServerError,
     ServerFailure,
     bad_request,
@@ -48,6 +48,9 @@ from .wire import (
 from .ztf_tables import search_tables
 
 __all__ = ["ROUTES"]
+
+#: The search routes, registered by `app.create_app`.
+ROUTES = Routes()
 
 _DOC_URL = "https://api.ztf.fink-portal.org"
 _FINK_START = "2019-11-01 00:00:00"  # start of the Fink operations: default start date
@@ -81,6 +84,7 @@ def _now_jd() -> float:
 
 
 # ----------------------------------------------------------------------------- conesearch
+@ROUTES.route("/api/v1/conesearch", "Get object data based on coordinates")
 def _conesearch(engine: Engine, args: Mapping) -> Response:
     require(args, ["ra", "dec", "radius"], _DOC_URL)
     if "columns" in args:
@@ -117,6 +121,7 @@ def _conesearch(engine: Engine, args: Mapping) -> Response:
 
 
 # -------------------------------------------------------------------------------- latests
+@ROUTES.route("/api/v1/latests", "Get object data based their class")
 def _latests(engine: Engine, args: Mapping) -> Response:
     require(args, ["class"], _DOC_URL)
     if "trend" in args and args["trend"] not in _TRENDS:
@@ -153,6 +158,8 @@ def _latests(engine: Engine, args: Mapping) -> Response:
 
 
 # -------------------------------------------------------------------------------- classes
+@ROUTES.route("/api/v1/classes", "Get Fink derived class names, and their origin",
+               methods=("GET",), reads_args=False)
 def _classes(engine: Engine, args: Mapping) -> Response:
     from flask import json as flask_json
 
@@ -171,6 +178,7 @@ def _classes(engine: Engine, args: Mapping) -> Response:
 
 
 # -------------------------------------------------------------------------------- anomaly
+@ROUTES.route("/api/v1/anomaly", "Get alerts tagged as anomaly")
 def _anomaly(engine: Engine, args: Mapping) -> Response:
     n = 10 if "n" not in args else number(args["n"])
     jd_start = _jd(_FINK_START) if "start_date" not in args else _jd(args["start_date"])
@@ -182,6 +190,7 @@ def _anomaly(engine: Engine, args: Mapping) -> Response:
 
 
 # ----------------------------------------------------------------------------- statistics
+@ROUTES.route("/api/v1/statistics", "Get statistics about Fink and the ZTF alert stream")
 def _statistics(engine: Engine, args: Mapping) -> Response:
     require(args, ["date"], _DOC_URL)
     tables = search_tables(engine)
@@ -193,6 +202,7 @@ def _statistics(engine: Engine, args: Mapping) -> Response:
 
 
 # --------------------------------------------------------------------------------- skymap
+@ROUTES.route("/api/v1/skymap", "Return Fink/ZTF alerts within a GW skymap")
 def _skymap(engine: Engine, args: Mapping) -> Response:
     from astropy.time import Time
 
@@ -223,16 +233,3 @@ def _skymap(engine: Engine, args: Mapping) -> Response:
         pdf["v:jdstartgw"] = jd_event
         pdf = pdf[(pdf["i:jd"] - pdf["i:jdstarthist"]) <= n_day_after]
     return send_tabular(pdf, args.get("output-format", "json"))
-
-
-#: The search routes, registered by `app.create_app`.
-ROUTES: list[Route] = [
-    Route("/api/v1/conesearch", _conesearch, "Get object data based on coordinates"),
-    Route("/api/v1/latests", _latests, "Get object data based their class"),
-    Route("/api/v1/classes", _classes, "Get Fink derived class names, and their origin",
-          methods=("GET",), reads_args=False),
-    Route("/api/v1/anomaly", _anomaly, "Get alerts tagged as anomaly"),
-    Route("/api/v1/statistics", _statistics,
-          "Get statistics about Fink and the ZTF alert stream"),
-    Route("/api/v1/skymap", _skymap, "Return Fink/ZTF alerts within a GW skymap"),
-]

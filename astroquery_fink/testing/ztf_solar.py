@@ -25,9 +25,12 @@ from ._hbase import prefix_scan
 from ._solar_data import SolarTables, fixture, frame, solar_tables
 from .engine import classify
 from .store import CUTOUT_KINDS, decode_stamp
-from .wire import Route, ServerError, ServerFailure, bad_request, require, send_tabular, text
+from .wire import Routes, ServerError, ServerFailure, bad_request, require, send_tabular, text
 
 __all__ = ["ROUTES", "sso", "tracklet", "ssocand", "ssoft", "ssobulk"]
+
+#: The solar-system and tracklet routes, registered by `app.create_app`.
+ROUTES = Routes()
 
 _DOC_URL = "https://api.ztf.fink-portal.org"
 #: Blazar features the index tables do not carry: added as -1.0 in all-columns mode.
@@ -451,22 +454,26 @@ def ssobulk(tables: SolarTables) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Thin handlers
 # ---------------------------------------------------------------------------------------------
+@ROUTES.route("/api/v1/sso", "Get Solar System object data based on their ID")
 def _h_sso(engine, payload) -> Response:
     require(payload, ["n_or_d"], _DOC_URL)
     pdf = sso(solar_tables(engine), payload, engine.nlimit)
     return send_tabular(pdf, payload.get("output-format", "json"))
 
 
+@ROUTES.route("/api/v1/tracklet", "Get satellites and debris candidates")
 def _h_tracklet(engine, payload) -> Response:
     pdf = tracklet(solar_tables(engine), payload, engine.nlimit)
     return send_tabular(pdf, payload.get("output-format", "json"))
 
 
+@ROUTES.route("/api/v1/ssocand", "Get data about Solar System candidates found by Fink")
 def _h_ssocand(engine, payload) -> Response:
     require(payload, ["kind"], _DOC_URL)
     return send_tabular(ssocand(payload, engine.nlimit), payload.get("output-format", "json"))
 
 
+@ROUTES.route("/api/v1/ssoft", "Get the Solar System Object Fink Table (SSoFT)")
 def _h_ssoft(engine, payload) -> Response:
     out = ssoft(payload)
     if isinstance(out, pd.DataFrame):
@@ -474,20 +481,9 @@ def _h_ssoft(engine, payload) -> Response:
     return out
 
 
+@ROUTES.route("/api/v1/ssobulk", "Get all Fink/ZTF SSO lightcurves in once")
 def _h_ssobulk(engine, payload) -> Response:
     pdf = ssobulk(solar_tables(engine))
     if payload.get("output-format", "parquet") != "parquet":
         return send_tabular(pdf, payload.get("output-format", "json"))
     return Response(_parquet(pdf), 200, content_type="application/parquet")
-
-
-#: The solar-system, tracklet and resolver routes, registered by `app.create_app`.
-ROUTES: list[Route] = [
-    Route("/api/v1/sso", _h_sso, "Get Solar System object data based on their ID"),
-    Route("/api/v1/ssocand", _h_ssocand,
-          "Get data about Solar System candidates found by Fink"),
-    Route("/api/v1/ssoft", _h_ssoft, "Get the Solar System Object Fink Table (SSoFT)"),
-    Route("/api/v1/ssobulk", _h_ssobulk, "Get all Fink/ZTF SSO lightcurves in once"),
-    Route("/api/v1/tracklet", _h_tracklet, "Get satellites and debris candidates"),
-    *ztf_resolver.ROUTES,
-]

@@ -15,7 +15,7 @@ from flask import Flask, Response, jsonify, request
 
 from .. import wire
 from .._hbase import NLIMIT
-from ..wire import Route, ServerError, bad_request, require
+from ..wire import Routes, ServerError, bad_request, require
 from . import models
 from .store import LsstStore
 
@@ -23,6 +23,9 @@ __all__ = ["ROUTES", "create_app"]
 
 # The shared check_args points to the ZTF site, also on the LSST server.
 _DOC_URL = "https://api.ztf.fink-portal.org"
+
+#: The LSST namespaces and their descriptions (``app_lsst.py``, ``apps/routes/v1/lsst/``).
+ROUTES = Routes()
 
 
 @dataclass
@@ -63,34 +66,44 @@ def _tabular(backend: Backend, fn, args: Mapping, required: list[str], *,
     return wire.send_tabular(pdf, output_format)
 
 
+@ROUTES.route("/api/v1/sources", "Get diaSource data based on Rubin diaObjectId")
 def _sources(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.sources, args, ["diaObjectId"])
 
 
+@ROUTES.route("/api/v1/objects",
+               "Get diaObject & aggregated data based on Rubin diaObjectId")
 def _objects(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.objects, args, ["diaObjectId"])
 
 
+@ROUTES.route("/api/v1/fp", "Get forced photometry data based on Rubin diaObjectId")
 def _fp(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.fp, args, ["diaObjectId"])
 
 
+@ROUTES.route("/api/v1/conesearch", "Get Rubin alerts data based on coordinates")
 def _conesearch(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.conesearch, args, ["ra", "dec", "radius"])
 
 
+@ROUTES.route("/api/v1/sso", "Retrieve Solar System object data from Fink/Rubin based on "
+               "their number or designation")
 def _sso(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.sso, args, ["n_or_d"])
 
 
+@ROUTES.route("/api/v1/resolver", "Resolve astronomical names to LSST IDs, and vice-versa")
 def _resolver(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.resolver, args, ["resolver", "name_or_id"])
 
 
+@ROUTES.route("/api/v1/skymap", "Return Fink/LSST alerts within a GW skymap")
 def _skymap(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.skymap, args, ["credible_level"])
 
 
+@ROUTES.route("/api/v1/statistics", "Get statistics about Fink and the Rubin alert stream")
 def _statistics(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.statistics, args, ["date"], with_limit=False)
 
@@ -101,11 +114,14 @@ _CUTOUTS = wire.CutoutCodec("diaSourceId", models.KINDS, "b:cutout{}",
                             models.cutout_array, models.cutout_fits)
 
 
+@ROUTES.route("/api/v1/cutouts", "Get cutout alert data based on Rubin diaSourceId")
 def _cutouts(backend: Backend, args: Mapping) -> Response:
     # Unknown diaSourceId: an empty PNG attachment with status 200, whatever the format.
     return wire.send_cutout(_CUTOUTS, backend, args, _DOC_URL)
 
 
+@ROUTES.route("/api/v1/schema",
+               "Retrieve the data schema for a given endpoint for Fink/Rubin API")
 def _schema(backend: Backend, args: Mapping) -> Response:
     require(args, ["endpoint"], _DOC_URL)
     try:
@@ -115,6 +131,7 @@ def _schema(backend: Backend, args: Mapping) -> Response:
     return Response(json.dumps(types), 200, content_type="application/json")
 
 
+@ROUTES.route("/api/v1/tags", "Get latest Rubin alerts by tags", reads_args=False)
 def _tags(backend: Backend, args: Mapping) -> Response:
     if request.method in ("GET", "HEAD") and len(request.args) == 0:
         return jsonify(models.tags())  # the tag list, keys sorted
@@ -122,31 +139,9 @@ def _tags(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.tag_alerts, args, ["tag"], with_limit=False)
 
 
+@ROUTES.route("/api/v1/blocks", "Get blocks definition", methods=("GET",), reads_args=False)
 def _blocks(backend: Backend, args: Mapping) -> Response:
     return jsonify(models.blocks())
-
-
-#: The LSST namespaces, in the server's order (``app_lsst.py``).
-ROUTES = [
-    Route("/api/v1/sources", _sources, "Get diaSource data based on Rubin diaObjectId"),
-    Route("/api/v1/objects", _objects,
-          "Get diaObject & aggregated data based on Rubin diaObjectId"),
-    Route("/api/v1/fp", _fp, "Get forced photometry data based on Rubin diaObjectId"),
-    Route("/api/v1/conesearch", _conesearch, "Get Rubin alerts data based on coordinates"),
-    Route("/api/v1/cutouts", _cutouts, "Get cutout alert data based on Rubin diaSourceId"),
-    Route("/api/v1/schema", _schema,
-          "Retrieve the data schema for a given endpoint for Fink/Rubin API"),
-    Route("/api/v1/sso", _sso, "Retrieve Solar System object data from Fink/Rubin based on "
-          "their number or designation"),
-    Route("/api/v1/resolver", _resolver, "Resolve astronomical names to LSST IDs, and "
-          "vice-versa"),
-    Route("/api/v1/skymap", _skymap, "Return Fink/LSST alerts within a GW skymap"),
-    Route("/api/v1/statistics", _statistics,
-          "Get statistics about Fink and the Rubin alert stream"),
-    Route("/api/v1/tags", _tags, "Get latest Rubin alerts by tags", reads_args=False),
-    Route("/api/v1/blocks", _blocks, "Get blocks definition", methods=("GET",),
-          reads_args=False),
-]
 
 
 def create_app(store: LsstStore, *, nlimit: int = NLIMIT, ids_as: str = "number",
