@@ -28,8 +28,9 @@ CUTOUT_KINDS = ("Science", "Template", "Difference")
 EXTNAMES = {kind: kind.upper() for kind in CUTOUT_KINDS}
 
 
-def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
-    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three."""
+def cutout_kind(kind, *, allow_all: bool = True, name: str = "kind") -> str | None:
+    """'Science', 'Template', 'Difference' (any case) or None/'All' for the three; ``name``
+    is the argument's, for the message."""
     if kind is None:
         return None
     if isinstance(kind, str):
@@ -37,7 +38,7 @@ def cutout_kind(kind, *, allow_all: bool = True) -> str | None:
             if kind.lower() == known.lower():
                 return None if known == "All" else known
     choices = ", ".join(CUTOUT_KINDS) + (" or All" if allow_all else "")
-    raise InvalidQueryError(f"Unknown cutout kind {shown(kind)}: choose among {choices}")
+    raise InvalidQueryError(f"{name}={shown(kind)} is not a cutout kind: choose among {choices}")
 
 
 def stamp_column(kind: str) -> str:
@@ -185,8 +186,9 @@ def image_stretch(stretch):
                  "sqrt": vis.SqrtStretch, "log": vis.LogStretch, "sinh": vis.SinhStretch,
                  "squared": vis.SquaredStretch}
     if stretch not in stretches:
-        raise ValueError(f"Unknown stretch {shown(stretch)}: choose among {', '.join(stretches)} "
-                         "or pass an astropy.visualization stretch")
+        raise InvalidQueryError(
+            f"stretch={shown(stretch)} is unknown: choose among {', '.join(stretches)} "
+            "or pass an astropy.visualization stretch")
     return stretches[stretch]()
 
 
@@ -203,5 +205,6 @@ def image_interval(interval):
         return vis.MinMaxInterval()
     if isinstance(interval, numbers.Real) and 0 < interval <= 100:
         return vis.PercentileInterval(float(interval))
-    raise ValueError(f"Unknown interval {shown(interval)}: use 'zscale', 'minmax', a percentile "
-                     "(e.g. 99.5) or an astropy.visualization interval")
+    raise InvalidQueryError(
+        f"interval={shown(interval)} is unknown: use 'zscale', 'minmax', a percentile "
+        "(e.g. 99.5) or an astropy.visualization interval")

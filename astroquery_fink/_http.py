@@ -98,6 +98,7 @@ from astroquery.query import AstroQuery, BaseQuery, to_cache
 
 from . import conf
 from ._errors import ERROR_BODY_LIMIT, printable, raise_for_fink_status
+from ._validate import count_setting
 from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
@@ -336,6 +337,9 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
     ``budget()``, called when the try starts, gives its seconds or raises `_OutOfTime`."""
     rng = None  # made at the first failure: seeding one from os.urandom costs ~10 us
     total = _setting("retry_total_time")
+    # every retry setting checked before the first try, not at the first failure
+    retries = count_setting("max_retries", minimum=0)
+    _setting("retry_base_delay"), _setting("retry_max_delay")
     start = None  # when the first try starts (a request may wait for its lane before)
 
     def deadline() -> float:
@@ -369,7 +373,7 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
             else:
                 rng = rng or random.Random()
                 delay = backoff_delay(tries, rng)
-            if tries > int(conf.max_retries):
+            if tries > retries:
                 raise _gave_up(err, tries) from err
             if time.monotonic() + delay >= deadline():
                 asked = (f"; the server asked to wait {transient.wait:g} s (Retry-After), beyond "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from astropy import units as u
 from astropy.table import Table
+from astroquery.exceptions import InvalidQueryError
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -53,19 +54,19 @@ def widen_single_epoch(ax: Axes, x, half_width) -> None:
 
 
 def as_table(table, function: str, source: str) -> Table:
-    """An astropy Table (a pandas DataFrame is converted), else a TypeError naming what the
+    """An astropy Table (a pandas DataFrame is converted), else an InvalidQueryError naming what the
     figure takes (``source``: the query whose result it draws)."""
     if isinstance(table, Table):
         return table
     if hasattr(table, "columns") and hasattr(table, "to_numpy"):  # a pandas DataFrame
         return Table.from_pandas(table)
-    raise TypeError(f"{function} needs an astropy Table (from {source}), not "
-                    f"{type(table).__name__}")
+    raise InvalidQueryError(f"{function} needs an astropy Table (from {source}), not "
+                            f"{type(table).__name__}")
 
 
 def in_unit(col, unit: u.UnitBase, name: str, what: str) -> np.ndarray:
     """A column's numbers in ``unit`` (converted by the column's own unit; taken as they are
-    when it has none), NaN where missing; a ValueError naming the column when its unit is
+    when it has none), NaN where missing; an InvalidQueryError naming the column when its unit is
     not ``what`` (an angle, a time)."""
     values = floats(col)
     own = getattr(col, "unit", None)
@@ -74,4 +75,4 @@ def in_unit(col, unit: u.UnitBase, name: str, what: str) -> np.ndarray:
     try:
         return (values * own).to_value(unit)
     except u.UnitConversionError:
-        raise ValueError(f"{name} is in {own}, not {what}") from None
+        raise InvalidQueryError(f"{name} is in {own}, not {what}") from None

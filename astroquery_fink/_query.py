@@ -113,11 +113,11 @@ def batched(endpoint: Endpoint, ids: Sequence, payload: dict, *, size: int | Non
     batch per ID), so that every worker gets the same work and the query ends with the last
     of equal requests rather than one long request alone.
     """
-    size = max(1, int(size if size is not None else getattr(conf, endpoint.batch_size)))
+    size = size if size is not None else _validate.count_setting(endpoint.batch_size)
     n = len(ids)
     count = -(-n // size)
     if count > 1:
-        workers = max(1, int(conf.max_workers))
+        workers = _validate.count_setting("max_workers")
         count = min(n, -(-count // workers) * workers)
     # the first n % count batches take one ID more (as numpy's array_split)
     small, extra = divmod(n, count) if count else (0, 0)
@@ -458,7 +458,7 @@ class FinkQuery(BaseQuery):
 
         # At most conf.max_workers requests on the wire at once; twice as many threads, so
         # that parsing an answer does not hold back the next request.
-        at_once = max(1, int(conf.max_workers))
+        at_once = _validate.count_setting("max_workers")
         lanes = Lanes(at_once)
 
         def one(k: int):

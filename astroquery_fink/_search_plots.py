@@ -14,6 +14,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Column, Table
 from astropy.time import Time
+from astroquery.exceptions import InvalidQueryError
 
 from ._plotting import as_table, in_unit, pyplot
 
@@ -67,7 +68,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
 
     center = positions(center)
     if len(center) != 1:
-        raise ValueError("plot_region draws one position: give the center of the rows drawn")
+        raise InvalidQueryError("plot_region draws one position: give the center of the rows drawn")
     center = center[0]
     arcsec = radius_arcsec(radius)
     table = as_table(table, "plot_region", "query_region")
@@ -76,13 +77,14 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
                           if r in table.colnames and d in table.colnames), _POSITIONS[0])
     for column in (ra, dec):
         if column not in table.colnames:
-            raise ValueError(f"plot_region needs the column {column} (a query_region result)")
+            raise InvalidQueryError(
+                f"plot_region needs the column {column} (a query_region result)")
     unit = u.arcsec if arcsec < 120 else u.deg if arcsec > 7200 else u.arcmin
     rows = table
     if "input_index" in table.colnames and len(set(np.asarray(table["input_index"]))) > 1:
         # the table does not say where each position is: another's rows would be drawn as
         # offsets from this center
-        raise ValueError(
+        raise InvalidQueryError(
             "plot_region draws the rows of one searched position; this table holds "
             f"{len(set(np.asarray(table['input_index'])))}: select one first, e.g. "
             "table[table['input_index'] == 0], and give its center")
@@ -143,18 +145,18 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
         columns = "f:alerts" if "f:night" in table.colnames else "basic:sci"
     columns = [columns] if isinstance(columns, str) else list(columns)
     if "time" not in table.colnames or not isinstance(table["time"], Time):
-        raise ValueError("plot_statistics needs a get_statistics result (its time column)")
+        raise InvalidQueryError("plot_statistics needs a get_statistics result (its time column)")
     # rows without a night are not drawn
     table = table[~np.broadcast_to(np.asarray(table["time"].mask, bool), (len(table),))]
     missing = [c for c in columns if c not in table.colnames]
     if missing:
         shown = ", ".join(c for c in table.colnames if c != "time")[:200]
-        raise ValueError(f"No column {', '.join(missing)} in the table; it has {shown}")
+        raise InvalidQueryError(f"No column {', '.join(missing)} in the table; it has {shown}")
     # counters only: numbers, one per night
     text = [c for c in columns if c == "time" or not isinstance(table[c], Column)
             or table[c].dtype.kind not in "iufb" or table[c].ndim != 1]
     if text:
-        raise ValueError(f"Not counters (numbers per night): {', '.join(text)}")
+        raise InvalidQueryError(f"Not counters (numbers per night): {', '.join(text)}")
     order = np.argsort(table["time"].jd)
     when = table["time"][order].unmasked.datetime  # the missing nights are left out above
     ax = _axes(ax)

@@ -92,7 +92,7 @@ def output_format(fmt, *, withupperlim: bool = False) -> str:
                 "output_format='parquet' needs pyarrow: pip install 'astroquery_fink[parquet]'")
         return fmt
     raise InvalidQueryError(
-        f"Unknown output_format {shown(fmt)}: choose among {', '.join(OUTPUT_FORMATS)}")
+        f"output_format={shown(fmt)} is unknown: choose among {', '.join(OUTPUT_FORMATS)}")
 
 
 def count(value, name: str) -> int:
@@ -101,6 +101,19 @@ def count(value, name: str) -> int:
         raise InvalidQueryError(f"{name} must be a whole number above 0, not {shown(value)}")
     if not 0 < value < 2**31:  # the servers read these as 32-bit Java/Python ints at most
         raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {shown(value)}")
+    return int(value)
+
+
+def count_setting(name: str, minimum: int = 1) -> int:
+    """A whole-number setting of ``astroquery_fink.conf`` (``batch_size``, ``max_workers``,
+    ``max_retries``: astropy checks their type only), else `InvalidQueryError`."""
+    from . import conf
+
+    value = getattr(conf, name)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) \
+            or value < minimum:
+        raise InvalidQueryError(f"astroquery_fink.conf.{name} must be a whole number of at "
+                                f"least {minimum}, not {shown(value)}")
     return int(value)
 
 
@@ -123,7 +136,8 @@ def output_path(value, name: str = "path") -> Path:
     if is_folder:
         raise InvalidQueryError(f"{name} {shown(str(path))} is a folder: name the file to write")
     if not folder_exists:
-        raise InvalidQueryError(f"{name}: the folder {shown(str(path.parent))} does not exist")
+        raise InvalidQueryError(f"{name} {shown(os.fspath(value))}: the folder "
+                                f"{shown(str(path.parent))} does not exist")
     return path
 
 
@@ -133,7 +147,7 @@ def choice(value, name: str, choices: Sequence[str]) -> str:
     tested for truth)."""
     if not isinstance(value, str) or value not in choices:
         raise InvalidQueryError(
-            f"Unknown {name} {shown(value)}: choose among {', '.join(map(repr, choices))}")
+            f"{name}={shown(value)} is unknown: choose among {', '.join(map(repr, choices))}")
     return value
 
 

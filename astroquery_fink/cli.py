@@ -289,7 +289,7 @@ def _figure(option: str, draw: Callable) -> Callable:
     def save(ctx: _Context, path: str) -> tuple[list[str], bool]:
         try:
             drawn = draw(ctx)
-        except ValueError as err:
+        except InvalidQueryError as err:
             # the plotting functions' own words: not those of the command's method
             ctx.say(f"{PROG}: error: no figure for {option}: {err}", err=True)
             return [], False
@@ -330,7 +330,7 @@ def _save_regions(ctx: _Context, path: str) -> tuple[list[str], bool]:
         target = _numbered_path(path, str(k), len(centers) > 1)
         try:
             ax = plot_region(table[index == k], center, ctx.args.radius)
-        except ValueError as err:  # the plotting function's own words
+        except InvalidQueryError as err:  # the plotting function's own words
             where = f" (position {k})" if len(centers) > 1 else ""
             ctx.say(f"{PROG}: error: no figure for --plot{where}: {err}", err=True)
             ok = False

@@ -16,6 +16,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Row, Table
 from astropy.time import Time
+from astroquery.exceptions import InvalidQueryError
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
 from ._errors import shown
@@ -101,7 +102,7 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
 
     Raises
     ------
-    ValueError
+    astroquery.exceptions.InvalidQueryError
         A column needed for the plot is missing (the message names it), ``time_format`` is
         unknown, or no row is left to plot.
 
@@ -120,12 +121,12 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     >>> ax.figure.savefig("ZTF25aauurnj.png")
     """
     if time_format not in TIME_FORMATS:
-        raise ValueError(f"Unknown time_format {shown(time_format)}: choose among "
-                         f"{', '.join(TIME_FORMATS)}")
+        raise InvalidQueryError(f"time_format={shown(time_format)} is unknown: choose among "
+                                f"{', '.join(TIME_FORMATS)}")
     table = as_table(table, "plot_lightcurve", "Fink.query_object")
     missing = [c for c in _LC_COLUMNS if c not in table.colnames]
     if missing:
-        raise ValueError(
+        raise InvalidQueryError(
             f"plot_lightcurve needs the column(s) {', '.join(missing)}, missing from the table "
             f"(it has {', '.join(table.colnames[:8])}{' ...' if len(table.colnames) > 8 else ''})")
 
@@ -133,12 +134,13 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     names = _strings(table["i:objectId"]) if "i:objectId" in table.colnames else None
     if object_id is not None:
         if names is None:
-            raise ValueError("object_id= needs the column i:objectId, missing from the table")
+            raise InvalidQueryError(
+                "object_id= needs the column i:objectId, missing from the table")
         wanted = [object_id] if isinstance(object_id, str) else list(object_id)
         keep &= np.isin(names, wanted)
         if not keep.any():
-            raise ValueError(f"No rows of {', '.join(wanted)} in the table; it holds "
-                             f"{', '.join(dict.fromkeys(names[:50]))}")
+            raise InvalidQueryError(f"No rows of {', '.join(wanted)} in the table; it holds "
+                                    f"{', '.join(dict.fromkeys(names[:50]))}")
 
     jd, fid = floats(table["i:jd"]), floats(table["i:fid"])
     tags = _strings(table["d:tag"]) if "d:tag" in table.colnames else np.full(len(table), "")
@@ -148,27 +150,27 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     if placeless.any():
         # e.g. withupperlim with a columns selection without i:fid: the upper-limit rows
         # bring every column, the detections only those selected
-        raise ValueError(
+        raise InvalidQueryError(
             f"{placeless.sum()} detection(s) of the table have no time (i:jd) or band (i:fid) "
             "and could not be drawn: select i:jd and i:fid in the query's columns")
     keep &= np.isfinite(jd) & np.isfinite(fid)
     upper = tags == "upperlim"
     bad = tags == "badquality"
     if show_upperlim and (upper & keep).any() and "i:diffmaglim" not in table.colnames:
-        raise ValueError("plot_lightcurve needs the column i:diffmaglim to draw the upper "
-                         "limits (or pass show_upperlim=False)")
+        raise InvalidQueryError("plot_lightcurve needs the column i:diffmaglim to draw the upper "
+                                "limits (or pass show_upperlim=False)")
     for name in ("i:magpsf", "i:sigmapsf", "i:diffmaglim"):
         unit = getattr(table[name], "unit", None) if name in table.colnames else None
         if unit is not None and unit not in (u.mag, u.dimensionless_unscaled) and \
                 not isinstance(unit, u.MagUnit):
-            raise ValueError(f"{name} is in {unit}, not magnitudes")
+            raise InvalidQueryError(f"{name} is in {unit}, not magnitudes")
     mag, err = floats(table["i:magpsf"]), floats(table["i:sigmapsf"])
     lim = floats(table["i:diffmaglim"]) if "i:diffmaglim" in table.colnames else mag * np.nan
     drawn_rows = keep & ((valid & np.isfinite(mag))
                          | (show_upperlim & upper & np.isfinite(lim))
                          | (show_badquality & bad & np.isfinite(mag)))
     if not drawn_rows.any():
-        raise ValueError("No row of the table has a magnitude or an upper limit to plot")
+        raise InvalidQueryError("No row of the table has a magnitude or an upper limit to plot")
 
     plt = pyplot()
     new_figure = ax is None
@@ -265,8 +267,9 @@ def _collect(cutouts) -> tuple[dict, dict]:
         stamps, info = _from_hdus([cutouts])
     elif isinstance(cutouts, Table):
         if len(cutouts) != 1:
-            raise ValueError(f"plot_cutouts takes one row of a table, not {len(cutouts)} rows: "
-                             "pass e.g. table[0]")
+            raise InvalidQueryError(
+                f"plot_cutouts takes one row of a table, not {len(cutouts)} rows: "
+                "pass e.g. table[0]")
         stamps, info = _from_row(cutouts[0])
     elif isinstance(cutouts, Row):
         stamps, info = _from_row(cutouts)
@@ -276,15 +279,16 @@ def _collect(cutouts) -> tuple[dict, dict]:
     elif isinstance(cutouts, np.ndarray) and cutouts.ndim == 2:
         stamps, info = {"Cutout": cutouts}, {}
     else:
-        raise TypeError(
+        raise InvalidQueryError(
             "plot_cutouts takes an HDUList (Fink.get_cutouts), a dict of 2-D arrays "
             "(Fink.get_cutouts(..., as_array=True)) or a table row with b:cutout*_stampData "
             f"columns, not {type(cutouts).__name__}")
     if not stamps:
-        raise ValueError("No 2-D cutout found in the input")
+        raise InvalidQueryError("No 2-D cutout found in the input")
     for kind, data in stamps.items():
         if data is not None and np.ndim(data) != 2:
-            raise ValueError(f"The {kind} cutout is not a 2-D image (shape {np.shape(data)})")
+            raise InvalidQueryError(
+                f"The {kind} cutout is not a 2-D image (shape {np.shape(data)})")
     return _ordered(stamps), info
 
 
@@ -361,7 +365,7 @@ def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
     else:
         axes = np.atleast_1d(axes).ravel()
         if len(axes) < len(stamps):
-            raise ValueError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
+            raise InvalidQueryError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
         fig = axes[0].figure
     colours = plt.get_cmap(cmap).with_extremes(bad="#c0392b")
 

@@ -286,7 +286,7 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["schema", "nope", "--survey", "lsst"], "ENDPOINT must be one of sources, objects"),
     # output files whose folder is missing, or that are folders
     (["ZTF20abfcszi", "-o", "/no/such/dir/x.ecsv"],
-     "-o: the folder '/no/such/dir' does not exist"),
+     "-o '/no/such/dir/x.ecsv': the folder '/no/such/dir' does not exist"),
     (["ZTF20abfcszi", "-o", "."], "-o '.' is a folder: name the file to write"),
     (["cutouts", "ZTF20abfcszi", "--object-id", "ZTF20abfcszi", "-o", "x.fits"],
      "--object-id is not an option of cutouts with --survey ztf"),
@@ -294,7 +294,15 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
     (["ZTF20abfcszi", "-o", "sub.ecsv/"], "-o 'sub.ecsv/' names a folder"),
     (["ZTF20abfcszi", "-o", "a" * 300 + ".ecsv"], "cannot be a file: File name too long"),
     (["ZTF20abfcszi", "--lightcurve", "/no/such/dir/x.png"],
-     "--lightcurve: the folder '/no/such/dir' does not exist"),
+     "--lightcurve '/no/such/dir/x.png': the folder '/no/such/dir' does not exist"),
+    # the library's messages in flags: a positional's metavar, an option the parser leaves
+    (["ssobulk", "/no/such/dir/sso.parquet"],
+     "FILE '/no/such/dir/sso.parquet': the folder '/no/such/dir' does not exist"),
+    (["region", "10 20", "5arcsec", "--survey", "lsst", "--kind", "foo"],
+     "--kind foo is unknown: choose among 'within', 'across'"),
+    (["tracklet", "TRCK_20211022", "--date", "2021"],
+     "Give TRACKLET (a tracklet ID such as 'TRCK_20211120_031428_00') or --date (a prefix), "
+     "one of them"),
 ])
 def test_usage_errors_exit_2_before_any_query(capsys, args, words):
     # a server nobody answers: the error must come before any request

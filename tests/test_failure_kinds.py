@@ -555,11 +555,11 @@ _BAD_CALLS = {
         "lsst", lambda f: f.query_object(170028485706776685, midpointMjdTai=_far_time()),
         "midpointMjdTai: ERFA"),
     "an array as trend": (
-        "ztf", lambda f: f.query_class("SN candidate", trend=_ARRAY), "Unknown trend array"),
-    "an array as ssocand kind": ("ztf", lambda f: f.query_ssocand(_ARRAY), "Unknown kind"),
-    "an array as flavor": ("ztf", lambda f: f.get_ssoft(flavor=_ARRAY), "Unknown flavor"),
+        "ztf", lambda f: f.query_class("SN candidate", trend=_ARRAY), "trend=array.* is unknown"),
+    "an array as ssocand kind": ("ztf", lambda f: f.query_ssocand(_ARRAY), "kind=array.* is unknown"),
+    "an array as flavor": ("ztf", lambda f: f.get_ssoft(flavor=_ARRAY), "flavor=array.* is unknown"),
     "an array as resolver": (
-        "lsst", lambda f: f.resolve("M31", resolver=_ARRAY), "Unknown resolver"),
+        "lsst", lambda f: f.resolve("M31", resolver=_ARRAY), "resolver=array.* is unknown"),
     "a path with a NUL as sky map": (
         "ztf", lambda f: f.query_skymap(bayestar="a\x00b", credible_level=0.5),
         "Cannot read the sky map"),

@@ -20,7 +20,7 @@ from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TablePa
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from astroquery.query import AstroQuery, BaseQuery
 
-from astroquery_fink import _errors, _http, conf
+from astroquery_fink import FinkClass, _errors, _http, conf
 from astroquery_fink._http import download, fetch
 from astroquery_fink.exceptions import TruncatedAnswerError
 
@@ -583,6 +583,21 @@ def test_bad_retry_settings_are_invalid_queries(name, value):
     with conf.set_temp(name, value), pytest.raises(InvalidQueryError,
                                                   match=f"conf.{name} must be seconds"):
         call("http://fink.test/api/v1/objects", client=client)
+    assert client._request.calls == []  # refused before the first try, not at a failure
+
+
+@pytest.mark.parametrize(("name", "value", "least"), [
+    ("max_retries", -1, 0), ("max_workers", 0, 1), ("max_workers", -2, 1),
+    ("batch_size", 0, 1), ("batch_size_upperlim", -1, 1)])
+def test_bad_count_settings_are_invalid_queries(name, value, least):
+    # astropy checks a setting's type only: 0 workers or batches of 0 IDs were clamped to 1
+    # silently, a negative max_retries meant none
+    fink = FinkClass(server="http://127.0.0.1:9")  # refused before any request is sent
+    with conf.set_temp(name, value), pytest.raises(
+            InvalidQueryError, match=rf"^astroquery_fink\.conf\.{name} must be a whole number "
+            rf"of at least {least}, not {value}$"):
+        fink.query_object(["ZTF21aaxtctv", "ZTF20abfcszi"],
+                          withupperlim=name == "batch_size_upperlim")
 
 
 def test_server_words_in_messages_have_no_control_characters():

@@ -31,9 +31,9 @@ def test_bad_ids_are_refused(no_network, object_id, match):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"cutout_kind": "Sky", "withcutouts": True}, "Unknown cutout kind 'Sky'"),
+    ({"cutout_kind": "Sky", "withcutouts": True}, "cutout_kind='Sky' is not a cutout kind"),
     ({"cutout_kind": "Science"}, "only with withcutouts=True"),
-    ({"output_format": "xls"}, "Unknown output_format 'xls'"),
+    ({"output_format": "xls"}, "output_format='xls' is unknown"),
     ({"columns": ["v:classification"]}, "v: columns only when all columns"),
     ({"columns": "i:jd,b:cutoutScience_stampData"}, "withcutouts=True"),
     ({"columns": ["magpsf"]}, "write it as 'i:magpsf'"),
@@ -52,7 +52,7 @@ def test_bad_options_are_refused(no_network, kwargs, match):
 
 
 def test_bad_cutout_arguments_are_refused(no_network):
-    with pytest.raises(InvalidQueryError, match="Unknown cutout kind"):
+    with pytest.raises(InvalidQueryError, match="kind='Sky' is not a cutout kind: choose among Science, Template, Difference or All"):
         no_network.get_cutouts("ZTF21aaxtctv", kind="Sky")
     with pytest.raises(InvalidQueryError, match="candid must be an integer"):
         no_network.get_cutouts("ZTF21aaxtctv", candid=1.5)

@@ -5,6 +5,7 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 from astropy.time import Time
+from astroquery.exceptions import InvalidQueryError
 
 from astroquery_fink.plotting import plot_region, plot_statistics
 
@@ -38,7 +39,7 @@ def test_plot_region_of_several_positions_wants_one():
     table = Table({"i:objectId": ["ZTF19abysrdg", "ZTF19aawtdou", "ZTF20abfcszi"],
                    "i:ra": [23.5, 23.5, 100.0], "i:dec": [30.8, 30.5, -10.0],
                    "input_index": [0, 0, 1]})
-    with pytest.raises(ValueError, match="this table holds 2: select one first"):
+    with pytest.raises(InvalidQueryError, match="this table holds 2: select one first"):
         plot_region(table, SkyCoord(100, -10, unit="deg"), 30 * u.arcmin)
     one = table[table["input_index"] == 1]
     ax = plot_region(one, SkyCoord(100, -10, unit="deg"), 30 * u.arcmin)
@@ -52,5 +53,5 @@ def test_plot_statistics_lines():
     ax = plot_statistics(table, ["basic:sci", "basic:raw"], cumulative=True)
     assert [line.get_label() for line in ax.lines] == ["basic:sci", "basic:raw"]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [5, 8, 10])
-    with pytest.raises(ValueError, match="No column basic:nope"):
+    with pytest.raises(InvalidQueryError, match="No column basic:nope"):
         plot_statistics(table, "basic:nope")

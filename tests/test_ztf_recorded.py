@@ -312,7 +312,7 @@ def test_class_fetch_all_columns_keep_the_selection(recorded):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"trend": "up"}, "Unknown trend"),
+    ({"trend": "up"}, "trend='up' is unknown"),
     ({"trend": "low_state"}, "only for class"),
     ({"trend": "rising", "fetch_all": True}, "trend"),
     ({"n": -1}, "above 0"),
@@ -428,7 +428,7 @@ def test_sso_ssoft_ssocand_tracklet_resolver_anomaly_payloads():
                         get_query_payload=True) == {
         "resolver": "simbad", "name": "ZTF21aaxtctv", "nmax": 10, "reverse": True,
         "output-format": "parquet"}
-    with pytest.raises(InvalidQueryError, match="Unknown resolver"):
+    with pytest.raises(InvalidQueryError, match="resolver=.* is unknown"):
         Fink.resolve("Vega", resolver="sesame")
     assert Fink.query_anomaly(n=3, stop_date="2021-11-20", get_query_payload=True) == {
         "n": 3, "stop_date": "2021-11-20 00:00:00.000", "output-format": "parquet"}

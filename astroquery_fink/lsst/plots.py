@@ -15,6 +15,7 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
+from astroquery.exceptions import InvalidQueryError
 
 from .._errors import shown, warn
 from .._plotting import as_table, in_unit, pyplot, widen_single_epoch
@@ -49,14 +50,14 @@ def _points(table: Table, flux_column: str, magnitude: bool):
     how many rows had a flux but no magnitude (a flux not positive)."""
     for name in ("r:midpointMjdTai", "r:band", flux_column):
         if name not in table.colnames:
-            raise ValueError(f"The table has no {name} column (select it in columns)")
+            raise InvalidQueryError(f"The table has no {name} column (select it in columns)")
     time = _mjd_tai(table["r:midpointMjdTai"])
     band = np.ma.filled(np.ma.asarray(table["r:band"]).astype(str), "")
     err_column = flux_column + "Err"
     for name in (flux_column, err_column):
         unit = getattr(table[name], "unit", None) if name in table.colnames else None
         if unit is not None and not unit.is_equivalent(u.nJy):
-            raise ValueError(f"{name} is in {unit}, not a flux density (nJy)")
+            raise InvalidQueryError(f"{name} is in {unit}, not a flux density (nJy)")
     if magnitude:
         mag, err = flux_to_mag(table, flux_column=flux_column, err_column=err_column
                                if err_column in table.colnames else None)
@@ -113,7 +114,7 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
     ['g', 'g (forced)']
     """
     if not isinstance(magnitude, bool | np.bool_):
-        raise TypeError(f"magnitude must be True or False, not {shown(magnitude)}")
+        raise InvalidQueryError(f"magnitude must be True or False, not {shown(magnitude)}")
     table = as_table(table, "plot_lsst_lightcurve", "FinkLSST.query_object")
     forced = None if forced is None else as_table(forced, "plot_lsst_lightcurve",
                                                   "FinkLSST.query_forced_photometry")
@@ -126,9 +127,9 @@ def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
              "are not drawn (difference fluxes are often negative; r:scienceFlux is the "
              "source's own flux)", AstropyUserWarning)
     if not any(len(p[1]) for p in points.values()):
-        raise ValueError(f"No row of the table has a time, a band and a {flux_column} "
-                         + ("magnitude (a positive flux) " if magnitude else "")
-                         + "to plot")
+        raise InvalidQueryError(f"No row of the table has a time, a band and a {flux_column} "
+                                + ("magnitude (a positive flux) " if magnitude else "")
+                                + "to plot")
     plt = pyplot()
     new_figure = ax is None
     if new_figure:
@@ -177,11 +178,12 @@ def _stamps(cutouts) -> tuple[dict, fits.Header | None]:
     elif isinstance(cutouts, np.ndarray):
         stamps = {"Science": cutouts}
     else:
-        raise TypeError("cutouts must be the HDUList or the arrays of FinkLSST.get_cutouts, "
-                        f"not {type(cutouts).__name__}")
+        raise InvalidQueryError(
+            "cutouts must be the HDUList or the arrays of FinkLSST.get_cutouts, "
+            f"not {type(cutouts).__name__}")
     flat = [f"{k} {v.shape}" for k, v in stamps.items() if v.ndim != 2]
     if flat:
-        raise ValueError(f"Not 2-D images: {', '.join(flat)}")
+        raise InvalidQueryError(f"Not 2-D images: {', '.join(flat)}")
     return stamps, None
 
 
@@ -232,12 +234,12 @@ def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
     plt = pyplot()
     stamps, header = _stamps(cutouts)
     if not stamps:
-        raise ValueError("No Science, Template or Difference stamp in the input")
+        raise InvalidQueryError("No Science, Template or Difference stamp in the input")
     if axes is None:
         fig, axes = plt.subplots(1, len(stamps), figsize=(3.4 * len(stamps), 3.6))
         axes = np.atleast_1d(axes)
     elif len(axes) < len(stamps):
-        raise ValueError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
+        raise InvalidQueryError(f"{len(stamps)} stamps to draw but only {len(axes)} axes given")
     fig = axes[0].figure
     cmap_obj = plt.get_cmap(cmap).with_extremes(bad="red")
     for ax, (kind, data) in zip(axes, stamps.items(), strict=False):

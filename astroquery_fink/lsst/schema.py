@@ -21,6 +21,7 @@ import astropy.units as u
 import numpy as np
 from astropy.table import Table
 from astropy.time import Time
+from astroquery.exceptions import InvalidQueryError
 
 from .._errors import shown
 from .._schema import SCHEMAS, TNS_FIELDS, ColumnInfo, with_text_columns
@@ -192,7 +193,7 @@ def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
     if isinstance(values, Time):
         return Time(values.tai, format="mjd")
     if values is None or isinstance(values, str | bytes):
-        raise TypeError(f"to_time needs MJD (TAI) values or a Table, not {shown(values)}")
+        raise InvalidQueryError(f"to_time needs MJD (TAI) values or a Table, not {shown(values)}")
     if hasattr(values, "unit") and values.unit is not None:
         values = u.Quantity(values).to_value(u.day)
     data = np.ma.masked_invalid(np.ma.asarray(values, dtype=float))
@@ -235,7 +236,8 @@ def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
     (<Magnitude [23.9, 21.4] mag(AB)>, <Quantity [0.0109, 0.0109] mag>)
     """
     if table_or_flux is None or isinstance(table_or_flux, str | bytes):
-        raise TypeError(f"flux_to_mag needs fluxes (nJy) or a Table, not {shown(table_or_flux)}")
+        raise InvalidQueryError(
+            f"flux_to_mag needs fluxes (nJy) or a Table, not {shown(table_or_flux)}")
     if isinstance(table_or_flux, Table):
         err_column = err_column or flux_column + "Err"
         flux = table_or_flux[flux_column]

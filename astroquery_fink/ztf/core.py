@@ -78,7 +78,7 @@ class FinkClass(FinkQuery):
             ids = drop_covered_prefixes(ids)
         withupperlim = _validate.flag(withupperlim, "withupperlim")
         withcutouts = _validate.flag(withcutouts, "withcutouts")
-        kind = _cutouts.cutout_kind(cutout_kind)
+        kind = _cutouts.cutout_kind(cutout_kind, name="cutout_kind")
         if cutout_kind is not None and not withcutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format, withupperlim=withupperlim)
@@ -671,7 +671,7 @@ class FinkClass(FinkQuery):
         if with_residuals and len(ids) > 1:
             raise InvalidQueryError(
                 "withResiduals works for one object only (the server refuses lists)")
-        kind = _cutouts.cutout_kind(cutout_kind, allow_all=False)
+        kind = _cutouts.cutout_kind(cutout_kind, allow_all=False, name="cutout_kind")
         if cutout_kind is not None and not with_cutouts:
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
@@ -903,7 +903,8 @@ class FinkClass(FinkQuery):
     def _tracklet_plan(self, id, date, columns, output_format) -> Plan:
         if (id is None) == (date is None):
             raise InvalidQueryError(
-                "Give a tracklet id ('TRCK_20211120_031428_00') or a date (prefix), one of them")
+                "Give `id` (a tracklet ID such as 'TRCK_20211120_031428_00') or `date` (a "
+                "prefix), one of them")
         payload = {}
         if id is not None:
             if not isinstance(id, str) or not checks.is_tracklet_id(id.strip()):
