@@ -45,6 +45,8 @@ def warn(message: str, category: type[Warning]) -> None:
 
 #: Bytes of an error body that are read and looked at; the rest is never downloaded.
 ERROR_BODY_LIMIT = 64 * 1024
+#: Where a user sets the server address, for messages.
+SERVER_SETTING = "astroquery_fink.conf.server or conf.server_lsst, or the client's server="
 #: Longest message taken from a server's error body.
 MESSAGE_LIMIT = 500
 # A string literal handed to ast.literal_eval is at most this long (it is linear in it).
@@ -259,7 +261,7 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
     if status == 404:
         raise RemoteServiceError(
             f"Fink has no {what} endpoint at {url} (HTTP 404): check the server address "
-            "(astroquery_fink.conf.server or conf.server_lsst, or the client's server=)")
+            f"({SERVER_SETTING})")
     message = server_message(body_text(response))
     if status in (400, 413, 415, 422):
         raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")

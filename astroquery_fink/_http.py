@@ -97,7 +97,7 @@ from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from astroquery.query import AstroQuery, BaseQuery, to_cache
 
 from . import conf
-from ._errors import ERROR_BODY_LIMIT, printable, raise_for_fink_status
+from ._errors import ERROR_BODY_LIMIT, SERVER_SETTING, printable, raise_for_fink_status
 from ._validate import count_setting
 from .exceptions import TruncatedAnswerError
 
@@ -568,15 +568,15 @@ def _send(query, method, url, payload, what, watch):
         if urlsplit(target).scheme not in ("http", "https"):
             raise RemoteServiceError(
                 f"Fink at {_shown(current)} redirected the {what} query to {_shown(target)}, "
-                "which is not an HTTP URL; check astroquery_fink.conf.server")
+                f"which is not an HTTP URL; check the server address ({SERVER_SETTING})")
         if target in seen:
             raise RemoteServiceError(
                 f"Fink redirected the {what} query in a loop: {_hops([*seen, target])}")
         if len(seen) > MAX_REDIRECTS:
             raise RemoteServiceError(
                 f"Fink redirected the {what} query more than {MAX_REDIRECTS} times: "
-                f"{_hops([*seen, target])}; set astroquery_fink.conf.server to the "
-                "final address")
+                f"{_hops([*seen, target])}; set the server address ({SERVER_SETTING}) to "
+                "the final one")
         log.debug(f"Fink moved {current} to {target} (HTTP {status}): sending the same "
                   f"{method} there")
         seen.append(target)
@@ -805,8 +805,8 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
             f"{_shown(redirected[1])}, which is not a valid URL ({_text(err)[:200]})")
     if redirected is None and isinstance(err, invalid_url):
         return InvalidQueryError(
-            f"The URL {url} of the Fink {what} query is not valid ({_text(err)}); check "
-            "astroquery_fink.conf.server, which needs a scheme, e.g. "
+            f"The URL {url} of the Fink {what} query is not valid ({_text(err)}); check the "
+            f"server address ({SERVER_SETTING}), which needs a scheme, e.g. "
             "https://api.ztf.fink-portal.org")
     if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
         return RemoteServiceError(

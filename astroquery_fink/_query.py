@@ -259,9 +259,28 @@ class FinkQuery(BaseQuery):
 
     def __init__(self, *, server: str | None = None, timeout: float | None = None):
         super().__init__()
-        self.server = None if server is None else server_url(server)
-        self.timeout = None if timeout is None else timeout_seconds(timeout)
+        self.server = server
+        self.timeout = timeout
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
+
+    # Checked when set, also after construction (``Fink.server = ...``), as by the constructor.
+    @property
+    def server(self) -> str | None:
+        """The base URL this client queries; None for its survey's ``conf`` setting."""
+        return self._server_url
+
+    @server.setter
+    def server(self, value: str | None) -> None:
+        self._server_url = None if value is None else server_url(value)
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds one request may take; None for ``conf.timeout``."""
+        return self._timeout_seconds
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout_seconds = None if value is None else timeout_seconds(value)
 
     # ------------------------------------------------------------------ settings
     def _server(self) -> str:

@@ -83,10 +83,14 @@ def words(command: str, survey: str = "ztf"):
      "check the server address (astroquery_fink.conf.server or conf.server_lsst, or the "
      "client's server=)", "Fink has no objects endpoint at http://x/api/v1/objects (HTTP 404): "
      "check the server address (--server)"),
-    ("objects", "ztf", "The URL u of the Fink objects query is not valid (x); check "
-     "astroquery_fink.conf.server, which needs a scheme",
-     "The URL u of the Fink objects query is not valid (x); check --server, which needs a "
-     "scheme"),
+    ("objects", "ztf", "The URL u of the Fink objects query is not valid (x); check the server "
+     "address (astroquery_fink.conf.server or conf.server_lsst, or the client's server=), which "
+     "needs a scheme", "The URL u of the Fink objects query is not valid (x); check the server "
+     "address (--server), which needs a scheme"),
+    ("objects", "ztf", "Fink redirected the objects query more than 10 times: a -> b; set the "
+     "server address (astroquery_fink.conf.server or conf.server_lsst, or the client's server=) "
+     "to the final one", "Fink redirected the objects query more than 10 times: a -> b; set the "
+     "server address (--server) to the final one"),
     ("objects", "ztf", "server 'foo' is not an http(s) URL", "--server 'foo' is not an "
      "http(s) URL"),
     ("objects", "ztf", "Fink did not answer within 3 s, astroquery_fink.conf.timeout (now 3 s)",
@@ -150,7 +154,8 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
     (["anomaly", "--start-date", "2459000"], 2, "or for a JD or MJD jd2459000 or mjd2459000",
      "Time("),
     ([TDE, "--server", "foo"], 2, "error: --server 'foo' is not an http(s) URL", "server="),
-    ([TDE, "--server", "http://exa mple"], 2, "check --server, which needs a scheme",
+    ([TDE, "--server", "http://exa mple"], 2, "check the server address (--server), which "
+     "needs a scheme",
      "conf.server"),
     (["170028485706776685,0", "--survey", "lsst"], 2,
      "use fink-query sso --survey lsst for those", "query_sso"),

@@ -25,7 +25,7 @@ from astroquery.exceptions import (
     TableParseError,
 )
 
-from astroquery_fink import FinkClass, _tables, conf
+from astroquery_fink import FinkClass, FinkLSSTClass, _tables, conf
 from astroquery_fink.exceptions import PartialResultError, TruncatedAnswerError
 
 
@@ -224,6 +224,20 @@ def test_bad_timeouts_are_refused_before_any_request(recorded, timeout):
 def test_bad_servers_are_refused(server):
     with pytest.raises(InvalidQueryError, match="server"):
         FinkClass(server=server)
+
+
+@pytest.mark.parametrize("cls", [FinkClass, FinkLSSTClass])
+def test_server_and_timeout_set_after_construction_are_checked_as_in_it(cls):
+    client = cls()
+    with pytest.raises(InvalidQueryError, match=r"^server 'api\.fink\.test' is not an http\(s\) "
+                       r"URL: write it with its scheme, e\.g\. 'https://api\.fink\.test'$"):
+        client.server = "api.fink.test"
+    with pytest.raises(InvalidQueryError, match="timeout"):
+        client.timeout = -1
+    assert client.server is None and client.timeout is None  # unchanged by refused values
+    client.server, client.timeout = " http://127.0.0.1:5000 ", 7
+    assert client.server == "http://127.0.0.1:5000" and client.timeout == 7
+    assert client._server() == "http://127.0.0.1:5000"  # where its queries go
 
 
 def test_bad_cache_and_as_array_values_are_refused(recorded):
@@ -556,8 +570,10 @@ _BAD_CALLS = {
         "midpointMjdTai: ERFA"),
     "an array as trend": (
         "ztf", lambda f: f.query_class("SN candidate", trend=_ARRAY), "trend=array.* is unknown"),
-    "an array as ssocand kind": ("ztf", lambda f: f.query_ssocand(_ARRAY), "kind=array.* is unknown"),
-    "an array as flavor": ("ztf", lambda f: f.get_ssoft(flavor=_ARRAY), "flavor=array.* is unknown"),
+    "an array as ssocand kind": (
+        "ztf", lambda f: f.query_ssocand(_ARRAY), "kind=array.* is unknown"),
+    "an array as flavor": (
+        "ztf", lambda f: f.get_ssoft(flavor=_ARRAY), "flavor=array.* is unknown"),
     "an array as resolver": (
         "lsst", lambda f: f.resolve("M31", resolver=_ARRAY), "resolver=array.* is unknown"),
     "a path with a NUL as sky map": (

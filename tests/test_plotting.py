@@ -463,8 +463,8 @@ def test_rubin_light_curve_times_in_any_time_unit_or_as_time():
 @pytest.mark.parametrize(("change", "error", "words"), [
     (lambda t: t.__setitem__("r:psfFlux", u.Quantity([1.0, 2.0, 3.0], u.m)), InvalidQueryError,
      "r:psfFlux is in m, not a flux density"),
-    (lambda t: t.__setitem__("r:midpointMjdTai", u.Quantity([1.0, 2.0, 3.0], u.m)), InvalidQueryError,
-     "r:midpointMjdTai is in m, not a time"),
+    (lambda t: t.__setitem__("r:midpointMjdTai", u.Quantity([1.0, 2.0, 3.0], u.m)),
+     InvalidQueryError, "r:midpointMjdTai is in m, not a time"),
 ])
 def test_rubin_light_curve_columns_in_other_units_are_refused(change, error, words):
     from astroquery_fink.plotting import plot_lsst_lightcurve

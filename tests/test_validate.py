@@ -52,7 +52,8 @@ def test_bad_options_are_refused(no_network, kwargs, match):
 
 
 def test_bad_cutout_arguments_are_refused(no_network):
-    with pytest.raises(InvalidQueryError, match="kind='Sky' is not a cutout kind: choose among Science, Template, Difference or All"):
+    with pytest.raises(InvalidQueryError, match="kind='Sky' is not a cutout kind: choose among "
+                       "Science, Template, Difference or All"):
         no_network.get_cutouts("ZTF21aaxtctv", kind="Sky")
     with pytest.raises(InvalidQueryError, match="candid must be an integer"):
         no_network.get_cutouts("ZTF21aaxtctv", candid=1.5)
