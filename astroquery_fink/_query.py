@@ -228,6 +228,23 @@ _CONSTRUCTOR_DOC = """
 _SURVEY_ATTRIBUTES = ("_server_conf", "_emulator", "_output_format_default")
 
 
+class _CheckedSetting:
+    """A client setting checked when set, also after construction (``Fink.server = ...``),
+    as the constructor checks it; None stands for the ``conf`` setting."""
+
+    def __init__(self, check: Callable, doc: str):
+        self.check, self.__doc__ = check, doc
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_setting_" + name  # not "_" + name: _server() and _timeout() are methods
+
+    def __get__(self, client, owner=None):
+        return self if client is None else getattr(client, self.slot, None)
+
+    def __set__(self, client, value) -> None:
+        setattr(client, self.slot, None if value is None else self.check(value))
+
+
 class FinkQuery(BaseQuery):
     """What every Fink client shares: server, time limits, cache switch, and `Plan` runs.
 
@@ -263,24 +280,10 @@ class FinkQuery(BaseQuery):
         self.timeout = timeout
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
-    # Checked when set, also after construction (``Fink.server = ...``), as by the constructor.
-    @property
-    def server(self) -> str | None:
-        """The base URL this client queries; None for its survey's ``conf`` setting."""
-        return self._server_url
-
-    @server.setter
-    def server(self, value: str | None) -> None:
-        self._server_url = None if value is None else server_url(value)
-
-    @property
-    def timeout(self) -> float | None:
-        """Seconds one request may take; None for ``conf.timeout``."""
-        return self._timeout_seconds
-
-    @timeout.setter
-    def timeout(self, value: float | None) -> None:
-        self._timeout_seconds = None if value is None else timeout_seconds(value)
+    server = _CheckedSetting(server_url, "The base URL this client queries; None for its "
+                             "survey's ``conf`` setting.")
+    timeout = _CheckedSetting(timeout_seconds, "Seconds one request may take; None for "
+                              "``conf.timeout``.")
 
     # ------------------------------------------------------------------ settings
     def _server(self) -> str:

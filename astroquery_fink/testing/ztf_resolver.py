@@ -38,27 +38,12 @@ def _select(rows: dict[str, dict], columns: tuple[str, ...]) -> dict[str, dict]:
 
 
 def resolve_name(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
-    """What ``resolve_name`` of the server returns, before serialisation.
+    """What ``resolve_name`` of the server returns, before serialisation: rows indexed by
+    their HBase keys, every cell a string (the calling convention: `ztf_solar`).
 
-    Parameters
-    ----------
-    tables : SolarTables
-        The resolver tables.
-    payload : mapping
-        ``resolver``, ``name`` (required), ``reverse``, ``nmax``.
-    nlimit : int
-        Rows of a scan without an explicit limit (the server's ``NLIMIT``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the HBase row keys; every cell a string.
-
-    Raises
-    ------
-    Exception
-        Wherever the server raises (HTTP 500): unknown resolver, non-integer ``nmax``,
-        ``nmax < 1`` for ``ssodnet``, a ``name`` that is not text, an empty reverse name.
+    Reads ``resolver``, ``name`` (required), ``reverse`` and ``nmax``. Fails wherever the
+    server does (HTTP 500): an unknown resolver, a non-integer ``nmax``, ``nmax < 1`` for
+    ``ssodnet``, a ``name`` that is not text, an empty reverse name.
     """
     resolver = payload["resolver"]
     name = payload["name"]

@@ -5,6 +5,12 @@
 and tracklets come from alerts (the loaded store plus the bundled ``data/solar`` alerts); the
 answers of outside services (Miriade, the SSOFT and SSO files, fink-fat candidates, SsODNet
 names) come from the bundled fixtures of ``data/solar`` (see `_solar_data`).
+
+A query function here (and in `ztf_resolver`) is called as ``f(tables, payload, nlimit)``
+(those it needs): the index tables and fixtures (`SolarTables`), the request's arguments, and
+the rows of a scan without an explicit limit (the server's ``NLIMIT``). It returns the
+`pandas.DataFrame` the server serialises, and raises `ServerError` for the server's 400s and
+`ServerFailure` for its 500s; its docstring names the arguments it reads.
 """
 from __future__ import annotations
 
@@ -106,24 +112,8 @@ def _flag(payload: Mapping, name: str) -> bool:
 def tracklet(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
     """``get_tracklet``: rows of ``ztf.tracklet`` whose key starts with the tracklet prefix.
 
-    Parameters
-    ----------
-    tables : SolarTables
-        The index tables.
-    payload : mapping
-        ``id`` (``TRCK_YYYYMMDD_HHMMSS_NN``, a prefix) or ``date`` (``YYYY-MM-DD hh:mm:ss``,
-        prefixes allowed), ``columns``.
-    nlimit : int
-        Rows per scan.
-
-    Returns
-    -------
-    pandas.DataFrame
-
-    Raises
-    ------
-    ServerError
-        Neither ``id`` nor ``date`` (400).
+    Reads ``id`` (``TRCK_YYYYMMDD_HHMMSS_NN``, a prefix) or ``date`` (``YYYY-MM-DD hh:mm:ss``,
+    prefixes allowed; neither: the server's 400), and ``columns``.
     """
     cols, truncated = _columns(payload)
     if "id" in payload:
@@ -150,28 +140,12 @@ def _comet_name(tables: SolarTables, ident: str) -> str:
 
 
 def sso(tables: SolarTables, payload: Mapping, nlimit: int) -> pd.DataFrame:
-    """``extract_sso_data``: alerts of the ssnamenr(s) matching ``n_or_d``.
+    """``extract_sso_data``: alerts of the ssnamenr(s) matching ``n_or_d``, with
+    ``sso_name`` and ``sso_number`` (and Miriade's columns with ``withEphem``).
 
-    Parameters
-    ----------
-    tables : SolarTables
-        The index tables and name fixtures.
-    payload : mapping
-        ``n_or_d`` (required), ``withEphem``, ``withResiduals``, ``withcutouts``,
-        ``cutout-kind``, ``columns``.
-    nlimit : int
-        Rows per scan.
-
-    Returns
-    -------
-    pandas.DataFrame
-        With ``sso_name`` and ``sso_number``; Miriade columns with ``withEphem``.
-
-    Raises
-    ------
-    ServerError
-        The server's 400 answers (bad columns for cutouts, residuals of a list, unknown name,
-        bad cutout-kind, no ephemerides).
+    Reads ``n_or_d`` (required), ``withEphem``, ``withResiduals``, ``withcutouts``,
+    ``cutout-kind`` and ``columns``. The server's 400s: bad columns for cutouts, residuals of
+    a list, an unknown name, a bad cutout-kind, no ephemerides.
     """
     cols, truncated = _columns(payload)
     with_residuals = _flag(payload, "withResiduals")
