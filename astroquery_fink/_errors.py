@@ -17,6 +17,7 @@ anything and without backtracking regular expressions:
 Messages keep the server's words and are at most `MESSAGE_LIMIT` characters.
 """
 import ast
+import functools
 import html
 import json
 import os
@@ -26,6 +27,7 @@ import unicodedata
 import warnings
 
 import requests
+from astropy import units as u
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
 __all__: list[str] = []
@@ -269,3 +271,23 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
                                f"{message}")
     error.status = status  # read by _query: a server failure may be one object's
     raise error
+
+
+def refusing_bad_arguments(function):
+    """Decorator for a public function that works on the user's values only (a figure of
+    their Table, a conversion of their numbers): what numpy, astropy or matplotlib raise on
+    values it cannot use (``ValueError``, ``TypeError``, ``KeyError``, ``IndexError``,
+    ``AttributeError``, unit errors) becomes `~astroquery.exceptions.InvalidQueryError`
+    naming the function: one family of bad input, as for the query methods."""
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, u.UnitsError) as err:
+            words = printable(str(err)).strip().replace("\n", " ")
+            if len(words) > 300:
+                words = words[:300] + " ..."
+            raise InvalidQueryError(f"{function.__name__} cannot use its arguments "
+                                    f"({type(err).__name__}: {words})") from err
+    return checked
+

@@ -16,6 +16,7 @@ from astropy.table import Column, Table
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 
+from ._errors import refusing_bad_arguments
 from ._plotting import as_table, in_unit, pyplot
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
@@ -34,6 +35,7 @@ def _axes(ax):
 _POSITIONS = (("i:ra", "i:dec", "i:objectId"), ("r:ra", "r:dec", "r:diaObjectId"))
 
 
+@refusing_bad_arguments
 def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
                 labels: bool | None = None) -> Axes:
     """A cone-search result on the sky: each object and the searched circle.
@@ -119,6 +121,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     return ax
 
 
+@refusing_bad_arguments
 def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
                     ax: Axes | None = None, cumulative: bool = False) -> Axes:
     """Counters of ``get_statistics`` (ZTF or Rubin) over time, one line each.

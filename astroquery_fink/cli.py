@@ -767,8 +767,8 @@ def _cli_words(keywords: dict[str, str], survey: str,
             return flag
         if value in ("False", "None"):
             return f"without {flag}"
-        if value[:1] in "'\"" and not re.search(r"\s", value):
-            value = value[1:-1]
+        if value[:1] in "'\"" and len(value) > 2 and not re.search(r"\s", value):
+            value = value[1:-1]  # --kind foo, but --kind '' (empty: said as quotes)
         value = re.sub(_QUANTITY, r"\g<number>\g<unit>", value)
         return f"{flag} {value}"
 

@@ -19,7 +19,7 @@ from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 
 from ._cutouts import EXTNAMES, image_interval, image_stretch
-from ._errors import shown
+from ._errors import refusing_bad_arguments, shown
 from ._plotting import as_table, floats, pyplot, widen_single_epoch
 from ._search_plots import plot_region, plot_statistics
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
@@ -63,6 +63,7 @@ def _title(object_ids: list[str]) -> str:
     return f"{', '.join(object_ids[:3])} and {len(object_ids) - 3} more objects"
 
 
+@refusing_bad_arguments
 def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = "mjd",
                     show_upperlim: bool = True, show_badquality: bool = True,
                     object_id: str | list[str] | None = None) -> Axes:
@@ -305,6 +306,7 @@ def _suptitle(info: dict) -> str | None:
     return "  ".join(parts) or None
 
 
+@refusing_bad_arguments
 def plot_cutouts(cutouts: fits.HDUList | Mapping | Row | Table | np.ndarray, *,
                  axes: Sequence[Axes] | None = None, stretch: str | BaseStretch = "asinh",
                  interval: str | float | BaseInterval = "zscale", cmap: str = "gray",

@@ -300,6 +300,8 @@ def test_classes_match_the_bundled_class_list(run, tmp_path):
      "FILE '/no/such/dir/sso.parquet': the folder '/no/such/dir' does not exist"),
     (["region", "10 20", "5arcsec", "--survey", "lsst", "--kind", "foo"],
      "--kind foo is unknown: choose among 'within', 'across'"),
+    (["region", "10 20", "5arcsec", "--survey", "lsst", "--kind", ""],
+     "--kind '' is unknown: choose among 'within', 'across'"),
     (["tracklet", "TRCK_20211022", "--date", "2021"],
      "Give TRACKLET (a tracklet ID such as 'TRCK_20211120_031428_00') or --date (a prefix), "
      "one of them"),

@@ -475,7 +475,7 @@ def test_rubin_light_curve_columns_in_other_units_are_refused(change, error, wor
 
 
 @pytest.mark.parametrize("table", [None, [1, 2]])
-def test_rubin_light_curve_of_no_table_is_a_type_error(table):
+def test_rubin_light_curve_of_no_table_is_refused(table):
     from astroquery_fink.plotting import plot_lsst_lightcurve
     with pytest.raises(InvalidQueryError, match="plot_lsst_lightcurve needs an astropy Table"):
         plot_lsst_lightcurve(table)
@@ -560,3 +560,28 @@ def test_rubin_cutouts_that_are_no_images_are_refused():
     from astroquery_fink.plotting import plot_lsst_cutouts
     with pytest.raises(InvalidQueryError, match=r"Not 2-D images: Science \(5,\)"):
         plot_lsst_cutouts({"Science": np.ones(5)})
+
+
+def _ztf_rows():
+    return Table({"i:objectId": ["ZTF21aaxtctv"] * 2, "i:jd": [2459500.5, 2459501.5],
+                  "i:fid": [1, 2], "i:magpsf": [18.0, 18.5], "i:sigmapsf": [0.1, 0.1]})
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: plot_lightcurve(_ztf_rows(), object_id=5),
+     "plot_lightcurve cannot use its arguments (TypeError: 'int' object is not iterable)"),
+    (lambda: plot_lightcurve(_ztf_rows(), ax="x"), "plot_lightcurve cannot use its arguments "
+     "(AttributeError: 'str' object has no attribute 'errorbar')"),
+    (lambda: plot_cutouts({"Science": np.ones((5, 5))}, cmap="nope"),
+     "plot_cutouts cannot use its arguments (ValueError: 'nope' is not a valid value for "),
+    (lambda: __import__("astroquery_fink.lsst", fromlist=["x"]).to_time(Table({"x": [1]})),
+     "to_time cannot use its arguments (KeyError: 'r:midpointMjdTai')"),
+    (lambda: __import__("astroquery_fink.lsst", fromlist=["x"]).flux_to_mag([1.0] * u.m),
+     "flux_to_mag cannot use its arguments (UnitConversionError: 'm' (length) and 'nJy' "),
+])
+def test_values_the_figures_and_conversions_cannot_use_are_invalid_queries(call, words):
+    # what numpy, astropy or matplotlib raise on the user's values: one family, named
+    with pytest.raises(InvalidQueryError) as info:
+        call()
+    assert str(info.value).startswith(words)
+    plt.close("all")

@@ -17,7 +17,7 @@ from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
 from astroquery.exceptions import InvalidQueryError
 
-from .._errors import shown, warn
+from .._errors import refusing_bad_arguments, shown, warn
 from .._plotting import as_table, in_unit, pyplot, widen_single_epoch
 from .schema import BANDS, flux_to_mag, njy
 
@@ -72,6 +72,7 @@ def _points(table: Table, flux_column: str, magnitude: bool):
     return band[good], time[good], value[good], error[good], no_magnitude
 
 
+@refusing_bad_arguments
 def plot_lsst_lightcurve(table: Table, *, forced: Table | None = None,
                          magnitude: bool = False, flux_column: str = "r:psfFlux",
                          ax: Axes | None = None, title: str | None = None) -> Axes:
@@ -187,6 +188,7 @@ def _stamps(cutouts) -> tuple[dict, fits.Header | None]:
     return stamps, None
 
 
+@refusing_bad_arguments
 def plot_lsst_cutouts(cutouts, *, axes: Sequence[Axes] | None = None,
                       stretch: str | BaseStretch = "asinh",
                       interval: str | float | BaseInterval = "zscale", cmap: str = "gray",

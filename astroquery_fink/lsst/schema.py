@@ -23,7 +23,7 @@ from astropy.table import Table
 from astropy.time import Time
 from astroquery.exceptions import InvalidQueryError
 
-from .._errors import shown
+from .._errors import refusing_bad_arguments, shown
 from .._schema import SCHEMAS, TNS_FIELDS, ColumnInfo, with_text_columns
 
 __all__ = ["columns", "statistics_columns", "to_time", "flux_to_mag", "BANDS"]
@@ -166,6 +166,7 @@ _TNS_TEXT = {**{f"f:{field}": doc for field, doc in TNS_FIELDS.items()},
 
 # ----------------------------------------------------------------------------- helpers
 
+@refusing_bad_arguments
 def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
     """Rubin times (MJD in the TAI scale) as an `~astropy.time.Time`.
 
@@ -200,6 +201,7 @@ def to_time(table_or_values, column: str = "r:midpointMjdTai") -> Time:
     return Time(data, format="mjd", scale="tai")
 
 
+@refusing_bad_arguments
 def flux_to_mag(table_or_flux, flux_err=None, *, flux_column: str = "r:psfFlux",
                 err_column: str | None = None):
     """Rubin fluxes (nJy) -> AB magnitudes, and their errors.

@@ -24,7 +24,8 @@ __all__ = ["ROUTES", "create_app"]
 # The shared check_args points to the ZTF site, also on the LSST server.
 _DOC_URL = "https://api.ztf.fink-portal.org"
 
-#: The LSST namespaces and their descriptions (``app_lsst.py``, ``apps/routes/v1/lsst/``).
+#: The LSST namespaces and their descriptions, declared in the server's order (``app_lsst.py``,
+#: ``apps/routes/v1/lsst/*/api.py``).
 ROUTES = Routes()
 
 
@@ -87,27 +88,6 @@ def _conesearch(backend: Backend, args: Mapping) -> Response:
     return _tabular(backend, models.conesearch, args, ["ra", "dec", "radius"])
 
 
-@ROUTES.route("/api/v1/sso", "Retrieve Solar System object data from Fink/Rubin based on "
-               "their number or designation")
-def _sso(backend: Backend, args: Mapping) -> Response:
-    return _tabular(backend, models.sso, args, ["n_or_d"])
-
-
-@ROUTES.route("/api/v1/resolver", "Resolve astronomical names to LSST IDs, and vice-versa")
-def _resolver(backend: Backend, args: Mapping) -> Response:
-    return _tabular(backend, models.resolver, args, ["resolver", "name_or_id"])
-
-
-@ROUTES.route("/api/v1/skymap", "Return Fink/LSST alerts within a GW skymap")
-def _skymap(backend: Backend, args: Mapping) -> Response:
-    return _tabular(backend, models.skymap, args, ["credible_level"])
-
-
-@ROUTES.route("/api/v1/statistics", "Get statistics about Fink and the Rubin alert stream")
-def _statistics(backend: Backend, args: Mapping) -> Response:
-    return _tabular(backend, models.statistics, args, ["date"], with_limit=False)
-
-
 _CUTOUTS = wire.CutoutCodec("diaSourceId", models.KINDS, "b:cutout{}",
                             lambda backend, args: models.cutout(backend.store,
                                                                 args["diaSourceId"]),
@@ -129,6 +109,27 @@ def _schema(backend: Backend, args: Mapping) -> Response:
     except models.ApiError as exc:
         _raise(exc)
     return Response(json.dumps(types), 200, content_type="application/json")
+
+
+@ROUTES.route("/api/v1/sso", "Retrieve Solar System object data from Fink/Rubin based on "
+               "their number or designation")
+def _sso(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.sso, args, ["n_or_d"])
+
+
+@ROUTES.route("/api/v1/resolver", "Resolve astronomical names to LSST IDs, and vice-versa")
+def _resolver(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.resolver, args, ["resolver", "name_or_id"])
+
+
+@ROUTES.route("/api/v1/skymap", "Return Fink/LSST alerts within a GW skymap")
+def _skymap(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.skymap, args, ["credible_level"])
+
+
+@ROUTES.route("/api/v1/statistics", "Get statistics about Fink and the Rubin alert stream")
+def _statistics(backend: Backend, args: Mapping) -> Response:
+    return _tabular(backend, models.statistics, args, ["date"], with_limit=False)
 
 
 @ROUTES.route("/api/v1/tags", "Get latest Rubin alerts by tags", reads_args=False)
