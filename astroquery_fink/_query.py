@@ -295,7 +295,9 @@ class FinkQuery(BaseQuery):
     def _timeout(self, timeout) -> float:
         if timeout is not None:
             return timeout_seconds(timeout)
-        return self.timeout if self.timeout is not None else timeout_seconds(conf.timeout)
+        if self.timeout is not None:
+            return self.timeout
+        return timeout_seconds(conf.timeout, "astroquery_fink.conf.timeout")
 
     @staticmethod
     def _cache(cache) -> bool:

@@ -18,6 +18,7 @@ from astroquery.exceptions import InvalidQueryError
 
 from ._errors import refusing_bad_arguments
 from ._plotting import as_table, in_unit, pyplot
+from ._validate import flag
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
     from matplotlib.axes import Axes
@@ -68,6 +69,7 @@ def plot_region(table: Table, center, radius, *, ax: Axes | None = None,
     """
     from ._sky import positions, radius_arcsec
 
+    labels = None if labels is None else flag(labels, "labels")
     center = positions(center)
     if len(center) != 1:
         raise InvalidQueryError("plot_region draws one position: give the center of the rows drawn")
@@ -144,6 +146,7 @@ def plot_statistics(table: Table, columns: str | Sequence[str] | None = None, *,
     ax : `matplotlib.axes.Axes`
     """
     table = as_table(table, "plot_statistics", "get_statistics")
+    cumulative = flag(cumulative, "cumulative")
     if columns is None:
         columns = "f:alerts" if "f:night" in table.colnames else "basic:sci"
     columns = [columns] if isinstance(columns, str) else list(columns)

@@ -25,18 +25,18 @@ def flag(value, name: str) -> bool:
     return bool(value)
 
 
-def timeout_seconds(value) -> float:
-    """A finite number of seconds above 0, else `InvalidQueryError`."""
+def timeout_seconds(value, name: str = "timeout") -> float:
+    """A finite number of seconds above 0, else `InvalidQueryError` naming ``name``."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
                                                              | np.floating):
-        raise InvalidQueryError(f"timeout must be a number of seconds, not {shown(value)}")
+        raise InvalidQueryError(f"{name} must be a number of seconds, not {shown(value)}")
     try:
         value = float(value)
     except OverflowError:  # an integer beyond any float
         value = math.inf
     if not math.isfinite(value) or value <= 0:
         raise InvalidQueryError(
-            f"timeout must be a finite number of seconds above 0, not {shown(value)}")
+            f"{name} must be a finite number of seconds above 0, not {shown(value)}")
     return value
 
 

@@ -63,9 +63,6 @@ _PREVIEW = ("i:objectId", "i:jd", "i:fid", "i:magpsf", "i:sigmapsf", "i:diffmagl
             "v:classification", "r:diaObjectId", "r:diaSourceId", "r:midpointMjdTai",
             "r:band", "r:psfFlux", "r:psfFluxErr", "v:separation_degree")
 _ID_COLUMNS = ("i:objectId", "r:diaObjectId")
-# What the emulator imports to read alert files (parquet, avro) and answer (cone searches):
-# the modules of the emulator extra it cannot start without.
-_EMULATOR_MODULES = ("flask", "pandas", "pyarrow", "fastavro", "astropy_healpix")
 
 
 class _UsageError(Exception):
@@ -918,23 +915,17 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
         flag = "--emulator" if args.emulator else "--emulator-data"
         raise _UsageError(f"--server and {flag} exclude each other")
     if args.emulator or args.emulator_data:
-        missing = [m for m in _EMULATOR_MODULES if not _importable(m)]
+        from .testing import INSTALL_HINT, missing_modules  # the tiny package module only
+
+        missing = missing_modules()
         if missing:
             flag = "--emulator" if args.emulator else "--emulator-data"
-            raise _Failure(f"{flag} needs {', '.join(missing)}: install the emulator extra "
-                           "(pip install 'astroquery_fink[emulator]')")
+            raise _Failure(f"{flag} needs {', '.join(missing)}: {INSTALL_HINT}")
     for name in args.emulator_data or []:
         if not Path(name).exists():
             raise _UsageError(f"--emulator-data: no such file {name!r}")
     if args.timeout is not None and not args.timeout > 0:
         raise _UsageError("--timeout must be a positive number of seconds")
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ValueError:  # imported already, without a spec
-        return True
 
 
 def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:
@@ -965,6 +956,9 @@ def _query(method, positional: list, keywords: dict, say, words: Callable[[str],
         # astroquery's and astropy's warnings speak to the user; others keep their filters
         warnings.simplefilter("always", AstropyWarning)
         warnings.simplefilter("always", UserWarning)
+        # erfa's note on dates beyond its leap-second table (2030-01-01 as a start date):
+        # about UTC's future, not about the query
+        warnings.filterwarnings("ignore", message=r'.*"dubious year')
         try:
             result = method(*positional, **keywords)
         except PartialResultError as err:
@@ -1191,7 +1185,11 @@ def _report(cmd: _Command, args, parser, say, words) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (requests.RequestException, OSError) as err:
+    except OSError as err:  # a file that cannot be written or read: in the system's words
+        where = f"{err.filename}: " if err.filename else ""
+        error(f"{where}{err.strerror or err}")
+        return 1
+    except requests.RequestException as err:
         error(f"{type(err).__name__}: {err}")
         return 1
     except KeyboardInterrupt:

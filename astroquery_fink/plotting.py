@@ -22,6 +22,7 @@ from ._cutouts import EXTNAMES, image_interval, image_stretch
 from ._errors import refusing_bad_arguments, shown
 from ._plotting import as_table, floats, pyplot, widen_single_epoch
 from ._search_plots import plot_region, plot_statistics
+from ._validate import flag
 from .lsst.plots import plot_lsst_cutouts, plot_lsst_lightcurve
 
 if TYPE_CHECKING:  # pragma: no cover - names for the type hints only
@@ -121,9 +122,11 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     ('ZTF25aauurnj', 'MJD', True)
     >>> ax.figure.savefig("ZTF25aauurnj.png")
     """
-    if time_format not in TIME_FORMATS:
+    if not isinstance(time_format, str) or time_format not in TIME_FORMATS:
         raise InvalidQueryError(f"time_format={shown(time_format)} is unknown: choose among "
                                 f"{', '.join(TIME_FORMATS)}")
+    show_upperlim = flag(show_upperlim, "show_upperlim")
+    show_badquality = flag(show_badquality, "show_badquality")
     table = as_table(table, "plot_lightcurve", "Fink.query_object")
     missing = [c for c in _LC_COLUMNS if c not in table.colnames]
     if missing:

@@ -1,5 +1,6 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """fink-query (astroquery_fink.cli.main) against the offline emulator."""
+import os
 import socket
 import subprocess
 import sys
@@ -99,6 +100,23 @@ def test_other_table_formats_keep_values_and_masks(run, emulator, tmp_path, suff
     options = {"use_names_over_ids": True} if suffix == ".vot" else {}
     got = Table.read(out, **options)
     assert_same_table(got, want)
+
+
+def test_dates_beyond_the_leap_second_table_print_no_erfa_notes(run):
+    status, _, stderr = run("class", "SN candidate", "--startdate", "2030-01-01")
+    assert status == 1 and "dubious year" not in stderr
+    assert stderr.strip().splitlines() == [
+        "fink-query: error: Fink's class search answer is empty (or is the class name one of "
+        "fink-query classes?)"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux's /proc")
+def test_a_file_that_cannot_be_written_is_said_in_words(run):
+    # the folder exists (checked before the query), but no file can be made there
+    status, _, stderr = run(TDE, "-o", "/proc/tde.ecsv")
+    assert status == 1
+    assert stderr.strip().splitlines()[-1] == ("fink-query: error: /proc/tde.ecsv: No such file "
+                                               "or directory")
 
 
 def test_fits_writes_masked_booleans_as_integers_with_null(tmp_path, capsys):

@@ -240,6 +240,16 @@ def test_fink_emulator_says_so_before_importing_the_emulator(module):
     assert done.stderr == f"fink-emulator: error: the emulator needs {module}: {EXTRA}\n"
 
 
+def test_importing_the_emulator_without_its_extra_says_which(monkeypatch):
+    from astroquery_fink import testing
+
+    monkeypatch.setitem(sys.modules, "fastavro", None)
+    monkeypatch.delitem(testing.__dict__, "Faults", raising=False)  # not imported yet
+    with pytest.raises(ImportError) as info:
+        testing.Faults  # noqa: B018 - the import is the test
+    assert str(info.value) == f"astroquery_fink.testing.Faults needs fastavro: {EXTRA}"
+
+
 # ----------------------------------------------------------------------------- ports and hosts
 
 @pytest.mark.parametrize(("port", "expected"), [

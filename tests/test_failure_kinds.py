@@ -220,6 +220,15 @@ def test_bad_timeouts_are_refused_before_any_request(recorded, timeout):
     assert rec.calls == []
 
 
+def test_a_bad_timeout_in_conf_is_named_as_the_setting(recorded):
+    fink, rec = recorded([])
+    with conf.set_temp("timeout", 0), pytest.raises(
+            InvalidQueryError, match=r"^astroquery_fink\.conf\.timeout must be a finite number of "
+            r"seconds above 0, not 0\.0$"):
+        fink.query_object("ZTF21aaaaaaa")
+    assert rec.calls == []
+
+
 @pytest.mark.parametrize("server", ["", "   ", "api.fink.test", "ftp://x.org", 5])
 def test_bad_servers_are_refused(server):
     with pytest.raises(InvalidQueryError, match="server"):

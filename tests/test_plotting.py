@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.table import MaskedColumn, Table
+from astropy.time import Time
 from astropy.visualization import AsinhStretch, LinearStretch, ZScaleInterval
 from astroquery.exceptions import InvalidQueryError
 
@@ -585,3 +586,15 @@ def test_values_the_figures_and_conversions_cannot_use_are_invalid_queries(call,
         call()
     assert str(info.value).startswith(words)
     plt.close("all")
+
+
+def test_the_figures_flags_are_checked_as_the_queries_are():
+    with pytest.raises(InvalidQueryError, match=r"^show_upperlim must be True or False, not None$"):
+        plot_lightcurve(_ztf_rows(), show_upperlim=None)
+    with pytest.raises(InvalidQueryError, match=r"^time_format=\['mjd'\] is unknown"):
+        plot_lightcurve(_ztf_rows(), time_format=["mjd"])
+    from astroquery_fink.plotting import plot_statistics
+
+    stats = Table({"time": Time(["2021-01-01", "2021-01-02"]), "basic:sci": [1, 2]})
+    with pytest.raises(InvalidQueryError, match=r"^cumulative must be True or False, not 'x'$"):
+        plot_statistics(stats, cumulative="x")

@@ -54,6 +54,20 @@ def test_sso_ephemerides_and_cutouts(fink):
     assert stamp.shape[0] == 1 and stamp.ndim == 3 and stamp.shape[1] == stamp.shape[2]
 
 
+def test_sso_ephemerides_with_a_selection_ask_the_columns_miriade_needs(fink):
+    # the server reads i:jd and i:magpsf for Miriade without checking the selection: without
+    # them it answered "We could not obtain the ephemerides information" (HTTP 400)
+    payload = fink.query_sso(4371, withEphem=True, columns=["i:magpsf"], get_query_payload=True)
+    assert payload["columns"].split(",")[:3] == ["i:magpsf", "i:ssnamenr", "i:jd"]
+    full = fink.query_sso(4371, withEphem=True)
+    some = fink.query_sso(4371, withEphem=True, columns=["i:magpsf"])
+    assert list(some["i:jd"]) == list(full["i:jd"]) and len(some) == 1
+    assert list(some["i:magpsf_red"]) == list(full["i:magpsf_red"])
+    assert list(some["Dobs"]) == list(full["Dobs"])
+    fit = fink.query_sso(4371, withResiduals=True, columns=["i:magpsf"], get_query_payload=True)
+    assert set(fit["columns"].split(",")) >= {"i:jd", "i:sigmapsf", "i:fid", "i:ra", "i:dec"}
+
+
 def test_tracklet_by_date_and_by_id(fink):
     alerts = _read("solar/tracklet_2021-06-04.parquet")
     members = alerts[alerts["tracklet"] == TRACKLET]

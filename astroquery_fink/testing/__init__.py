@@ -16,8 +16,27 @@ injection around the app: `Faults`), `server` (`FinkEmulator`). `make_alert_file
 file of many objects derived from the bundled sample.
 """
 import importlib
+import importlib.util
 
 __all__ = ["FinkEmulator", "Faults", "AlertFileError", "bundled_data_files", "make_alert_file"]
+
+# What the emulator imports to read alert files (parquet, avro) and answer (cone searches):
+# the modules of the emulator extra it cannot start without.
+_MODULES = ("flask", "pandas", "pyarrow", "fastavro", "astropy_healpix")
+#: What to do about a missing module of the emulator.
+INSTALL_HINT = "install the emulator extra (pip install 'astroquery_fink[emulator]')"
+
+
+def missing_modules() -> list[str]:
+    """The modules of the emulator extra that are not installed (none: it can start)."""
+    missing = []
+    for module in _MODULES:
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+        except ValueError:  # imported already, without a spec
+            pass
+    return missing
 
 # Loaded when first used, so that `fink-emulator` (this package's __main__) can say which
 # extra to install before the emulator's modules import flask, pandas or pyarrow.
@@ -28,6 +47,10 @@ _HOME = {"FinkEmulator": ".server", "Faults": ".faults", "AlertFileError": ".sto
 def __getattr__(name: str):
     if name not in _HOME:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    missing = missing_modules()
+    if missing:
+        raise ImportError(f"astroquery_fink.testing.{name} needs {', '.join(missing)}: "
+                          f"{INSTALL_HINT}")
     value = getattr(importlib.import_module(_HOME[name], __name__), name)
     globals()[name] = value
     return value

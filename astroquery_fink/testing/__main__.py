@@ -3,30 +3,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
+from . import INSTALL_HINT, missing_modules
 from .faults import Faults
 
 _LIST_FIELDS = ("error_statuses", "fail_ids")
-# What the emulator imports to read alert files (parquet, avro) and answer (cone searches):
-# the modules of the emulator extra it cannot start without.
-_MODULES = ("flask", "pandas", "pyarrow", "fastavro", "astropy_healpix")
-
-
-def _missing_modules() -> list[str]:
-    missing = []
-    for module in _MODULES:
-        try:
-            if importlib.util.find_spec(module) is None:
-                missing.append(module)
-        except ValueError:  # imported already, without a spec
-            pass
-    return missing
-
-
 def _port(text: str) -> int:
     """A TCP port, 0 (any free one) to 65535."""
     try:
@@ -92,10 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "--fault error_statuses=502,503 (fields of Faults; repeatable)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
-    missing = _missing_modules()
+    missing = missing_modules()
     if missing:
-        print(f"fink-emulator: error: the emulator needs {', '.join(missing)}: install the "
-              "emulator extra (pip install 'astroquery_fink[emulator]')", file=sys.stderr)
+        print(f"fink-emulator: error: the emulator needs {', '.join(missing)}: "
+              f"{INSTALL_HINT}", file=sys.stderr)
         return 1
     from .server import FinkEmulator  # flask and pandas: after the check above
     from .store import AlertFileError

@@ -676,7 +676,8 @@ class FinkClass(FinkQuery):
             raise InvalidQueryError("cutout_kind is used only with withcutouts=True")
         fmt = _validate.output_format(output_format)
         cols, added = with_columns(endpoints.SSO, checks.column_list(columns),
-                                   {"withcutouts": with_cutouts})
+                                   {"withcutouts": with_cutouts, "withEphem": with_ephem,
+                                    "withResiduals": with_residuals})
         payload = checks.options_payload(
             columns=cols, cutout_kind=kind,
             flags={"withEphem": with_ephem, "withResiduals": with_residuals,
@@ -714,8 +715,11 @@ class FinkClass(FinkQuery):
         cutout_kind : {'Science', 'Template', 'Difference'}, optional
             With ``withcutouts``: which cutout (server default Science).
         columns : str or list of str, optional
-            ``i:``/``d:`` columns to return; the server adds ``i:ssnamenr``; ``i:objectId``
-            and ``i:candid`` are added with ``withcutouts`` (the server refuses without).
+            ``i:``/``d:`` columns to return; the server adds ``i:ssnamenr``. The client adds
+            what the server needs for the options: ``i:objectId`` and ``i:candid`` with
+            ``withcutouts`` (the server refuses without), ``i:jd`` and ``i:magpsf`` with
+            ``withEphem`` (without, the server says it could not obtain ephemerides), and
+            also ``i:sigmapsf``, ``i:fid``, ``i:ra``, ``i:dec`` with ``withResiduals``.
 
         Returns
         -------

@@ -80,9 +80,13 @@ SSO = Endpoint(
     sort=(("i:jd", True),), tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"),
     # one scan of ztf.ssnamenr per object a name resolves to (apps/routes/v1/ztf/sso)
     rows_per_id=ROWS_PER_ID, scan_column="i:ssnamenr",
-    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without the cutouts' columns, and
-    # adds i:ssnamenr to every selection itself
-    needs={"*": ("i:ssnamenr",), "withcutouts": ("i:objectId", "i:candid")},
+    # apps/routes/v1/ztf/sso/utils.py answers HTTP 400 without the cutouts' columns, adds
+    # i:ssnamenr to every selection itself, and reads without checking them the columns
+    # fink-utils' get_miriade_data needs (withEphem: "could not obtain the ephemerides", a 400)
+    # and those of the sHG1G2 fit (withResiduals)
+    needs={"*": ("i:ssnamenr",), "withcutouts": ("i:objectId", "i:candid"),
+           "withEphem": ("i:jd", "i:magpsf"),
+           "withResiduals": ("i:jd", "i:magpsf", "i:sigmapsf", "i:fid", "i:ra", "i:dec")},
 )
 SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
 # only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
