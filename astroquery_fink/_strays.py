@@ -64,15 +64,17 @@ def outside_prefix(name: str, prefix: Callable[[dict], str | None]) -> Check:
     return check
 
 
-def outside_jd_range(name: str, start_arg: str, stop_arg: str) -> Check:
+def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float = 0.0) -> Check:
     """Rows whose ``name`` (a Julian date) is outside the request's date range (ISO UTC
-    dates under ``start_arg`` and ``stop_arg``; a bound the request leaves out is open)."""
+    dates under ``start_arg`` and ``stop_arg``, the stop moved ``stop_days`` later as the
+    server does; a bound the request leaves out is open)."""
     def check(answer, payload: dict, schema):
         jd, missing = _values(answer, name, schema)
         if jd is None or not (start_arg in payload or stop_arg in payload):
             return None
         low = Time(payload[start_arg], scale="utc").jd if start_arg in payload else -np.inf
-        high = Time(payload[stop_arg], scale="utc").jd if stop_arg in payload else np.inf
+        high = Time(payload[stop_arg], scale="utc").jd + stop_days if stop_arg in payload \
+            else np.inf
         jd = jd.astype(float)
         with np.errstate(invalid="ignore"):
             out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
@@ -94,3 +96,33 @@ def against_trend(name: str, arg: str, signs: dict[str, int]) -> Check:
             wrong = ~(rate.astype(float) * sign > 0) & ~missing  # the server keeps < 0 or > 0
         return wrong, f"with {name} {'above' if sign > 0 else 'below'} 0 ({arg} {payload[arg]})"
     return check
+
+
+def other_than(name: str, arg: str, when: Callable[[str], bool] | None = None) -> Check:
+    """Rows whose ``name`` is not the request's ``arg`` (the server keeps the equal rows
+    only), compared as numbers when the request's value is one; ``when(value)`` says for
+    which request values the server compares so (default: all)."""
+    def check(answer, payload: dict, schema):
+        if arg not in payload:
+            return None
+        wanted = str(payload[arg]).strip()
+        values, missing = _values(answer, name, schema)
+        if values is None or (when is not None and not when(wanted)):
+            return None
+        try:
+            number = float(wanted)
+        except ValueError:
+            number = None
+
+        def differs(value) -> bool:
+            if number is None:
+                return str(value).strip() != wanted
+            try:
+                return float(value) != number
+            except (TypeError, ValueError):
+                return True
+
+        wrong = np.array([differs(v) for v in values], dtype=bool)
+        return wrong & ~missing, f"with {name} {wanted!r}"
+    return check
+

@@ -1081,10 +1081,14 @@ def check_parquet_file(path) -> None:
     except ImportError:  # the magic bytes are all a client without pyarrow can check
         return
     try:
-        pq.read_metadata(path)
+        metadata = pq.read_metadata(path)
     except Exception as err:  # noqa: BLE001 - any unreadable footer
         raise TableParseError(
             f"The server's parquet file has no readable footer: {str(err).strip()}") from err
+    names = {n for n in metadata.schema.names if n != "__index_level_0__"}
+    if names and names <= _ERROR_KEYS:  # the server's error written as a table
+        with open(path, "rb") as file:
+            decode(file.read(), "parquet")  # raises ErrorRows with the server's words
 
 
 def _from_parquet(content: bytes, schema) -> Decoded:

@@ -196,7 +196,14 @@ def _positions(text: str):
     if not path.is_file():
         return text
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    try:
+        content = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise _UsageError(f"POSITION: {text!r} is not a text file of RA,Dec rows in UTF-8 "
+                          f"(byte {err.start}: {err.reason})") from None
+    except OSError as err:
+        raise _UsageError(f"POSITION: {text!r} cannot be read ({err.strerror})") from None
+    for line in content.splitlines():
         line = line.split("#", 1)[0].strip()
         if line and not line.lower().startswith("ra"):
             rows.append(" ".join(v.strip() for v in line.split(",")))

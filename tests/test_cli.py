@@ -102,6 +102,15 @@ def test_other_table_formats_keep_values_and_masks(run, emulator, tmp_path, suff
     assert_same_table(got, want)
 
 
+def test_a_position_file_that_is_not_utf8_is_a_usage_error(tmp_path, capsys):
+    positions = tmp_path / "positions.csv"
+    positions.write_bytes(b"ra,dec\n10.2,-44.5  # caf\xe9\n")
+    assert main(["region", str(positions), "0.3deg", "--server", "http://127.0.0.1:9"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"fink-query: error: POSITION: {str(positions)!r} is not a text file of RA,Dec rows in "
+        "UTF-8 (byte 24: invalid continuation byte)")
+
+
 def test_dates_beyond_the_leap_second_table_print_no_erfa_notes(run):
     status, _, stderr = run("class", "SN candidate", "--startdate", "2030-01-01")
     assert status == 1 and "dubious year" not in stderr

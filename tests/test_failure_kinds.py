@@ -1159,11 +1159,16 @@ def _parquet_file() -> bytes:
     ("empty", 1, RemoteServiceError, "Fink's answer is empty where parquet was expected"),
     ("half", 2, TruncatedAnswerError, r"stops before its footer \(\d+ bytes\)"),
     ("footer", 1, TableParseError, "no readable footer"),
+    ("error table", 1, RemoteServiceError,
+     "^Fink answered with an error instead of rows: WebHDFS unreachable$"),
 ])
 def test_a_bulk_download_that_is_not_a_whole_parquet_file_leaves_no_file(
         recorded, tmp_path, cut, tries, error, words):
+    import pandas as pd
+
     good = _parquet_file()
-    body = {"error dict": b'{"status": "error", "text": "boom"}',
+    error_table = pd.DataFrame([{"status": "error", "text": "WebHDFS unreachable"}]).to_parquet()
+    body = {"error dict": b'{"status": "error", "text": "boom"}', "error table": error_table,
             "html": b"<html><title>Oops</title></html>", "empty": b"",
             "half": good[:len(good) // 2], "footer": good[:-12] + b"\0" * 8 + b"PAR1"}[cut]
     fink, rec = recorded(lambda url, payload: make_response(
@@ -1379,6 +1384,19 @@ def test_a_selection_matching_nothing_names_only_the_selection(recorded):
                                       "i:magpsf (masked columns)")
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_statistics_counters_are_numbers_and_other_families_keep_their_type(recorded, fmt):
+    rows = [{"key:key": "ztf_20211122", "basic:sci": "12", "class:Early SN Ia candidate": "3",
+             "x:code": "007"}]
+    body = json.dumps(rows) if fmt == "json" else \
+        "key:key,basic:sci,class:Early SN Ia candidate,x:code\nztf_20211122,12,3,007\n"
+    fink, _ = recorded([make_response(body)])
+    table = fink.get_statistics("20211122", output_format=fmt)
+    assert table["basic:sci"][0] == 12 and table["class:Early SN Ia candidate"][0] == 3
+    assert table["basic:sci"].dtype.kind == "i"
+    assert table["x:code"][0] == "007" and table["x:code"].dtype.kind == "U"
+
+
 def test_a_statistics_night_without_the_selected_counter_is_kept(recorded):
     # the server sends the row key of each night whatever the selection
     rows = [{"key:key": "ztf_20211122", "key:time": 1637625600000}]
@@ -1441,6 +1459,28 @@ _STRAY_CASES = {
         "ztf", [_alert_row(**{"d:mag_rate": 0.5})],
         lambda f: f.query_class("SN candidate", trend="rising", output_format="json"),
         r"not with d:mag_rate below 0 \(trend rising\)"),
+    "an anomaly row after the stop date and its day": (
+        "ztf", [_alert_row(**{"i:jd": Time("2025-06-16 00:00:01").jd})],
+        lambda f: f.query_anomaly(start_date="2025-06-13", stop_date="2025-06-15",
+                                  output_format="json"),
+        "holds 1 of its 1 rows not with i:jd from 2025-06-13 00:00:00.000 to 2025-06-15"),
+    "an SSO row of another number": (
+        "ztf", [_alert_row(**{"i:ssnamenr": "4371", "sso_number": 4371, "sso_name": "Eichhorn"}),
+                _alert_row(**{"i:ssnamenr": "8467", "sso_number": 8467, "sso_name": "Benoitcarry",
+                              "i:candid": 8})],
+        lambda f: f.query_sso(4371, output_format="json"),
+        "holds 1 of its 2 rows not with sso_number '4371'"),
+    "a candidate's light-curve row of another candidate": (
+        "ztf", [{"d:ssoCandId": "FF20220804aaaaaab", "d:jd": 2459800.5},
+                {"d:ssoCandId": "FF20990101zzzzzzz", "d:jd": 2459801.5}],
+        lambda f: f.query_ssocand("lightcurves", ssoCandId="FF20220804aaaaaab",
+                                  output_format="json"),
+        "holds 1 of its 2 rows not with d:ssoCandId starting with 'FF20220804aaaaaab'"),
+    "an SSOFT row of another object": (
+        "ztf", [{"sso_name": "Julienpeloton", "sso_number": 31534},
+                {"sso_name": "Ceres", "sso_number": 1}],
+        lambda f: f.get_ssoft(sso_name="Julienpeloton", output_format="json"),
+        "holds 1 of its 2 rows not with sso_name 'Julienpeloton'"),
 }
 
 
@@ -1452,6 +1492,25 @@ def test_rows_that_were_not_asked_for_refuse_the_answer(recorded, lsst_recorded,
     with pytest.raises(RemoteServiceError, match=words):
         call(fink)
     assert len(rec.calls) == 1  # a wrong answer, not tried again
+
+
+def test_rows_of_the_last_day_of_an_anomaly_range_and_of_a_name_are_kept(recorded):
+    # the server scans to stop_date + 1 day; a name (not a number) is not compared
+    fink, _ = recorded([make_response(json.dumps(
+        [_alert_row(**{"i:jd": Time("2025-06-15 23:59:59").jd})]).encode())])
+    assert len(fink.query_anomaly(start_date="2025-06-13", stop_date="2025-06-15",
+                                  output_format="json")) == 1
+    rows = [_alert_row(**{"i:ssnamenr": "2010JO69", "sso_number": None, "sso_name": "2010 JO69"})]
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    assert len(fink.query_sso("2010JO69", output_format="json")) == 1
+
+
+def test_an_sso_candidate_table_at_the_servers_scan_limit_is_said(recorded):
+    rows = [{"d:ssoCandId": f"FF{k:015d}", "d:a": 2.5} for k in range(10_000)]
+    fink, _ = recorded([make_response(json.dumps(rows).encode())])
+    with pytest.warns(MaxResultsWarning, match="reached the server's limit of 10000 rows per "
+                      "scan"):
+        assert len(fink.query_ssocand("orbParams", output_format="json")) == 10_000
 
 
 def test_rows_at_the_edge_of_what_was_asked_are_kept(recorded):

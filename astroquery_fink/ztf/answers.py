@@ -31,10 +31,12 @@ def or_empty_columns(table: Table, names: list[str] | None) -> Table:
 
 def counters(table: Table) -> Table:
     """Counters sent as text (HBase cells: apps/routes/v1/ztf/statistics/utils.py does not
-    type them) -> integers, or floats; the row key and the date stay text."""
+    type them) -> integers, or floats; the row key, the date and columns of families other
+    than the counters' (``basic:``, ``class:``) keep the type their wire format gives."""
     for name in table.colnames:
         column = table[name]
-        if name in ("key:key", "basic:date") or column.dtype.kind not in "US":
+        if name in ("key:key", "basic:date") or not name.startswith(("basic:", "class:")) \
+                or column.dtype.kind not in "US":
             continue
         mask = np.ma.getmaskarray(column)
         texts = [str(v) for v in np.asarray(column)[~mask]]

@@ -39,10 +39,10 @@ from .._errors import shown, warn
 from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
-from .._tables import check_parquet_file, json_object, parse_table, schema_table
+from .._tables import check_parquet_file, json_object, schema_table
 from ..exceptions import PartialResultError
 from . import answers, checks, endpoints
-from .schema import CATEGORY_FAMILY, ssoft_columns
+from .schema import CATEGORY_FAMILY
 from .schema import columns as known_columns
 
 __all__ = ["Fink", "FinkClass"]
@@ -852,21 +852,14 @@ class FinkClass(FinkQuery):
             One row per object; or ``{column: description}`` with ``schema=True``.
         """
         plan = self._ssoft_plan(sso_name, sso_number, flavor, version, schema, output_format)
-        payload, fmt = plan.payloads[0], plan.output_format
+        payload = plan.payloads[0]
         if self._unparsed(get_query_payload):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         if schema:
             return self._fetch(endpoints.SSOFT, payload,
                                lambda r: json_object(r.content, "/ssoft schema"),
                                cache=cache, timeout=timeout)
-        table = self._fetch(endpoints.SSOFT, payload,
-                            lambda r: parse_table(r.content, fmt, schema=ssoft_columns()),
-                            cache=cache, timeout=timeout)
-        table.meta.update({"server": self._server(), "endpoint": "/api/v1/ssoft",
-                           "payload": payload})
-        if len(table) == 0:
-            warn("Fink's SSO Fink table answer is empty", NoResultsWarning)
-        return table
+        return self._table(plan, cache=cache, timeout=timeout)
 
     get_ssoft_async = raw_twin(get_ssoft, "ssoft")
 

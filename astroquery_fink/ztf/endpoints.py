@@ -6,7 +6,7 @@ Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/utils.
 from dataclasses import replace
 
 from .._endpoint import Endpoint
-from .._strays import against_trend, outside_cone, outside_jd_range, outside_prefix
+from .._strays import against_trend, other_than, outside_cone, outside_jd_range, outside_prefix
 
 __all__: list[str] = []
 
@@ -84,14 +84,22 @@ SSO = Endpoint(
     # i:ssnamenr to every selection itself, and reads without checking them the columns
     # fink-utils' get_miriade_data needs (withEphem: "could not obtain the ephemerides", a 400)
     # and those of the sHG1G2 fit (withResiduals)
+    # a number names one ssnamenr, whose rows carry it as sso_number
+    strays=(other_than("sso_number", "n_or_d", when=str.isdigit),),
     needs={"*": ("i:ssnamenr",), "withcutouts": ("i:objectId", "i:candid"),
            "withEphem": ("i:jd", "i:magpsf"),
            "withResiduals": ("i:jd", "i:magpsf", "i:sigmapsf", "i:fid", "i:ra", "i:dec")},
 )
-SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False)
-# only the light curves' scan is limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
-SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber")
-SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects", schema="ztf_ssoft")
+# orbParams: one prefix scan of cand_<ssoCandId> (the client's default limit); lightcurves:
+# ssoCandId equal, limited by maxnumber (apps/routes/v1/ztf/ssocand/utils.py)
+SSOCAND = Endpoint("ssocand", "SSO candidates", rows="rows", described=False,
+                   rows_per_id=ROWS_PER_ID,
+                   strays=(outside_prefix("d:ssoCandId", lambda p: p.get("ssoCandId")),))
+SSOCAND_LIGHTCURVES = replace(SSOCAND, limit_arg="maxnumber", rows_per_id=None)
+# the table's rows of sso_name or sso_number, when asked (apps/routes/v1/ztf/ssoft/utils.py)
+SSOFT = Endpoint("ssoft", "SSO Fink table", rows="objects", schema="ztf_ssoft",
+                 strays=(other_than("sso_name", "sso_name"),
+                         other_than("sso_number", "sso_number")))
 SSOBULK = Endpoint("ssobulk", "SSO light curves")
 # one prefix scan of ztf.tracklet (apps/routes/v1/ztf/tracklet/utils.py)
 TRACKLET = Endpoint("tracklet", "tracklet", rows="alerts", sort=(("i:jd", True),),
@@ -108,8 +116,11 @@ SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", Tru
 STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),),
                       described=False,
                       strays=(outside_prefix("key:key", lambda p: f"ztf_{p.get('date', '')}"),))
+# one key-range scan of ztf.anomaly from start_date to stop_date + 1 day
+# (apps/routes/v1/ztf/anomaly/utils.py)
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
-                   tiebreak=("i:objectId",), limit_arg="n")
+                   tiebreak=("i:objectId",), limit_arg="n",
+                   strays=(outside_jd_range("i:jd", "start_date", "stop_date", stop_days=1),))
 
 # The columns of ztf.pixel128, which the cone search reads (fink-broker
 # load_ztf_crossmatch_cols and the classification; apps/routes/v1/ztf/conesearch/utils.py)
