@@ -339,7 +339,8 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
     total = _setting("retry_total_time")
     # every retry setting checked before the first try, not at the first failure
     retries = count_setting("max_retries", minimum=0)
-    _setting("retry_base_delay"), _setting("retry_max_delay")
+    for name in ("retry_base_delay", "retry_max_delay"):
+        _setting(name)
     start = None  # when the first try starts (a request may wait for its lane before)
 
     def deadline() -> float:
