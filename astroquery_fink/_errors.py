@@ -69,6 +69,12 @@ def server_message(body: str | bytes) -> str:
         At most `MESSAGE_LIMIT` characters: the ``text`` or ``message`` field of a Fink or
         flask-restx error, the title of an HTML page, or the start of the body.
     """
+    words = _server_words(body)
+    # an answer without words (blank, or markup only) still says what it was
+    return words or "(the answer has no words: an empty or markup-only body)"
+
+
+def _server_words(body: str | bytes) -> str:
     if isinstance(body, bytes):
         body = body[:ERROR_BODY_LIMIT].decode("utf-8", "replace")
     body = body[:ERROR_BODY_LIMIT].strip()

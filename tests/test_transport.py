@@ -469,6 +469,10 @@ WERKZEUG_404 = ('<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n
     ("<html><body><p>plain <b>page</b></p></body></html>", "plain page"),
     ("Internal Server Error", "Internal Server Error"),
     (b"\xff\xfe binary", "\ufffd\ufffd binary"),
+    # no words at all: said so, not an empty message after "(HTTP 500): "
+    ("<html><head><title><<<</title></head></html>",
+     "(the answer has no words: an empty or markup-only body)"),
+    (" " * 100_000, "(the answer has no words: an empty or markup-only body)"),
 ])
 def test_server_message_keeps_the_server_words(body, expected):
     assert _errors.server_message(body) == expected
