@@ -290,10 +290,7 @@ def refusing_bad_arguments(function):
         try:
             return function(*args, **kwargs)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, u.UnitsError) as err:
-            words = printable(str(err)).strip().replace("\n", " ")
-            if len(words) > 300:
-                words = words[:300] + " ..."
+            words = _clean(" ".join(str(err).split()))  # one line, bounded, printable
             raise InvalidQueryError(f"{function.__name__} cannot use its arguments "
                                     f"({type(err).__name__}: {words})") from err
     return checked
-

@@ -125,4 +125,3 @@ def other_than(name: str, arg: str, when: Callable[[str], bool] | None = None) -
         wrong = np.array([differs(v) for v in values], dtype=bool)
         return wrong & ~missing, f"with {name} {wanted!r}"
     return check
-
