@@ -215,13 +215,8 @@ def merge(tables: Sequence[Table], endpoint: Endpoint) -> Table:
     lengths = [len(t) for t in tables]
     joined = {name: _joined([t.columns.get(name) for t in tables], lengths)
               for name in names}
-    rows = _first_rows({n: joined[n] for n in endpoint.row_key if n in joined},
-                       endpoint.row_key, sum(lengths))
-    keys = {n: (d if rows is None else d[rows], m if rows is None or m is None else m[rows])
-            for n, (d, m, _) in joined.items() if n in endpoint.tiebreak
-            or any(n == s for s, _ in endpoint.sort)}
-    order = _order(keys, endpoint)
-    take = rows if order is None else (order if rows is None else rows[order])
+    take = server_rows({n: d if m is None else np.ma.MaskedArray(d, mask=m, copy=False)
+                        for n, (d, m, _) in joined.items()}, endpoint, unique=True)
     data, units, descriptions = {}, {}, {}
     for name, (values, mask, info) in joined.items():
         if take is not None:
@@ -245,28 +240,34 @@ def merge(tables: Sequence[Table], endpoint: Endpoint) -> Table:
     return table
 
 
-def unique_sorted(table: Table, endpoint: Endpoint) -> Table:
-    """One row per server row key (answers of overlapping requests may repeat rows), in the
-    server's order (`sort_rows`)."""
-    if len(table) < 2:
-        return table
-    keys = {n: (np.asarray(table[n]), _mask_of(table[n]), {}) for n in endpoint.row_key
-            if n in table.colnames}
-    rows = _first_rows(keys, endpoint.row_key, len(table))
-    return sort_rows(table if rows is None else table[rows], endpoint)
-
-
 def sort_rows(table: Table, endpoint: Endpoint) -> Table:
     """The server's order (``endpoint.sort``), ties broken by ``endpoint.tiebreak``."""
-    if len(table) < 2:
-        return table
-    keys = {n: (np.asarray(table[n]), _mask_of(table[n])) for n in table.colnames
-            if n in endpoint.tiebreak or any(n == s for s, _ in endpoint.sort)}
+    take = server_rows(table.columns, endpoint, unique=False)
+    return table if take is None else table[take]
+
+
+def server_rows(columns: dict, endpoint: Endpoint, *, unique: bool) -> np.ndarray | None:
+    """The rows to keep and their order: with ``unique``, one row per server row key
+    (answers of overlapping requests may repeat rows); in the server's order
+    (``endpoint.sort``, ties broken by ``endpoint.tiebreak``). ``columns`` maps names to
+    arrays (masked where missing) or Columns; only the key columns are read. None when every
+    row stays where it is: most answers come in the server's order already, and then no
+    column is copied."""
+    ordering = [*endpoint.tiebreak, *(s for s, _ in endpoint.sort)]
+    used = {k: (np.asarray(columns[k]), _mask_of(columns[k]))
+            for k in dict.fromkeys([*endpoint.row_key, *ordering]) if k in columns}
+    n = len(next(iter(used.values()))[0]) if used else 0
+    if n < 2:
+        return None
+    rows = _first_rows({k: used[k] for k in endpoint.row_key if k in used},
+                       endpoint.row_key, n) if unique else None
+    keys = {k: (d if rows is None else d[rows], m if rows is None or m is None else m[rows])
+            for k, (d, m) in used.items() if k in ordering}
     order = _order(keys, endpoint)
-    # most answers come in the server's order already: no copy of every column then
-    if order is None or np.array_equal(order, np.arange(len(order))):
-        return table
-    return table[order]
+    take = rows if order is None else (order if rows is None else rows[order])
+    if take is None or np.array_equal(take, np.arange(n)):
+        return None
+    return take
 
 
 def _order(columns: dict, endpoint: Endpoint) -> np.ndarray | None:
@@ -311,7 +312,7 @@ def _first_rows(columns: dict, row_key: tuple[str, ...], n: int) -> np.ndarray |
     # Each key column as dense codes (0: missing, a value of its own), folded into one
     # int64 per row while the product of their ranges fits (np.unique on rows is slower).
     codes, span, wide = np.zeros(n, np.int64), 1, []
-    for data, mask, _ in columns.values():
+    for data, mask in columns.values():
         if data.ndim > 1:
             return None
         code = np.unique(data, return_inverse=True)[1].reshape(-1).astype(np.int64) + 1

@@ -30,6 +30,7 @@ from ._errors import shown, warn
 from ._hints import RawAnswer
 from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
+from ._session import Session, environment_once
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError, TruncatedAnswerError
@@ -278,6 +279,9 @@ class FinkQuery(BaseQuery):
         super().__init__()
         self.server = server
         self.timeout = timeout
+        session, self._session = self._session, Session()  # see _session.py
+        self._session.headers.update(session.headers)
+        session.close()
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
     server = _CheckedSetting(server_url, "The base URL this client queries; None for its "
@@ -392,14 +396,14 @@ class FinkQuery(BaseQuery):
                                           schema=schema)
         answers = [d for d in results if d is not None and len(d)]
         try:
-            table = build(combine(answers), schema)
+            # one row per row key (answers may overlap), in the server's order
+            table = build(combine(answers), schema, rows=lambda columns: _merge.server_rows(
+                columns, endpoint, unique=len(answers) > 1))
         except (TableParseError, RemoteServiceError):
             raise
         except Exception as err:  # noqa: BLE001 - a value the schema's type cannot hold
             raise TableParseError(f"Fink's {endpoint.what} answers could not be typed: "
                                   f"{type(err).__name__}: {str(err)[:300]}") from err
-        # one answer has one row per row key already (the server's); several may overlap
-        table = (_merge.unique_sorted if len(answers) > 1 else _merge.sort_rows)(table, endpoint)
         if not table.colnames and plan.columns:  # an empty answer: the columns asked for
             table = Table([typed_column(n, [], schema=schema) for n in plan.columns],
                           masked=True)
@@ -512,9 +516,10 @@ class FinkQuery(BaseQuery):
                 f"not sent: Fink could not be reached by the first {len(failures)} "
                 f"{endpoint.what} requests ({next(iter(failures.values()))})")
 
-        return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
-                       progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel,
-                       give_up=give_up)
+        with environment_once(self._session):
+            return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
+                           progress=progress, label=f"Fink {endpoint.what}",
+                           cancel=lanes.cancel, give_up=give_up)
 
     def _run_isolating(self, plan: Plan, parse, cache, timeout, progress, *, empty,
                        schema=None) -> tuple[Plan, list, dict]:

@@ -13,6 +13,7 @@ import json
 import operator
 import re
 import threading
+from collections.abc import Callable
 
 import numpy as np
 from astropy.table import Column, MaskedColumn, Table
@@ -511,11 +512,13 @@ class Decoded:
     def __len__(self) -> int:
         return self.nrows
 
-    def typed(self, name: str, schema) -> Column | None:
-        """One column typed (for the checks made on each answer), None if absent."""
+    def typed(self, name: str, schema) -> np.ndarray | None:
+        """One column typed as `typed_column` types it, for the checks made on each answer:
+        a numpy array, masked where values are missing (no astropy Column: building one
+        costs more than the checks); None if absent."""
         if name not in self.columns:
             return None
-        return typed_column(name, self.columns[name], self.masks.get(name), schema)
+        return _typed_data(name, self.columns[name], self.masks.get(name), _or_ztf(schema))[0]
 
     def with_column(self, name: str, values) -> "Decoded":
         """A copy with one more (raw) column, e.g. the label of the request."""
@@ -657,16 +660,22 @@ def _typed_parts(name: str, parts: list[Decoded], kind: str, schema, untyped_tex
     return data
 
 
-def build(decoded: Decoded, schema=None) -> Table:
-    """Type a decoded answer into a Table (see `typed_column`)."""
+def build(decoded: Decoded, schema=None, rows: Callable[[dict], np.ndarray | None] | None = None
+          ) -> Table:
+    """Type a decoded answer into a Table (see `typed_column`).
+
+    ``rows``, given the typed columns (``{name: array, masked where missing}``), returns the rows
+    to keep in their order (None: all, as they are): taken before the Table is made, as
+    taking rows from a Table costs more than making it.
+    """
     if isinstance(decoded, _Joined):
-        return _build_joined(decoded, _or_ztf(schema))
+        return _build_joined(decoded, _or_ztf(schema), rows)
     if not decoded.columns:
         return Table()
-    return build_table(decoded.columns, decoded.masks, schema, decoded.untyped_text)
+    return build_table(decoded.columns, decoded.masks, schema, decoded.untyped_text, rows)
 
 
-def _build_joined(joined: _Joined, schema) -> Table:
+def _build_joined(joined: _Joined, schema, rows=None) -> Table:
     data, units, descriptions = {}, {}, {}
     for name in joined.names:
         info = schema.get(name)
@@ -680,11 +689,21 @@ def _build_joined(joined: _Joined, schema) -> Table:
             units[name] = info.unit
         if info is not None and info.description:
             descriptions[name] = info.description
+    return _made(data, units, descriptions, rows)
+
+
+def _made(data: dict, units: dict, descriptions: dict, rows) -> Table:
+    """The Table of typed columns, its rows taken first when ``rows`` says (see `build`)."""
+    take = None if rows is None else rows(data)
+    if take is not None:
+        data = {n: v[take] for n, v in data.items()}
+    # Arrays in a dict, units and descriptions given to Table: astropy makes each Column
+    # once (making Columns first, then the Table, makes them twice).
     return Table(data, units=units, descriptions=descriptions, copy=False)
 
 
 def build_table(columns: dict, masks: dict | None = None, schema=None,
-                untyped_text: bool = False) -> Table:
+                untyped_text: bool = False, rows=None) -> Table:
     masks, schema = masks or {}, _or_ztf(schema)
     data, units, descriptions = {}, {}, {}
     for name, values in columns.items():
@@ -693,9 +712,7 @@ def build_table(columns: dict, masks: dict | None = None, schema=None,
             units[name] = info.unit
         if info is not None and info.description:
             descriptions[name] = info.description
-    # Arrays in a dict, units and descriptions given to Table: astropy makes each Column
-    # once (making Columns first, then the Table, makes them twice).
-    return Table(data, units=units, descriptions=descriptions, copy=False)
+    return _made(data, units, descriptions, rows)
 
 
 # ----------------------------------------------------------------------------- formats

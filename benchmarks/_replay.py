@@ -3,10 +3,12 @@
     python benchmarks/_replay.py DIR LATENCY PER_ID
 
 DIR holds ``<key>.body`` and ``<key>.type`` files (answer bytes and Content-Type), ``<key>``
-being the SHA-1 of the request's JSON body written with sorted keys. Each POST sleeps
-``LATENCY + PER_ID * <number of comma-separated objectId or diaObjectId values>`` seconds,
-then answers the recorded bytes (404 if none): a server whose only work is the time it is
-told to spend, so that a benchmark measures the client, not the emulator's own CPU time.
+being the SHA-1 of the request's JSON body written with sorted keys. Each POST is answered
+``LATENCY + PER_ID * <number of comma-separated objectId or diaObjectId values>`` seconds
+after its request line arrived (reading, hashing and looking up the body happen within that
+time), with the recorded bytes (404 if none): a server whose only work is the time it is
+told to spend, so that a benchmark measures the client, not the emulator's own CPU time nor
+this script's.
 Prints its URL once bound.
 """
 import hashlib
@@ -36,12 +38,17 @@ def _handler(answers: dict, latency: float, per_id: float):
         # client's delayed ACK hold the body back ~40 ms on a kept-alive connection
         disable_nagle_algorithm = True
 
+        def parse_request(self):
+            self.arrived = time.perf_counter()  # the request line is in: the clock starts
+            return super().parse_request()
+
         def do_POST(self):  # noqa: N802 - http.server's name
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(latency + per_id * len(id_list(json.loads(body or b"{}"))))
-            data, ctype = answers.get(body_key(body), (b'{"message": "not recorded"}',
-                                                       "application/json"))
-            self.send_response(200 if body_key(body) in answers else 404)
+            key = body_key(body)
+            spend = latency + per_id * len(id_list(json.loads(body or b"{}")))
+            data, ctype = answers.get(key, (b'{"message": "not recorded"}', "application/json"))
+            time.sleep(max(0.0, self.arrived + spend - time.perf_counter()))
+            self.send_response(200 if key in answers else 404)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -192,8 +192,8 @@ def test_duplicate_rows_found_by_exact_key_folded_or_not(monkeypatch, fold_limit
     ids = np.array([HIGH, LOW, HIGH, LOW, HIGH, LOW], np.int64)
     mjd = np.array([1.5, 1.5, 1.5, 2.0, 2.0, 2.0])
     mask = np.array([False, False, False, False, True, True])
-    keys = {"id": (ids, None, {}), "mjd": (mjd, mask, {})}
+    keys = {"id": (ids, None), "mjd": (mjd, mask)}
     # rows 0 and 2 repeat (HIGH, 1.5); rows 4 and 5 differ by ID, both with a missing date
     assert _merge._first_rows(keys, ("id", "mjd"), 6).tolist() == [0, 1, 3, 4, 5]
-    assert _merge._first_rows({"id": (ids[:2], None, {}), "mjd": (mjd[:2], None, {})},
+    assert _merge._first_rows({"id": (ids[:2], None), "mjd": (mjd[:2], None)},
                               ("id", "mjd"), 2) is None

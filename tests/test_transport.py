@@ -1121,3 +1121,38 @@ def test_a_proxy_dribbling_its_tunnel_answer_is_under_the_timeout(serve, no_retr
     assert isinstance(err, AstroTimeoutError), err
     assert proxy.seen and proxy.seen[0].method == "CONNECT"
     assert 0.9 < elapsed < 2.0
+
+
+# ------------------------------------------------------------------------ 7. the environment
+
+def test_a_query_reads_the_proxy_variables_once_and_uses_them(emulator, monkeypatch):
+    # requests reads os.environ for every request (Session.merge_environment_settings);
+    # the client reads it once per query, and every request still goes through the proxy
+    ids = list(emulator.object_ids[:3])
+    monkeypatch.setenv("http_proxy", emulator.url)  # the emulator answers as the proxy
+    monkeypatch.setenv("no_proxy", "")
+    readings = []
+    real = requests.sessions.get_environ_proxies
+    monkeypatch.setattr(requests.sessions, "get_environ_proxies",
+                        lambda *a, **k: readings.append(a[0]) or real(*a, **k))
+    fink = FinkClass(server="http://fink.test")  # no such host: only the proxy answers
+    with conf.set_temp("batch_size", 1):
+        table = fink.query_object(ids, columns=["i:objectId"], cache=False)
+    assert sorted(set(table["i:objectId"])) == sorted(ids)
+    assert readings == ["http://fink.test/api/v1/objects"]
+    # outside a query, each request reads it, as requests does
+    fink._session.post("http://fink.test/api/v1/objects", json={"objectId": ids[0]})
+    assert len(readings) == 2
+
+
+def test_the_environment_is_read_again_by_the_next_query(emulator, serve, monkeypatch):
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setenv("http_proxy", emulator.url)
+    fink = FinkClass(server="http://fink.test")
+    oid = emulator.object_ids[0]
+    assert len(fink.query_object(oid, columns=["i:objectId"], cache=False)) > 0
+    refusing = serve(lambda server, conn, request: reply(conn, b'{"status": "no"}', 403))
+    monkeypatch.setenv("http_proxy", refusing.url)  # another proxy, for the next query
+    with pytest.raises(RemoteServiceError, match="403"):
+        fink.query_object(oid, columns=["i:objectId"], cache=False)
+    assert [r.path for r in refusing.seen] == ["http://fink.test/api/v1/objects"]
