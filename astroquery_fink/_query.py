@@ -660,13 +660,15 @@ def _warn_if_cells_empty(table: Table, schema) -> None:
     not fetch a cutout (fink-object-api apps/utils/utils.py, download_cutout); such cells
     are masked, or have no pixel at all when no row has one. Upper-limit and bad-quality
     rows (``d:tag``) never have stamps: they are not counted."""
-    if "d:tag" in table.colnames:
-        table = table[np.asarray(table["d:tag"]) == "valid"]
+    # the rows to count, taken from the stamp columns only (a Table of every column is slow)
+    valid = np.asarray(table["d:tag"]) == "valid" if "d:tag" in table.colnames else None
     empties = []
     for name in table.colnames:
         info = schema.get(name)
-        column = table[name]
-        if info is None or info.kind != "array" or column.ndim < 2 or not len(column):
+        if info is None or info.kind != "array" or table[name].ndim < 2:
+            continue
+        column = table[name] if valid is None else table[name][valid]
+        if not len(column):
             continue
         if column.size == 0:
             empty = len(column)
