@@ -13,6 +13,7 @@ import json
 import operator
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -696,10 +697,45 @@ def _made(data: dict, units: dict, descriptions: dict, rows) -> Table:
     """The Table of typed columns, its rows taken first when ``rows`` says (see `build`)."""
     take = None if rows is None else rows(data)
     if take is not None:
-        data = {n: v[take] for n, v in data.items()}
+        data = _taken(data, take)
     # Arrays in a dict, units and descriptions given to Table: astropy makes each Column
     # once (making Columns first, then the Table, makes them twice).
     return Table(data, units=units, descriptions=descriptions, copy=False)
+
+
+def _taken(data: dict, take: np.ndarray) -> dict:
+    """Each column's rows ``take`` (row numbers).
+
+    Answers mostly come in the server's order but for a few rows (ties in its sort, such as
+    upper limits of one exposure): when ``take`` moves at most an eighth of the rows, they
+    are moved in place, sparing a copy of every row of every column (~30 ms of a 10,000-row
+    answer), in arrays that can be written and share memory with no other column (the
+    typed columns are this query's own); any other column is copied as ``values[take]``.
+    """
+    n = len(next(iter(data.values())))
+    moved = np.flatnonzero(take != np.arange(n)) if len(take) == n else None
+    few = moved is not None and len(moved) * 8 <= n
+    if not few:
+        return {name: values[take] for name, values in data.items()}
+    arrays = {name: [a for a in (np.ma.getdata(values), np.ma.getmask(values))
+                     if a is not np.ma.nomask] for name, values in data.items()}
+    # memory that two columns share is never written: the other would see the moves
+    users = Counter(id(_root(a)) for parts in arrays.values() for a in parts)
+    out = {}
+    for name, values in data.items():
+        if all(a.flags.writeable and users[id(_root(a))] == 1 for a in arrays[name]):
+            values[moved] = values[take[moved]]  # the right side is a copy
+            out[name] = values
+        else:
+            out[name] = values[take]
+    return out
+
+
+def _root(array: np.ndarray):
+    """The object whose memory ``array`` views (itself if it owns its memory)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array if array.base is None else array.base
 
 
 def build_table(columns: dict, masks: dict | None = None, schema=None,

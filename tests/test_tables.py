@@ -399,3 +399,30 @@ def test_a_votable_integer_beyond_a_32_bit_field_is_refused():
         b"<TD>2</TD>", b"<TD>3000000000</TD>")
     with pytest.raises(TableParseError, match="out of range for a 32-bit integer field"):
         _tables.decode(content, "votable")
+
+
+@pytest.mark.parametrize("swaps", [1, 400])  # few rows moved (in place), or many (copied)
+def test_rows_taken_in_place_or_copied_give_the_same_columns(swaps):
+    rng = np.random.default_rng(3)
+    n = 1000
+    take = np.arange(n)
+    for a, b in rng.integers(0, n, size=(swaps, 2)):
+        take[[a, b]] = take[[b, a]]
+    base = rng.normal(size=n)
+    shared = np.arange(n, dtype=np.int64)
+    frozen = np.arange(n, dtype=np.float64)
+    frozen.flags.writeable = False  # as numpy views of pyarrow's buffers are
+    data = {
+        "f": base.copy(),
+        "m": np.ma.MaskedArray(np.array([f"s{k}" for k in range(n)]), mask=np.arange(n) % 7 == 0),
+        "a": shared, "b": shared[:],  # one memory: moving rows in one must not move the other's
+        "r": frozen,
+        "c": np.arange(2 * n, dtype=np.int64).reshape(n, 2),
+    }
+    expected = {k: np.ma.copy(v)[take] if np.ma.isMaskedArray(v) else v.copy()[take]
+                for k, v in data.items()}
+    out = _tables._taken(data, take)
+    for k, v in expected.items():
+        assert np.array_equal(np.ma.getdata(out[k]), np.ma.getdata(v)), k
+        assert np.array_equal(np.ma.getmaskarray(out[k]), np.ma.getmaskarray(v)), k
+    assert np.array_equal(frozen, np.arange(n))  # a read-only column is copied, not written
