@@ -27,8 +27,9 @@ class Conf(_config.ConfigNamespace):
     )
     cache_timeout = _config.ConfigItem(
         3600,
-        "Lifetime in seconds of cached answers (Fink data grow every night). Caching itself "
-        "follows astroquery.cache_conf.cache_active or the methods' cache= argument.",
+        "Lifetime in seconds of cached answers (Fink data grow every night; inf: no expiry). "
+        "Caching itself follows astroquery.cache_conf.cache_active or the methods' cache= "
+        "argument.",
         cfgtype="float",
     )
     batch_size = _config.ConfigItem(

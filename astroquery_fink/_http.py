@@ -1187,8 +1187,12 @@ def _no_store(response) -> bool:
 
 
 def _from_cache(query, key, parse):
+    # checked before the entry is read: a NaN or infinite lifetime made astroquery's
+    # timedelta fail, which read as a miss, and the cache was silently never used
+    lifetime = _setting("cache_timeout")
     try:
-        cached = key.from_cache(query.cache_location, float(conf.cache_timeout))
+        cached = key.from_cache(query.cache_location,
+                                None if lifetime == float("inf") else lifetime)
     except Exception as err:  # noqa: BLE001 - an unreadable entry is a miss
         log.debug(f"Unreadable astroquery_fink cache entry ({err}): asking the server")
         return _MISS

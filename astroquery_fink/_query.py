@@ -243,7 +243,7 @@ class _CheckedSetting:
         return self if client is None else getattr(client, self.slot, None)
 
     def __set__(self, client, value) -> None:
-        setattr(client, self.slot, None if value is None else self.check(value))
+        setattr(client, self.slot, None if value is None else self.check(client, value))
 
 
 class FinkQuery(BaseQuery):
@@ -284,14 +284,20 @@ class FinkQuery(BaseQuery):
         session.close()
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
-    server = _CheckedSetting(server_url, "The base URL this client queries; None for its "
-                             "survey's ``conf`` setting.")
-    timeout = _CheckedSetting(timeout_seconds, "Seconds one request may take; None for "
-                              "``conf.timeout``.")
+    server = _CheckedSetting(
+        lambda client, value: server_url(value, client._default_server()),
+        "The base URL this client queries; None for its survey's ``conf`` setting.")
+    timeout = _CheckedSetting(lambda client, value: timeout_seconds(value),
+                              "Seconds one request may take; None for ``conf.timeout``.")
 
     # ------------------------------------------------------------------ settings
     def _server(self) -> str:
-        return (self.server or server_url(getattr(conf, self._server_conf))).rstrip("/")
+        return (self.server or server_url(getattr(conf, self._server_conf),
+                                          self._default_server())).rstrip("/")
+
+    def _default_server(self) -> str:
+        """The survey's public server: its ``conf`` item's default."""
+        return getattr(type(conf), self._server_conf).defaultvalue
 
     def _url(self, endpoint: Endpoint) -> str:
         return f"{self._server()}/api/v1/{endpoint.path}"

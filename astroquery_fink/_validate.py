@@ -40,11 +40,12 @@ def timeout_seconds(value, name: str = "timeout") -> float:
     return value
 
 
-def server_url(value) -> str:
-    """An http(s) base URL, else `InvalidQueryError` (before any request)."""
+def server_url(value, example: str = "https://api.ztf.fink-portal.org") -> str:
+    """An http(s) base URL, else `InvalidQueryError` (before any request); ``example`` is
+    the address a message suggests (the client's own survey's)."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidQueryError("server must be an http(s) URL such as "
-                                f"'https://api.ztf.fink-portal.org', not {shown(value)}")
+        raise InvalidQueryError(f"server must be an http(s) URL such as {shown(example)}, "
+                                f"not {shown(value)}")
     value = value.strip()
     try:
         parts = urlsplit(value)

@@ -2,7 +2,12 @@
 import pytest
 from _helpers import make_response, recorded_bytes
 from astroquery import cache_conf
-from astroquery.exceptions import NoResultsWarning, RemoteServiceError, TableParseError
+from astroquery.exceptions import (
+    InvalidQueryError,
+    NoResultsWarning,
+    RemoteServiceError,
+    TableParseError,
+)
 
 from astroquery_fink import conf
 
@@ -81,6 +86,25 @@ def test_entries_expire_after_conf_cache_timeout(cached):
     with conf.set_temp("cache_timeout", 0):
         fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     assert len(rec.calls) == 2
+
+
+def test_an_infinite_cache_timeout_keeps_entries(cached):
+    # astroquery's timedelta cannot hold it: it read as a miss, and nothing was ever reused
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    with conf.set_temp("cache_timeout", float("inf")):
+        for _ in range(2):
+            assert len(fink.query_object("ZTF20abfcszi", output_format="json", cache=True)) == 21
+    assert len(rec.calls) == 1
+
+
+@pytest.mark.parametrize("lifetime", [float("nan"), -1.0])
+def test_a_bad_cache_timeout_is_refused_before_any_request(cached, lifetime):
+    fink, rec = cached(lambda url, body: make_response(GOOD))
+    with conf.set_temp("cache_timeout", lifetime), pytest.raises(
+            InvalidQueryError, match=r"^astroquery_fink\.conf\.cache_timeout must be seconds "
+            rf"\(>= 0\), not {lifetime}$"):
+        fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
+    assert rec.calls == []
 
 
 def test_default_follows_the_global_switch_and_explicit_false_wins(cached):

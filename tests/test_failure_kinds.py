@@ -235,6 +235,16 @@ def test_bad_servers_are_refused(server):
         FinkClass(server=server)
 
 
+@pytest.mark.parametrize(("cls", "example"), [(FinkClass, "https://api.ztf.fink-portal.org"),
+                                              (FinkLSSTClass, "https://api.lsst.fink-portal.org")])
+def test_a_missing_server_is_refused_naming_the_clients_own_survey(cls, example):
+    message = f"^server must be an http\\(s\\) URL such as '{re.escape(example)}', not ''$"
+    with pytest.raises(InvalidQueryError, match=message):
+        cls(server="")
+    with pytest.raises(InvalidQueryError, match=message.replace("''", "' '")):
+        cls().server = " "
+
+
 @pytest.mark.parametrize("cls", [FinkClass, FinkLSSTClass])
 def test_server_and_timeout_set_after_construction_are_checked_as_in_it(cls):
     client = cls()
