@@ -125,3 +125,18 @@ def other_than(name: str, arg: str, when: Callable[[str], bool] | None = None) -
         wrong = np.array([differs(v) for v in values], dtype=bool)
         return wrong & ~missing, f"with {name} {wanted!r}"
     return check
+
+
+def of_several(name: str) -> Check:
+    """Rows whose ``name`` is not the first row's, for an endpoint whose rows of one request
+    all carry the one name the server resolved it to (``f:sso_name`` of a Rubin Solar System
+    object: every alias scanned is mapped to it, fink-object-api
+    apps/routes/v1/lsst/sso/utils.py). The request's own words cannot be compared: any of
+    the object's names or designations may be asked."""
+    def check(answer, payload: dict, schema):
+        values, missing = _values(answer, name, schema)
+        if values is None or missing.all():
+            return None
+        first = values[np.flatnonzero(~missing)[0]]
+        return (values != first) & ~missing, f"of the one object {name} {str(first)!r}"
+    return check

@@ -824,14 +824,28 @@ def test_rubin_names_of_one_object_give_its_rows_once(lsst_recorded):
     assert sorted(table["r:psfFlux"]) == [5.0, 6.0, 7.0]
 
 
-def test_rubin_rows_of_another_packed_designation_are_refused(lsst_recorded):
-    # a packed designation asked is the scan's own key: rows of another are not its answer
-    rows = [{"r:diaSourceId": 10, "r:midpointMjdTai": 61000.0, "r:psfFlux": 5.0,
-             "r:packed_primary_provisional_designation": "K99Z99Z"}]
+def _sso_rows(*names):
+    return [{"r:diaSourceId": 10 + k, "r:midpointMjdTai": 61000.0 + k, "r:psfFlux": 5.0,
+             "r:packed_primary_provisional_designation": "K02A03B", "f:sso_name": name}
+            for k, name in enumerate(names)]
+
+
+def test_rubin_rows_of_several_solar_system_objects_are_refused(lsst_recorded):
+    # the server names every row of one request by the one object quaero resolved
+    rows = _sso_rows("2002 AB3", "2002 AB3", "Ceres")
     fink, _ = lsst_recorded(lambda url, body: rows_answer(rows, body))
-    with pytest.raises(RemoteServiceError, match="holds 1 of its 1 rows not with "
-                       "r:packed_primary_provisional_designation starting with 'K04J12Q'"):
+    with pytest.raises(RemoteServiceError, match="holds 1 of its 3 rows not of the one object "
+                       "f:sso_name '2002 AB3'"):
         fink.query_sso("K04J12Q")
+
+
+def test_rubin_rows_under_the_primary_of_a_secondary_designation_asked_are_kept(lsst_recorded):
+    # quaero gives all the object's packed designations; its rows carry the primary one
+    fink, _ = lsst_recorded(lambda url, body: rows_answer(_sso_rows("2002 AB3", "2002 AB3"),
+                                                          body))
+    table = fink.query_sso("K04J12Q")
+    assert table["r:packed_primary_provisional_designation"].tolist() == ["K02A03B"] * 2
+    assert table["r:diaSourceId"].tolist() == [11, 10]
 
 
 def test_a_name_without_rows_is_named(recorded):

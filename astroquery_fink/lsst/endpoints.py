@@ -4,10 +4,9 @@
 Server behaviour is cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>/utils.py).
 """
 import functools
-import re
 
 from .._endpoint import Endpoint
-from .._strays import outside_cone, outside_prefix
+from .._strays import of_several, outside_cone, outside_prefix
 
 __all__: list[str] = []
 
@@ -50,23 +49,14 @@ CUTOUTS = _rubin("cutouts", "cutouts", items="alerts")
 SCHEMA = _rubin("schema", "schema")
 
 
-def _packed(name) -> str | None:
-    """A name that is itself an MPC packed provisional designation (``K04J12Q``): the rows
-    of its scan all have it; other names (numbers, names) are resolved by the server."""
-    text = str(name).strip() if name is not None else ""
-    return text if _PACKED.fullmatch(text) else None
-
-
-_PACKED = re.compile(r"[IJK][0-9]{2}[A-Z][0-9A-Za-z][0-9][A-Z]")
-
-
-# one scan of rubin.diaSource_sso per packed designation (apps/routes/v1/lsst/sso/utils.py)
+# one scan of rubin.diaSource_sso per packed designation that quaero gives the name (all its
+# aliases: a packed designation asked may be a secondary one, its rows carry the primary),
+# each row named by f:sso_name, the one name quaero resolved (apps/routes/v1/lsst/sso/utils.py)
 SSO = _rubin("sso", "Solar System objects", items="names", rows="alerts", ids="n_or_d",
              row_key=("r:diaSourceId",), sort=(("r:midpointMjdTai", True),),
              tiebreak=("r:diaSourceId",), rows_per_id=ROWS_PER_ID,
              scan_column="r:packed_primary_provisional_designation",
-             strays=(outside_prefix("r:packed_primary_provisional_designation",
-                                    lambda p: _packed(p.get("n_or_d"))),))
+             strays=(of_several("f:sso_name"),))
 # nmax: 10 by default, passed to the scan's setLimit (apps/routes/v1/lsst/resolver/utils.py)
 # its answers are other tables' rows (TNS, Sesame), not in the Rubin schema
 RESOLVER = _rubin("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10,
