@@ -30,7 +30,7 @@ from ._errors import shown, warn
 from ._hints import RawAnswer
 from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
-from ._session import Session, environment_once
+from ._session import EnvironmentOnce, Session
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError, TruncatedAnswerError
@@ -281,6 +281,7 @@ class FinkQuery(BaseQuery):
         self.timeout = timeout
         session, self._session = self._session, Session()  # see _session.py
         self._session.headers.update(session.headers)
+        self._session.hooks = session.hooks  # astroquery's response hook (its debug log)
         session.close()
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 
@@ -494,6 +495,7 @@ class FinkQuery(BaseQuery):
         # that parsing an answer does not hold back the next request.
         at_once = _validate.count_setting("max_workers")
         lanes = Lanes(at_once)
+        environment = EnvironmentOnce(self._session)  # proxies etc. read once (_session.py)
 
         def one(k: int):
             def checked(response):
@@ -507,9 +509,10 @@ class FinkQuery(BaseQuery):
                     _merge.check_rows_asked(result, endpoint, plan.payloads[k], schema)
                 return result
 
-            return fetch(self, endpoint.method, url, plan.payloads[k], checked,
-                         what=endpoint.what, cache=cache, timeout=timeout, is_empty=empty,
-                         lanes=lanes)
+            with environment.applied():
+                return fetch(self, endpoint.method, url, plan.payloads[k], checked,
+                             what=endpoint.what, cache=cache, timeout=timeout,
+                             is_empty=empty, lanes=lanes)
 
         def give_up(successes: int, failures: dict) -> Exception | None:
             # as many requests as run at once could not connect, and none got an answer:
@@ -522,10 +525,9 @@ class FinkQuery(BaseQuery):
                 f"not sent: Fink could not be reached by the first {len(failures)} "
                 f"{endpoint.what} requests ({next(iter(failures.values()))})")
 
-        with environment_once(self._session):
-            return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
-                           progress=progress, label=f"Fink {endpoint.what}",
-                           cancel=lanes.cancel, give_up=give_up)
+        return run_all(range(len(plan.payloads)), one, max_workers=2 * at_once,
+                       progress=progress, label=f"Fink {endpoint.what}", cancel=lanes.cancel,
+                       give_up=give_up)
 
     def _run_isolating(self, plan: Plan, parse, cache, timeout, progress, *, empty,
                        schema=None) -> tuple[Plan, list, dict]:

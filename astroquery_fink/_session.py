@@ -4,9 +4,10 @@
 For every request, `requests` reads the proxy variables (``HTTPS_PROXY``, ``NO_PROXY`` ...)
 and the CA-bundle ones (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``) from ``os.environ``
 (``Session.merge_environment_settings``, which walks the whole environment twice): 0.2 to
-0.5 ms, as much as a small answer's transport. Inside `environment_once` the first reading
-for a URL's origin is kept for the other requests; outside it, each request reads them as
-`requests` does. A change to the environment therefore takes effect at the next query.
+0.5 ms, as much as a small answer's transport. The requests of one query, each sent inside
+its `EnvironmentOnce.applied` block, share one reading per URL origin and session setting;
+any other request (another query's, or one outside a query) reads them as `requests` does.
+A change to the environment therefore takes effect at the next query.
 """
 import contextlib
 import threading
@@ -15,49 +16,52 @@ from urllib.parse import urlsplit
 
 import requests
 
-_lock = threading.Lock()
+# The EnvironmentOnce of the query whose request this thread is sending, if any.
+_current = threading.local()
 
 
 class Session(requests.Session):
-    """`requests.Session` whose environment settings `environment_once` can keep."""
-
-    _scopes = 0  # open environment_once blocks; class defaults survive unpickling
+    """`requests.Session` whose environment settings a query's `EnvironmentOnce` keeps."""
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: D102
-        kept = getattr(self, "_kept", None)
-        if not self._scopes or kept is None:
+        once = getattr(_current, "once", None)
+        if once is None or once.session is not self:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         try:
             parts = urlsplit(url)
-            # the settings depend on the scheme and host only (requests' should_bypass_proxies)
-            key = (parts.scheme, parts.netloc, stream, verify, cert,
-                   tuple(sorted((proxies or {}).items())))
+            # what the settings depend on: the scheme and host (requests'
+            # should_bypass_proxies), the arguments, and the session's own settings
+            key = (parts.scheme, parts.netloc, stream, verify, cert, self.trust_env,
+                   self.verify, self.cert, tuple(sorted((proxies or {}).items())),
+                   tuple(sorted(self.proxies.items())))
             hash(key)
-        except (ValueError, TypeError):  # an odd argument: requests' own reading
+        except (ValueError, TypeError, AttributeError):  # an odd value: requests' reading
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        settings = kept.get(key)
+        settings = once.kept.get(key)
         if settings is None:
             settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            kept[key] = settings
+            once.kept[key] = settings
         # a copy: requests and adapters may change the proxies they are given
         return {**settings, "proxies": dict(settings["proxies"])}
 
 
-@contextlib.contextmanager
-def environment_once(session) -> Iterator[None]:
-    """Within this block, ``session`` (a `Session`) reads the environment once per origin;
-    blocks of several threads may overlap. Any other session is left as it is."""
-    if not isinstance(session, Session):
-        yield
-        return
-    with _lock:
-        if not session._scopes:
-            session._kept = {}
-        session._scopes += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            session._scopes -= 1
-            if not session._scopes:
-                session._kept = None
+class EnvironmentOnce:
+    """The environment settings of one query's requests to ``session``, read once."""
+
+    def __init__(self, session):
+        self.session = session
+        self.kept: dict = {}
+
+    @contextlib.contextmanager
+    def applied(self) -> Iterator[None]:
+        """Send the requests made in this block (in this thread) with the query's reading;
+        a session that is not a `Session` is left as it is."""
+        if not isinstance(self.session, Session):
+            yield
+            return
+        outer = getattr(_current, "once", None)
+        _current.once = self
+        try:
+            yield
+        finally:
+            _current.once = outer

@@ -1156,3 +1156,39 @@ def test_the_environment_is_read_again_by_the_next_query(emulator, serve, monkey
     with pytest.raises(RemoteServiceError, match="403"):
         fink.query_object(oid, columns=["i:objectId"], cache=False)
     assert [r.path for r in refusing.seen] == ["http://fink.test/api/v1/objects"]
+
+
+def test_a_query_started_while_another_runs_reads_the_environment_again(emulator, serve,
+                                                                       monkeypatch):
+    # one client, two threads: the reading belongs to a query, not to the shared session
+    arrived, release = threading.Event(), threading.Event()
+
+    def held(server, conn, request):
+        arrived.set()
+        release.wait(10)
+        reply(conn, b'{"status": "no"}', 403)
+
+    slow_proxy = serve(held)
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.setenv("http_proxy", slow_proxy.url)
+    fink = FinkClass(server="http://fink.test")
+    oid = emulator.object_ids[0]
+    outcome = []
+    first = threading.Thread(target=lambda: outcome.append(timed(
+        fink.query_object, oid, columns=["i:objectId"], cache=False)[0]))
+    first.start()
+    assert arrived.wait(10)  # the first query's request is at its proxy
+    monkeypatch.setenv("http_proxy", emulator.url)
+    try:
+        assert len(fink.query_object(oid, columns=["i:objectId"], cache=False)) > 0
+    finally:
+        release.set()
+        first.join(10)
+    assert not first.is_alive() and isinstance(outcome[0], RemoteServiceError)
+    assert "403" in str(outcome[0])  # the first query kept its own proxy
+
+
+def test_the_clients_session_keeps_astroquerys_response_hook():
+    # BaseQuery logs each request and answer through it at astroquery's DEBUG level
+    fink = FinkClass()
+    assert [h.__name__ for h in fink._session.hooks["response"]] == ["_response_hook"]
