@@ -43,16 +43,18 @@ def _finite(value) -> bool:
 
 def _parse_text(text: str) -> SkyCoord:
     """One position written as text: with units/letters ('10h21m +41d'), else sexagesimal
-    with ':' (hours, degrees), else two numbers in degrees (the Fink server's reading of
-    ``ra``/``dec``: fink-object-api apps/routes/v1/ztf/conesearch/utils.py)."""
-    text = text.strip()
+    with ':' or as six numbers ('01 34 00 +30 42 00': hours, degrees, as SIMBAD writes it),
+    else two numbers in degrees (the Fink server's reading of ``ra``/``dec``: fink-object-api
+    apps/routes/v1/ztf/conesearch/utils.py)."""
+    text = text.replace(",", " ").strip()  # '10.68, 41.27' as the CLI's files write it
     if not text:
         raise ValueError("empty position")
     try:
         return SkyCoord(text, frame="icrs")
     except (u.UnitsError, ValueError):
         pass
-    unit = (u.hourangle, u.deg) if ":" in text else (u.deg, u.deg)
+    sexagesimal = ":" in text or len(text.split()) > 2
+    unit = (u.hourangle, u.deg) if sexagesimal else (u.deg, u.deg)
     return SkyCoord(text, frame="icrs", unit=unit)
 
 
@@ -326,13 +328,16 @@ def window_days(value, name: str = "window") -> float:
 
 
 def date_range(startdate=None, stopdate=None, window=None, *,
-               names: tuple[str, str, str] = ("startdate", "stopdate", "window")
+               names: tuple[str, str, str] = ("startdate", "stopdate", "window"),
+               stop_needs_start: bool = False
                ) -> tuple[Time | None, Time | None, float | None]:
     """Check a start/stop/window triple as Fink servers read it.
 
     The server reads ``window`` only with a start date and only when no stop date is given
     (fink-object-api apps/routes/v1/ztf/conesearch/utils.py), so those combinations are
     refused rather than silently ignored; a stop date before the start date is refused too.
+    With ``stop_needs_start``, a stop date without a start date is refused as well: the ZTF
+    cone search filters by date only when a start date is given (the same file).
 
     Returns
     -------
@@ -344,6 +349,8 @@ def date_range(startdate=None, stopdate=None, window=None, *,
     days = None if window is None else window_days(window, names[2])
     if days is not None and start is None:
         raise InvalidQueryError(f"{names[2]} needs {names[0]}: the server ignores it otherwise")
+    if stop_needs_start and stop is not None and start is None:
+        raise InvalidQueryError(f"{names[1]} needs {names[0]}: the server ignores it otherwise")
     if days is not None and stop is not None:
         raise InvalidQueryError(f"Give {names[1]} or {names[2]}, not both")
     if start is not None and stop is not None and stop < start:

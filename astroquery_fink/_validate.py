@@ -101,7 +101,8 @@ def count(value, name: str) -> int:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
         raise InvalidQueryError(f"{name} must be a whole number above 0, not {shown(value)}")
     if not 0 < value < 2**31:  # the servers read these as 32-bit Java/Python ints at most
-        raise InvalidQueryError(f"{name} must be above 0 and below 2**31, not {shown(value)}")
+        raise InvalidQueryError(f"{name} must be a whole number from 1 to {2**31 - 1}, "
+                                f"not {shown(value)}")
     return int(value)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib.util
 import inspect
 import logging
@@ -46,7 +47,7 @@ from . import __version__
 from ._cutouts import CUTOUT_KINDS
 from ._table_files import TABLE_FORMATS, write_table
 from ._validate import OUTPUT_FORMATS, output_path
-from .exceptions import PartialResultError
+from .exceptions import NoAlertsError, PartialResultError
 from .lsst import FinkLSSTClass
 from .ztf import FinkClass
 
@@ -173,6 +174,16 @@ def _date(text: str) -> str | Time:
     ``mjd<number>`` (e.g. ``jd2459215.5``, ``mjd59215``) as an astropy Time."""
     match = re.fullmatch(r"\s*(jd|mjd)\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*", text, re.I)
     if match is None:
+        from ._sky import time_arg
+
+        try:
+            with warnings.catch_warnings():  # erfa's "dubious year" (see _query)
+                warnings.filterwarnings("ignore", message=r'.*"dubious year')
+                time_arg(text, "DATE")
+        except InvalidQueryError as err:
+            if "must be a date" in str(err):  # said of Python types: say what to write
+                raise argparse.ArgumentTypeError(
+                    f"not a date: {text!r} (write an {_DATE_HELP})") from None
         return text
     return Time(float(match[2]), format=match[1].lower(), scale="utc")
 
@@ -194,8 +205,11 @@ def _positions(text: str):
     """
     path = Path(text)
     if not path.is_file():
+        if path.suffix.lower() in (".csv", ".txt", ".dat") or os.sep in text:
+            raise _UsageError(f"POSITION {text!r}: no such file" + (
+                " (a folder)" if path.is_dir() else ""))
+        _check_positions([(None, text)])
         return text
-    rows = []
     try:
         content = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
@@ -203,13 +217,49 @@ def _positions(text: str):
                           f"(byte {err.start}: {err.reason})") from None
     except OSError as err:
         raise _UsageError(f"POSITION: {text!r} cannot be read ({err.strerror})") from None
-    for line in content.splitlines():
+    numbered = []
+    for number, line in enumerate(content.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if line and not line.lower().startswith("ra"):
-            rows.append(" ".join(v.strip() for v in line.split(",")))
-    if not rows:
+            numbered.append((number, " ".join(v.strip() for v in line.split(","))))
+    if not numbered:
         raise _UsageError(f"POSITION: no RA,Dec rows in {text!r}")
-    return rows
+    _check_positions(numbered, text)
+    return [row for _, row in numbered]
+
+
+def _beyond_pole(row: str) -> bool:
+    """Whether a position is two numbers whose Dec is beyond a pole (astropy says only that
+    it cannot parse it)."""
+    try:
+        _, dec = (float(v) for v in row.split())
+    except ValueError:
+        return False
+    return abs(dec) > 90
+
+
+_POSITION_HELP = ("write RA and Dec in degrees ('10.68 41.27') or sexagesimal "
+                  "('00:42:44.3 +41:16:09', '00 42 44.3 +41 16 09')")
+
+
+def _check_positions(numbered: list[tuple[int | None, str]], path: str | None = None) -> None:
+    """Positions of the command line read as the query will read them, refused in the
+    command line's words (the library's message speaks of SkyCoord and Quantities)."""
+    from ._sky import positions
+
+    try:
+        positions([row for _, row in numbered])
+        return
+    except InvalidQueryError:
+        pass
+    for number, row in numbered:  # which one, said by its line (only when one is wrong)
+        try:
+            positions(row)
+        except InvalidQueryError:
+            where = f"line {number} of {path!r}, " if path else ""
+            dec = " (Dec must be within -90 and +90 degrees)" if _beyond_pole(row) else ""
+            raise _UsageError(f"POSITION {where}{row!r} is not a sky position{dec}: "
+                              f"{_POSITION_HELP}") from None
 
 
 def _arg(*flags: str, method: bool = True, convert=None, **options) -> _Arg:
@@ -418,7 +468,7 @@ _CUTOUTS = _Output(
 
 
 def _command_table() -> dict[str, _Command]:
-    both = {"ztf", "lsst"}
+    both = ("ztf", "lsst")  # a tuple: the help lists the methods in one order
 
     def on(*surveys, method):
         return {s: method for s in (surveys or both)}
@@ -873,7 +923,10 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
         if not arg.method or value is None or (isinstance(value, list) and not value):
             continue
         if arg.convert is not None:
-            value = arg.convert(value)
+            try:
+                value = arg.convert(value)
+            except argparse.ArgumentTypeError as err:  # as argparse says its own types'
+                raise _UsageError(f"argument {arg.name}: {err}") from None
         values[arg.dest] = value
         if arg.positional:
             if len(positional) >= len(slots):
@@ -1130,6 +1183,8 @@ def main(argv: list[str] | None = None) -> int:
             args.object_id = _ids(args.object_id)
             if not args.object_id:
                 parser.error("the following arguments are required: OBJECT_ID")
+            if (near := _command_meant(args.object_id[0])) is not None:
+                top.error(f"{args.object_id[0]!r} is no command nor object ID: {near}")
     except SystemExit as exit_:  # argparse has printed its usage message
         return exit_.code if isinstance(exit_.code, int) else 2
 
@@ -1144,6 +1199,17 @@ def main(argv: list[str] | None = None) -> int:
     words = _words(cmd, args.survey)
     with _printable_streams():
         return _report(cmd, args, parser, say, words)
+
+
+def _command_meant(word: str) -> str | None:
+    """What a first word that is no object ID (ZTF name, Rubin digits) but close to a
+    command's name was meant to be, said as advice; None for an object ID."""
+    if word.upper().startswith("ZTF") or word.isdigit():
+        return None
+    if word.lower() in ("help", "-help"):
+        return f"see {PROG} --help"
+    near = difflib.get_close_matches(word.lower(), COMMANDS, n=1, cutoff=0.75)
+    return f"did you mean {PROG} {near[0]}?" if near else None
 
 
 @contextlib.contextmanager
@@ -1178,6 +1244,9 @@ def _report(cmd: _Command, args, parser, say, words) -> int:
         return 2
     except _Failure as err:
         error(str(err))
+        return 1
+    except NoAlertsError as err:  # nothing to return, as an answer without rows
+        error(words(str(err)))
         return 1
     except InvalidQueryError as err:
         # the input was refused, by a check that needs the query (cutouts, schema) or by

@@ -1,8 +1,17 @@
 # Licensed under a 3-clause BSD style license - see LICENSE.rst
 """Exceptions of `astroquery_fink` beyond astroquery's own (`astroquery.exceptions`)."""
-from astroquery.exceptions import RemoteServiceError
+from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
-__all__ = ["PartialResultError", "TruncatedAnswerError"]
+__all__ = ["NoAlertsError", "PartialResultError", "TruncatedAnswerError"]
+
+
+class NoAlertsError(InvalidQueryError):
+    """What a method needs an alert for has none in Fink (the cutouts of an object with no
+    alerts, or of a diaSourceId Fink does not have): there is nothing to return.
+
+    A subclass of `~astroquery.exceptions.InvalidQueryError`; ``fink-query`` exits with the
+    status of an answer without rows (1), not that of a usage error (2).
+    """
 
 
 class PartialResultError(RemoteServiceError):

@@ -43,16 +43,16 @@ def words(command: str, survey: str = "ztf"):
     ("objects", "ztf", "cutout_kind is used only with withcutouts=True",
      "--cutout-kind is used only with --withcutouts"),
     # D16: keywords standing alone, by each command's flags
-    ("class", "ztf", "n must be above 0 and below 2**31, not 0",
-     "-n must be above 0 and below 2**31, not 0"),
-    ("region", "ztf", "n must be above 0 and below 2**31, not 0",
-     "-n must be above 0 and below 2**31, not 0"),
-    ("tags", "lsst", "n must be above 0 and below 2**31, not 0",
-     "-n must be above 0 and below 2**31, not 0"),
-    ("resolve", "ztf", "nmax must be above 0 and below 2**31, not 0",
-     "--nmax must be above 0 and below 2**31, not 0"),
-    ("ssocand", "ztf", "maxnumber must be above 0 and below 2**31, not 0",
-     "--maxnumber must be above 0 and below 2**31, not 0"),
+    ("class", "ztf", "n must be a whole number from 1 to 2147483647, not 0",
+     "-n must be a whole number from 1 to 2147483647, not 0"),
+    ("region", "ztf", "n must be a whole number from 1 to 2147483647, not 0",
+     "-n must be a whole number from 1 to 2147483647, not 0"),
+    ("tags", "lsst", "n must be a whole number from 1 to 2147483647, not 0",
+     "-n must be a whole number from 1 to 2147483647, not 0"),
+    ("resolve", "ztf", "nmax must be a whole number from 1 to 2147483647, not 0",
+     "--nmax must be a whole number from 1 to 2147483647, not 0"),
+    ("ssocand", "ztf", "maxnumber must be a whole number from 1 to 2147483647, not 0",
+     "--maxnumber must be a whole number from 1 to 2147483647, not 0"),
     ("region", "ztf", "stopdate 2021-01-01 00:00:00.000 is before startdate 2021-01-02",
      "--stopdate 2021-01-01 00:00:00.000 is before --startdate 2021-01-02"),
     ("region", "ztf", "window needs startdate: the server ignores it otherwise",
@@ -138,12 +138,15 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
     ([TDE, "--withupperlim", "--output-format", "parquet"], 2,
      "use --output-format csv (or leave it to the client: without --output-format)",
      "--output-format None"),
-    (["class", "SN candidate", "-n", "0"], 2, "error: -n must be above 0", "error: n "),
-    (["region", "10 20", "5arcsec", "-n", "0"], 2, "error: -n must be above 0", "error: n "),
-    (["tags", "x", "-n", "0", "--survey", "lsst"], 2, "error: -n must be above 0", "error: n "),
+    (["class", "SN candidate", "-n", "0"], 2,
+     "error: -n must be a whole number from 1", "error: n "),
+    (["region", "10 20", "5arcsec", "-n", "0"], 2,
+     "error: -n must be a whole number from 1", "error: n "),
+    (["tags", "x", "-n", "0", "--survey", "lsst"], 2,
+     "error: -n must be a whole number from 1", "error: n "),
     (["resolve", "M31", "--resolver", "simbad", "--nmax", "0"], 2,
-     "error: --nmax must be above 0", "error: nmax"),
-    (["ssocand", "--maxnumber", "0"], 2, "error: --maxnumber must be above 0",
+     "error: --nmax must be a whole number from 1", "error: nmax"),
+    (["ssocand", "--maxnumber", "0"], 2, "error: --maxnumber must be a whole number from 1",
      "error: maxnumber"),
     (["region", "10 20", "5arcsec", "--startdate", "2021-01-02", "--stopdate", "2021-01-01"], 2,
      "error: --stopdate 2021-01-01 00:00:00.000 is before --startdate 2021-01-02", " startdate"),
@@ -159,6 +162,21 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
      "conf.server"),
     (["170028485706776685,0", "--survey", "lsst"], 2,
      "use fink-query sso --survey lsst for those", "query_sso"),
+    (["region", "hello world", "5arcsec"], 2, "error: POSITION 'hello world' is not a sky "
+     "position: write RA and Dec in degrees ('10.68 41.27') or sexagesimal", "SkyCoord"),
+    (["region", "0 95", "5arcsec"], 2, "POSITION '0 95' is not a sky position (Dec must be "
+     "within -90 and +90 degrees)", "u.deg"),
+    (["region", "/nonexistent/positions.csv", "5arcsec"], 2,
+     "error: POSITION '/nonexistent/positions.csv': no such file", "SkyCoord"),
+    (["region", "10 20", "5arcsec", "--startdate", "yesterday"], 2,
+     "error: argument --startdate: not a date: 'yesterday' (write an ISO date or time "
+     "(2021-01-01, '2021-01-01 03:00'), or jd2459215.5 or mjd59215)", "astropy Time"),
+    (["region", "10 20", "5arcsec", "--stopdate", "2021-01-01"], 2,
+     "error: --stopdate needs --startdate: the server ignores it otherwise", "error: stopdate"),
+    (["regoin", "10 20", "5arcsec"], 2,
+     "error: 'regoin' is no command nor object ID: did you mean fink-query region?", "ZTF"),
+    (["class", "SN candidate", "-n", "-1"], 2,
+     "error: -n must be a whole number from 1 to 2147483647, not -1", "**"),
 ])
 def test_command_line_messages(capsys, args, status, expected, python):
     server = [] if "--server" in args else ["--server", NOBODY]
@@ -410,3 +428,19 @@ def test_error_messages_show_a_servers_control_characters_and_keep_line_breaks(m
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
     assert "boom \ufffd[2J\ufffd\nsecond line" in err
+
+
+def test_a_bad_row_of_a_positions_file_is_named_by_its_line(tmp_path, capsys):
+    path = tmp_path / "positions.csv"
+    path.write_text("ra,dec\n10,20\n# a comment\nabc,5\n")
+    assert main(["region", str(path), "5arcsec", "--server", NOBODY]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"fink-query: error: POSITION line 4 of {str(path)!r}, 'abc 5' is not a sky position: "
+        "write RA and Dec in degrees ('10.68 41.27') or sexagesimal ('00:42:44.3 +41:16:09', "
+        "'00 42 44.3 +41 16 09')")
+
+
+def test_cutouts_of_an_object_without_alerts_exit_as_no_data(capsys):
+    # 1: the answer has nothing (as `objects` of such an object), not a usage error (2)
+    assert main(["cutouts", "ZTF99zzzzzzz", "--emulator"]) == 1
+    assert "Fink has no alerts for ZTF99zzzzzzz, hence no cutouts" in capsys.readouterr().err

@@ -154,3 +154,20 @@ def test_rubin_ids_in_a_list_are_read_as_in_text():
 
     assert dia_ids([" 313893023095193658 ", 170028485706776685]) == dia_ids(
         "313893023095193658, 170028485706776685") == [313893023095193658, 170028485706776685]
+
+
+@pytest.mark.parametrize("text", ["01 34 00 +30 42 00", "01 34 00, +30 42 00", "01:34:00 +30:42:00",
+                                  "01h34m00s +30d42m00s", "23.5, 30.7", "23.5 30.7"])
+def test_sexagesimal_written_with_spaces_is_hours_and_degrees(text):
+    # six numbers are hours and degrees (as SIMBAD writes them), never 1.57 deg of RA
+    coords = _sky.positions(text)
+    assert np.allclose([coords.ra.deg[0], coords.dec.deg[0]], [23.5, 30.7])
+
+
+def test_a_ztf_cone_search_stop_date_alone_is_refused(recorded):
+    # the server filters by date only with a start date (conesearch/utils.py)
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError, match="^stopdate needs startdate: the server "
+                                                "ignores it otherwise$"):
+        fink.query_region("23.5 30.7", 10 * u.arcmin, stopdate="2020-01-01")
+    assert rec.calls == []

@@ -120,7 +120,7 @@ def test_region_cut_at_n_warns(recorded):
     ({"startdate": "2021-01-02", "stopdate": "2021-01-01"}, "before"),
     ({"startdate": 2459000.5}, "ambiguous"),
     ({"startdate": "2021-01-01", "stopdate": "2021-02-01", "window": 1 * u.day}, "not both"),
-    ({"n": 0}, "above 0"),
+    ({"n": 0}, "a whole number from 1"),
     ({"columns": ["v:classification"]}, "cannot be selected"),
 ])
 def test_region_bad_input_refused_before_any_request(recorded, kwargs, match):
@@ -315,7 +315,7 @@ def test_class_fetch_all_columns_keep_the_selection(recorded):
     ({"trend": "up"}, "trend='up' is unknown"),
     ({"trend": "low_state"}, "only for class"),
     ({"trend": "rising", "fetch_all": True}, "trend"),
-    ({"n": -1}, "above 0"),
+    ({"n": -1}, "a whole number from 1"),
     ({"color": "yes"}, "True or False"),
 ])
 def test_class_bad_input(recorded, kwargs, match):

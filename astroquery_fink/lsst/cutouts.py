@@ -5,15 +5,16 @@ uncertainty, PSF) renamed per kind, with the alert's IDs, time and position in t
 import math
 
 from astropy.io import fits
-from astroquery.exceptions import InvalidQueryError, RemoteServiceError
+from astroquery.exceptions import RemoteServiceError
 
 from .._cutouts import read_fits, stamp_arrays
+from ..exceptions import NoAlertsError
 
 __all__: list[str] = []
 
 
-def no_alert(sid) -> InvalidQueryError:
-    return InvalidQueryError(
+def no_alert(sid) -> NoAlertsError:
+    return NoAlertsError(
         f"Fink has no alert with diaSourceId {sid} (the server's answer is empty), "
         "hence no cutouts; diaSourceIds are in query_object's r:diaSourceId")
 

@@ -40,7 +40,7 @@ from .._http import download
 from .._merge import drop_covered_prefixes
 from .._query import FinkQuery, Plan, batched, columns_argument, raw_twin, with_columns
 from .._tables import check_parquet_file, json_object, schema_table
-from ..exceptions import PartialResultError
+from ..exceptions import NoAlertsError, PartialResultError
 from . import answers, checks, endpoints
 from .schema import CATEGORY_FAMILY
 from .schema import columns as known_columns
@@ -264,7 +264,7 @@ class FinkClass(FinkQuery):
                                                    "i:dec"], output_format="json",
                                      cache=cache, timeout=timeout)
         if len(rows) == 0:
-            raise InvalidQueryError(f"Fink has no alerts for {oid}, hence no cutouts")
+            raise NoAlertsError(f"Fink has no alerts for {oid}, hence no cutouts")
         lacking = [c for c in ("i:candid", "i:jd") if c not in rows.colnames
                    or np.ma.is_masked(rows[c])]
         if lacking:
@@ -308,7 +308,7 @@ class FinkClass(FinkQuery):
         coords = _sky.positions(coordinates)
         labelled = not checks.one_position(coordinates)
         arcsec = _sky.radius_arcsec(radius, maximum=endpoints.MAX_RADIUS_ARCSEC)
-        start, stop, days = _sky.date_range(startdate, stopdate, window)
+        start, stop, days = _sky.date_range(startdate, stopdate, window, stop_needs_start=True)
         n = _validate.count(n, "n")
         fmt = _validate.output_format(output_format)
         selection = checks.column_list(columns)
@@ -357,8 +357,9 @@ class FinkClass(FinkQuery):
             An angle (``10 * u.arcsec``, ``"2 arcmin"``); at most 18,000 arcsec (5 deg),
             the server's maximum. Bare numbers are refused (arcsec or deg?).
         startdate, stopdate : `~astropy.time.Time`, datetime or ISO str, optional
-            Keep objects whose *first detection* (``i:jdstarthist``) is in this range (server
-            defaults: 2019-11-01 and now). Bare JD/MJD numbers are refused: give
+            Keep objects whose *first detection* (``i:jdstarthist``) is in this range (stop
+            date by default: now). The server filters by date only when a start date is
+            given, so a stop date alone is refused. Bare JD/MJD numbers are refused: give
             ``Time(x, format="jd")``.
         window : `~astropy.units.Quantity`, optional
             Instead of ``stopdate``: a duration after ``startdate`` (``3 * u.day``).
