@@ -203,9 +203,14 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
             return hit
 
     def attempt(budget: Callable[[], float]):
-        with lanes if lanes is not None else contextlib.nullcontext():
-            # the time left is read once the request holds its lane, not while it waits
+        if lanes is None:
             response = _fetch_once(query, method, url, payload, what, budget(), timeout)
+        else:
+            # The lane is taken as the request goes out (`_WatchedPool.urlopen`), once
+            # requests has prepared it: that work overlaps the other requests' waits. The
+            # attempt's time (`budget`) is read then, not while it waits for its lane.
+            with lanes.on_the_wire(budget):
+                response = _fetch_once(query, method, url, payload, what, None, timeout)
         return response, _parsed(parse, response, what, url)
 
     response, result = _retrying(attempt, timeout, lanes)
@@ -265,13 +270,30 @@ class _Cancelled(RemoteServiceError):
     """A request of a cancelled query (its caller has gone: nobody reads this)."""
 
 
+class _Claim:
+    """A request's claim on one of its query's lanes (`Lanes.on_the_wire`)."""
+
+    def __init__(self, lanes: "Lanes", budget: Callable[[], float]):
+        self.lanes, self.budget, self.held = lanes, budget, False
+
+    def take(self) -> float:
+        """Wait for a lane; return the seconds the attempt has from now on (raises
+        `_Cancelled`, or `_OutOfTime` from the budget)."""
+        self.lanes._free.acquire()
+        self.held = True
+        if self.lanes._stop.is_set():
+            raise _Cancelled("the query was cancelled")
+        return self.budget()
+
+
 class Lanes:
     """The requests of one query: at most ``n`` on the wire at once, all stopped by `cancel`.
 
-    A request holds a lane while it is on the wire (`fetch` releases it to parse the
-    answer). After `cancel` (the caller's Ctrl-C), the sockets of the requests under way are
-    shut down, and no request starts or retries: the worker threads end at once, and with
-    them the interpreter, which waits for a pool's threads at exit.
+    A request holds a lane while it is on the wire: from when urllib3 is handed it (its
+    connection taken from the pool, or opened) until its body is read (`fetch` releases it
+    to parse the answer). After `cancel` (the caller's Ctrl-C), the sockets of the requests
+    under way are shut down, and no request starts or retries: the worker threads end at
+    once, and with them the interpreter, which waits for a pool's threads at exit.
     """
 
     def __init__(self, n: int):
@@ -286,17 +308,21 @@ class Lanes:
         self.last_answer = time.monotonic()
 
 
-    def __enter__(self) -> "Lanes":
-        self._free.acquire()
+    @contextlib.contextmanager
+    def on_the_wire(self, budget: Callable[[], float]):
+        """The calling thread's request of this block takes a lane when it goes on the wire
+        (`_WatchedPool.urlopen`; ``budget()`` then gives its seconds) and gives it back at
+        the end of the block."""
         if self._stop.is_set():
-            self._free.release()
             raise _Cancelled("the query was cancelled")
-        _local.lanes = self
-        return self
-
-    def __exit__(self, *exc) -> None:
-        _local.lanes = None
-        self._free.release()
+        claim = _Claim(self, budget)
+        _local.lanes, _local.claim = self, claim
+        try:
+            yield
+        finally:
+            _local.lanes = _local.claim = None
+            if claim.held:
+                self._free.release()
 
     def cancel(self) -> None:
         """Stop every request of the query (from any thread)."""
@@ -344,8 +370,11 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
     start = None  # when the first try starts (a request may wait for its lane before)
 
     def deadline() -> float:
+        nonlocal start
         if not total > 0:
             return float("inf")
+        # a try that never reached the pools (a stand-in for the transport) took no lane
+        start = time.monotonic() if start is None else start
         # the query's requests share the budget while none is answered (module docstring)
         return min(start, lanes.last_answer) + total if lanes is not None else start + total
 
@@ -437,10 +466,12 @@ def _retry_after(response: requests.Response) -> float | None:
 # ---------------------------------------------------------------------------- one attempt
 
 def _fetch_once(query, method, url, payload, what, budget, timeout) -> requests.Response:
-    """One attempt: the response with its whole body in ``content``, status checked."""
+    """One attempt: the response with its whole body in ``content``, status checked.
+    ``budget`` is its seconds, or None for a request that waits for a lane (`_Claim`): its
+    clock starts when it gets one."""
     response = None
     complete = False
-    with _Watch(budget) as watch:
+    with _Watch(budget, provisional=timeout) as watch:
         try:
             with _in_our_family(url, what, watch, timeout):
                 response, final = _send(query, method, url, payload, what, watch)
@@ -459,7 +490,7 @@ def _in_our_family(url, what, watch, timeout):
     and a local file error of a download, pass as they are."""
     try:
         yield
-    except (_Transient, _LocalError, *_ASTROQUERY):
+    except (_Transient, _LocalError, _OutOfTime, *_ASTROQUERY):
         raise
     except Exception as err:  # noqa: BLE001 - every transport failure gets our family
         raise _transport_error(err, url, what, watch, timeout) from err
@@ -528,7 +559,10 @@ def _write(out, chunk: bytes) -> None:
 
 def _send(query, method, url, payload, what, watch):
     """Send the request, following redirects with the same method and body."""
-    _watch_session(getattr(query, "_session", None))
+    session = getattr(query, "_session", None)
+    _watch_session(session)
+    if not _through_watched_pools(query, session, url):
+        _take_lane()  # now: no pool of ours will
     seen = [url]
     current = url
     while True:
@@ -875,11 +909,16 @@ class _DeadlinePassed(Exception):
 
 
 class _Watch:
-    """A deadline for one attempt: at it, the attempt's sockets are shut down."""
+    """A deadline for one attempt: at it, the attempt's sockets are shut down.
 
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
+    With ``seconds`` None, the clock starts at `start` (when the request gets its lane);
+    until then `left` says ``provisional``.
+    """
+
+    def __init__(self, seconds: float | None, provisional: float = 0.0):
+        self.started = seconds is not None
+        self.seconds = seconds if self.started else float(provisional)
+        self.deadline = time.monotonic() + self.seconds
         self.fired = False
         self.done = False
         self._sockets: list = []
@@ -891,7 +930,8 @@ class _Watch:
     def __enter__(self) -> "_Watch":
         self._outer = getattr(_local, "watch", None)
         _local.watch = self
-        _watchdog().add(self)
+        if self.started:
+            _watchdog().add(self)
         self._lanes = getattr(_local, "lanes", None)
         if self._lanes is not None:  # fired also when its query is cancelled
             self._lanes._watch(self, True)
@@ -903,7 +943,14 @@ class _Watch:
             self.done = True
         if self._lanes is not None:
             self._lanes._watch(self, False)
-        _watchdog().finished()
+        if self.started:
+            _watchdog().finished()
+
+    def start(self, seconds: float) -> None:
+        """The clock of a watch made with ``seconds`` None starts: ``seconds`` from now."""
+        self.seconds, self.deadline = seconds, time.monotonic() + seconds
+        self.started = True
+        _watchdog().add(self)
 
     def fire(self) -> None:
         """The deadline passed: shut the attempt's sockets down (called by the watchdog)."""
@@ -1070,11 +1117,48 @@ class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
     """urllib3's TLS connection, under the calling thread's deadline."""
 
 
-class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+class _WatchedPool:
+    """Mixin for urllib3's pools: a request that waits for a lane (`Lanes.on_the_wire`)
+    takes it here, before its connection is taken from the pool (so a connection the last
+    request gave back is reused) or opened; its deadline, and its socket's time-outs, start
+    then."""
+
+    def urlopen(self, *args, **kwargs):  # noqa: D102
+        seconds = _take_lane()
+        if seconds is not None:
+            kwargs["timeout"] = urllib3.Timeout(connect=seconds, read=seconds)
+        return super().urlopen(*args, **kwargs)
+
+
+def _take_lane() -> float | None:
+    """Take the lane the calling thread's request waits for, if any (`_Claim`), and start
+    its deadline; return its seconds."""
+    claim = getattr(_local, "claim", None)
+    if claim is None or claim.held:
+        return None
+    seconds = claim.take()
+    watch = getattr(_local, "watch", None)
+    if watch is not None:
+        watch.start(seconds)
+    return seconds
+
+
+def _through_watched_pools(query, session, url: str) -> bool:
+    """Whether a request to ``url`` goes through `_WatchedPool`: sent by astroquery's own
+    ``_request`` (not one a user or a test replaced) with a session adapter of ours."""
+    if getattr(getattr(query, "_request", None), "__func__", None) is not BaseQuery._request:
+        return False
+    try:
+        return isinstance(session.get_adapter(url), _WatchedAdapter)
+    except Exception:  # noqa: BLE001 - no adapter for it: requests will say so
+        return False
+
+
+class _WatchedHTTPPool(_WatchedPool, urllib3.HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
 
-class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+class _WatchedHTTPSPool(_WatchedPool, urllib3.HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 

@@ -30,7 +30,7 @@ from ._errors import shown, warn
 from ._hints import RawAnswer
 from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
-from ._session import EnvironmentOnce, Session
+from ._session import EnvironmentOnce, Session, when_logged
 from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
 from .exceptions import PartialResultError, TruncatedAnswerError
@@ -281,7 +281,8 @@ class FinkQuery(BaseQuery):
         self.timeout = timeout
         session, self._session = self._session, Session()  # see _session.py
         self._session.headers.update(session.headers)
-        self._session.hooks = session.hooks  # astroquery's response hook (its debug log)
+        self._session.hooks = {event: [when_logged(hook) for hook in hooks]  # its debug log
+                               for event, hooks in session.hooks.items()}
         session.close()
         self._session.headers["User-Agent"] += f" astroquery_fink/{__version__}"
 

@@ -4,9 +4,10 @@ request. Each survey's own checks (IDs, the column families it selects) live in 
 (``ztf/checks.py``, ``lsst/checks.py``)."""
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from astroquery.exceptions import InputWarning, InvalidQueryError
@@ -64,6 +65,13 @@ def server_url(value, example: str = "https://api.ztf.fink-portal.org") -> str:
         raise InvalidQueryError(
             f"server {shown(value)} is not an http(s) URL: write it with its scheme, e.g. "
             f"{shown(f'{scheme}://{bare}')}")
+    # an address copied from a request (".../api/v1/objects"): the client adds that path
+    api = re.search(r"/api(/v\d+)?(/[^/]*)?/*$", parts.path)
+    if api is not None:
+        base = urlunsplit(parts._replace(path=parts.path[:api.start()]))
+        raise InvalidQueryError(
+            f"server {shown(value)} must be the base URL, without {shown(api.group(0))}: "
+            f"the client adds /api/v1/<endpoint> to it; give {shown(base)}")
     return value
 
 

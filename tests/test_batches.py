@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 from _helpers import make_response, recorded_bytes
 from astroquery.exceptions import MaxResultsWarning, RemoteServiceError
 
@@ -205,29 +206,62 @@ def test_empty_async_answer_is_not_cached(recorded, tmp_path):
     assert len(rec.calls) == 3
 
 
-def test_at_most_max_workers_requests_on_the_wire(recorded):
-    # Parsing runs outside the request slots, with twice as many threads as slots: the
-    # requests in flight must still never exceed conf.max_workers. Each request waits for
-    # a partner, then gives a third request 50 ms to show up (it would, were the slots
-    # not kept: the spare threads are idle).
-    state = {"now": 0, "peak": 0}
+@pytest.mark.parametrize("connection, own_adapter", [("keep-alive", False), ("close", False),
+                                                     ("keep-alive", True)])
+def test_at_most_max_workers_requests_on_the_wire(connection, own_adapter):
+    # Parsing runs outside the request slots, with twice as many threads as slots, and a
+    # request takes its slot only as urllib3 sends it (before it, with a user's own
+    # adapter): what the server sees must still never exceed conf.max_workers requests at
+    # once (nor connections open, when they are kept alive). Each request waits for a
+    # partner, then gives a third request 50 ms to show up (it would, were the slots not
+    # kept: the spare threads are idle).
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from astroquery_fink import Fink
+
+    state = {"now": 0, "peak": 0, "requests": 0}
     change = threading.Condition()
-    server = fake_server()
+    answer = fake_server()
 
-    def answer(url, body):
-        with change:
-            state["now"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-            change.notify_all()
-            change.wait_for(lambda: state["now"] >= 2, timeout=1)
-            change.wait_for(lambda: state["now"] > 2, timeout=0.05)
-            state["now"] -= 1
-        return server(url, body)
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
 
-    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2):
-        fink, rec = recorded(answer)
-        table = fink.query_object(IDS)
-    assert len(rec.calls) == len(IDS) and state["peak"] == 2
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with change:
+                state["now"] += 1
+                state["requests"] += 1
+                state["peak"] = max(state["peak"], state["now"])
+                change.notify_all()
+                change.wait_for(lambda: state["now"] >= 2, timeout=1)
+                change.wait_for(lambda: state["now"] > 2, timeout=0.05)
+                state["now"] -= 1
+            content = answer(self.path, body).content
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(content)))
+            self.send_header("Connection", connection)
+            self.end_headers()
+            self.wfile.write(content)
+
+        def log_message(self, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        server.daemon_threads = True
+        connections = []
+        server.verify_request = lambda *args: connections.append(1) or True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            fink = Fink(server=f"http://127.0.0.1:{server.server_port}")
+            if own_adapter:
+                fink._session.mount("http://", type("Own", (requests.adapters.HTTPAdapter,),
+                                                    {})())
+            with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2):
+                table = fink.query_object(IDS, cache=False)
+        finally:
+            server.shutdown()
+    assert state["requests"] == len(IDS) and state["peak"] == 2
+    assert len(connections) == (2 if connection == "keep-alive" else len(IDS))
     assert sorted(set(table["i:objectId"])) == IDS
 
 

@@ -653,6 +653,11 @@ def test_a_huge_whole_number_of_days_is_a_number_not_a_crash(recorded):
     ("http://fink.test:99999", "not a valid URL"),
     ("http://127.0.0.1:1/?x=1#f", "without a query"),
     ("https://api.ztf.fink-portal.org/#top", "without a query"),
+    # an address copied from a request: the client adds /api/v1/<endpoint> itself
+    ("https://api.ztf.fink-portal.org/api/v1", "without '/api/v1': .* give "
+     "'https://api.ztf.fink-portal.org'"),
+    ("http://127.0.0.1:5000/fink/api/v1/objects/", "without '/api/v1/objects/': .* give "
+     "'http://127.0.0.1:5000/fink'"),
 ])
 def test_a_malformed_server_url_is_refused_in_our_family(server, message):
     with pytest.raises(InvalidQueryError, match=message):

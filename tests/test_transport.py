@@ -4,6 +4,7 @@ import contextlib
 import http.client
 import inspect
 import json
+import logging
 import os
 import socket
 import ssl
@@ -20,7 +21,7 @@ from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TablePa
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
 from astroquery.query import AstroQuery, BaseQuery
 
-from astroquery_fink import FinkClass, _errors, _http, conf
+from astroquery_fink import FinkClass, _errors, _http, _session, conf
 from astroquery_fink._http import download, fetch
 from astroquery_fink.exceptions import TruncatedAnswerError
 
@@ -1188,7 +1189,27 @@ def test_a_query_started_while_another_runs_reads_the_environment_again(emulator
     assert "403" in str(outcome[0])  # the first query kept its own proxy
 
 
-def test_the_clients_session_keeps_astroquerys_response_hook():
-    # BaseQuery logs each request and answer through it at astroquery's DEBUG level
-    fink = FinkClass()
+def test_the_clients_session_keeps_astroquerys_response_hook(fink):
+    # BaseQuery logs each request and answer through it at astroquery's DEBUG level; it is
+    # run only then (astroquery formats them for nothing at the default INFO level)
+    from astroquery import log
+
     assert [h.__name__ for h in fink._session.hooks["response"]] == ["_response_hook"]
+    calls = []
+    spy = fink._session.hooks["response"][0].__wrapped__
+    fink._session.hooks["response"] = [_session.when_logged(
+        lambda response, *a, **kw: calls.append(response.status_code) or spy(response, *a,
+                                                                              **kw))]
+    with log.log_to_list() as records:
+        fink.query_object("ZTF17aaabbbp", columns=["i:jd"], cache=False)
+    assert calls == [] and records == []
+    level = log.level
+    try:
+        log.setLevel("DEBUG")
+        with log.log_to_list() as records:
+            fink.query_object("ZTF17aaabbbp", columns=["i:jd"], cache=False)
+    finally:
+        log.setLevel(level)
+    assert calls == [200]
+    assert [r.levelno for r in records] == [logging.DEBUG]
+    assert "POST " in records[0].getMessage() and "/api/v1/objects" in records[0].getMessage()
