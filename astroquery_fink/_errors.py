@@ -230,13 +230,30 @@ def printable(text: str) -> str:
                    else "\ufffd" for c in text)
 
 
+def binary_summary(content: bytes, controls: bool = True) -> str | None:
+    """``"N bytes of binary data, starting ..."`` for a body that is not UTF-8 text (its
+    first 512 bytes), else None: binary bytes read as text would fill a message with
+    replacement and control characters."""
+    head = content[:512]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:  # cut inside a character at the end is still text
+        text = head[:err.start].decode("utf-8") if err.start > len(head) - 4 else None
+    if text is None or controls and any(c < " " and c not in "\t\n\r" for c in text):
+        return f"{len(content)} bytes of binary data, starting {content[:8].hex(' ')}"
+    return None
+
+
+def _named_charset(response: requests.Response) -> str | None:
+    named = "charset=" in response.headers.get("Content-Type", "").lower()
+    return requests.utils.get_encoding_from_headers(response.headers) if named else None
+
+
 def body_text(response: requests.Response) -> str:
     """The first `ERROR_BODY_LIMIT` bytes of a response body as text (no charset guessing)."""
     content = response.content or b""
     # the charset the answer names; else UTF-8 (requests would say Latin-1 for text/*)
-    named = "charset=" in response.headers.get("Content-Type", "").lower()
-    encoding = requests.utils.get_encoding_from_headers(response.headers) if named else None
-    encoding = encoding or "utf-8"
+    encoding = _named_charset(response) or "utf-8"
     try:
         return content[:ERROR_BODY_LIMIT].decode(encoding, "replace")
     except LookupError:  # a charset Python does not know
@@ -270,7 +287,11 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
         raise RemoteServiceError(
             f"Fink has no {what} endpoint at {url} (HTTP 404): check the server address "
             f"({SERVER_SETTING})")
-    message = server_message(body_text(response))
+    # a body whose charset is named is text in it (UTF-16 is not UTF-8)
+    # (an error message's control characters are dropped from its words, see `_clean`)
+    binary = None if _named_charset(response) else binary_summary(response.content or b"",
+                                                                   controls=False)
+    message = binary or server_message(body_text(response))
     if status in (400, 413, 415, 422):
         raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")
     error = RemoteServiceError(f"Fink failed to answer the {what} query (HTTP {status}): "

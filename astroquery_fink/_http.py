@@ -717,6 +717,13 @@ def _content_length(response) -> int | None:
     return length if length >= 0 else None
 
 
+def body_delimited(response: requests.Response) -> bool:
+    """Whether the server said where the body ends (a Content-Length, or chunks): a body
+    that ends where the connection did may be a cut one that no other check can tell."""
+    return (_content_length(response) is not None
+            or "chunked" in response.headers.get("Transfer-Encoding", "").lower())
+
+
 def _check_length(response, what, url) -> None:
     """A body shorter than its Content-Length was cut on the way."""
     expected = _content_length(response)

@@ -25,7 +25,18 @@ _current = threading.local()
 
 
 class Session(requests.Session):
-    """`requests.Session` whose environment settings a query's `EnvironmentOnce` keeps."""
+    """`requests.Session` whose environment settings a query's `EnvironmentOnce` keeps, and
+    which never reads a redirect's body when not following it."""
+
+    def resolve_redirects(self, resp, req, *args, yield_requests: bool = False, **kwargs):
+        """requests' redirects, except when not following them (``allow_redirects=False``,
+        as ``_http`` sends every request, following redirects itself): requests then still
+        works out the next request for ``Response.next``, reading the whole redirect body
+        first, in memory and whatever its size (requests/sessions.py). Nothing here uses
+        ``Response.next``, and a redirect's body is a short note at best."""
+        if yield_requests:
+            return iter(())
+        return super().resolve_redirects(resp, req, *args, **kwargs)
 
     def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: D102
         once = getattr(_current, "once", None)

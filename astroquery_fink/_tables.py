@@ -21,7 +21,7 @@ from astropy.table import Column, MaskedColumn, Table
 from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from . import _schema
-from ._errors import printable, server_message
+from ._errors import binary_summary, printable, server_message
 from .exceptions import TruncatedAnswerError
 
 __all__: list[str] = []
@@ -1364,15 +1364,8 @@ def not_an_answer(content: bytes, expected: str) -> RemoteServiceError:
     written as rows, empty text): permanent, with the server's words if it has some."""
     if not content.strip():
         return RemoteServiceError(f"Fink's answer is empty where {expected} was expected")
-    head = content[:512]
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as err:  # cut inside a character at the end is still text
-        text = head[:err.start].decode("utf-8") if err.start > len(head) - 4 else None
-    if text is None or any(c < " " and c not in "\t\n\r" for c in text):
-        return RemoteServiceError(f"Fink's answer is not {expected}: {len(content)} bytes of "
-                                  f"binary data, starting {content[:8].hex(' ')}")
-    return RemoteServiceError(f"Fink's answer is not {expected}: {server_message(content)}")
+    words = binary_summary(content) or server_message(content)
+    return RemoteServiceError(f"Fink's answer is not {expected}: {words}")
 
 
 def _or_ztf(schema):

@@ -479,6 +479,20 @@ def test_server_message_keeps_the_server_words(body, expected):
     assert _errors.server_message(body) == expected
 
 
+@pytest.mark.parametrize("content_type, expected", [
+    ("application/octet-stream", r"\(HTTP 500\): 4096 bytes of binary data, starting "
+                                 "1f 8b 08 00 ff fe 00 01$"),
+    # a named charset says it is text (UTF-16 is not UTF-8)
+    ("text/plain; charset=utf-16", r"\(HTTP 500\): Erreur interne$"),
+])
+def test_a_binary_error_body_is_summarised_not_printed(content_type, expected):
+    body = (b"\x1f\x8b\x08\x00\xff\xfe\x00\x01" * 512 if "octet" in content_type
+            else "Erreur interne".encode("utf-16"))
+    with pytest.raises(RemoteServiceError, match=expected):
+        _errors.raise_for_fink_status(make_response(body, status=500,
+                                                    content_type=content_type), "objects")
+
+
 def test_server_message_is_short():
     message = _errors.server_message("x" * 10_000)
     assert len(message) == 500 and message.endswith(" ...")
@@ -640,6 +654,29 @@ def test_a_redirect_resends_the_same_post(serve, status):
     assert answer == {"method": "POST", "path": "/new/api/v1/objects", "body": payload}
     assert [(r.method, r.path) for r in server.seen] == [("POST", "/old/api/v1/objects"),
                                                          ("POST", "/new/api/v1/objects")]
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_redirects_body_is_never_read(serve, encoding):
+    # requests reads a redirect's whole body even when not following it (to work out
+    # Response.next): a 1 GiB one cost seconds and gigabytes, a never-ending one the whole
+    # timeout, reported as the target's
+    def handler(server, conn, request):
+        if request.path.startswith("/old/"):
+            headers = {"Location": request.path.replace("/old/", "/new/"),
+                       **({"Content-Encoding": encoding} if encoding else {})}
+            conn.sendall(head(302, 2**30, headers) + b"\x1f\x8b" + b"x" * 1000)
+            server.stop.wait(10)  # the rest never comes
+        else:
+            echo(server, conn, request)
+
+    server = serve(handler)
+    payload = {"objectId": "ZTF20abfcszi"}
+    start = time.monotonic()
+    answer = call(server.url + "/old/api/v1/objects", payload=payload, client=FinkClass(),
+                  timeout=5)
+    assert answer == {"method": "POST", "path": "/new/api/v1/objects", "body": payload}
+    assert time.monotonic() - start < 2
 
 
 def test_a_redirect_to_another_server_resends_the_same_post(serve):

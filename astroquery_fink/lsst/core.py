@@ -693,7 +693,7 @@ class FinkLSSTClass(FinkQuery):
         for k in kinds:
             payload = {"diaSourceId": str(sid), "kind": k, "output-format": "FITS"}
             stamp = self._fetch(endpoints.CUTOUTS, payload,
-                                lambda r: cutouts.fits_stamp(r.content, sid),
+                                lambda r: cutouts.fits_stamp(r, sid),
                                 cache=cache, timeout=timeout)
             hdus += cutouts.renamed(stamp, k, sid)
         return fits.HDUList(hdus)

@@ -8,7 +8,8 @@ from astropy.io import fits
 from astroquery.exceptions import RemoteServiceError
 
 from .._cutouts import read_fits, stamp_arrays
-from ..exceptions import NoAlertsError
+from .._http import body_delimited
+from ..exceptions import NoAlertsError, TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -25,10 +26,13 @@ def no_alert(sid) -> NoAlertsError:
 STAMP_EXTENSIONS = ("UNCERT", "PSFIMAGE")
 
 
-def fits_stamp(content: bytes, sid) -> fits.HDUList:
-    """The server's cutout as its three 2-D images, in the order image, uncertainty, PSF
-    (found by EXTNAME; by position in a file that names none); a whole file without them is
-    a `RemoteServiceError` at once (a file cut inside an HDU is cut: `read_fits`)."""
+def fits_stamp(response, sid) -> fits.HDUList:
+    """The server's cutout (a `requests.Response`) as its three 2-D images, in the order
+    image, uncertainty, PSF (found by EXTNAME; by position in a file that names none); a
+    whole file without them is a `RemoteServiceError` at once. A file cut inside an HDU is
+    cut (`read_fits`), and so is one with fewer HDUs whose length the server did not say
+    (it may have been cut between two): `TruncatedAnswerError`, tried again."""
+    content = response.content
     if not content.strip():
         raise no_alert(sid)
     hdul = read_fits(content)
@@ -36,6 +40,10 @@ def fits_stamp(content: bytes, sid) -> fits.HDUList:
     named = [name for name in STAMP_EXTENSIONS if name in hdul]
     if len(named) == len(STAMP_EXTENSIONS):
         hdus = [hdul[0], *(hdul[name] for name in STAMP_EXTENSIONS)]
+    elif len(hdul) < wanted and not body_delimited(response):
+        raise TruncatedAnswerError(
+            f"Fink's cutout ends after {len(hdul)} of the {wanted} HDUs of a Rubin cutout "
+            "where its connection did, with no length said: cut on the way")
     elif len(hdul) < wanted:
         # a whole file (its HDUs and the Content-Length say so) without them: the server's
         # answer, not a cut one to try again
