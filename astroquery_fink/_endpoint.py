@@ -46,9 +46,12 @@ class Endpoint:
         Columns ordering rows the server leaves tied, so that a result does not depend on
         how its IDs were batched.
     rows_per_id : int, optional
-        The server's cap on rows per requested ID and per ``cap_group`` value (HBase scan
-        limit): an ID that reaches it was cut, and a `~astroquery.exceptions.MaxResultsWarning`
-        says so.
+        The most rows the server gives per requested ID and per ``cap_group`` value (HBase
+        scan limit): an ID that reaches it was cut, and a
+        `~astroquery.exceptions.MaxResultsWarning` says so; an answer with more is refused.
+    cut_at_rows_per_id : bool
+        Whether an ID reaching ``rows_per_id`` was cut (a scan limit); False where that many
+        is what every ID has (one summary row per object).
     cap_group : str, optional
         A column splitting the rows of one ID into separately capped scans (``d:tag``).
     scan_column : str, optional
@@ -58,14 +61,16 @@ class Endpoint:
         the whole answer is one scan.
     limit_arg : str, optional
         The argument capping the number of rows of an answer (``n``): an answer with exactly
-        that many rows was cut, and a warning says so.
+        that many rows was cut, and a warning says so; one with more is refused.
     limit_default : int, optional
         The server's value of ``limit_arg`` when the request leaves it out.
     narrow_by : str
         How to narrow a query cut at ``limit_arg``, in the warning (``"a smaller radius"``).
     limit_per_scan : bool
         ``limit_arg`` caps each server scan (rows of one ``scan_column`` value), not the
-        whole answer (Rubin's cone search, one scan per HEALPix pixel).
+        whole answer (Rubin's cone search, one scan per HEALPix pixel). Without a
+        ``scan_column`` the rows do not say their scan (ZTF's cone search): an answer of
+        ``limit_arg`` rows or more may be cut, and any number of rows may come.
     needs : mapping
         Option name -> columns the server needs in a ``columns`` selection for that option
         to work (``"*"`` for every query with a selection).
@@ -100,6 +105,7 @@ class Endpoint:
     sort: tuple[tuple[str, bool], ...] = ()
     tiebreak: tuple[str, ...] = ()
     rows_per_id: int | None = None
+    cut_at_rows_per_id: bool = True
     cap_group: str | None = None
     scan_column: str | None = None
     limit_arg: str | None = None

@@ -113,18 +113,88 @@ def check_rows_asked(answer, endpoint: Endpoint, payload: dict, schema) -> None:
                 "than merged")
 
 
+def _limit(endpoint: Endpoint, payload: dict) -> int | None:
+    """The value of the endpoint's limit argument for this request, if it has one."""
+    if endpoint.limit_arg is None:
+        return None
+    limit = payload.get(endpoint.limit_arg, endpoint.limit_default)
+    return None if limit is None else int(limit)
+
+
+def check_row_counts(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *,
+                     prefix: bool, schema) -> None:
+    """Refuse an answer with more rows than the server gives for its request: beyond its
+    limit argument (``n``), beyond the rows per requested ID, or per scan. The server's
+    scans stop at their limit (HBase ``setLimit``), so such an answer is not the endpoint's.
+    """
+    rows, limit = len(answer), _limit(endpoint, payload)
+    if endpoint.limit_per_scan and endpoint.scan_column is None:
+        return  # scans the rows do not name: any number of rows may come
+    if endpoint.limit_per_scan:
+        cap, limit = (limit if limit is not None else endpoint.rows_per_id), None
+    else:
+        cap = endpoint.rows_per_id
+    if limit is not None and rows > limit:
+        beyond = f"its limit {endpoint.limit_arg}={limit}"
+    elif cap is None or rows <= cap:
+        return
+    else:
+        counts = _rows_per_id(answer, endpoint, ids, prefix=prefix, schema=schema) \
+            if endpoint.id_column is not None else _rows_per_scan(answer, endpoint, schema)
+        over = [] if counts is None else [k for k, n in zip(*counts, strict=True) if n > cap]
+        if not over:
+            return
+        per = "scan" if endpoint.id_column is None else "requested ID"
+        beyond = (f"the server's {cap} rows per {per} for {', '.join(map(str, over[:5]))}"
+                  f"{' ...' if len(over) > 5 else ''}")
+    raise RemoteServiceError(
+        f"Fink's {endpoint.what} answer has {rows} rows, more than {beyond}: the server "
+        "never sends more, so the answer is refused rather than merged")
+
+
+def _rows_per_id(answer, endpoint: Endpoint, ids: Sequence, *, prefix: bool, schema):
+    """Rows per requested ID of one answer (and per ``cap_group`` value, counted apart):
+    the IDs and their counts, or None when the rows do not say their ID."""
+    column = answer.typed(endpoint.id_column, schema)
+    if column is None:
+        return None
+    owner = owners(column, ids, prefix=prefix)
+    groups = None if endpoint.cap_group is None else answer.typed(endpoint.cap_group, schema)
+    n_groups = 1
+    if groups is not None:
+        tags = np.ma.filled(np.asarray(groups, dtype=str), "")
+        _, tag_index = np.unique(tags, return_inverse=True)
+        n_groups = int(tag_index.max()) + 1
+        owner = owner * n_groups + tag_index.reshape(-1)
+    values, counts = np.unique(owner[owner >= 0], return_counts=True)
+    return [ids[v // n_groups] for v in values], counts
+
+
+def _rows_per_scan(answer, endpoint: Endpoint, schema):
+    """Rows per server scan of one answer (see `Endpoint.scan_column`): the scans, named
+    for messages, and their counts; or None when the rows do not say their scan."""
+    name = endpoint.scan_column
+    if name is None:  # one scan for the whole answer
+        return [f"the {endpoint.what} query"], np.array([len(answer)])
+    column = answer.typed(name, schema)
+    if column is None:
+        return None
+    values, counts = np.unique(np.ma.filled(np.asarray(column, dtype=str), ""),
+                               return_counts=True)
+    return [f"{name} {v}" if endpoint.limit_per_scan else str(v) for v in values], counts
+
+
 def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, prefix: bool,
                 schema) -> list[str]:
     """Warn about the rows the server's caps cut from one answer (a
     `~astroquery_fink._tables.Decoded`); return what was cut."""
     cut = []
     rows = len(answer)
-    limit = payload.get(endpoint.limit_arg, endpoint.limit_default) \
-        if endpoint.limit_arg is not None else None
-    if endpoint.limit_per_scan:
-        scan_cap = int(limit) if limit is not None else endpoint.rows_per_id
+    limit = _limit(endpoint, payload)
+    if endpoint.limit_per_scan and endpoint.scan_column is not None:
+        scan_cap = limit if limit is not None else endpoint.rows_per_id
         return cut + _warn_if_scans_cut(answer, endpoint, schema, scan_cap)
-    if limit is not None and rows >= int(limit):
+    if limit is not None and rows >= limit:
         cut.append(f"{endpoint.limit_arg}={limit}")
         warn(
             f"Fink's {endpoint.what} answer has {rows} rows, its limit "
@@ -138,24 +208,14 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
                  f"after cutting at {endpoint.limit_arg}={limit} rows: more rows may exist; "
                  f"raise {endpoint.limit_arg} to look further back", MaxResultsWarning)
     cap = endpoint.rows_per_id
-    name = endpoint.id_column
-    if cap is None or rows < cap:
+    if cap is None or rows < cap or not endpoint.cut_at_rows_per_id:
         return cut
-    if name is None:
+    if endpoint.id_column is None:
         return cut + _warn_if_scans_cut(answer, endpoint, schema, cap)
-    column = answer.typed(name, schema)
-    if column is None:
+    counts = _rows_per_id(answer, endpoint, ids, prefix=prefix, schema=schema)
+    if counts is None:
         return cut
-    owner = owners(column, ids, prefix=prefix)
-    groups = None if endpoint.cap_group is None else answer.typed(endpoint.cap_group, schema)
-    n_groups = 1
-    if groups is not None:
-        tags = np.ma.filled(np.asarray(groups, dtype=str), "")
-        _, tag_index = np.unique(tags, return_inverse=True)
-        n_groups = int(tag_index.max()) + 1
-        owner = owner * n_groups + tag_index.reshape(-1)
-    values, counts = np.unique(owner[owner >= 0], return_counts=True)
-    capped = sorted({str(ids[v // n_groups]) for v in values[counts >= cap]})
+    capped = sorted({str(i) for i, n in zip(*counts, strict=True) if n >= cap})
     if capped:
         cut += capped
         what = "prefix" if prefix else "ID"
@@ -171,18 +231,12 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
 def _warn_if_scans_cut(answer, endpoint: Endpoint, schema, cap: int | None) -> list[str]:
     """The cap of an endpoint whose rows are counted per server scan, not per requested ID
     (see `Endpoint.scan_column`)."""
-    name = endpoint.scan_column
     if cap is None or len(answer) < cap:
         return []
-    if name is None:  # one scan for the whole answer
-        scans = [f"the {endpoint.what} query"]
-    elif (column := answer.typed(name, schema)) is None:
+    counts = _rows_per_scan(answer, endpoint, schema)
+    if counts is None:
         return []  # the rows do not say their scan: nothing to count them by
-    else:
-        values, counts = np.unique(np.ma.filled(np.asarray(column, dtype=str), ""),
-                                   return_counts=True)
-        scans = [f"{name} {v}" if endpoint.limit_per_scan else str(v)
-                 for v in values[counts >= cap]]
+    scans = [s for s, n in zip(*counts, strict=True) if n >= cap]
     if scans:
         raise_it = f" (raise {endpoint.limit_arg})" if endpoint.limit_per_scan else ""
         warn(f"{', '.join(scans[:10])}{' ...' if len(scans) > 10 else ''} reached the "

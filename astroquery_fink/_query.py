@@ -31,9 +31,9 @@ from ._hints import RawAnswer
 from ._http import Lanes, fetch, unreachable
 from ._schema import SCHEMAS
 from ._session import EnvironmentOnce, Session, when_logged
-from ._tables import Decoded, ErrorRows, build, combine, decode, typed_column
+from ._tables import Decoded, build, combine, decode, typed_column
 from ._validate import flag, server_url, timeout_seconds
-from .exceptions import PartialResultError, TruncatedAnswerError
+from .exceptions import ErrorAnswerError, PartialResultError, TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -480,7 +480,7 @@ class FinkQuery(BaseQuery):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout)
         try:
             table = self._table(plan, cache=cache, timeout=timeout)
-        except ErrorRows as err:
+        except ErrorAnswerError as err:
             if event_name is None:
                 raise
             raise InvalidQueryError(
@@ -508,6 +508,9 @@ class FinkQuery(BaseQuery):
                                              prefix=plan.prefix, schema=schema)
                 if isinstance(result, Decoded):
                     _merge.check_rows_asked(result, endpoint, plan.payloads[k], schema)
+                    _merge.check_row_counts(result, endpoint, plan.batches[k],
+                                            plan.payloads[k], prefix=plan.prefix,
+                                            schema=schema)
                 return result
 
             with environment.applied():

@@ -22,7 +22,7 @@ from astroquery.exceptions import RemoteServiceError, TableParseError
 
 from . import _schema
 from ._errors import binary_summary, printable, server_message
-from .exceptions import TruncatedAnswerError
+from .exceptions import ErrorAnswerError, TruncatedAnswerError
 
 __all__: list[str] = []
 
@@ -413,6 +413,10 @@ _NULL_FLAG_TEXT = ("nan", "none", "null", "<na>")
 
 # From 2**53 on, a float may stand for several integers: it is not taken as an exact one.
 _FLOAT_EXACT_BELOW = 2**53
+# No 64-bit integer has this magnitude. orjson and pyarrow read a JSON integer beyond 64 bits
+# as a float, where the standard library keeps it exact: such answers are read again by the
+# latter (`_may_hold_big_integers`), and typing refuses them (int columns hold 64 bits).
+_INT64_MAGNITUDE = 2.0**63
 
 
 def _cell_text(value) -> str:
@@ -437,6 +441,10 @@ def _ints(name, values, mask):
         # a nullable integer written by pandas as floats with NaN: exact, or refused
         missing = np.isnan(values) if mask is None else np.isnan(values) | mask
         present = values[~missing]
+        too_big = np.abs(present) >= _INT64_MAGNITUDE
+        if too_big.any():
+            raise TableParseError(
+                f"Column {name}: {float(present[too_big][0])!r} does not fit 64 bits")
         inexact = (present != np.round(present)) | (np.abs(present) >= _FLOAT_EXACT_BELOW)
         if inexact.any():
             raise TableParseError(
@@ -486,6 +494,8 @@ def _exact_int(v):
     if isinstance(v, float | np.floating):
         if np.isnan(v):
             return None
+        if abs(v) >= _INT64_MAGNITUDE:  # whatever the float, its integer needs > 64 bits
+            raise OverflowError(v)
         if not float(v).is_integer() or abs(v) >= _FLOAT_EXACT_BELOW:
             raise ValueError(v)
         v = int(v)
@@ -776,17 +786,43 @@ def _json_stops_early(content: bytes, err: ValueError) -> bool:
 
 
 def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
+    decoded = None
     if len(content) >= _ARROW_JSON_MIN_BYTES:
         decoded = _json_mixed_via_arrow(content) if mixed_types else _json_via_arrow(content)
-        if decoded is not None:
-            return decoded
-    try:
-        rows = loads_json(content)
-    except ValueError as err:
-        if _json_stops_early(content, err):
-            raise TruncatedAnswerError(
-                f"The server's JSON answer stops before its end ({len(content)} bytes)") from err
-        raise not_an_answer(content, "JSON rows") from err
+    if decoded is None:
+        try:
+            rows = loads_json(content)
+        except ValueError as err:
+            if _json_stops_early(content, err):
+                raise TruncatedAnswerError(
+                    f"The server's JSON answer stops before its end ({len(content)} bytes)"
+                ) from err
+            raise not_an_answer(content, "JSON rows") from err
+        decoded = _json_rows(content, rows)
+    if _may_hold_big_integers(decoded, schema):
+        # the standard library keeps every JSON integer exact, as written
+        decoded = _json_rows(content, json.loads(content))
+    return decoded
+
+
+
+def _may_hold_big_integers(decoded: Decoded, schema) -> bool:
+    """Whether a column the schema does not type holds a float of magnitude >= 2**63, which
+    may be a JSON integer beyond 64 bits read as a float. Such columns are rare (the schema
+    types the server's columns), so this costs nothing on the usual answers."""
+    for name, values in decoded.columns.items():
+        if name in schema:
+            continue
+        if isinstance(values, np.ndarray):
+            if values.dtype.kind == "f" and np.any(np.abs(values) >= _INT64_MAGNITUDE):
+                return True
+        elif any(type(v) is float and abs(v) >= _INT64_MAGNITUDE for v in values):
+            return True
+    return False
+
+
+def _json_rows(content: bytes, rows) -> Decoded:
+    """The decoded JSON document of a tabular answer (a list of row dicts), by column."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise not_an_answer(content, "a JSON list of rows")
     if not rows:
@@ -1141,7 +1177,7 @@ def check_parquet_file(path) -> None:
     names = {n for n in metadata.schema.names if n != "__index_level_0__"}
     if names and names <= _ERROR_KEYS:  # the server's error written as a table
         with open(path, "rb") as file:
-            decode(file.read(), "parquet")  # raises ErrorRows with the server's words
+            decode(file.read(), "parquet")  # raises ErrorAnswerError with the server's words
 
 
 def _from_parquet(content: bytes, schema) -> Decoded:
@@ -1316,7 +1352,7 @@ def decode(content: bytes, output_format: str, *, schema=None,
         # an error written as rows (the server's dict made a one-row frame), in any format
         # the words: "text" (Fink's errors), "message" (flask-restx's), else "status"
         name = next(n for n in ("text", "message", "status") if n in decoded.columns)
-        raise ErrorRows("Fink answered with an error instead of rows: "
+        raise ErrorAnswerError("Fink answered with an error instead of rows: "
                         f"{server_message(_unwrapped(decoded.columns[name][0]))}")
     return decoded
 
@@ -1351,12 +1387,6 @@ def parse_table(content: bytes, output_format: str, *, schema=None,
         raise TableParseError(
             f"The server's {output_format} answer could not be typed: "
             f"{type(err).__name__}: {str(err)[:300]}") from err
-
-
-class ErrorRows(RemoteServiceError):
-    """The server answered 200 with its error written as rows (``[{"status": ...}]``): the
-    message holds the server's words. Some endpoints give it a meaning (``/skymap``: GraceDB
-    has no such event)."""
 
 
 def not_an_answer(content: bytes, expected: str) -> RemoteServiceError:

@@ -2,7 +2,15 @@
 """Exceptions of `astroquery_fink` beyond astroquery's own (`astroquery.exceptions`)."""
 from astroquery.exceptions import InvalidQueryError, RemoteServiceError
 
-__all__ = ["NoAlertsError", "PartialResultError", "TruncatedAnswerError"]
+__all__ = ["ErrorAnswerError", "NoAlertsError", "PartialResultError", "TruncatedAnswerError"]
+
+
+class ErrorAnswerError(RemoteServiceError):
+    """The server answered HTTP 200 with its error written as rows (a one-row table
+    ``{"status": ..., "text": ...}`` or ``{"message": ...}`` in the asked format, as
+    fink-object-api's ``send_tabular_data`` writes a dict): the message holds the server's
+    words. Not retried: the same request gets the same answer.
+    """
 
 
 class NoAlertsError(InvalidQueryError):

@@ -26,7 +26,11 @@ from astroquery.exceptions import (
 )
 
 from astroquery_fink import FinkClass, FinkLSSTClass, _tables, conf
-from astroquery_fink.exceptions import PartialResultError, TruncatedAnswerError
+from astroquery_fink.exceptions import (
+    ErrorAnswerError,
+    PartialResultError,
+    TruncatedAnswerError,
+)
 
 
 def rows_json(rows) -> bytes:
@@ -62,6 +66,74 @@ def test_object_below_the_cap_does_not_warn(recorded):
     fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
     table = fink.query_object("ZTF21aaaaaaa", output_format="json")
     assert len(table) == 9_999 and "cut" not in table.meta
+
+
+def test_more_rows_than_the_servers_limit_n_are_refused_at_once(recorded):
+    # the class search's scan stops at n rows (setLimit, apps/routes/v1/ztf/latests/utils.py)
+    rows = [{"i:objectId": f"ZTF21aaaaa{k:02d}", "i:jd": 2459100.5 - k, "i:candid": k,
+             "v:classification": "SN candidate"} for k in range(11)]
+    fink, rec = recorded(lambda url, body: make_response(rows_json(rows[:body["n"] + 1])))
+    with pytest.raises(RemoteServiceError) as info:
+        fink.query_class("SN candidate", n=10, output_format="json")
+    assert str(info.value) == ("Fink's class search answer has 11 rows, more than its limit "
+                               "n=10: the server never sends more, so the answer is refused "
+                               "rather than merged")
+    assert len(rec.calls) == 1  # a permanent failure: not retried
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows[:body["n"]])))
+    with pytest.warns(MaxResultsWarning, match="has 10 rows, its limit n=10"):
+        assert len(fink.query_class("SN candidate", n=10, output_format="json")) == 10
+
+
+def test_more_rows_of_one_object_than_the_servers_cap_are_refused(recorded):
+    rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
+            for k in range(10_001)]
+    fink, rec = recorded(lambda url, body: make_response(rows_json(rows)))
+    with pytest.raises(RemoteServiceError, match="has 10001 rows, more than the server's 10000 "
+                                                 "rows per requested ID for ZTF21aaaaaaa:"):
+        fink.query_object(["ZTF21aaaaaaa", "ZTF21aaaaaab"], output_format="json")
+    assert len(rec.calls) == 1
+
+
+def test_a_rubin_summary_with_two_rows_for_one_object_is_refused(lsst_recorded):
+    row = {"r:diaObjectId": 313853237411037209, "r:nDiaSources": 3}
+    fink, rec = lsst_recorded(lambda url, body: rows_answer([row, row], body))
+    with pytest.raises(RemoteServiceError, match="has 2 rows, more than the server's 1 rows "
+                                                 "per requested ID for 313853237411037209"):
+        fink.get_object_summary(313853237411037209, output_format="json")
+    assert len(rec.calls) == 1
+    fink, _ = lsst_recorded(lambda url, body: rows_answer([row], body))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one row per object is no cut
+        table = fink.get_object_summary(313853237411037209, output_format="json")
+    assert list(table["r:nDiaSources"]) == [3]
+
+
+def test_a_rubin_cone_search_pixel_beyond_n_rows_is_refused(lsst_recorded):
+    rows = [{"r:diaObjectId": 1000 + k, "r:ra": 10.0, "r:dec": 20.0, "r:midpointMjdTai": 61000.0,
+             "v:separation_degree": 0.0, "f:pixel1024": 7} for k in range(4)]
+    fink, _ = lsst_recorded(lambda url, body: rows_answer(rows, body))
+    with pytest.raises(RemoteServiceError, match="has 4 rows, more than the server's 3 rows per "
+                                                 "scan for f:pixel1024 7:"):
+        fink.query_region(SkyCoord(10, 20, unit="deg"), 1 * u.arcsec, n=3, output_format="json")
+
+
+@pytest.mark.parametrize(("resolver", "reverse", "refused"), [
+    ("simbad", False, False), ("ssodnet", False, False),  # Sesame; the server's own /sso
+    ("tns", False, True), ("simbad", True, True)])
+def test_rubin_resolvers_capped_by_nmax_refuse_more_rows_the_others_keep_them(
+        lsst_recorded, resolver, reverse, refused):
+    rows = [{"name": f"x{k}", "r:diaObjectId": 1000 + k} for k in range(12)]
+    fink, _ = lsst_recorded(lambda url, body: rows_answer(rows, body))
+    name = "313853237411037209" if reverse else "x"
+    if refused:
+        with pytest.raises(RemoteServiceError, match="has 12 rows, more than its limit nmax=10"):
+            fink.resolve(name, resolver=resolver, reverse=reverse, nmax=10,
+                         output_format="json")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "may be cut" either: nmax does not cap these
+        table = fink.resolve(name, resolver=resolver, nmax=10, output_format="json")
+    assert list(table["name"]) == [f"x{k}" for k in range(12)]
 
 
 # ------------------------------------------------------------- 3. types from the wire
@@ -1188,7 +1260,7 @@ def _parquet_file() -> bytes:
     ("empty", 1, RemoteServiceError, "Fink's answer is empty where parquet was expected"),
     ("half", 2, TruncatedAnswerError, r"stops before its footer \(\d+ bytes\)"),
     ("footer", 1, TableParseError, "no readable footer"),
-    ("error table", 1, RemoteServiceError,
+    ("error table", 1, ErrorAnswerError,
      "^Fink answered with an error instead of rows: WebHDFS unreachable$"),
 ])
 def test_a_bulk_download_that_is_not_a_whole_parquet_file_leaves_no_file(
@@ -1635,7 +1707,7 @@ def test_an_error_written_as_rows_is_an_error_in_every_format(recorded, fmt):
             "csv": lambda: pd.DataFrame(rows).to_csv(index=False).encode(),
             "votable": votable, "parquet": lambda: parquet_bytes(rows)}[fmt]()
     fink, rec = recorded(lambda url, payload: make_response(body))
-    with pytest.raises(RemoteServiceError, match="an error instead of rows: HBase is down$"):
+    with pytest.raises(ErrorAnswerError, match="an error instead of rows: HBase is down$"):
         fink.query_region("10 20", 5 * u.arcsec, output_format=fmt)
     assert len(rec.calls) == 1
 

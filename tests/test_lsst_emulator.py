@@ -243,7 +243,7 @@ def test_magnitudes_of_difference_fluxes_say_what_is_left_out(finklsst):
 
 def test_a_gw_event_without_a_map_is_said_so_as_on_ztf(finklsst):
     # the server answers a GraceDB failure with the one-row table {"status": ...}: before the
-    # two surveys shared one sky-map search, Rubin users got a bare ErrorRows
+    # two surveys shared one sky-map search, Rubin users got a bare ErrorAnswerError
     with pytest.raises(InvalidQueryError,
                        match="No sky map of 'S230518h' came from GraceDB .*not reachable"):
         finklsst.query_skymap("S230518h", credible_level=0.9)

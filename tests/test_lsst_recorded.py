@@ -506,6 +506,28 @@ def test_tns_resolver_text_cells_stay_text_in_every_format(monkeypatch, fmt):
     assert list(t["f:internalname"]) == ["170028485706776685"]
 
 
+@pytest.mark.parametrize(("rows", "words"), [
+    ([{"r:diaObjectId": "313853237411037209", "f:fullname": "AT 2026abc"}], "holds r:diaObjectId, "
+     "f:fullname"),  # a forward lookup's columns
+    ([{"r:diaObjectId": "313853237411037999"}], "holds r:diaObjectId"),  # another object
+    ([{"message": "x", "status": "y", "text": "z", "code": 1}], "holds message, status"),
+])
+def test_a_reverse_tns_answer_without_a_name_is_no_match_only_in_the_servers_shape(
+        lsst_recorded, rows, words):
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rows)))
+    with pytest.raises(RemoteServiceError) as info:
+        fink.resolve(313853237411037209, resolver="tns", reverse=True, output_format="json")
+    assert str(info.value).startswith("Fink's reverse TNS answer for diaObjectId "
+                                      "313853237411037209 is not one: it has no "
+                                      f"f:xm_tns_fullname and {words}")
+    # the server's shape: the object's ID, once per distinct row of the columns it reads
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(
+        [{"r:diaObjectId": "313853237411037209"}])))
+    with pytest.warns(NoResultsWarning, match="no TNS name for diaObjectId 313853237411037209"):
+        t = fink.resolve(313853237411037209, resolver="tns", reverse=True, output_format="json")
+    assert len(t) == 0
+
+
 @pytest.mark.parametrize(("name", "resolver"), [("", "ssodnet"), ("  ", "ssodnet"),
                                                 ("", "simbad")])
 def test_an_empty_name_is_refused_before_any_request(lsst_recorded, name, resolver):

@@ -440,7 +440,9 @@ class FinkLSSTClass(FinkQuery):
             payload["reverse"] = True
         if nmax is not None:
             payload["nmax"] = _validate.count(nmax, "nmax")
-        return Plan(endpoints.RESOLVER, [payload], output_format=fmt)
+        capped = reverse or resolver == "tns"
+        endpoint = endpoints.RESOLVER if capped else endpoints.RESOLVER_UNCAPPED
+        return Plan(endpoint, [payload], output_format=fmt)
 
     def resolve(self, name_or_id: str | int, *, resolver: str, reverse: bool = False,
                 nmax: int | None = None, output_format: str | None = None,
@@ -483,11 +485,7 @@ class FinkLSSTClass(FinkQuery):
                 f"check {shown(plan.payloads[0]['name_or_id'])} with query_sso)") from None
         if isinstance(answer, Table) and resolver == "tns" and plan.payloads[0].get("reverse") \
                 and len(answer) and "f:xm_tns_fullname" not in answer.colnames:
-            # the object's alerts hold no TNS name: the server then answers their
-            # r:diaObjectId alone (fink-object-api apps/routes/v1/lsst/resolver/utils.py)
-            warn(f"Fink knows no TNS name for diaObjectId {plan.payloads[0]['name_or_id']}",
-                 NoResultsWarning)
-            return answer[:0]
+            return _without_tns_name(answer, plan.payloads[0]["name_or_id"])
         return answer
 
     resolve_async = raw_twin(resolve, "resolver")
@@ -747,3 +745,24 @@ class FinkLSSTClass(FinkQuery):
 
 
 FinkLSST = FinkLSSTClass()
+
+
+# What the server reads for a reverse TNS lookup (apps/routes/v1/lsst/resolver/utils.py).
+_TNS_REVERSE_COLUMNS = ("r:diaObjectId", "f:xm_tns_fullname", "f:xm_tns_type",
+                        "f:xm_tns_redshift")
+
+
+def _without_tns_name(answer: Table, dia_object_id: str) -> Table:
+    """A reverse TNS answer without ``f:xm_tns_fullname``: the object's alerts hold no TNS
+    name, and the server answers what they hold of the columns it reads, i.e. their
+    ``r:diaObjectId`` (fink-object-api apps/routes/v1/lsst/resolver/utils.py): no match,
+    said so. Any other answer is not the resolver's."""
+    other = [c for c in answer.colnames if c not in _TNS_REVERSE_COLUMNS]
+    ids = answer["r:diaObjectId"] if "r:diaObjectId" in answer.colnames else None
+    if other or ids is None or any(str(i) != dia_object_id for i in ids):
+        columns = ", ".join(answer.colnames[:5]) + (" ..." if len(answer.colnames) > 5 else "")
+        raise RemoteServiceError(
+            f"Fink's reverse TNS answer for diaObjectId {dia_object_id} is not one: it has no "
+            f"f:xm_tns_fullname and holds {columns}")
+    warn(f"Fink knows no TNS name for diaObjectId {dia_object_id}", NoResultsWarning)
+    return answer[:0]

@@ -4,6 +4,7 @@
 Server behaviour is cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>/utils.py).
 """
 import functools
+from dataclasses import replace
 
 from .._endpoint import Endpoint
 from .._strays import of_several, outside_cone, outside_prefix
@@ -26,8 +27,9 @@ _LIGHT_CURVE = dict(sort=(("r:midpointMjdTai", True),),
 
 SOURCES = _by_object("sources", "sources", rows="sources", rows_per_id=ROWS_PER_ID,
                      tiebreak=("r:diaObjectId", "r:diaSourceId"), **_LIGHT_CURVE)
+# one row per object: rubin.diaObject keeps each object's latest state under its ID
 OBJECTS = _by_object("objects", "objects", rows="objects", row_key=("r:diaObjectId",),
-                     tiebreak=("r:diaObjectId",))
+                     tiebreak=("r:diaObjectId",), rows_per_id=1, cut_at_rows_per_id=False)
 FP = _by_object("fp", "forced photometry", rows="forced sources", rows_per_id=ROWS_PER_ID,
                 tiebreak=("r:diaObjectId", "r:diaForcedSourceId"), **_LIGHT_CURVE)
 # The server appends r:ra, r:dec, r:midpointMjdTai to a selection only when they are not
@@ -61,6 +63,9 @@ SSO = _rubin("sso", "Solar System objects", items="names", rows="alerts", ids="n
 # its answers are other tables' rows (TNS, Sesame), not in the Rubin schema
 RESOLVER = _rubin("resolver", "resolver", rows="matches", limit_arg="nmax", limit_default=10,
                   narrow_by="a longer name", described=False, schema="lsst_resolver")
+# SIMBAD forward (CDS Sesame) and ssodnet forward (the server's own /sso) are not capped by
+# nmax (apps/routes/v1/lsst/resolver/utils.py)
+RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
 # one scan of rubin.pixel1024 per pixel of the region, each capped at 10,000 rows
 # (apps/routes/v1/lsst/skymap/utils.py)
 SKYMAP = _rubin("skymap", "sky map search", rows="alerts", sort=(("r:midpointMjdTai", True),),

@@ -59,7 +59,8 @@ def _class_thinning(payload: dict) -> str | None:
 CONESEARCH = Endpoint(
     "conesearch", "cone search", items="positions", rows="objects",
     sort=(("input_index", False), ("v:separation_degree", False)), tiebreak=("i:objectId",),
-    limit_arg="n", narrow_by="a smaller radius",
+    # n caps each HEALPix pixel's scan of ztf.pixel128, whose rows do not name their pixel
+    limit_arg="n", limit_per_scan=True, narrow_by="a smaller radius",
     # with a `columns` selection the server keeps one alert per object only when both are
     # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
     needs={"*": ("i:objectId", "i:jd")},
