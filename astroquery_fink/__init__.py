@@ -63,8 +63,8 @@ class Conf(_config.ConfigNamespace):
         30, "Longest back-off between two tries, in seconds.", cfgtype="float"
     )
     retry_total_time = _config.ConfigItem(
-        300, "Time budget in seconds for all the tries of one request, and for a query of "
-        "many requests while none of them is answered.", cfgtype="float"
+        300, "Time budget in seconds for one whole call: all its requests and their retries "
+        "(0: no budget). Raise it for queries of many thousands of objects.", cfgtype="float"
     )
 
 

@@ -14,13 +14,14 @@ Deadlines
     ends in `astroquery.exceptions.TimeoutError`. To reach the socket, the query's
     `requests.Session` gets a `requests.adapters.HTTPAdapter` whose urllib3 connections
     report their sockets (only where the session still has requests' default adapter).
-    ``conf.retry_total_time`` bounds a whole `fetch` call, retries and back-off included:
-    each attempt gets ``min(timeout, time left)``. The requests of one query (its `Lanes`)
-    also share that budget while none of them is answered: when ``conf.retry_total_time``
-    has passed since the query began or since its last answer, they stop trying, so that a
-    query of many requests to a server that answers nothing ends on time, while a long
-    query that keeps getting answers is not cut. Not bounded: the name lookup (DNS),
-    which no socket is there to interrupt, and sessions whose adapters the user replaced.
+    ``conf.retry_total_time`` bounds a whole call of a public method (`one_call`): all its
+    requests, retries and back-off included, counted from the call's start. Each attempt
+    gets ``min(timeout, time left)``; a request that has no time left is not sent, and the
+    requests of a query (its `Lanes`) stop trying at the call's end, so that a query of
+    many requests ends on time also when the server answers some and never others. A
+    `fetch` outside a public call has the budget to itself. Not bounded: the name lookup
+    (DNS), which no socket is there to interrupt, and sessions whose adapters the user
+    replaced.
 Retries
     Every Fink data route is a read, so a request is safe to repeat. Transient failures
     (connection errors, time-outs, HTTP 429/502/503/504, answers cut short) are retried with
@@ -62,6 +63,7 @@ Cache
     Neither is an answer whose ``Cache-Control`` says ``no-store`` (the emulator's do).
 """
 import contextlib
+import contextvars
 import email.utils
 import functools
 import heapq
@@ -266,6 +268,26 @@ def download(query: BaseQuery, method: str, url: str, payload: dict | None,
 
 # ---------------------------------------------------------------------------- lanes
 
+# When the public call under way must end (`time.monotonic`), or None outside one.
+_CALL_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar("call_ends",
+                                                                          default=None)
+
+
+@contextlib.contextmanager
+def one_call():
+    """The block is one public call: ``conf.retry_total_time`` bounds all its requests and
+    their retries, counted from here. A call made inside another keeps the outer bound."""
+    if _CALL_ENDS.get() is not None:
+        yield
+        return
+    total = _setting("retry_total_time")
+    token = _CALL_ENDS.set(time.monotonic() + total if total > 0 else float("inf"))
+    try:
+        yield
+    finally:
+        _CALL_ENDS.reset(token)
+
+
 class _Cancelled(RemoteServiceError):
     """A request of a cancelled query (its caller has gone: nobody reads this)."""
 
@@ -301,12 +323,8 @@ class Lanes:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._watches: set = set()
-        self.last_answer = time.monotonic()  # when the query began, or was last answered
-
-    def answered(self) -> None:
-        """One of the query's requests got an answer (the server is working on it)."""
-        self.last_answer = time.monotonic()
-
+        # the end of the public call the query belongs to, for its worker threads
+        self.ends = _CALL_ENDS.get()
 
     @contextlib.contextmanager
     def on_the_wire(self, budget: Callable[[], float]):
@@ -368,6 +386,8 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
     for name in ("retry_base_delay", "retry_max_delay"):
         _setting(name)
     start = None  # when the first try starts (a request may wait for its lane before)
+    # the end of the public call this request belongs to (module docstring)
+    ends = lanes.ends if lanes is not None else _CALL_ENDS.get()
 
     def deadline() -> float:
         nonlocal start
@@ -375,8 +395,7 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
             return float("inf")
         # a try that never reached the pools (a stand-in for the transport) took no lane
         start = time.monotonic() if start is None else start
-        # the query's requests share the budget while none is answered (module docstring)
-        return min(start, lanes.last_answer) + total if lanes is not None else start + total
+        return start + total if ends is None else min(start + total, ends)
 
     tries, err = 0, None
 
@@ -384,7 +403,7 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
         nonlocal start
         start = time.monotonic() if start is None else start
         left = deadline() - time.monotonic()
-        if left < 0.01 and (err is not None or lanes is not None):  # no time for a try
+        if left < 0.01 and (err is not None or ends is not None):  # no time for a try
             raise _OutOfTime
         return max(min(float(timeout), left), 0.001)
 
@@ -412,19 +431,13 @@ def _retrying(attempt: Callable[[Callable[[], float]], T], timeout: float, lanes
                 raise _gave_up(err, tries, asked) from err
             if _backoff_wait(delay, lanes):
                 raise _Cancelled("the query was cancelled") from err
-        except Exception:  # a permanent failure: still an answer of the server
-            if lanes is not None:
-                lanes.answered()
-            raise
         else:
-            if lanes is not None:
-                lanes.answered()
             return result
 
 
 def _silent(total: float) -> AstroTimeoutError:
     return AstroTimeoutError(
-        f"not sent: Fink answered none of the query's requests for {total:g} s, "
+        f"not sent: the call has run for {total:g} s, its time budget "
         "astroquery_fink.conf.retry_total_time: raise it, or ask for less at once")
 
 

@@ -7,6 +7,7 @@ checked, merged, sorted and reported on (`_merge`). A public method is written o
 ``_async`` twin (`raw_twin`) runs the same code and returns the raw responses instead.
 """
 import contextvars
+import functools
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from ._batch import run_all
 from ._endpoint import Endpoint
 from ._errors import shown, warn
 from ._hints import RawAnswer
-from ._http import Lanes, fetch, unreachable
+from ._http import Lanes, fetch, one_call, unreachable
 from ._schema import SCHEMAS
 from ._session import EnvironmentOnce, Session, when_logged
 from ._tables import Decoded, build, combine, decode, typed_column
@@ -176,9 +177,8 @@ SHARED_PARAMETERS = {
               "a local network, are never cached."),
     "timeout": ("float, optional",
                 "Seconds allowed for one whole HTTP request (default: the client's "
-                "``timeout``, else ``conf.timeout``); all the tries of one request together, "
-                "and a query's requests while none is answered, take at most "
-                "``conf.retry_total_time``."),
+                "``timeout``, else ``conf.timeout``); the whole call, all its requests and "
+                "their retries, takes at most ``conf.retry_total_time``."),
 }
 
 
@@ -203,6 +203,16 @@ def _with_shared_parameters(method: Callable, shared: dict) -> None:
     if len(added) > (0 if heads else 3):
         at = returns[0] - 1  # the blank line before Returns
         method.__doc__ = "\n".join(lines[:at] + added + lines[at:])
+
+
+def _bounded_in_time(method: Callable) -> Callable:
+    """A public method as one call for ``conf.retry_total_time``, which bounds all of its
+    requests together (`astroquery_fink._http.one_call`)."""
+    @functools.wraps(method)
+    def bounded(*args, **kwargs):
+        with one_call():
+            return method(*args, **kwargs)
+    return bounded
 
 
 # The constructor's arguments, documented once: `FinkQuery.__init_subclass__` appends them
@@ -270,10 +280,11 @@ class FinkQuery(BaseQuery):
         kind, text = SHARED_PARAMETERS["output_format"]
         shared = {**SHARED_PARAMETERS, "output_format": (
             kind, text.replace("{default}", cls._output_format_default))}
-        for name, member in vars(cls).items():
-            if inspect.isfunction(member) and not name.startswith("_") \
-                    and not name.endswith("_async"):
-                _with_shared_parameters(member, shared)
+        for name, member in list(vars(cls).items()):
+            if inspect.isfunction(member) and not name.startswith("_"):
+                if not name.endswith("_async"):
+                    _with_shared_parameters(member, shared)
+                setattr(cls, name, _bounded_in_time(member))
 
     def __init__(self, *, server: str | None = None, timeout: float | None = None):
         super().__init__()

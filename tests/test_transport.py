@@ -275,8 +275,8 @@ IDS16 = [f"ZTF20aaaaa{a}{b}" for a in "ab" for b in "abcdefgh"]
 
 def test_retry_total_time_bounds_a_query_of_many_requests(serve):
     # 16 requests, 2 at once, to a server that answers none: the query stops trying once
-    # conf.retry_total_time passes without an answer (each request alone used to get the
-    # whole budget: 8 rounds of 0.4 s at least)
+    # conf.retry_total_time has passed since the call began (each request alone used to get
+    # the whole budget: 8 rounds of 0.4 s at least)
     from astroquery_fink import Fink
     from astroquery_fink.exceptions import PartialResultError
 
@@ -296,13 +296,18 @@ def test_retry_total_time_bounds_a_query_of_many_requests(serve):
     # tries of 0.4, 0.4, then the 0.2 s left: none starts after the budget (a request
     # waiting for its lane reads the time left when it gets one)
     assert max(arrivals) - start < 1.0 and elapsed < 1.9
-    not_sent = [e for e in err.errors.values() if str(e).startswith("not sent: Fink answered "
-                                                                     "none of the query's")]
-    assert isinstance(not_sent[0], AstroTimeoutError) and "for 1 s" in str(not_sent[0])
+    not_sent = [e for e in err.errors.values() if str(e).startswith("not sent: the call has "
+                                                                     "run for 1 s")]
+    assert isinstance(not_sent[0], AstroTimeoutError)
+    assert str(not_sent[0]).endswith("its time budget astroquery_fink.conf.retry_total_time: "
+                                     "raise it, or ask for less at once")
     assert len(server.seen) + len(not_sent) >= 16 and len(server.seen) <= 6
 
 
-def test_a_long_query_that_keeps_being_answered_is_not_cut(serve):
+def test_a_long_query_that_keeps_being_answered_ends_at_the_budget_with_its_rows(serve):
+    from astroquery_fink import Fink
+    from astroquery_fink.exceptions import PartialResultError
+
     def slow_rows(server, conn, request):
         oid = json.loads(request.body)["objectId"]
         if not server.stop.wait(0.3):
@@ -310,12 +315,72 @@ def test_a_long_query_that_keeps_being_answered_is_not_cut(serve):
 
     server = serve(slow_rows)
     with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 1), \
-            conf.set_temp("retry_total_time", 1.2):
-        from astroquery_fink import Fink
-        start = time.monotonic()
+            conf.set_temp("retry_total_time", 1.0):
+        err, elapsed = timed(Fink(server=server.url).query_object, IDS16[:8],
+                             output_format="json")
+    # answers of 0.3 s one at a time: three in the second, then the budget is spent
+    assert isinstance(err, PartialResultError) and elapsed < 1.6
+    arrived = sorted(err.table["i:objectId"])
+    assert 2 <= len(arrived) <= 4 and set(arrived) < set(IDS16[:8])
+    assert sorted(err.failed_ids) == [i for i in IDS16[:8] if i not in arrived]
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 1), \
+            conf.set_temp("retry_total_time", 10):  # a budget for it: the whole query
         table = Fink(server=server.url).query_object(IDS16[:8], output_format="json")
-    assert time.monotonic() - start > 2.4  # eight answers of 0.3 s, one at a time
     assert sorted(table["i:objectId"]) == IDS16[:8]
+
+
+def test_a_query_whose_server_answers_some_requests_and_never_others_ends_on_time(serve):
+    from astroquery_fink import Fink
+    from astroquery_fink.exceptions import PartialResultError
+
+    def half(server, conn, request):
+        oid = json.loads(request.body)["objectId"]
+        if oid[-1] in "abcd":
+            reply(conn, json.dumps([{"i:objectId": oid, "i:jd": 2459000.5}]).encode())
+        else:
+            never_answer(server, conn, request)
+
+    server = serve(half)
+    with conf.set_temp("batch_size", 1), conf.set_temp("max_workers", 2), \
+            conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 1.0):
+        err, elapsed = timed(Fink(server=server.url).query_object, IDS16, timeout=0.4,
+                             output_format="json")
+    # each silent request used to get the whole budget while the others were answered:
+    # 8 of them, 2 at a time, 4 x 1 s at least
+    assert isinstance(err, PartialResultError) and elapsed < 1.6
+    answered = sorted(err.table["i:objectId"])
+    assert len(answered) >= 2 and all(i[-1] in "abcd" for i in answered)
+    assert sorted(err.failed_ids) == [i for i in IDS16 if i not in answered]
+
+
+def test_the_requests_of_one_call_made_one_after_another_share_its_budget(serve):
+    # Rubin get_cutouts asks for each kind in turn: each request had the whole budget, so
+    # three answers of 0.45 s each took 1.35 s of a 1 s budget
+    import io
+
+    import numpy as np
+    from astropy.io import fits
+
+    from astroquery_fink import FinkLSST
+
+    stamp = io.BytesIO()
+    image = np.zeros((3, 3), np.float32)
+    fits.HDUList([fits.PrimaryHDU(image)] + [fits.ImageHDU(image, name=n)
+                                             for n in ("UNCERT", "PSFIMAGE")]).writeto(stamp)
+
+    def slow_stamp(server, conn, request):
+        if not server.stop.wait(0.45):
+            reply(conn, stamp.getvalue(), content_type="application/octet-stream")
+
+    server = serve(slow_stamp)
+    with conf.set_temp("max_retries", 10), conf.set_temp("retry_total_time", 1.0):
+        err, elapsed = timed(FinkLSST(server=server.url).get_cutouts, 170094456272322681,
+                             timeout=5)
+    assert isinstance(err, AstroTimeoutError) and 0.95 <= elapsed < 1.5
+    assert len(server.seen) == 3  # two answered, the third cut at the call's end
+    with conf.set_temp("retry_total_time", 5):
+        hdul = FinkLSST(server=server.url).get_cutouts(170094456272322681)
+    assert [h.name for h in hdul][1:4] == ["SCIENCE", "SCIENCE_UNCERT", "SCIENCE_PSF"]
 
 
 def test_a_slow_but_steady_body_is_waited_for(serve):
