@@ -90,6 +90,7 @@ class _Arg:
     options: dict = field(default_factory=dict)
     method: bool = True
     convert: Callable | None = None
+    needs: str | None = None  # the option without which this one does nothing
 
     @property
     def positional(self) -> bool:
@@ -262,10 +263,25 @@ def _check_positions(numbered: list[tuple[int | None, str]], path: str | None = 
                               f"{_POSITION_HELP}") from None
 
 
-def _arg(*flags: str, method: bool = True, convert=None, **options) -> _Arg:
+def _arg(*flags: str, method: bool = True, convert=None, needs: str | None = None,
+         **options) -> _Arg:
     if options.get("action") == "store_true":
         options.setdefault("default", None)  # None: not given, the method's default stays
-    return _Arg(flags, options, method, convert)
+    if options.get("type") in (int, float):
+        options["type"] = _number_or_text(options["type"])
+    return _Arg(flags, options, method, convert, needs)
+
+
+def _number_or_text(kind: type) -> Callable[[str], int | float | str]:
+    """A number option's value: the number, or the text as given, which the method then
+    refuses in its words, named by the flag (argparse would say "invalid int value")."""
+    def number(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            return text
+    number.__name__ = kind.__name__
+    return number
 
 
 _COLUMNS = _arg("--columns", metavar="COLS",
@@ -585,7 +601,7 @@ def _command_table() -> dict[str, _Command]:
                        help="YYYYMMDD, YYYYMM or YYYY (default: every night)"),
                   _COLUMNS,
                   _arg("--schema", action="store_true", help="ZTF: the counter names instead"),
-                  _arg("--plot-columns", metavar="COLS", method=False,
+                  _arg("--plot-columns", metavar="COLS", method=False, needs="--plot",
                        help="the counters --plot draws (default basic:sci; Rubin f:alerts)"),
                   _WIRE),
                  (_Output(_PLOT, _figure("--plot", _draw_statistics)),)),
@@ -640,6 +656,9 @@ def _add(parser, arg: _Arg) -> None:
         parser.add_argument(*arg.flags, **options)
 
 
+_NEGATIVE_VALUE = re.compile(r"-\.?\d")
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The top-level parser, and the parser of each command (for its usage in errors)."""
     top = argparse.ArgumentParser(
@@ -659,6 +678,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
             cmd.name, help=cmd.help + surveys, description=f"{cmd.help} ({methods}).",
             epilog="Exit status: 0 ok, 1 query failed or no data, 2 usage error or refused "
                    "input.")
+        # a value such as -1deg or -3d is a value (then refused in words), not an unknown
+        # option: Python 3.13's argparse reads any '-' and digit so (its
+        # _negative_number_matcher), 3.11's only plain numbers; none of our flags is one
+        p._negative_number_matcher = _NEGATIVE_VALUE
         for arg in [a for a in cmd.args if a.positional]:
             _add(p, arg)
         q = p.add_argument_group("query (the method's keywords)")
@@ -953,6 +976,11 @@ def _call_arguments(cmd: _Command, survey: str, method, args) -> tuple[list, dic
 
 def _check_args(cmd: _Command, survey: str, args) -> None:
     """Every check that needs no server, so a typo fails at once (exit 2)."""
+    for arg in cmd.args:
+        needed = arg.needs and arg.needs.lstrip("-").replace("-", "_")
+        if needed and getattr(args, arg.dest, None) is not None \
+                and getattr(args, needed, None) is None:
+            raise _UsageError(f"{arg.flags[0]} applies with {arg.needs} only")
     output = getattr(args, "output", None)
     if output is not None and not output.strip():
         raise _UsageError("-o needs a file name (FILE.ecsv, .fits, .vot, .parquet or .csv)")
@@ -984,8 +1012,8 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
     for name in args.emulator_data or []:
         if not Path(name).exists():
             raise _UsageError(f"--emulator-data: no such file {name!r}")
-    if args.timeout is not None and not args.timeout > 0:
-        raise _UsageError("--timeout must be a positive number of seconds")
+    if args.timeout is not None and (isinstance(args.timeout, str) or not args.timeout > 0):
+        raise _UsageError(f"--timeout must be a positive number of seconds, not {args.timeout!r}")
 
 
 def _server(args, survey: str, stack: contextlib.ExitStack) -> str | None:

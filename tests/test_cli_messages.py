@@ -177,6 +177,30 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
      "error: 'regoin' is no command nor object ID: did you mean fink-query region?", "ZTF"),
     (["class", "SN candidate", "-n", "-1"], 2,
      "error: -n must be a whole number from 1 to 2147483647, not -1", "**"),
+    # negative values are values (argparse 3.11 read -1deg as an unknown option and then
+    # said "the following arguments are required: RADIUS")
+    (["region", "10 20", "-1deg"], 2,
+     "fink-query: error: RADIUS must be a finite angle above 0, not -1. deg", "required"),
+    (["region", "10 20", "5arcsec", "--startdate", "2021-01-01", "--window", "-3d"], 2,
+     "fink-query: error: --window must be a finite duration above 0, not -3. d",
+     "expected one argument"),
+    # a number option given text is said with the flag, as the library's checks say it
+    # (argparse said "argument -n: invalid int value: 'x'")
+    (["region", "10 20", "5arcsec", "-n", "x"], 2,
+     "fink-query: error: -n must be a whole number above 0, not 'x'", "invalid int"),
+    (["resolve", "M31", "--resolver", "simbad", "--nmax", "2.5"], 2,
+     "fink-query: error: --nmax must be a whole number above 0, not '2.5'", "invalid int"),
+    (["skymap", "S230518h", "--credible-level", "x"], 2,
+     "fink-query: error: --credible-level must be a number in (0, 1], not 'x'",
+     "invalid float"),
+    ([TDE, "--timeout", "x"], 2,
+     "fink-query: error: --timeout must be a positive number of seconds, not 'x'",
+     "invalid float"),
+    # options that do nothing without another are refused, not ignored
+    (["class", "SN candidate", "--max-requests", "3"], 2,
+     "fink-query: error: --max-requests applies with --fetch-all only", "max_requests"),
+    (["statistics", "--plot-columns", "basic:sci"], 2,
+     "fink-query: error: --plot-columns applies with --plot only", "plot_columns"),
 ])
 def test_command_line_messages(capsys, args, status, expected, python):
     server = [] if "--server" in args else ["--server", NOBODY]

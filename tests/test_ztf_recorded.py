@@ -302,6 +302,14 @@ def test_class_fetch_all_is_bounded(recorded):
     assert len(rec.calls) == 3 and 0 < len(t) < 19 and t.meta["cut"]
 
 
+def test_class_max_requests_without_fetch_all_is_refused_not_ignored(recorded):
+    fink, rec = recorded([])
+    with pytest.raises(InvalidQueryError) as info:
+        fink.query_class("(SIMBAD) Galaxy", n=2, max_requests=3)
+    assert str(info.value) == "max_requests applies with fetch_all=True only"
+    assert rec.calls == []
+
+
 def test_class_fetch_all_columns_keep_the_selection(recorded):
     answer, alerts = latests_server()
     fink, rec = recorded(answer)

@@ -465,7 +465,7 @@ class FinkClass(FinkQuery):
                     stopdate: _hints.DateLike | None = None, trend: str | None = None,
                     color: bool = False, columns: _hints.Columns | None = None,
                     fetch_all: bool = False,
-                    max_requests: int = 64, output_format: str | None = None,
+                    max_requests: int | None = None, output_format: str | None = None,
                     get_query_payload: bool = False, cache: bool | None = None,
                     timeout: float | None = None, progress: bool | None = None) -> Table:
         """The latest alerts of a class (``/api/v1/latests``), newest first.
@@ -531,7 +531,10 @@ class FinkClass(FinkQuery):
         """
         plan, start, stop = self._class_plan(class_name, n, startdate, stopdate, trend, color,
                                              columns, output_format, fetch_all)
-        max_requests = _validate.count(max_requests, "max_requests")
+        if max_requests is not None and not _validate.flag(fetch_all, "fetch_all"):
+            raise InvalidQueryError("max_requests applies with fetch_all=True only")
+        max_requests = _validate.count(64 if max_requests is None else max_requests,
+                                       "max_requests")
         if not fetch_all or _validate.flag(get_query_payload, "get_query_payload"):
             return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
                                 progress=progress)
