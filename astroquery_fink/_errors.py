@@ -294,8 +294,10 @@ def raise_for_fink_status(response: requests.Response, what: str, url: str | Non
     message = binary or server_message(body_text(response))
     if status in (400, 413, 415, 422):
         raise InvalidQueryError(f"Fink rejected the {what} query (HTTP {status}): {message}")
-    error = RemoteServiceError(f"Fink failed to answer the {what} query (HTTP {status}): "
-                               f"{message}")
+    # which server failed: the user's may be one of several (a proxy, a mirror, ZTF or Rubin)
+    at = printable(url if len(url) <= 200 else url[:197] + "...")
+    error = RemoteServiceError(f"Fink failed to answer the {what} query at {at} "
+                               f"(HTTP {status}): {message}")
     error.status = status  # read by _query: a server failure may be one object's
     raise error
 

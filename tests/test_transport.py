@@ -600,8 +600,8 @@ def test_a_huge_error_body_is_read_only_in_part(serve, no_retries):
     server = serve(handler)
     err, elapsed = timed(call, server.url + "/api/v1/objects", timeout=2.0)
     assert type(err) is RemoteServiceError
-    assert str(err) == ("Fink failed to answer the objects query (HTTP 500): "
-                        "500 Internal Server Error")
+    assert str(err) == (f"Fink failed to answer the objects query at {server.url}/api/v1/objects"
+                        " (HTTP 500): 500 Internal Server Error")
     assert elapsed < 1.5  # far below the 2 s that reading the whole body would take
 
 
@@ -613,8 +613,8 @@ def test_a_cut_error_body_still_gives_the_status_error(serve, no_retries):
     with pytest.raises(RemoteServiceError) as info:
         call(server.url)
     assert type(info.value) is RemoteServiceError
-    assert str(info.value) == ("Fink failed to answer the objects query (HTTP 502): "
-                               "502 Bad Gateway (gave up after 1 attempt)")
+    assert str(info.value) == (f"Fink failed to answer the objects query at {server.url} "
+                               "(HTTP 502): 502 Bad Gateway (gave up after 1 attempt)")
 
 
 @pytest.mark.parametrize(("status", "family", "calls"), [
