@@ -64,21 +64,24 @@ def outside_prefix(name: str, prefix: Callable[[dict], str | None]) -> Check:
     return check
 
 
-def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float = 0.0) -> Check:
+def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float = 0.0,
+                     default_start: str | None = None) -> Check:
     """Rows whose ``name`` (a Julian date) is outside the request's date range (ISO UTC
     dates under ``start_arg`` and ``stop_arg``, the stop moved ``stop_days`` later as the
-    server does; a bound the request leaves out is open)."""
+    server does). A start the request leaves out is the server's ``default_start`` (open
+    without one); a stop it leaves out is now, as on the server."""
     def check(answer, payload: dict, schema):
         jd, missing = _values(answer, name, schema)
-        if jd is None or not (start_arg in payload or stop_arg in payload):
+        if jd is None:
             return None
-        low = Time(payload[start_arg], scale="utc").jd if start_arg in payload else -np.inf
+        start = payload.get(start_arg, default_start)
+        low = -np.inf if start is None else Time(start, scale="utc").jd
         high = Time(payload[stop_arg], scale="utc").jd + stop_days if stop_arg in payload \
-            else np.inf
+            else Time.now().jd
         jd = jd.astype(float)
         with np.errstate(invalid="ignore"):
             out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
-        return out, (f"with {name} from {payload.get(start_arg, 'the start')} to "
+        return out, (f"with {name} from {start or 'the start'} to "
                      f"{payload.get(stop_arg, 'now')}")
     return check
 

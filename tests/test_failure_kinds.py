@@ -1559,6 +1559,15 @@ _STRAY_CASES = {
         lambda f: f.query_class("SN candidate", startdate="2021-11-01",
                                 stopdate="2021-11-30", output_format="json"),
         "not with i:jd from 2021-11-01 00:00:00.000 to 2021-11-30 00:00:00.000"),
+    # no dates: the server's own, from the start of Fink (2019-11-01) to now
+    "a class row before Fink began, without dates": (
+        "ztf", [_alert_row(**{"i:jd": 2458700.5})],
+        lambda f: f.query_class("SN candidate", output_format="json"),
+        "holds 1 of its 1 rows not with i:jd from 2019-11-01 00:00:00 to now"),
+    "an anomaly row after now, without dates": (
+        "ztf", [_alert_row(**{"i:jd": Time.now().jd + 30})],
+        lambda f: f.query_anomaly(output_format="json"),
+        "holds 1 of its 1 rows not with i:jd from 2019-11-01 00:00:00 to now"),
     "a fading row for trend rising": (
         "ztf", [_alert_row(**{"d:mag_rate": 0.5})],
         lambda f: f.query_class("SN candidate", trend="rising", output_format="json"),

@@ -13,6 +13,8 @@ __all__: list[str] = []
 # The server keeps at most NLIMIT rows per requested ID and per table (alerts, upper limits,
 # bad-quality points): fink-object-api apps/routes/v1/ztf/objects/utils.py.
 ROWS_PER_ID = 10_000
+#: Start of Fink operations: the servers' default start date.
+FINK_START = "2019-11-01 00:00:00"
 
 OBJECTS = Endpoint(
     "objects", "objects", items="objects", rows="alerts", ids="objectId", id_column="i:objectId",
@@ -70,7 +72,8 @@ CONESEARCH = Endpoint(
 # <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
 LATESTS = Endpoint("latests", "class search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), row_key=("i:objectId", "i:jd"), limit_arg="n",
-                   strays=(outside_jd_range("i:jd", "startdate", "stopdate"),
+                   strays=(outside_jd_range("i:jd", "startdate", "stopdate",
+                                            default_start=FINK_START),
                            against_trend("d:mag_rate", "trend", {"rising": -1, "fading": 1})),
                    filtered_after_limit=_class_thinning,
                    # the server answers an unknown class name with no rows, as an empty range
@@ -121,7 +124,8 @@ STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key
 # (apps/routes/v1/ztf/anomaly/utils.py)
 ANOMALY = Endpoint("anomaly", "anomaly search", rows="alerts", sort=(("i:jd", True),),
                    tiebreak=("i:objectId",), limit_arg="n",
-                   strays=(outside_jd_range("i:jd", "start_date", "stop_date", stop_days=1),))
+                   strays=(outside_jd_range("i:jd", "start_date", "stop_date", stop_days=1,
+                                            default_start=FINK_START),))
 
 # The columns of ztf.pixel128, which the cone search reads (fink-broker
 # load_ztf_crossmatch_cols and the classification; apps/routes/v1/ztf/conesearch/utils.py)
@@ -132,8 +136,6 @@ CONE_COLUMNS = (
 )
 # The largest cone-search radius (fink-object-api apps/routes/v1/ztf/conesearch/utils.py).
 MAX_RADIUS_ARCSEC = 18_000.0
-#: Start of Fink operations: the servers' default start date.
-FINK_START = "2019-11-01 00:00:00"
 #: The Fink classifiers (fink-object-api assets/fink_types.csv).
 FINK_CLASSES = (
     "Early SN Ia candidate", "Kilonova candidate", "SN candidate", "SLSN candidate",
