@@ -994,6 +994,8 @@ def _check_args(cmd: _Command, survey: str, args) -> None:
             _table_format(output)
     for out in cmd.outputs:
         path = getattr(args, out.arg.dest, None)
+        if path is not None and not path.strip():  # '' would write nothing, silently
+            raise _UsageError(f"{out.arg.flags[0]} needs a file name")
         if path:
             _check_folder(path, out.arg.flags[0])
             _check_image_path(path, out.arg.flags[0], fits_ok=out.fits_ok)

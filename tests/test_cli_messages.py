@@ -196,6 +196,9 @@ def test_time_forms_stay_where_the_command_takes_no_jd_dates():
     ([TDE, "--timeout", "x"], 2,
      "fink-query: error: --timeout must be a positive number of seconds, not 'x'",
      "invalid float"),
+    # an empty figure name is refused, as an empty -o (it wrote nothing, without a word)
+    ([TDE, "--lightcurve", ""], 2, "fink-query: error: --lightcurve needs a file name", "PNG"),
+    (["cutouts", TDE, "--plot", " "], 2, "fink-query: error: --plot needs a file name", "PNG"),
     # options that do nothing without another are refused, not ignored
     (["class", "SN candidate", "--max-requests", "3"], 2,
      "fink-query: error: --max-requests applies with --fetch-all only", "max_requests"),
