@@ -139,7 +139,9 @@ def backoff_delay(attempt: int, rng: random.Random) -> float:
     delay : float
         Seconds to wait before the next attempt.
     """
-    ceiling = min(_setting("retry_max_delay"), _setting("retry_base_delay") * 2 ** attempt)
+    # the exponent is capped: 2.0**1024 overflows a float (max_retries may be that large)
+    ceiling = min(_setting("retry_max_delay"),
+                  _setting("retry_base_delay") * 2.0 ** min(attempt, 64))
     return rng.uniform(0, ceiling)
 
 
@@ -772,6 +774,13 @@ def _parsed(parse, response, what, url):
     try:
         return parse(response)
     except TruncatedAnswerError as err:
+        if body_delimited(response):
+            # the server said where its answer ends, and all of it came (else
+            # `_check_length` or urllib3 would have said so): not cut on the way, but
+            # malformed as the server wrote it; the same bytes would come again
+            raise RemoteServiceError(
+                f"{err}, although all of it came (the server said its length): the "
+                f"{what} answer at {url} is malformed, not cut") from None
         raise _Transient(err) from err
     except _ASTROQUERY:
         raise

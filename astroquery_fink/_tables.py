@@ -5,6 +5,7 @@ Every format is first decoded into columns of raw values; one function (`typed_c
 gives each column its type, mask, unit and description from the schema, so the four wire
 formats end in the same Table. Missing values (``null`` or ``NaN`` on the wire) are masked.
 """
+import codecs
 import contextlib
 import csv
 import gc
@@ -1336,6 +1337,9 @@ def decode(content: bytes, output_format: str, *, schema=None,
     upper-limit rows of ``withupperlim``), which only the exact JSON path reads.
     """
     schema = _or_ztf(schema)
+    if output_format in ("csv", "json") and content.startswith(codecs.BOM_UTF8):
+        # a byte-order mark (as 'utf-8-sig' writes it) is no part of the first column's name
+        content = content[len(codecs.BOM_UTF8):]
     try:
         with _gc_paused():
             if output_format == "json":

@@ -6,8 +6,8 @@ the whole session this starts `astroquery_fink.testing.FinkEmulator` on the bund
 and, for each page:
 
 * points ``astroquery_fink.conf.server`` at it, so the pages use the plain
-  ``from astroquery_fink import Fink``; the Rubin pages (``lsst_*.rst``) likewise get
-  ``conf.server_lsst`` pointed at a Rubin emulator on the bundled Rubin alerts;
+  ``from astroquery_fink import Fink``; ``conf.server_lsst`` likewise points at a Rubin
+  emulator on the bundled Rubin alerts; each page must leave both as it found them;
 * turns astroquery's cache off (no page reads or writes the user's cache);
 * runs the page in its own temporary directory (files written by examples stay out of the
   repository);
@@ -58,14 +58,15 @@ def _docs_environment(request, docs_emulator, tmp_path, monkeypatch):
     with cache_conf.set_temp("cache_active", False):
         if live:
             yield
-        elif request.node.path.name.startswith("lsst_"):
+        else:
             lsst = request.getfixturevalue("docs_lsst_emulator")
             with conf.set_temp("server", docs_emulator.url), \
                     conf.set_temp("server_lsst", lsst.url):
                 yield
-        else:
-            with conf.set_temp("server", docs_emulator.url):
-                yield
+                # a reader runs the pages one after another in one session: a page that
+                # changes the servers (conf.reload) would send the next to the live service
+                assert (conf.server, conf.server_lsst) == (docs_emulator.url, lsst.url), \
+                    f"{request.node.path.name} left the servers changed"
     import matplotlib.pyplot as plt
 
     plt.close("all")

@@ -182,6 +182,36 @@ def test_csv_cut_inside_a_quoted_cell_or_a_character_is_cut(repeat):
             _tables.parse_table(cut, "csv")
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_answer_whose_length_the_server_said_is_malformed_not_cut(recorded, fmt):
+    # all the bytes of its Content-Length came: the server wrote it so, and would again
+    body = {"csv": b'i:jd,i:objectId,i:magpsf\n1.0,ZTF20abfcszi,18.0\n2.0,ZTF20abfcszi,"19.0\n',
+            "json": b'[{"i:jd":1.0,"i:objectId":"ZTF20abfcszi"},{"i:jd":2.0,'}[fmt]
+    said = {"Content-Length": str(len(body))}
+    fink, rec = recorded(lambda url, b: make_response(body, headers=said))
+    with pytest.raises(RemoteServiceError) as info:
+        fink.query_object("ZTF20abfcszi", output_format=fmt)
+    assert type(info.value) is RemoteServiceError and len(rec.calls) == 1
+    assert str(info.value).endswith(
+        "although all of it came (the server said its length): the objects answer at "
+        "http://fink.test/api/v1/objects is malformed, not cut")
+    # where the connection's end is the answer's end, it may have been cut: tried again
+    fink, rec = recorded(lambda url, b: make_response(body))
+    with conf.set_temp("max_retries", 1), pytest.raises(TruncatedAnswerError):
+        fink.query_object("ZTF20abfcszi", output_format=fmt)
+    assert len(rec.calls) == 2
+
+
+def test_the_backoff_of_a_thousandth_retry_is_a_number():
+    import random
+
+    from astroquery_fink import _http
+
+    with conf.set_temp("retry_base_delay", 0.5), conf.set_temp("retry_max_delay", 30):
+        delays = [_http.backoff_delay(attempt, random.Random(1)) for attempt in (1, 1024, 5000)]
+    assert 0 <= delays[0] <= 1.0 and all(0 <= d <= 30 for d in delays[1:])
+
+
 @pytest.mark.parametrize("body", [b"Rate limit exceeded", b"Unauthorized"])
 def test_a_message_without_line_end_is_no_cut_csv(body):
     with pytest.raises(RemoteServiceError, match=body.decode()) as caught:
@@ -1409,6 +1439,15 @@ def test_a_rubin_cutout_cut_at_any_block_is_refused(lsst_recorded):
                 with pytest.raises(RemoteServiceError, match=f"cutout has {ends[end]} of the "
                                    "3 HDUs of a Rubin cutout"):
                     fink.get_cutouts(170094456272322680, kind="Science")
+                assert len(rec.calls) == 1, end
+                continue
+            if length:  # inside an HDU, but all the length said came: malformed, at once
+                with pytest.raises(RemoteServiceError) as info:
+                    fink.get_cutouts(170094456272322680, kind="Science")
+                assert type(info.value) is RemoteServiceError
+                assert str(info.value).endswith(
+                    "although all of it came (the server said its length): the cutouts answer "
+                    "at http://fink.test/api/v1/cutouts is malformed, not cut"), end
                 assert len(rec.calls) == 1, end
                 continue
             # cut inside an HDU; or between two, where the connection ended: tried again

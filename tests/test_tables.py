@@ -394,6 +394,15 @@ def test_integer_cells_are_refused_in_plain_words(cell, words):
     assert str(info.value).endswith(words)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_byte_order_mark_is_not_part_of_the_first_column_name(fmt):
+    body = {"csv": b"i:jd,i:objectId\n2459000.5,ZTF20abfcszi\n",
+            "json": b'[{"i:jd":2459000.5,"i:objectId":"ZTF20abfcszi"}]'}[fmt]
+    table = _tables.parse_table(b"\xef\xbb\xbf" + body, fmt)
+    assert table.colnames == ["i:jd", "i:objectId"]
+    assert table["i:jd"].unit == "d" and list(table["i:jd"]) == [2459000.5]
+
+
 @pytest.mark.parametrize("literal", [b"18446744073709551616", b"-9223372036854775809",
                                      b"123456789012345678901234567890"])
 @pytest.mark.parametrize("size", ["small", "large"])
