@@ -311,6 +311,47 @@ def test_fink_emulator_refuses_ports_out_of_range(capsys, port, expected):
     assert capsys.readouterr().err.splitlines()[-1] == f"fink-emulator: error: {expected}"
 
 
+def test_fink_emulator_says_why_it_cannot_listen_in_its_words(capsys):
+    # werkzeug printed its own text and exited the process, also from FinkEmulator.start()
+    import socket
+
+    from astroquery_fink.testing import FinkEmulator
+    from astroquery_fink.testing import __main__ as emulator_cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert emulator_cli.main(["--port", str(port), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"fink-emulator: error: cannot listen on 127.0.0.1 port {port}: "
+                              "Address already in use") and err.count("\n") == 1
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1 port {port}"):
+            FinkEmulator(port=port).start()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--fault", "error_statuses=abc"], "--fault 'error_statuses=abc': error_statuses takes "
+     "a whole number or a comma-separated list of them"),
+    (["--fault", "latency=x"], "--fault 'latency=x': latency takes a number"),
+])
+def test_fink_emulator_fault_values_are_refused_naming_the_fault(capsys, args, expected):
+    from astroquery_fink.testing import __main__ as emulator_cli
+
+    assert emulator_cli.main([*args, "--port", "0"]) == 2
+    assert capsys.readouterr().err == f"fink-emulator: error: {expected}\n"
+
+
+def test_fink_emulator_ids_as_is_for_rubin_only(capsys):
+    from astroquery_fink.testing import __main__ as emulator_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        emulator_cli.main(["--ids-as", "string", "--port", "0"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "fink-emulator: error: --ids-as is for the Rubin emulator (--survey lsst) only")
+
+
 def _ipv6_loopback() -> bool:
     import socket
 

@@ -33,13 +33,19 @@ def _faults(specs: Sequence[str]) -> Faults:
         if not sep or name not in types:
             raise ValueError(f"--fault {spec!r}: expected NAME=VALUE with NAME one of "
                              f"{', '.join(types)}")
-        if name in _LIST_FIELDS:
-            items = [v.strip() for v in value.split(",") if v.strip()]
-            kwargs[name] = [int(v) for v in items] if name == "error_statuses" else items
-        elif name in ("seed", "retry_after"):
-            kwargs[name] = int(value)
-        else:
-            kwargs[name] = float(value)
+        kind = "whole number" if name in ("seed", "retry_after", "error_statuses") \
+            else "number"
+        try:
+            if name in _LIST_FIELDS:
+                items = [v.strip() for v in value.split(",") if v.strip()]
+                kwargs[name] = [int(v) for v in items] if name == "error_statuses" else items
+            elif name in ("seed", "retry_after"):
+                kwargs[name] = int(value)
+            else:
+                kwargs[name] = float(value)
+        except ValueError:
+            several = " or a comma-separated list of them" if name in _LIST_FIELDS else ""
+            raise ValueError(f"--fault {spec!r}: {name} takes a {kind}{several}") from None
     return Faults(**kwargs)
 
 
@@ -66,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="alert files or directories (default: the bundled sample)")
     parser.add_argument("--survey", choices=("ztf", "lsst"), default="ztf",
                         help="which Fink API to emulate (default ztf)")
-    parser.add_argument("--ids-as", choices=("number", "string"), default="number",
+    parser.add_argument("--ids-as", choices=("number", "string"),
                         help="Rubin only: 64-bit IDs as JSON numbers (default) or strings")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=5000,
@@ -76,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "--fault error_statuses=502,503 (fields of Faults; repeatable)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    if args.ids_as is not None and args.survey != "lsst":
+        parser.error("--ids-as is for the Rubin emulator (--survey lsst) only")
     missing = missing_modules()
     if missing:
         print(f"fink-emulator: error: the emulator needs {', '.join(missing)}: "
@@ -88,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         faults = _faults(args.fault)
         emu = FinkEmulator(args.data, host=args.host, port=args.port, faults=faults,
                            quiet=args.quiet, survey=args.survey,
-                           ids_as=args.ids_as)
+                           ids_as=args.ids_as or "number")
     except (AlertFileError, ValueError, TypeError) as exc:
         print(f"fink-emulator: error: {exc}", file=sys.stderr)
         return 2
@@ -100,8 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if faults.active:
             print(f"Injecting {faults}", flush=True)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        emu.serve_forever(ready)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            emu.serve_forever(ready)
+    except OSError as exc:  # the address: in use, or a host this machine does not have
+        print(f"fink-emulator: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

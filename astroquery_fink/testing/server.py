@@ -1,7 +1,10 @@
 """`FinkEmulator`: load alert files and serve the emulated API on a local port."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Sequence
@@ -152,8 +155,18 @@ class FinkEmulator:
         from werkzeug.serving import make_server
 
         handler = _QuietHandler if self.quiet else None
-        return make_server(self.host, self.port, self._injector, threaded=True,
-                           request_handler=handler)
+        said = io.StringIO()
+        try:
+            # werkzeug prints why it cannot listen (address in use, unknown host) to
+            # stderr, then exits the process (werkzeug/serving.py BaseWSGIServer)
+            with contextlib.redirect_stderr(said):
+                server = make_server(self.host, self.port, self._injector, threaded=True,
+                                     request_handler=handler)
+        except SystemExit:
+            words = " ".join(said.getvalue().split()) or "the address cannot be bound"
+            raise OSError(f"cannot listen on {self.host} port {self.port}: {words}") from None
+        sys.stderr.write(said.getvalue())  # anything else printed meanwhile
+        return server
 
     @property
     def url(self) -> str:
