@@ -235,10 +235,17 @@ def binary_summary(content: bytes, controls: bool = True) -> str | None:
     first 512 bytes), else None: binary bytes read as text would fill a message with
     replacement and control characters."""
     head = content[:512]
+    bad = None
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as err:  # cut inside a character at the end is still text
         text = head[:err.start].decode("utf-8") if err.start > len(head) - 4 else None
+        bad = err.start
+    if text is None and not any(c < 32 and c not in b"\t\n\r" for c in head):
+        # text in another encoding (Latin-1 "Bo\xf6tes"), not binary data
+        shown = " ".join(head.decode("utf-8", "replace").split())[:60]
+        return (f"{len(content)} bytes of text that is not UTF-8 (byte {head[bad]:#04x} at "
+                f"{bad}), starting {shown!r}")
     if text is None or controls and any(c < " " and c not in "\t\n\r" for c in text):
         return f"{len(content)} bytes of binary data, starting {content[:8].hex(' ')}"
     return None

@@ -779,8 +779,9 @@ def _parsed(parse, response, what, url):
             # `_check_length` or urllib3 would have said so): not cut on the way, but
             # malformed as the server wrote it; the same bytes would come again
             raise RemoteServiceError(
-                f"{err}, although all of it came (the server said its length): the "
-                f"{what} answer at {url} is malformed, not cut") from None
+                f"{err}, yet all of it came (the server said where it ends, by its length "
+                f"or its chunks): the {what} answer at {url} is malformed as written, not "
+                "cut") from None
         raise _Transient(err) from err
     except _ASTROQUERY:
         raise

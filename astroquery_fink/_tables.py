@@ -442,7 +442,7 @@ def _ints(name, values, mask):
         # a nullable integer written by pandas as floats with NaN: exact, or refused
         missing = np.isnan(values) if mask is None else np.isnan(values) | mask
         present = values[~missing]
-        too_big = np.abs(present) >= _INT64_MAGNITUDE
+        too_big = np.isfinite(present) & (np.abs(present) >= _INT64_MAGNITUDE)
         if too_big.any():
             raise TableParseError(
                 f"Column {name}: {float(present[too_big][0])!r} does not fit 64 bits")
@@ -495,7 +495,7 @@ def _exact_int(v):
     if isinstance(v, float | np.floating):
         if np.isnan(v):
             return None
-        if abs(v) >= _INT64_MAGNITUDE:  # whatever the float, its integer needs > 64 bits
+        if np.isfinite(v) and abs(v) >= _INT64_MAGNITUDE:  # its integer needs > 64 bits
             raise OverflowError(v)
         if not float(v).is_integer() or abs(v) >= _FLOAT_EXACT_BELOW:
             raise ValueError(v)

@@ -193,8 +193,8 @@ def test_an_answer_whose_length_the_server_said_is_malformed_not_cut(recorded, f
         fink.query_object("ZTF20abfcszi", output_format=fmt)
     assert type(info.value) is RemoteServiceError and len(rec.calls) == 1
     assert str(info.value).endswith(
-        "although all of it came (the server said its length): the objects answer at "
-        "http://fink.test/api/v1/objects is malformed, not cut")
+        "yet all of it came (the server said where it ends, by its length or its chunks): "
+        "the objects answer at http://fink.test/api/v1/objects is malformed as written, not cut")
     # where the connection's end is the answer's end, it may have been cut: tried again
     fink, rec = recorded(lambda url, b: make_response(body))
     with conf.set_temp("max_retries", 1), pytest.raises(TruncatedAnswerError):
@@ -1446,8 +1446,9 @@ def test_a_rubin_cutout_cut_at_any_block_is_refused(lsst_recorded):
                     fink.get_cutouts(170094456272322680, kind="Science")
                 assert type(info.value) is RemoteServiceError
                 assert str(info.value).endswith(
-                    "although all of it came (the server said its length): the cutouts answer "
-                    "at http://fink.test/api/v1/cutouts is malformed, not cut"), end
+                    "yet all of it came (the server said where it ends, by its length or its "
+                    "chunks): the cutouts answer at http://fink.test/api/v1/cutouts is "
+                    "malformed as written, not cut"), end
                 assert len(rec.calls) == 1, end
                 continue
             # cut inside an HDU; or between two, where the connection ended: tried again

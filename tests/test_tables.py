@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 from _helpers import recorded_json
-from astroquery.exceptions import TableParseError
+from astroquery.exceptions import RemoteServiceError, TableParseError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -385,6 +385,7 @@ def test_a_votable_integer_beyond_64_bits_is_refused_not_clipped(value):
 @pytest.mark.parametrize(("cell", "words"), [
     (2**63, "i:candid: 9223372036854775808 does not fit 64 bits"),
     ("12x", "i:candid: '12x' is not an integer"),
+    ("inf", "i:candid: 'inf' is not an integer"),  # not "does not fit 64 bits"
 ])
 def test_integer_cells_are_refused_in_plain_words(cell, words):
     decoded = _tables.decode(json.dumps([{"i:candid": 1}, {"i:candid": None},
@@ -392,6 +393,13 @@ def test_integer_cells_are_refused_in_plain_words(cell, words):
     with pytest.raises(TableParseError) as info:
         _tables.build(decoded, None)
     assert str(info.value).endswith(words)
+
+
+def test_a_csv_answer_in_another_charset_is_said_as_text_not_binary_data():
+    with pytest.raises(RemoteServiceError) as info:
+        _tables.parse_table(b"i:jd,v:constellation\n1.0,Bo\xf6tes\n", "csv")
+    assert str(info.value) == ("Fink's answer is not csv: 32 bytes of text that is not UTF-8 "
+                               "(byte 0xf6 at 27), starting 'i:jd,v:constellation 1.0,Bo\ufffdtes'")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

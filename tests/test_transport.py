@@ -549,10 +549,14 @@ def test_server_message_keeps_the_server_words(body, expected):
                                  "1f 8b 08 00 ff fe 00 01$"),
     # a named charset says it is text (UTF-16 is not UTF-8)
     ("text/plain; charset=utf-16", r"\(HTTP 500\): Erreur interne$"),
+    # text in another charset, unnamed, is said as text (it was "binary data")
+    ("text/plain", r"\(HTTP 500\): 25 bytes of text that is not UTF-8 \(byte 0xea at 17\), "
+                   r"starting 'Erreur de la requ\ufffdte'$"),
 ])
 def test_a_binary_error_body_is_summarised_not_printed(content_type, expected):
     body = (b"\x1f\x8b\x08\x00\xff\xfe\x00\x01" * 512 if "octet" in content_type
-            else "Erreur interne".encode("utf-16"))
+            else "Erreur interne".encode("utf-16") if "16" in content_type
+            else "Erreur de la requête".encode("latin-1") + b" \n   ")
     with pytest.raises(RemoteServiceError, match=expected):
         _errors.raise_for_fink_status(make_response(body, status=500,
                                                     content_type=content_type), "objects")

@@ -112,6 +112,15 @@ def test_resolver(fink):
         fink.resolve("Vega", resolver="simbad", reverse=True)
 
 
+def test_a_reverse_ssodnet_lookup_gives_every_name_row_whatever_nmax(fink):
+    # nmax caps the server's scan of the object's alerts, not its scan of the names
+    # (apps/routes/v1/ztf/resolver/utils.py): 3 name rows for nmax=1 are its answer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "may be cut" either
+        t = fink.resolve("ZTF22aayqeuc", resolver="ssodnet", reverse=True, nmax=1)
+    assert len(t) == 3 and len({str(v) for v in t["i:ssnamenr"]}) == 1
+
+
 # Every wire format gives the json table: the columns the ZTF schema lacks have theirs
 # (the SSOFT's, the resolvers' text tables, the names /sso adds), so csv numbers-as-text
 # are not guessed into numbers.

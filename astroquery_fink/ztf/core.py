@@ -966,8 +966,10 @@ class FinkClass(FinkQuery):
         payload = {"resolver": resolver, "name": name.strip(), "nmax": nmax}
         if reverse:
             payload["reverse"] = True  # the server tests `is True`: JSON true
+        # nmax caps neither Sesame, nor ssodnet's exact match, nor the names of a reverse
+        # ssodnet lookup (nmax caps its scan of the alerts, not that of ztf.sso_resolver)
         uncapped = (resolver == "simbad" and not reverse) or (
-            resolver == "ssodnet" and not reverse and nmax == 1)
+            resolver == "ssodnet" and (reverse or nmax == 1))
         endpoint = endpoints.RESOLVER_UNCAPPED if uncapped else endpoints.RESOLVER
         return Plan(endpoint, [payload], output_format=fmt)
 
