@@ -808,11 +808,12 @@ def _from_json(content: bytes, schema, mixed_types: bool = False) -> Decoded:
 
 
 def _may_hold_big_integers(decoded: Decoded, schema) -> bool:
-    """Whether a column the schema does not type holds a float of magnitude >= 2**63, which
-    may be a JSON integer beyond 64 bits read as a float. Such columns are rare (the schema
-    types the server's columns), so this costs nothing on the usual answers."""
+    """Whether a column the schema does not type, or types as integers, holds a float of
+    magnitude >= 2**63, which may be a JSON integer beyond 64 bits read as a float (read
+    again, an integer column's message then shows the value the server sent)."""
     for name, values in decoded.columns.items():
-        if name in schema:
+        info = schema.get(name)
+        if info is not None and info.kind != "int":
             continue
         if isinstance(values, np.ndarray):
             if values.dtype.kind == "f" and np.any(np.abs(values) >= _INT64_MAGNITUDE):
