@@ -150,6 +150,33 @@ def test_twins_are_named_and_documented_as_methods():
                 assert "get_query_payload" in twin_sig.parameters
 
 
+def test_every_public_method_is_named_and_documented_as_written_in_its_class():
+    # get_object_summary and query_forced_photometry are made by one factory: they must
+    # still read, in help() and in tracebacks, as methods of their class
+    for client in (FinkClass, FinkLSSTClass):
+        for name in (n for n in vars(client) if not n.startswith("_")):
+            method = getattr(client, name)
+            if not callable(method) or isinstance(method, type):
+                continue
+            assert method.__name__ == name
+            assert method.__qualname__ == f"{client.__name__}.{name}"
+            assert method.__doc__.split("\n")[0].strip(), name  # a summary line first
+    summary = inspect.signature(FinkLSSTClass.get_object_summary)
+    assert list(summary.parameters) == ["self", "object_id", "columns", "output_format",
+                                        "progress", "get_query_payload", "cache", "timeout"]
+    assert summary == inspect.signature(FinkLSSTClass.query_forced_photometry)
+    for name in ("get_object_summary", "query_forced_photometry"):
+        doc = getattr(FinkLSSTClass, name).__doc__
+        assert "\nobject_id : int, str or list\n" in doc
+        assert "\ntimeout : float, optional\n" in doc  # the shared keywords are documented
+    lsst = FinkLSSTClass(server="http://fink.test")
+    assert lsst.query_forced_photometry(["170028485706776685", 1],
+                                        get_query_payload=True) == {
+        "diaObjectId": "170028485706776685,1", "output-format": "csv"}
+    assert lsst.get_object_summary(1, columns="r:nDiaSources", get_query_payload=True) == {
+        "diaObjectId": "1", "columns": "r:nDiaSources,r:diaObjectId", "output-format": "csv"}
+
+
 def test_skymap_days_warning_points_at_the_caller_of_both():
     fink = FinkClass(server="http://fink.test")
     for method in (fink.query_skymap, fink.query_skymap_async):

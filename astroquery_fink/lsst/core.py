@@ -12,8 +12,10 @@ Rubin IDs (``diaObjectId``, ``diaSourceId``, ...) are 64-bit integers above 2**5
 sent as text and read as exact int64 in every wire format, never through a float; 0 means
 "no ID" and is masked.
 """
+import inspect
 import numbers
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from astropy import units as u
@@ -30,6 +32,24 @@ from .._tables import json_object, schema_table
 from . import answers, checks, cutouts, endpoints, schema
 
 __all__ = ["FinkLSST", "FinkLSSTClass"]
+
+
+def _object_table_method(endpoint, name: str, doc: str) -> Callable:
+    """The public method ``name`` of a per-object endpoint whose only arguments are the
+    diaObjectIds, a column selection and the shared keywords (``objects``, ``fp``): one
+    definition for their common signature."""
+    def method(self, object_id: _hints.DiaObjectIds, *, columns: _hints.Columns | None = None,
+               output_format: str | None = None, progress: bool | None = None,
+               get_query_payload: bool = False, cache: bool | None = None,
+               timeout: float | None = None) -> Table:
+        plan = self._ids_plan(endpoint, object_id, columns, output_format)
+        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
+                            progress=progress)
+
+    method.__name__ = name
+    method.__qualname__ = f"FinkLSSTClass.{name}"
+    method.__doc__ = inspect.cleandoc(doc)
+    return method
 
 
 class FinkLSSTClass(FinkQuery):
@@ -139,12 +159,8 @@ class FinkLSSTClass(FinkQuery):
 
     query_object_async = raw_twin(query_object, "sources", several=True)
 
-    def get_object_summary(self, object_id: _hints.DiaObjectIds, *,
-                           columns: _hints.Columns | None = None,
-                           output_format: str | None = None, progress: bool | None = None,
-                           get_query_payload: bool = False, cache: bool | None = None,
-                           timeout: float | None = None) -> Table:
-        """The latest diaObject record of one or more objects (``/api/v1/objects``).
+    get_object_summary = _object_table_method(endpoints.OBJECTS, "get_object_summary", """
+        The latest diaObject record of one or more objects (``/api/v1/objects``).
 
         One row per object: Rubin's per-band flux statistics (``r:g_psfFluxMean``, ...),
         ``r:nDiaSources``, the position, and Fink's object-level fields (``f:is_sso``,
@@ -165,19 +181,12 @@ class FinkLSSTClass(FinkQuery):
         table : `~astropy.table.Table`
             One row per object found, sorted by ``r:diaObjectId`` (the server's order is
             unspecified).
-        """
-        plan = self._ids_plan(endpoints.OBJECTS, object_id, columns, output_format)
-        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
-                            progress=progress)
+        """)
 
     get_object_summary_async = raw_twin(get_object_summary, "objects", several=True)
 
-    def query_forced_photometry(self, object_id: _hints.DiaObjectIds, *,
-                                columns: _hints.Columns | None = None,
-                                output_format: str | None = None, progress: bool | None = None,
-                                get_query_payload: bool = False, cache: bool | None = None,
-                                timeout: float | None = None) -> Table:
-        """Forced photometry (diaForcedSources) of one or more objects (``/api/v1/fp``).
+    query_forced_photometry = _object_table_method(endpoints.FP, "query_forced_photometry", """
+        Forced photometry (diaForcedSources) of one or more objects (``/api/v1/fp``).
 
         Rubin measures forced photometry at the object position in each visit; Fink keeps
         it for objects with at least 2 detections, from alerts since 2026-02-17. There are
@@ -198,10 +207,7 @@ class FinkLSSTClass(FinkQuery):
             One row per forced source (``r:diaForcedSourceId``, ``r:psfFlux``,
             ``r:psfFluxErr``, ``r:scienceFlux``, ``r:band``, ``r:midpointMjdTai``, ...),
             sorted by ``r:midpointMjdTai`` descending.
-        """
-        plan = self._ids_plan(endpoints.FP, object_id, columns, output_format)
-        return self._answer(plan, get_query_payload, cache=cache, timeout=timeout,
-                            progress=progress)
+        """)
 
     query_forced_photometry_async = raw_twin(query_forced_photometry, "fp", several=True)
 
