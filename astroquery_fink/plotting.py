@@ -37,7 +37,9 @@ __all__ = ["plot_lightcurve", "plot_cutouts", "plot_region", "plot_statistics",
 
 # ZTF filter id -> (band name, colour). Green, orange-red and a dark indigo, as in Fink's plots.
 BANDS = {1: ("g", "#2ca02c"), 2: ("r", "#e8590c"), 3: ("i", "#2d1e4f")}
-TIME_FORMATS = {"mjd": "MJD", "jd": "JD", "decimalyear": "Year", "datetime": "Date (UTC)"}
+# ZTF times are UTC (``jd``: the start of the exposure, ZTF alert schema)
+TIME_FORMATS = {"mjd": "MJD (UTC)", "jd": "JD (UTC)", "decimalyear": "Year (UTC)",
+                "datetime": "Date (UTC)"}
 _LC_COLUMNS = ("i:jd", "i:fid", "i:magpsf", "i:sigmapsf")
 _KIND_ORDER = ("Science", "Template", "Difference")
 # One day in each time axis' units.
@@ -119,7 +121,7 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     ...     lc = FinkClass(server=emu.url).query_object("ZTF25aauurnj", withupperlim=True)
     >>> ax = plot_lightcurve(lc)
     >>> ax.get_title(), ax.get_xlabel(), bool(ax.yaxis_inverted())
-    ('ZTF25aauurnj', 'MJD', True)
+    ('ZTF25aauurnj', 'MJD (UTC)', True)
     >>> ax.figure.savefig("ZTF25aauurnj.png")
     """
     if not isinstance(time_format, str) or time_format not in TIME_FORMATS:
@@ -207,7 +209,8 @@ def plot_lightcurve(table: Table, *, ax: Axes | None = None, time_format: str = 
     if not ax.yaxis_inverted():
         ax.invert_yaxis()  # bright up
     ax.set_xlabel(TIME_FORMATS[time_format])
-    ax.set_ylabel("Magnitude")
+    # magpsf and diffmaglim are magnitudes of the difference image, not of the whole source
+    ax.set_ylabel("Difference magnitude (mag)")
     if names is not None:
         ax.set_title(_title(list(dict.fromkeys(names[drawn_rows]))))
     others = [h for h in ax.get_legend_handles_labels()[0] if h not in drawn]

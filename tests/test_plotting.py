@@ -145,7 +145,8 @@ def test_lightcurve_never_draws_masked_values():
 def test_lightcurve_axes_labels_title_legend_and_inverted_magnitudes():
     ax = plot_lightcurve(lightcurve_table())
     assert ax.yaxis_inverted()
-    assert ax.get_xlabel() == "MJD"
+    assert ax.get_xlabel() == "MJD (UTC)"
+    assert ax.get_ylabel() == "Difference magnitude (mag)"
     assert ax.get_title() == "ZTF21aaxtctv"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["g detections", "g upper limits", "r detections", "r upper limits",
@@ -183,7 +184,7 @@ def test_lightcurve_time_formats():
     want = _expected(table, "valid", 3, "i:magpsf")["i:jd"]
     ax = plot_lightcurve(table, time_format="jd")
     np.testing.assert_array_equal(_container(ax, "valid:3")[0].get_xdata(), want)
-    assert ax.get_xlabel() == "JD"
+    assert ax.get_xlabel() == "JD (UTC)"
     ax = plot_lightcurve(table, time_format="datetime")
     [when] = _container(ax, "valid:3")[0].get_xdata()
     assert when.isoformat().startswith("2021-11-14T16:48")  # JD 2459533.2
