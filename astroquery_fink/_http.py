@@ -19,9 +19,10 @@ Deadlines
     gets ``min(timeout, time left)``; a request that has no time left is not sent, and the
     requests of a query (its `Lanes`) stop trying at the call's end, so that a query of
     many requests ends on time also when the server answers some and never others. A
-    `fetch` outside a public call has the budget to itself. Not bounded: the name lookup
-    (DNS), which no socket is there to interrupt, and sessions whose adapters the user
-    replaced.
+    `fetch` outside a public call has the budget to itself. The name lookup (DNS), which
+    no socket timeout bounds and nothing interrupts, runs in a thread of its own and is
+    waited for until the deadline (`_looked_up`). Not bounded: sessions whose adapters the
+    user replaced.
 Retries
     Every Fink data route is a read, so a request is safe to repeat. Transient failures
     (connection errors, time-outs, HTTP 429/502/503/504, answers cut short) are retried with
@@ -181,7 +182,7 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
     cache : bool
         Use astroquery's cache (see the module docstring for what is cached).
     timeout : float
-        Seconds for one whole attempt (connection, headers, body).
+        Seconds for one whole attempt (name lookup, connection, headers, body).
     is_empty : callable, optional
         True for a result that must not be cached (e.g. an empty table).
     lanes : Lanes, optional
@@ -200,7 +201,8 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
         See the module docstring.
     """  # noqa: E501
     payload = payload or None  # a GET without arguments sends no body
-    key = AstroQuery(method, url, json=payload) if cache and _cacheable(url) else None
+    key = (AstroQuery(method, url, json=payload)
+           if cache and _cacheable(url, min(float(timeout), _CACHE_LOOKUP_SECONDS)) else None)
     if key is not None:
         hit = _from_cache(query, key, parse)
         if hit is not _MISS:
@@ -858,6 +860,11 @@ def _transport_error(err, url, what, watch, timeout) -> Exception:
                      f"(now {float(conf.retry_total_time):g} s)")
         else:  # the call's timeout=, else the client's, else conf.timeout
             limit = f"the time allowed per request (timeout={float(timeout):g})"
+        if any(isinstance(e, _SlowLookup) for e in chain):
+            return _Transient(AstroTimeoutError(
+                f"Could not reach Fink at {url} for the {what} query: looking up the name "
+                f"{urlsplit(url).hostname!r} took more than {watch.seconds:.3g} s, {limit} "
+                "(a slow or unreachable name server?)"))
         return _Transient(AstroTimeoutError(
             f"Fink did not answer the {what} query at {url} within {watch.seconds:.3g} s, "
             f"{limit}: raise it, or ask for less at once"))
@@ -932,6 +939,38 @@ def _socket_reason(chain: list, err: BaseException) -> str:
 # ---------------------------------------------------------------------------- deadlines
 
 _local = threading.local()
+
+
+class _SlowLookup(Exception):
+    """The system did not look up a host name in the time given."""
+
+
+def _looked_up(host: str, port, seconds: float, stop: Callable[[], bool] = lambda: False):
+    """``socket.getaddrinfo(host, port)`` in ``seconds`` at most, or `_SlowLookup`.
+
+    The system's lookup has no time limit of its own (its name servers' may add up to
+    minutes) and cannot be interrupted, even by Ctrl-C: it runs in a thread of its own,
+    left to finish alone when it is late or when ``stop()`` becomes true.
+    """
+    found: list = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as err:
+            found.append(err)
+        done.set()
+
+    threading.Thread(target=lookup, daemon=True, name="astroquery_fink-lookup").start()
+    ends = time.monotonic() + seconds
+    # in short waits: Ctrl-C and a cancelled query are seen at once
+    while not done.wait(min(0.2, max(ends - time.monotonic(), 0.0))):
+        if stop() or time.monotonic() >= ends:
+            raise _SlowLookup(host)
+    if isinstance(found[0], Exception):
+        raise found[0]
+    return found[0]
 
 
 class _DeadlinePassed(Exception):
@@ -1122,6 +1161,19 @@ class _Watched:
     """
 
     def _new_conn(self):
+        watch = getattr(_local, "watch", None)
+        host = getattr(self, "_dns_host", self.host)
+        if watch is not None and _ip_address(host) is None:
+            # the name's lookup under the deadline too (the socket's timeout does not bound
+            # it); urllib3's own lookup, once this one has ended, then answers at once
+            # from the system's cache or name server, and says a failure its way
+            try:
+                _looked_up(host, self.port, watch.left(), lambda: watch.fired)
+            except _SlowLookup as err:
+                raise urllib3.exceptions.ConnectTimeoutError(
+                    self, f"looking up the name {host!r} took too long") from err
+            except (OSError, UnicodeError):
+                pass
         sock = super()._new_conn()
         _watched(sock)
         return sock
@@ -1240,9 +1292,14 @@ def _watch_session(session) -> None:
 _MISS = object()
 
 
-def _cacheable(url: str) -> bool:
+# How long the name of a server may take to look up to decide whether its answers may be
+# cached; a slower name is taken as not cacheable (its request then has its own deadline).
+_CACHE_LOOKUP_SECONDS = 2.0
+
+
+def _cacheable(url: str, seconds: float = _CACHE_LOOKUP_SECONDS) -> bool:
     """Answers of servers on this machine or a local network are never cached (see the
-    module docstring)."""
+    module docstring); a name is looked up in ``seconds`` at most."""
     try:
         host = urlsplit(url).hostname
     except ValueError:
@@ -1255,7 +1312,10 @@ def _cacheable(url: str) -> bool:
         return False
     address = _ip_address(host)
     if address is None:
-        return _global_name(host)
+        try:
+            return _global_name(host, seconds)
+        except _SlowLookup:  # not remembered: the next call looks it up again
+            return False
     return _is_global(address)
 
 
@@ -1264,12 +1324,13 @@ def _is_global(address) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _global_name(host: str) -> bool:
+def _global_name(host: str, seconds: float) -> bool:
     """Whether a host name stands for global addresses only: a name the system resolves to
     this machine or a local network (``/etc/hosts``, a LAN's DNS) is not; a name it cannot
-    resolve is taken as named (its request fails, and nothing failed is cached)."""
+    resolve is taken as named (its request fails, and nothing failed is cached).
+    `_SlowLookup` if the lookup takes more than ``seconds``."""
     try:
-        infos = socket.getaddrinfo(host, None)
+        infos = _looked_up(host, None, seconds)
     except (OSError, UnicodeError):
         return True
     addresses = set()

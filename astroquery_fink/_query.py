@@ -225,8 +225,8 @@ _CONSTRUCTOR_DOC = """
         for the bundled emulator (``{emulator}``). Defaults to
         ``astroquery_fink.conf.{server_conf}``, read at each call.
     timeout : float, optional
-        Seconds allowed for one whole HTTP request (connection, headers and body). Defaults
-        to ``astroquery_fink.conf.timeout``.
+        Seconds allowed for one whole HTTP request (name lookup, connection, headers and
+        body). Defaults to ``astroquery_fink.conf.timeout``.
 
     Raises
     ------

@@ -270,6 +270,51 @@ def test_retry_total_time_bounds_the_whole_call(serve):
     assert 3 <= len(server.seen) <= 4
 
 
+@pytest.fixture
+def slow_name(monkeypatch):
+    """The name "slow.example" takes the system a minute to look up (released at teardown,
+    so that no lookup thread outlives the test); every other name resolves as usual."""
+    real, release, asked = socket.getaddrinfo, threading.Event(), []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "slow.example":
+            asked.append(host)
+            release.wait(60)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    _http._global_name.cache_clear()
+    yield asked
+    release.set()
+    _http._global_name.cache_clear()
+
+
+def test_a_name_lookup_that_never_ends_is_under_the_deadline(slow_name, no_retries):
+    # the system's lookup has no time limit and a socket timeout does not bound it
+    err, elapsed = timed(call, "http://slow.example:5000/api/v1/objects", timeout=0.5)
+    assert isinstance(err, AstroTimeoutError), err
+    assert str(err) == ("Could not reach Fink at http://slow.example:5000/api/v1/objects for "
+                        "the objects query: looking up the name 'slow.example' took more than "
+                        "0.5 s, the time allowed per request (timeout=0.5) (a slow or "
+                        "unreachable name server?) (gave up after 1 attempt)")
+    assert 0.45 <= elapsed < 1.5 and slow_name == ["slow.example"]
+
+
+def test_a_slow_name_is_not_cached_and_not_waited_for_twice(slow_name):
+    # whether its answers may be cached is decided within min(timeout, 2 s); a name not
+    # looked up by then is taken as not cacheable, and asked again at the next call
+    err, elapsed = timed(_http._cacheable, "http://slow.example/api/v1/objects", 0.3)
+    assert err is None and 0.25 <= elapsed < 1.0
+    assert _http._cacheable("http://slow.example/api/v1/objects", 0.3) is False
+    assert slow_name == ["slow.example"] * 2
+    with conf.set_temp("retry_total_time", 1.0), conf.set_temp("max_retries", 10):
+        err, elapsed = timed(FinkClass(server="http://slow.example", timeout=0.4).query_object,
+                             "ZTF20abfcszi", cache=True)
+    assert isinstance(err, AstroTimeoutError) and "conf.retry_total_time (now 1 s)" in str(err)
+    assert 0.9 <= elapsed < 2.0
+
+
 IDS16 = [f"ZTF20aaaaa{a}{b}" for a in "ab" for b in "abcdefgh"]
 
 
