@@ -73,10 +73,10 @@ import ipaddress
 import itertools
 import os
 import random
+import secrets
 import socket
 import ssl
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -518,7 +518,7 @@ def _download_once(query, method, url, payload, path, what, budget, timeout, pro
     response = None
     complete = False
     # The user's file system fails as itself (before any request), not as the server.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = _part_file(path)
     with os.fdopen(fd, "wb") as out, _Watch(budget) as watch:
         try:
             with _in_our_family(url, what, watch, timeout):
@@ -543,7 +543,7 @@ def _download_once(query, method, url, payload, path, what, budget, timeout, pro
                     _parsed(lambda _: check(Path(tmp)), response, what, final)
                 complete = True
         except _LocalError as err:
-            raise err.error from None
+            raise _about(err.error, path) from None
         finally:
             _release(response, complete)
             if not complete:
@@ -552,11 +552,30 @@ def _download_once(query, method, url, payload, path, what, budget, timeout, pro
                     os.unlink(tmp)
     try:
         os.replace(tmp, path)
-    except OSError:
+    except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise
+        raise _about(err, path) from None
     return path
+
+
+def _part_file(path: Path) -> tuple[int, str]:
+    """A new file next to ``path`` for its download (``.<name>.<random>.part``), open for
+    writing, with the permissions of any new file (``tempfile.mkstemp`` would give 0600)."""
+    while True:
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(6)}.part")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(
+                os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _about(err, path) from None
+
+
+def _about(err: OSError, path: Path) -> OSError:
+    """A file error of a download, about the file the user named (not its ``.part``)."""
+    return OSError(err.errno, err.strerror, os.fspath(path)) if err.errno else err
 
 
 class _LocalError(Exception):

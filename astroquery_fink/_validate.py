@@ -2,6 +2,7 @@
 """User input checks shared by both surveys -> values, or `InvalidQueryError` before any
 request. Each survey's own checks (IDs, the column families it selects) live in its package
 (``ztf/checks.py``, ``lsst/checks.py``)."""
+import contextlib
 import math
 import os
 import re
@@ -129,7 +130,8 @@ def count_setting(name: str, minimum: int = 1) -> int:
 
 def output_path(value, name: str = "path") -> Path:
     """A file to write, checked before a long download: text or path-like, in a folder that
-    exists, not a folder itself."""
+    exists, not a folder, device, FIFO or socket itself; a link is followed (its target is
+    returned, to be written as ``open`` writes through it)."""
     if isinstance(value, bytes) or not isinstance(value, str | os.PathLike) \
             or not os.fspath(value).strip() or "\0" in os.fspath(value):
         raise InvalidQueryError(f"{name} must be a file path (text or pathlib.Path), "
@@ -139,12 +141,18 @@ def output_path(value, name: str = "path") -> Path:
         raise InvalidQueryError(f"{name} {shown(os.fspath(value))} names a folder: name the file "
                                 "to write")
     try:
+        # written through a link, as open() writes (not the link replaced by a file)
+        path = Path(os.path.realpath(path)) if path.is_symlink() else path
         is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
     except OSError as err:  # a name too long for the file system, ...
         raise InvalidQueryError(
             f"{name} {shown(str(path))} cannot be a file: {err.strerror}") from None
     if is_folder:
         raise InvalidQueryError(f"{name} {shown(str(path))} is a folder: name the file to write")
+    with contextlib.suppress(OSError):
+        if path.exists() and not path.is_file():  # a device, FIFO or socket is not replaced
+            raise InvalidQueryError(f"{name} {shown(os.fspath(value))} is not a regular file "
+                                    "(a device, FIFO or socket): name a file to write")
     if not folder_exists:
         raise InvalidQueryError(f"{name} {shown(os.fspath(value))}: the folder "
                                 f"{shown(str(path.parent))} does not exist")

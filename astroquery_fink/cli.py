@@ -40,7 +40,12 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyWarning
-from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError
+from astroquery.exceptions import (
+    InvalidQueryError,
+    NoResultsWarning,
+    RemoteServiceError,
+    TableParseError,
+)
 from astroquery.exceptions import TimeoutError as AstroTimeoutError
 
 from . import __version__
@@ -1283,7 +1288,8 @@ def _report(cmd: _Command, args, parser, say, words) -> int:
         # the server: a usage error too
         error(words(str(err)))
         return 2
-    except (RemoteServiceError, AstroTimeoutError) as err:
+    except (RemoteServiceError, AstroTimeoutError, TableParseError) as err:
+        # TableParseError: an answer that cannot be read (astroquery's, not a service error)
         error(words(str(err)))
         return 1
     except BrokenPipeError:

@@ -4,6 +4,7 @@
 The library's messages speak Python (``output_format='json'``, ``get_cutouts``); the command
 line says them with its flags and commands, and leaves the English words alone.
 """
+import contextlib
 import http.server
 import json
 import sys
@@ -213,18 +214,19 @@ def test_command_line_messages(capsys, args, status, expected, python):
     assert expected in line and python not in line and "Traceback" not in err
 
 
-def test_jd_and_mjd_dates_are_sent_as_the_server_s_dates(capsys):
-    bodies = []
-
+@contextlib.contextmanager
+def answering(body: bytes, bodies: list):
+    """A loopback server answering every POST with the JSON ``body``; the request bodies
+    go to ``bodies``. Yields its URL."""
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
             size = int(self.headers.get("Content-Length", 0))
             bodies.append(json.loads(self.rfile.read(size)))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(b"[]")
+            self.wfile.write(body)
 
         def log_message(self, *args):
             pass
@@ -232,17 +234,38 @@ def test_jd_and_mjd_dates_are_sent_as_the_server_s_dates(capsys):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        status = main(["anomaly", "--start-date", "jd2459000.5", "--stop-date", "MJD 59010",
-                       "--output-format", "json", "--no-cache",
-                       "--server", f"http://127.0.0.1:{server.server_port}"])
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_jd_and_mjd_dates_are_sent_as_the_server_s_dates(capsys):
+    bodies = []
+    with answering(b"[]", bodies) as url:
+        status = main(["anomaly", "--start-date", "jd2459000.5", "--stop-date", "MJD 59010",
+                       "--output-format", "json", "--no-cache", "--server", url])
     assert status == 1  # an empty answer: no data
     want = (Time(2459000.5, format="jd").iso, Time(59010, format="mjd").iso)
     assert (bodies[0]["start_date"], bodies[0]["stop_date"]) == want
     assert want == ("2020-05-31 00:00:00.000", "2020-06-10 00:00:00.000")
     assert "anomaly" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("body, expected", [
+    (b'[{"i:objectId": "ZTF20abfcszi", "i:candid": "abc"}]',
+     "Column i:candid: 'abc' is not an integer"),
+    (b'[{"i:objectId": "ZTF20abfcszi", "i:fid": 123456789012345678901234567890}]',
+     "does not fit 64 bits"),
+])
+def test_an_answer_that_cannot_be_read_is_a_message_not_a_traceback(capsys, body, expected):
+    # TableParseError is astroquery's, yet no RemoteServiceError
+    with answering(body, []) as url:
+        status = main(["ZTF20abfcszi", "--output-format", "json", "--no-cache",
+                       "--server", url])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    assert err.startswith("fink-query: error: Column i:") and expected in err
 
 
 def test_dates_not_in_order_are_said_with_their_flags(capsys):

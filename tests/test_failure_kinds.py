@@ -2,6 +2,7 @@
 import contextlib
 import io
 import json
+import os
 import re
 import socket
 import threading
@@ -1318,6 +1319,54 @@ def test_a_whole_bulk_parquet_file_is_written(recorded, tmp_path):
     path = fink.download_ssobulk(tmp_path / "sso.parquet")
     assert path.read_bytes() == good
     assert pq.read_table(path)["ssnamenr"].to_pylist()[-1] == "499"
+
+
+def test_a_bulk_file_is_written_as_open_would_write_it(recorded, tmp_path):
+    # through a link (the link stays), with the permissions of any new file (umask), not
+    # the 0600 of a temporary file
+    good = _parquet_file()
+    fink, rec = recorded(lambda url, payload: make_response(
+        good, content_type="application/parquet"))
+    (tmp_path / "real.parquet").write_text("old")
+    (tmp_path / "link.parquet").symlink_to("real.parquet")
+    umask = os.umask(0o027)
+    try:
+        path = fink.download_ssobulk(tmp_path / "link.parquet")
+        fresh = fink.download_ssobulk(tmp_path / "new.parquet")
+    finally:
+        os.umask(umask)
+    assert path == tmp_path.resolve() / "real.parquet"
+    assert (tmp_path / "link.parquet").is_symlink() and path.read_bytes() == good
+    assert fresh.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.parquet", "new.parquet",
+                                                          "real.parquet"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_bulk_file_never_replaces_a_device_or_a_fifo(recorded, tmp_path):
+    fink, rec = recorded([])
+    os.mkfifo(tmp_path / "pipe.parquet")
+    for target in (tmp_path / "pipe.parquet", os.devnull):
+        with pytest.raises(InvalidQueryError, match=r"is not a regular file \(a device, FIFO "
+                                                    r"or socket\): name a file to write$"):
+            fink.download_ssobulk(target)
+    assert rec.calls == [] and (tmp_path / "pipe.parquet").is_fifo()
+
+
+def test_a_bulk_file_that_cannot_be_made_is_said_by_its_name(recorded, tmp_path, monkeypatch):
+    fink, rec = recorded([])
+    real_open = os.open
+
+    def refuse(name, *args, **kwargs):
+        if str(name).endswith(".part"):
+            raise PermissionError(13, "Permission denied", name)
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError) as info:
+        fink.download_ssobulk(tmp_path / "sso.parquet")
+    assert str(info.value) == f"[Errno 13] Permission denied: '{tmp_path / 'sso.parquet'}'"
+    assert rec.calls == [] and list(tmp_path.iterdir()) == []
 
 
 # ------------------------------- 7. dates the server matches as key prefixes must be real

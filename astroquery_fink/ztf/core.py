@@ -877,7 +877,8 @@ class FinkClass(FinkQuery):
         Parameters
         ----------
         path : path-like
-            Where to write the parquet file (replaced if it exists).
+            Where to write the parquet file (replaced if it exists; a link is written
+            through, to its target).
         progress : bool, optional
             Show a progress bar. Default: only in an interactive terminal.
         timeout : float, optional
@@ -888,6 +889,14 @@ class FinkClass(FinkQuery):
         path : `pathlib.Path`
             The file written; read it with ``pandas.read_parquet(path)`` or
             ``pyarrow.parquet.read_table(path)``.
+
+        Raises
+        ------
+        astroquery.exceptions.InvalidQueryError
+            ``path`` is a folder, a device, a FIFO or a socket, or its folder does not exist
+            (before any request).
+        OSError
+            The file cannot be written (in the system's words, naming ``path``).
         """
         path = _validate.output_path(path)
         if progress is None:
