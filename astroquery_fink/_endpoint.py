@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 __all__: list[str] = []
 
+#: The start of Fink's operations: both servers' default start of a date range
+#: (fink-object-api apps/routes/v1/ztf/latests/utils.py, lsst/tags/utils.py).
+FINK_START = "2019-11-01 00:00:00"
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -85,9 +85,12 @@ def _server_words(body: str | bytes) -> str:
             value = json.loads(body)
         except (ValueError, RecursionError):
             value = None
-        if isinstance(value, dict) and isinstance(value.get("message", value.get("text")),
-                                                  str):
-            return _clean(value.get("message", value.get("text")))
+        if isinstance(value, dict):
+            # Fink's "text", flask-restx's "message", problem details' (RFC 9457) "detail"
+            words = next((value[k] for k in ("message", "text", "detail", "title")
+                          if isinstance(value.get(k), str)), None)
+            if words is not None:
+                return _clean(words)
         text = _repr_text_field(body)
         if text is not None:
             return _clean(text)

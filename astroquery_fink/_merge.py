@@ -185,10 +185,12 @@ def _rows_per_scan(answer, endpoint: Endpoint, schema):
 
 
 def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, prefix: bool,
-                schema) -> list[str]:
+                schema, label: str | None = None) -> list[str]:
     """Warn about the rows the server's caps cut from one answer (a
-    `~astroquery_fink._tables.Decoded`); return what was cut."""
+    `~astroquery_fink._tables.Decoded`); return what was cut. ``label`` names the request
+    among those of one query (``"input_index 3"``), for a cap on its whole answer."""
     cut = []
+    answer_of = f"Fink's {endpoint.what} answer" + (f" for {label}" if label else "")
     rows = len(answer)
     limit = _limit(endpoint, payload)
     if endpoint.limit_per_scan and endpoint.scan_column is not None:
@@ -197,14 +199,14 @@ def warn_if_cut(answer, endpoint: Endpoint, ids: Sequence, payload: dict, *, pre
     if limit is not None and rows >= limit:
         cut.append(f"{endpoint.limit_arg}={limit}")
         warn(
-            f"Fink's {endpoint.what} answer has {rows} rows, its limit "
+            f"{answer_of} has {rows} rows, its limit "
             f"{endpoint.limit_arg}={limit}: more rows may exist; raise {endpoint.limit_arg} "
             f"or narrow the query (e.g. {endpoint.narrow_by})", MaxResultsWarning)
     elif limit is not None and endpoint.filtered_after_limit is not None:
         thinned = endpoint.filtered_after_limit(payload)
         if thinned:
             cut.append(f"{endpoint.limit_arg}={limit}")
-            warn(f"Fink's {endpoint.what} answer has {rows} rows, but the server {thinned} "
+            warn(f"{answer_of} has {rows} rows, but the server {thinned} "
                  f"after cutting at {endpoint.limit_arg}={limit} rows: more rows may exist; "
                  f"raise {endpoint.limit_arg} to look further back", MaxResultsWarning)
     cap = endpoint.rows_per_id

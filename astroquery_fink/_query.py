@@ -409,10 +409,13 @@ class FinkQuery(BaseQuery):
                        d.with_column(plan.label_column, np.full(len(d), label))
                        for label, d in zip(plan.labels, results, strict=True)]
         cut = []
-        for batch, payload, part in zip(plan.batches, plan.payloads, results, strict=True):
+        labels = ([f"{plan.label_column} {label}" for label in plan.labels]
+                  if plan.labels is not None and len(plan.labels) > 1 else [None] * len(results))
+        for batch, payload, part, label in zip(plan.batches, plan.payloads, results, labels,
+                                               strict=True):
             if part is not None:
                 cut += _merge.warn_if_cut(part, endpoint, batch, payload, prefix=plan.prefix,
-                                          schema=schema)
+                                          schema=schema, label=label)
         answers = [d for d in results if d is not None and len(d)]
         try:
             # one row per row key (answers may overlap), in the server's order

@@ -21,6 +21,7 @@ Check = Callable[[object, dict, object], "tuple[np.ndarray, str] | None"]
 # Room for rounding: JSON answers carry 10 decimals, the server compares in double.
 _ANGLE_ROOM_DEG = 1e-6
 _JD_ROOM = 1e-5
+_NUMBER_ROOM = 1e-9
 
 
 def _values(answer, name: str, schema):
@@ -51,6 +52,26 @@ def outside_cone(ra: str, dec: str) -> Check:
     return check
 
 
+def outside_number_prefix(name: str, arg: str) -> Check:
+    """Rows whose number ``name``, as written in the server's row key, does not start with
+    the request's ``arg`` text (a number, e.g. ``"60000.5"``): the server scans the keys
+    with that prefix, which hold the numbers from it up to its last digit plus one
+    (``[60000.5, 60000.6)``). Compared as numbers, with room for rounding."""
+    def check(answer, payload: dict, schema):
+        text = payload.get(arg)
+        value, missing = _values(answer, name, schema)
+        if text is None or value is None:
+            return None
+        decimals = len(text.partition(".")[2]) if "e" not in text.lower() else 0
+        low = float(text)
+        high = low + 10.0 ** -decimals
+        value = value.astype(float)
+        with np.errstate(invalid="ignore"):
+            out = ((value < low - _NUMBER_ROOM) | (value >= high + _NUMBER_ROOM)) & ~missing
+        return out, f"with {name} starting with {text}"
+    return check
+
+
 def outside_prefix(name: str, prefix: Callable[[dict], str | None]) -> Check:
     """Rows whose ``name`` does not start with ``prefix(payload)`` (the server's row-key
     prefix scan), when the request has one."""
@@ -65,15 +86,18 @@ def outside_prefix(name: str, prefix: Callable[[dict], str | None]) -> Check:
 
 
 def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float = 0.0,
-                     default_start: str | None = None) -> Check:
-    """Rows whose ``name`` (a Julian date) is outside the request's date range (ISO UTC
-    dates under ``start_arg`` and ``stop_arg``, the stop moved ``stop_days`` later as the
-    server does). A start the request leaves out is the server's ``default_start`` (open
-    without one); a stop it leaves out is now, as on the server."""
+                     default_start: str | None = None, mjd: bool = False) -> Check:
+    """Rows whose ``name`` (a Julian date; with ``mjd``, a modified one) is outside the
+    request's date range (ISO dates under ``start_arg`` and ``stop_arg``, read as UTC as the
+    server reads them, the stop moved ``stop_days`` later as the server does). A start the
+    request leaves out is the server's ``default_start`` (open without one); a stop it
+    leaves out is now, as on the server."""
     def check(answer, payload: dict, schema):
         jd, missing = _values(answer, name, schema)
         if jd is None:
             return None
+        if mjd:
+            jd = jd.astype(float) + 2400000.5
         start = payload.get(start_arg, default_start)
         low = -np.inf if start is None else Time(start, scale="utc").jd
         high = Time(payload[stop_arg], scale="utc").jd + stop_days if stop_arg in payload \

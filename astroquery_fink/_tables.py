@@ -41,6 +41,17 @@ _NAN_TOKEN = re.compile(rb"\bnan\b")
 # The keys of the server's error answers ({"status": "error", "text": ...}, restx's
 # {"message": ...}).
 _ERROR_KEYS = frozenset({"status", "text", "message"})
+# An HTTP API's "problem details" (RFC 9457), as a proxy or gateway in front may answer.
+_PROBLEM_KEYS = frozenset({"type", "title", "status", "detail", "instance"})
+
+
+def _is_error_object(value: dict) -> bool:
+    """Whether a JSON object is an error, not an answer: only the keys of the server's
+    errors, a ``"status": "error"`` (Fink's, also with more keys), or problem details."""
+    keys = set(value)
+    status = value.get("status")
+    return (keys <= _ERROR_KEYS or isinstance(status, str) and status.lower() == "error"
+            or "title" in keys and keys <= _PROBLEM_KEYS)
 
 
 def loads_json(content: bytes):
@@ -98,7 +109,7 @@ def json_object(content: bytes, what: str, *, nested: bool = False) -> dict:
     {category: {field: {"type": ..., "doc": ...}}})."""
     expected = f"the JSON object of {what}"
     value = json_answer(content, what, expected)
-    if not isinstance(value, dict) or not value or set(value) <= _ERROR_KEYS or nested and not all(
+    if not isinstance(value, dict) or not value or _is_error_object(value) or nested and not all(
             isinstance(fields, dict) and all(isinstance(e, dict) for e in fields.values())
             for fields in value.values()):
         raise not_an_answer(content, expected)

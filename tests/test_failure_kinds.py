@@ -85,6 +85,23 @@ def test_more_rows_than_the_servers_limit_n_are_refused_at_once(recorded):
         assert len(fink.query_class("SN candidate", n=10, output_format="json")) == 10
 
 
+def test_a_cone_capped_at_n_among_several_is_named_by_its_input_index(recorded):
+    def answer(url, body):  # the second position has n rows: cut; the first has fewer
+        count = 2 if float(body["ra"]) == 11.0 else 1
+        return make_response(rows_json([
+            {"i:objectId": f"ZTF21aaaaa{k:02d}", "i:jd": 2459100.5, "i:candid": k,
+             "i:ra": float(body["ra"]), "i:dec": 20.0} for k in range(count)]))
+
+    fink, _ = recorded(answer)
+    with pytest.warns(MaxResultsWarning) as caught:
+        t = fink.query_region(SkyCoord([10, 11], [20, 20], unit="deg"), 5 * u.arcsec, n=2,
+                              output_format="json")
+    assert [str(w.message) for w in caught] == [
+        "Fink's cone search answer for input_index 1 has 2 rows, its limit n=2: more rows may "
+        "exist; raise n or narrow the query (e.g. a smaller radius)"]
+    assert list(t["input_index"]) == [0, 1, 1]
+
+
 def test_more_rows_of_one_object_than_the_servers_cap_are_refused(recorded):
     rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
             for k in range(10_001)]
@@ -1241,6 +1258,13 @@ _OBJECT_CALLS = {
 @pytest.mark.parametrize(("body", "tries", "error", "words"), [
     (b'{"fink": ["SN candidate", "Ear', 3, TruncatedAnswerError, "stops before its end"),
     (b'{"status": "error", "message": "boom"}', 1, RemoteServiceError, ": boom$"),
+    # Fink's error with more keys, and a gateway's problem details (RFC 9457)
+    (b'{"status": "error", "text": "HBase is down", "code": 500}', 1, RemoteServiceError,
+     ": HBase is down$"),
+    (b'{"status": 503, "title": "Service Unavailable", "detail": "HBase is down"}', 1,
+     RemoteServiceError, ": HBase is down$"),
+    (b'{"title": "Service Unavailable", "type": "about:blank"}', 1, RemoteServiceError,
+     ": Service Unavailable$"),
     (b"{}", 1, RemoteServiceError, ": {}$"),
     (b"<html><title>Bad Gateway</title></html>", 1, RemoteServiceError, ": Bad Gateway$"),
     (b"[1]", 1, RemoteServiceError, r": \[1\]$"),
@@ -1666,6 +1690,23 @@ _STRAY_CASES = {
         lambda f: f.query_anomaly(start_date="2025-06-13", stop_date="2025-06-15",
                                   output_format="json"),
         "holds 1 of its 1 rows not with i:jd from 2025-06-13 00:00:00.000 to 2025-06-15"),
+    "a Rubin tag row before the date range": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:diaSourceId": 5, "r:midpointMjdTai": 50000.0}],
+        lambda f: f.query_tags("extragalactic_new_candidate", startdate="2025-06-01",
+                               stopdate="2025-06-02", output_format="json"),
+        # the UTC dates given, sent as TAI dates
+        "holds 1 of its 1 rows not with r:midpointMjdTai from 2025-06-01 00:00:37.000 to "
+        "2025-06-02 00:00:37.000"),
+    "a Rubin tag row before Fink began, without dates": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:diaSourceId": 5, "r:midpointMjdTai": 58000.0}],
+        lambda f: f.query_tags("extragalactic_new_candidate", output_format="json"),
+        "holds 1 of its 1 rows not with r:midpointMjdTai from 2019-11-01 00:00:00 to now"),
+    # the server scans the row keys <salt>_<diaObjectId>_<midpointMjdTai> with that prefix
+    "a Rubin source row of another time than the midpointMjdTai asked": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:diaSourceId": 5, "r:midpointMjdTai": 60000.55},
+                 {"r:diaObjectId": 1234567, "r:diaSourceId": 6, "r:midpointMjdTai": 60001.0}],
+        lambda f: f.query_object(1234567, midpointMjdTai=60000.5, output_format="json"),
+        "holds 1 of its 2 rows not with r:midpointMjdTai starting with 60000.5"),
     "an SSO row of another number": (
         "ztf", [_alert_row(**{"i:ssnamenr": "4371", "sso_number": 4371, "sso_name": "Eichhorn"}),
                 _alert_row(**{"i:ssnamenr": "8467", "sso_number": 8467, "sso_name": "Benoitcarry",
@@ -1705,6 +1746,23 @@ def test_rows_of_the_last_day_of_an_anomaly_range_and_of_a_name_are_kept(recorde
     rows = [_alert_row(**{"i:ssnamenr": "2010JO69", "sso_number": None, "sso_name": "2010 JO69"})]
     fink, _ = recorded([make_response(json.dumps(rows).encode())])
     assert len(fink.query_sso("2010JO69", output_format="json")) == 1
+
+
+def test_rubin_rows_at_the_edges_of_a_key_prefix_and_a_tag_range_are_kept(lsst_recorded):
+    rows = [{"r:diaObjectId": 1234567, "r:diaSourceId": k, "r:midpointMjdTai": mjd}
+            for k, mjd in enumerate((60000.5, 60000.5999999999, 60000.54), start=1)]
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rows).encode()))
+    lc = fink.query_object(1234567, midpointMjdTai=60000.5, output_format="json")
+    assert sorted(lc["r:diaSourceId"]) == [1, 2, 3]
+    # a TAI date is sent, which the server reads as the same MJD (TAI)
+    ends = (Time("2025-06-01").tai.mjd, Time("2025-06-02").tai.mjd)
+    edges = [{"r:diaObjectId": 1234567, "r:diaSourceId": k, "r:midpointMjdTai": mjd}
+             for k, mjd in enumerate(ends, start=1)]
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(edges).encode()))
+    tags = fink.query_tags("extragalactic_new_candidate", startdate="2025-06-01",
+                           stopdate="2025-06-02", output_format="json")
+    assert sorted(tags["r:midpointMjdTai"]) == list(ends)
+    assert round(ends[0] - 60827.0, 9) == round(37 / 86400, 9)
 
 
 def test_an_sso_candidate_table_at_the_servers_scan_limit_is_said(recorded):

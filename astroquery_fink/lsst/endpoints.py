@@ -6,8 +6,14 @@ Server behaviour is cited from fink-object-api 3.5.0 (apps/routes/v1/lsst/<name>
 import functools
 from dataclasses import replace
 
-from .._endpoint import Endpoint
-from .._strays import of_several, outside_cone, outside_prefix
+from .._endpoint import FINK_START, Endpoint
+from .._strays import (
+                       of_several,
+                       outside_cone,
+                       outside_jd_range,
+                       outside_number_prefix,
+                       outside_prefix,
+)
 
 __all__: list[str] = []
 
@@ -25,8 +31,10 @@ _by_object = functools.partial(_rubin, items="objects", ids="diaObjectId",
 _LIGHT_CURVE = dict(sort=(("r:midpointMjdTai", True),),
                     row_key=("r:diaObjectId", "r:midpointMjdTai"))
 
+# midpointMjdTai is appended to the row key's prefix (<salt>_<diaObjectId>_<mjd>)
 SOURCES = _by_object("sources", "sources", rows="sources", rows_per_id=ROWS_PER_ID,
-                     tiebreak=("r:diaObjectId", "r:diaSourceId"), **_LIGHT_CURVE)
+                     tiebreak=("r:diaObjectId", "r:diaSourceId"), **_LIGHT_CURVE,
+                     strays=(outside_number_prefix("r:midpointMjdTai", "midpointMjdTai"),))
 # one row per object: rubin.diaObject keeps each object's latest state under its ID
 OBJECTS = _by_object("objects", "objects", rows="objects", row_key=("r:diaObjectId",),
                      tiebreak=("r:diaObjectId",), rows_per_id=1, cut_at_rows_per_id=False)
@@ -75,8 +83,12 @@ STATISTICS = _rubin("statistics", "statistics", rows="nights", sort=(("f:night",
                     schema="lsst_statistics",
                     strays=(outside_prefix("f:night", lambda p: str(p.get("date", ""))),))
 # n: 10 by default (apps/routes/v1/lsst/tags/utils.py; the help text says 100)
+# a range scan of the row keys <midpointMjdTai>_<diaObjectId> from the MJD of startdate to
+# that of stopdate (dates the server reads as UTC: the client sends TAI dates)
 TAGS = _rubin("tags", "tag search", rows="alerts", limit_arg="n", limit_default=10,
-              tiebreak=("r:diaObjectId",), **_LIGHT_CURVE)
+              tiebreak=("r:diaObjectId",), **_LIGHT_CURVE,
+              strays=(outside_jd_range("r:midpointMjdTai", "startdate", "stopdate",
+                                       default_start=FINK_START, mjd=True),))
 TAG_LIST = _rubin("tags", "tag list", method="GET")
 BLOCKS = _rubin("blocks", "block list", method="GET")
 

@@ -35,6 +35,7 @@ from .._cutouts import (
     stamp_column,
     stamp_hdu,
 )
+from .._endpoint import FINK_START
 from .._errors import shown, warn
 from .._http import download
 from .._merge import drop_covered_prefixes
@@ -541,7 +542,7 @@ class FinkClass(FinkQuery):
         if self._unparsed(False):
             raise InvalidQueryError("fetch_all builds a Table from many requests: use "
                                     "query_class, not query_class_async")
-        start = Time(endpoints.FINK_START, scale="utc") if start is None else start
+        start = Time(FINK_START, scale="utc") if start is None else start
         stop = Time.now() if stop is None else stop
         return self._class_all(plan, start, stop, max_requests, cache=cache, timeout=timeout,
                                progress=progress)

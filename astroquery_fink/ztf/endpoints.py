@@ -5,7 +5,7 @@ Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/utils.
 """
 from dataclasses import replace
 
-from .._endpoint import Endpoint
+from .._endpoint import FINK_START, Endpoint
 from .._strays import against_trend, other_than, outside_cone, outside_jd_range, outside_prefix
 
 __all__: list[str] = []
@@ -13,8 +13,6 @@ __all__: list[str] = []
 # The server keeps at most NLIMIT rows per requested ID and per table (alerts, upper limits,
 # bad-quality points): fink-object-api apps/routes/v1/ztf/objects/utils.py.
 ROWS_PER_ID = 10_000
-#: Start of Fink operations: the servers' default start date.
-FINK_START = "2019-11-01 00:00:00"
 
 OBJECTS = Endpoint(
     "objects", "objects", items="objects", rows="alerts", ids="objectId", id_column="i:objectId",
