@@ -450,9 +450,14 @@ class FinkQuery(BaseQuery):
             if name in schema:
                 table[name] = typed_column(name, [None] * rows, schema=schema)
         table.remove_columns([c for c in plan.added_columns if c in table.colnames])
-        # rows came, but nothing of them is left: the selected names are all unknown
-        unmatched = bool(selected) and rows > 0 and not table.colnames
-        if unmatched:
+        # rows came, but none of the selected names: they are all unknown (the rows may
+        # keep only the columns every selection gets, e.g. i:ssnamenr and sso_name; where
+        # the schema does not describe the columns, a name may also be one without values)
+        always = endpoint.needed_columns({})
+        chosen = [c for c in selected if c not in always]
+        unmatched = bool(chosen) and rows > 0 and (not table.colnames or endpoint.described and
+                                                   not any(c in table.colnames for c in chosen))
+        if unmatched and not table.colnames:
             table = Table([typed_column(n, [], schema=schema) for n in selected], masked=True)
         table.meta.update({
             "server": self._server(), "endpoint": f"/api/v1/{endpoint.path}",
@@ -468,7 +473,7 @@ class FinkQuery(BaseQuery):
         if unmatched:
             warn(
                 f"Fink has rows for this {endpoint.what} query but none of the selected "
-                f"columns ({', '.join(selected)}): the server ignores names it does not know; "
+                f"columns ({', '.join(chosen)}): the server ignores names it does not know; "
                 "check them (get_schema lists the columns) or leave columns out",
                 NoResultsWarning)
         else:

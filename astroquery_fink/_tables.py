@@ -294,10 +294,14 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
         try:
             data, missing = convert(name, values, mask)
         except TableParseError:
-            if kind in ("float", "int") and _list_text(values):  # csv's text of a list
+            wide = _uint64(values, mask) if kind == "int" and info is None else None
+            if wide is not None:  # a column of ours says its type; another's, its values
+                data, missing = wide
+            elif kind in ("float", "int") and _list_text(values):  # csv's text of a list
                 raise TableParseError(
                     f"Column {name}: cells hold lists, not single {kind} values") from None
-            raise
+            else:
+                raise
         if kind != "array" and np.ndim(data) != 1:  # e.g. a list in a cell of numbers
             raise TableParseError(f"Column {name}: cells hold lists, not single {kind} values")
     if info is not None and info.null is not None and kind in ("int", "float", "str"):
@@ -308,6 +312,29 @@ def _typed_data(name: str, values, mask, schema, untyped_text: bool = False):
     if missing is not None and missing.any():
         data = np.ma.MaskedArray(data, mask=missing, copy=False)
     return data, info
+
+
+def _uint64(values, mask):
+    """A column the schema does not know whose integers need 64 unsigned bits (up to
+    2**64 - 1, none negative, e.g. a parquet uint64) as uint64 and its missing mask; None
+    if they do not fit it either (then refused as `_ints` says)."""
+    if isinstance(values, np.ndarray):
+        return (values.astype(np.uint64), mask) if values.dtype.kind == "u" else None
+    missing = _missing(values, mask)
+    out = np.zeros(len(values), np.uint64)
+    for k, v in enumerate(values):
+        if missing[k]:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | str):
+            return None
+        try:
+            number = int(v)  # csv text: digits only, by its typing (_LOSSLESS_INT)
+        except ValueError:
+            return None
+        if not 0 <= number < 1 << 64:
+            return None
+        out[k] = number
+    return out, (missing if missing.any() else None)
 
 
 def _list_text(values) -> bool:

@@ -1034,6 +1034,45 @@ def test_missing_ids_are_named_also_when_the_columns_match_nothing(recorded):
     assert table.meta["missing_ids"] == ["ZTF20aaaaaab"]
 
 
+def test_an_sso_selection_matching_nothing_is_said_over_the_servers_own_columns(
+        emulator, lsst_emulator):
+    # the server adds its own columns (i:ssnamenr, sso_name, ...) to every selection: the
+    # rows are not empty, yet none of the names asked for came
+    cases = ((FinkClass(server=emulator.url), 4371, "i:magpsff", "solar system objects",
+              ["i:ssnamenr", "sso_name", "sso_number"]),
+             (FinkLSSTClass(server=lsst_emulator.url), "2004 JQ12", "r:psfFluxx",
+              "Solar System objects", ["f:sso_name"]))
+    for fink, name, wrong, what, kept in cases:
+        with pytest.warns(NoResultsWarning) as caught, pytest.warns(InputWarning):
+            table = fink.query_sso(name, columns=[wrong], output_format="json")
+        said = [str(w.message) for w in caught if w.category is NoResultsWarning]
+        assert said == [f"Fink has rows for this {what} query but none of the selected "
+                        f"columns ({wrong}): the server ignores names it does not know; check "
+                        "them (get_schema lists the columns) or leave columns out"]
+        assert len(table) >= 1 and sorted(table.colnames) == kept
+
+
+@pytest.mark.parametrize("output_format", ["json", "csv"])
+def test_an_unknown_column_signed_in_one_batch_and_unsigned_in_another_merges(
+        recorded, output_format):
+    top = 2**64 - 1
+    cells = {"ZTF20aaaaaaa": 7, "ZTF20aaaaaab": top}  # ints, then one beyond int64
+
+    def answer(url, body):
+        oid = body["objectId"]
+        if output_format == "json":
+            return make_response(rows_json([{"i:objectId": oid, "i:jd": 1.5,
+                                             "x:flags": cells[oid]}]))
+        return make_response(f"i:objectId,i:jd,x:flags\n{oid},1.5,{cells[oid]}\n".encode(),
+                             content_type="application/csv")
+
+    fink, _ = recorded(answer)
+    with conf.set_temp("batch_size", 1):  # a column of the server's newer than our schema
+        table = fink.query_object(list(cells), output_format=output_format)
+    assert table["x:flags"].dtype == np.uint64
+    assert dict(zip(table["i:objectId"], map(int, table["x:flags"]), strict=True)) == cells
+
+
 def test_the_cap_warning_of_an_id_reads_as_a_sentence(recorded):
     rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
             for k in range(10_000)]

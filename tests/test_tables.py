@@ -428,6 +428,38 @@ def test_json_integers_beyond_64_bits_are_refused_never_floats(literal, size):
     assert str(info.value) == f"Column x_count: {literal.decode()} does not fit 64 bits"
 
 
+@pytest.mark.parametrize("fmt", ["json", "large json", "csv", "parquet"])
+def test_an_unknown_columns_unsigned_64_bit_integers_are_kept_exact(fmt):
+    # 2**63 .. 2**64 - 1 fit no int64 but a uint64, the wire type of a parquet column
+    top = 2**64 - 1
+    if fmt == "json":
+        content = b'[{"x_flags":5,"i:jd":1.0},{"x_flags":%d,"i:jd":2.0},{"i:jd":3.0}]' % top
+    elif fmt == "large json":
+        content = big_answer({"x_flags": top})
+        assert _tables._json_via_arrow(content) is not None  # the fast path was taken
+    elif fmt == "csv":
+        content = b"x_flags,i:jd\n5,1.0\n%d,2.0\n,3.0\n" % top
+    else:
+        import io
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        out = io.BytesIO()
+        pq.write_table(pa.table({"x_flags": pa.array([5, top, None], pa.uint64()),
+                                 "i:jd": [1.0, 2.0, 3.0]}), out)
+        content = out.getvalue()
+    column = _tables.parse_table(content, fmt.split()[-1])["x_flags"]
+    assert column.dtype == np.uint64
+    present = [int(v) for v in np.ma.MaskedArray(column).compressed()]
+    if fmt == "large json":  # one row of 5,000 has the column
+        assert present == [top] and int(np.ma.getmaskarray(column).sum()) == 4999
+    else:
+        assert present == [5, top] and list(np.ma.getmaskarray(column)) == [False, False, True]
+    # a known int64 column is still refused so: its schema type cannot hold the value
+    with pytest.raises(TableParseError, match="i:candid: 18446744073709551615 does not fit"):
+        _tables.parse_table(b'[{"i:candid":%d}]' % top, "json")
+
+
 def test_large_json_floats_stay_floats_and_known_int_columns_say_64_bits():
     table = _tables.parse_table(b'[{"x_flux":1e20},{"x_flux":3}]', "json")
     assert table["x_flux"].dtype == np.float64 and list(table["x_flux"]) == [1e20, 3.0]
