@@ -71,10 +71,11 @@ class Endpoint:
     narrow_by : str
         How to narrow a query cut at ``limit_arg``, in the warning (``"a smaller radius"``).
     limit_per_scan : bool
-        ``limit_arg`` caps each server scan (rows of one ``scan_column`` value), not the
-        whole answer (Rubin's cone search, one scan per HEALPix pixel). Without a
-        ``scan_column`` the rows do not say their scan (ZTF's cone search): an answer of
-        ``limit_arg`` rows or more may be cut, and any number of rows may come.
+        ``limit_arg`` (else ``rows_per_id``) caps each server scan (rows of one
+        ``scan_column`` value), not the whole answer (Rubin's cone search, one scan per
+        HEALPix pixel). Without a ``scan_column`` the rows do not say their scan (ZTF's cone
+        search and sky map search): an answer of that many rows or more may be cut, and any
+        number of rows may come.
     needs : mapping
         Option name -> columns the server needs in a ``columns`` selection for that option
         to work (``"*"`` for every query with a selection).

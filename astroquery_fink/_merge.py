@@ -235,6 +235,13 @@ def _warn_if_scans_cut(answer, endpoint: Endpoint, schema, cap: int | None) -> l
     (see `Endpoint.scan_column`)."""
     if cap is None or len(answer) < cap:
         return []
+    if endpoint.scan_column is None and endpoint.limit_per_scan:
+        # several scans the rows do not name: one of them may have reached the cap
+        warn(f"Fink's {endpoint.what} answer has {len(answer)} rows, as many as the server's "
+             f"limit of {cap} rows per scan, and its rows do not say their scan: one may "
+             "have been cut. Narrow the query, or use Fink's Data Transfer service for "
+             "complete data", MaxResultsWarning)
+        return [f"{cap} rows per scan"]
     counts = _rows_per_scan(answer, endpoint, schema)
     if counts is None:
         return []  # the rows do not say their scan: nothing to count them by

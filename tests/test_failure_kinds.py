@@ -1073,6 +1073,25 @@ def test_an_unknown_column_signed_in_one_batch_and_unsigned_in_another_merges(
     assert dict(zip(table["i:objectId"], map(int, table["x:flags"]), strict=True)) == cells
 
 
+@pytest.mark.parametrize("count", [9_999, 10_000, 12_000])
+def test_a_ztf_sky_map_answer_as_large_as_a_pixel_scan_is_said_maybe_cut(recorded, count):
+    # each pixel's scan stops at 10,000 alerts, then one row per object is kept; the rows
+    # do not say their pixel: 10,000 rows or more may hide a cut pixel, and are not refused
+    rows = [{"i:objectId": f"ZTF20a{k:06d}", "i:jd": 2458898.5 + k * 1e-5, "i:candid": k,
+             "v:jdstartgw": 2458898.3} for k in range(count)]
+    fink, _ = recorded(lambda url, body: make_response(rows_json(rows)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = fink.query_skymap("S200219ac", credible_level=0.2, output_format="json")
+    said = [str(w.message) for w in caught if w.category is MaxResultsWarning]
+    assert len(table) == count
+    assert said == ([] if count < 10_000 else [
+        f"Fink's sky map search answer has {count} rows, as many as the server's limit of "
+        "10000 rows per scan, and its rows do not say their scan: one may have been cut. "
+        "Narrow the query, or use Fink's Data Transfer service for complete data"])
+    assert table.meta.get("cut", []) == ([] if count < 10_000 else ["10000 rows per scan"])
+
+
 def test_the_cap_warning_of_an_id_reads_as_a_sentence(recorded):
     rows = [{"i:objectId": "ZTF21aaaaaaa", "i:jd": 2459000.5 + k, "i:candid": k}
             for k in range(10_000)]

@@ -1049,6 +1049,14 @@ class FinkClass(FinkQuery):
             One row per object (its last alert), sorted by ``i:jd`` descending, with
             ``v:jdstartgw`` (the event's JD).
 
+        Warns
+        -----
+        astroquery.exceptions.MaxResultsWarning
+            The answer has 10,000 rows or more: the server scans each pixel for at most
+            10,000 alerts, then keeps one row per object, and the rows do not say their
+            pixel, so a cut pixel cannot be told (a pixel of many alerts of few objects
+            may also be cut with fewer rows). Lower ``credible_level`` or the days.
+
         Raises
         ------
         astroquery.exceptions.InvalidQueryError

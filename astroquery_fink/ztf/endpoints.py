@@ -113,8 +113,11 @@ RESOLVER = Endpoint("resolver", "name resolver", rows="matches", limit_arg="nmax
 # SIMBAD forward (CDS Sesame) and ssodnet with nmax=1 (exact match) are not capped by nmax
 # (apps/routes/v1/ztf/resolver/utils.py)
 RESOLVER_UNCAPPED = replace(RESOLVER, limit_arg=None)
+# one scan of ztf.pixel128 per pixel of the credible region, each capped at 10,000 alerts
+# before the rows are grouped per object (apps/routes/v1/ztf/skymap/utils.py); the rows do
+# not say their pixel
 SKYMAP = Endpoint("skymap", "sky map search", rows="objects", sort=(("i:jd", True),),
-                  tiebreak=("i:objectId",))
+                  tiebreak=("i:objectId",), rows_per_id=ROWS_PER_ID, limit_per_scan=True)
 STATISTICS = Endpoint("statistics", "statistics", rows="nights", sort=(("key:key", False),),
                       described=False,
                       strays=(outside_prefix("key:key", lambda p: f"ztf_{p.get('date', '')}"),))
