@@ -110,6 +110,56 @@ def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float 
     return check
 
 
+def outside_start_window(name: str) -> Check:
+    """Rows whose ``name`` (a Julian date) is outside the range the ZTF cone search scans
+    its row keys (``<pixel>_<jdstarthist>``) on when the request has a ``startdate``: up to
+    ``stopdate``, else ``startdate + window`` days, else now (fink-object-api
+    apps/routes/v1/ztf/conesearch/utils.py); without a start, the scan has no dates."""
+    def check(answer, payload: dict, schema):
+        jd, missing = _values(answer, name, schema)
+        if jd is None or "startdate" not in payload:
+            return None
+        low = Time(payload["startdate"], scale="utc").jd
+        high = (Time(payload["stopdate"], scale="utc").jd if "stopdate" in payload
+                else low + float(payload["window"]) if "window" in payload else Time.now().jd)
+        jd = jd.astype(float)
+        with np.errstate(invalid="ignore"):
+            out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
+        until = (payload["stopdate"] if "stopdate" in payload else
+                 f"{payload['window']} days later" if "window" in payload else "now")
+        return out, f"with {name} from {payload['startdate']} to {until}"
+    return check
+
+
+def outside_tai_filters(first: str, last: str) -> Check:
+    """Rows the Rubin cone search's date filters drop: ``first`` (an MJD, the object's first
+    detection) before ``startdate``, or ``last`` (its latest) after ``stopdate`` or after
+    ``startdate + window`` days; dates read as TAI (fink-object-api
+    apps/routes/v1/lsst/conesearch/utils.py)."""
+    def check(answer, payload: dict, schema):
+        if "startdate" not in payload and "stopdate" not in payload:
+            return None
+        out, said = np.zeros(len(answer), bool), []
+        if "startdate" in payload:
+            start = Time(payload["startdate"], scale="tai").mjd
+            values, missing = _values(answer, first, schema)
+            if values is not None:
+                with np.errstate(invalid="ignore"):
+                    out |= (values.astype(float) < start - _JD_ROOM) & ~missing
+                said.append(f"with {first} from {payload['startdate']}")
+        stops = [Time(payload["stopdate"], scale="tai").mjd] if "stopdate" in payload else []
+        if "startdate" in payload and "window" in payload:
+            stops.append(Time(payload["startdate"], scale="tai").mjd + float(payload["window"]))
+        if stops:
+            values, missing = _values(answer, last, schema)
+            if values is not None:
+                with np.errstate(invalid="ignore"):
+                    out |= (values.astype(float) > min(stops) + _JD_ROOM) & ~missing
+                said.append(f"with {last} up to MJD {min(stops):.6f} (TAI)")
+        return (out, " and ".join(said)) if said else None
+    return check
+
+
 def against_trend(name: str, arg: str, signs: dict[str, int]) -> Check:
     """Rows whose ``name`` has the sign opposite to the one the request's ``arg`` keeps
     (``trend``: rising alerts have a negative ``d:mag_rate``, fading ones a positive one;

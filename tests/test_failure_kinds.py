@@ -1709,6 +1709,30 @@ _STRAY_CASES = {
                   "r:midpointMjdTai": 61000.5}],
         lambda f: f.query_region("10 20", 5 * u.arcsec, output_format="json"),
         r"holds 1 of its 1 rows not within 5.0 arcsec"),
+    # with a start, the ZTF cone search scans keys <pixel>_<jdstarthist> up to start + window
+    "a ZTF cone-search row first detected after the window": (
+        "ztf", [_alert_row(**{"i:jdstarthist": Time("2021-11-05").jd})],
+        lambda f: f.query_region("10 20", 5 * u.arcsec, startdate="2021-11-01",
+                                 window=2 * u.day, output_format="json"),
+        "holds 1 of its 1 rows not with i:jdstarthist from 2021-11-01 00:00:00.000 to 2.0 "
+        "days later"),
+    # the Rubin cone search filters its rows: first detection from the start, latest up to
+    # the stop (or start + window), in TAI
+    "a Rubin cone-search row first detected before the start": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:ra": 10.0, "r:dec": 20.0,
+                  "r:midpointMjdTai": 61000.5, "f:firstDiaSourceMjdTaiFink": 60999.0}],
+        lambda f: f.query_region("10 20", 5 * u.arcsec, startdate=Time(61000, format="mjd",
+                                                                       scale="tai"),
+                                 output_format="json"),
+        r"holds 1 of its 1 rows not with f:firstDiaSourceMjdTaiFink from 2025-11-21 "),
+    "a Rubin cone-search row seen after the window": (
+        "lsst", [{"r:diaObjectId": 1234567, "r:ra": 10.0, "r:dec": 20.0,
+                  "r:midpointMjdTai": 61003.5, "f:firstDiaSourceMjdTaiFink": 61000.5}],
+        lambda f: f.query_region("10 20", 5 * u.arcsec, startdate=Time(61000, format="mjd",
+                                                                       scale="tai"),
+                                 window=2 * u.day, output_format="json"),
+        r"not with f:firstDiaSourceMjdTaiFink from 2025-11-21 00:00:00.000 and with "
+        r"r:midpointMjdTai up to MJD 61002.000000 \(TAI\)"),
     "a tracklet row of another tracklet": (
         "ztf", [_alert_row(**{"d:tracklet": "TRCK_20190101_000000_01"})],
         lambda f: f.query_tracklet("TRCK_20211120_031428_00", output_format="json"),
@@ -1804,6 +1828,22 @@ def test_rows_of_the_last_day_of_an_anomaly_range_and_of_a_name_are_kept(recorde
     rows = [_alert_row(**{"i:ssnamenr": "2010JO69", "sso_number": None, "sso_name": "2010 JO69"})]
     fink, _ = recorded([make_response(json.dumps(rows).encode())])
     assert len(fink.query_sso("2010JO69", output_format="json")) == 1
+
+
+def test_cone_rows_at_the_edges_of_their_dates_are_kept(recorded, lsst_recorded):
+    ztf = [_alert_row(**{"i:objectId": f"ZTF21abcdef{c}", "i:jdstarthist": jd})
+           for c, jd in zip("ab", (Time("2021-11-01").jd, Time("2021-11-03").jd), strict=True)]
+    fink, _ = recorded(lambda url, body: make_response(json.dumps(ztf).encode()))
+    assert len(fink.query_region("10 20", 5 * u.arcsec, startdate="2021-11-01",
+                                 window=2 * u.day, output_format="json")) == 2
+    rubin = [{"r:diaObjectId": 1234567 + k, "r:ra": 10.0, "r:dec": 20.0,
+              "r:midpointMjdTai": last, "f:firstDiaSourceMjdTaiFink": first}
+             for k, (first, last) in enumerate(((61000.0, 61002.0), (61001.0, 61001.5)))]
+    lsst, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rubin).encode()))
+    t = lsst.query_region("10 20", 5 * u.arcsec, startdate=Time(61000, format="mjd",
+                                                                   scale="tai"),
+                          window=2 * u.day, output_format="json")
+    assert sorted(t["r:diaObjectId"]) == [1234567, 1234568]
 
 
 def test_rubin_rows_at_the_edges_of_a_key_prefix_and_a_tag_range_are_kept(lsst_recorded):

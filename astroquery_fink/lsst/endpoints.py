@@ -13,6 +13,7 @@ from .._strays import (
                        outside_jd_range,
                        outside_number_prefix,
                        outside_prefix,
+                       outside_tai_filters,
 )
 
 __all__: list[str] = []
@@ -54,7 +55,8 @@ CONESEARCH = _rubin(
     # rows in the answer was cut for sure; one with fewer may have been, if its objects had
     # several alerts
     limit_arg="n", limit_default=1000, limit_per_scan=True, scan_column="f:pixel1024",
-    strays=(outside_cone("r:ra", "r:dec"),))
+    strays=(outside_cone("r:ra", "r:dec"),
+            outside_tai_filters("f:firstDiaSourceMjdTaiFink", "r:midpointMjdTai")))
 CUTOUTS = _rubin("cutouts", "cutouts", items="alerts")
 SCHEMA = _rubin("schema", "schema")
 

@@ -6,7 +6,14 @@ Server behaviour is cited from fink-object-api (apps/routes/v1/ztf/<name>/utils.
 from dataclasses import replace
 
 from .._endpoint import FINK_START, Endpoint
-from .._strays import against_trend, other_than, outside_cone, outside_jd_range, outside_prefix
+from .._strays import (
+    against_trend,
+    other_than,
+    outside_cone,
+    outside_jd_range,
+    outside_prefix,
+    outside_start_window,
+)
 
 __all__: list[str] = []
 
@@ -64,7 +71,7 @@ CONESEARCH = Endpoint(
     # with a `columns` selection the server keeps one alert per object only when both are
     # selected (apps/utils/decoding.py, format_hbase_output: group_alerts)
     needs={"*": ("i:objectId", "i:jd")},
-    strays=(outside_cone("i:ra", "i:dec"),),
+    strays=(outside_cone("i:ra", "i:dec"), outside_start_window("i:jdstarthist")),
 )
 # Class search: the newest alerts of a class, newest first: a reversed range scan on keys
 # <class>_<jd> (apps/routes/v1/ztf/latests/utils.py).
