@@ -20,9 +20,10 @@ Deadlines
     requests of a query (its `Lanes`) stop trying at the call's end, so that a query of
     many requests ends on time also when the server answers some and never others. A
     `fetch` outside a public call has the budget to itself. The name lookup (DNS), which
-    no socket timeout bounds and nothing interrupts, runs in a thread of its own and is
-    waited for until the deadline (`_looked_up`). Not bounded: sessions whose adapters the
-    user replaced.
+    no socket timeout bounds and nothing interrupts, runs in a thread of its own, shared
+    by the requests of that name, and is waited for until the deadline (`_looked_up`);
+    urllib3 then connects to the addresses found, without looking the name up again. Not
+    bounded: sessions whose adapters the user replaced.
 Retries
     Every Fink data route is a read, so a request is safe to repeat. Transient failures
     (connection errors, time-outs, HTTP 429/502/503/504, answers cut short) are retried with
@@ -63,10 +64,10 @@ Cache
     data may differ from one start to the next on the same URL, and it answers fast anyway.
     Neither is an answer whose ``Cache-Control`` says ``no-store`` (the emulator's do).
 """
+import concurrent.futures
 import contextlib
 import contextvars
 import email.utils
-import functools
 import heapq
 import http.client
 import ipaddress
@@ -202,7 +203,7 @@ def fetch(query: BaseQuery, method: str, url: str, payload: dict | None,
     """  # noqa: E501
     payload = payload or None  # a GET without arguments sends no body
     key = (AstroQuery(method, url, json=payload)
-           if cache and _cacheable(url, min(float(timeout), _CACHE_LOOKUP_SECONDS)) else None)
+           if cache and _cacheable(url, _cache_lookup_seconds(timeout)) else None)
     if key is not None:
         hit = _from_cache(query, key, parse)
         if hit is not _MISS:
@@ -964,32 +965,44 @@ class _SlowLookup(Exception):
     """The system did not look up a host name in the time given."""
 
 
-def _looked_up(host: str, port, seconds: float, stop: Callable[[], bool] = lambda: False):
-    """``socket.getaddrinfo(host, port)`` in ``seconds`` at most, or `_SlowLookup`.
+# The lookups under way, by host name: requests asking a name already being looked up
+# wait for that lookup rather than start another (a name server that never answers would
+# otherwise leave a thread per request behind).
+_lookups: dict[str, concurrent.futures.Future] = {}
+_lookups_lock = threading.Lock()
+
+
+def _looked_up(host: str, seconds: float, stop: Callable[[], bool] = lambda: False):
+    """``socket.getaddrinfo(host, None)`` in ``seconds`` at most, or `_SlowLookup`.
 
     The system's lookup has no time limit of its own (its name servers' may add up to
     minutes) and cannot be interrupted, even by Ctrl-C: it runs in a thread of its own,
     left to finish alone when it is late or when ``stop()`` becomes true.
     """
-    found: list = []
-    done = threading.Event()
-
-    def lookup() -> None:
-        try:
-            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except (OSError, UnicodeError) as err:
-            found.append(err)
-        done.set()
-
-    threading.Thread(target=lookup, daemon=True, name="astroquery_fink-lookup").start()
+    with _lookups_lock:
+        future = _lookups.get(host)
+        if future is None or future.done():  # a lookup ended is not an answer for later
+            future = _lookups[host] = concurrent.futures.Future()
+            threading.Thread(target=_lookup, args=(host, future), daemon=True,
+                             name="astroquery_fink-lookup").start()
     ends = time.monotonic() + seconds
-    # in short waits: Ctrl-C and a cancelled query are seen at once
-    while not done.wait(min(0.2, max(ends - time.monotonic(), 0.0))):
-        if stop() or time.monotonic() >= ends:
-            raise _SlowLookup(host)
-    if isinstance(found[0], Exception):
-        raise found[0]
-    return found[0]
+    while True:  # in short waits: Ctrl-C and a cancelled query are seen at once
+        try:
+            return future.result(timeout=min(0.2, max(ends - time.monotonic(), 0.0)))
+        except concurrent.futures.TimeoutError:
+            if stop() or time.monotonic() >= ends:
+                raise _SlowLookup(host) from None
+
+
+def _lookup(host: str, future: concurrent.futures.Future) -> None:
+    try:
+        future.set_result(socket.getaddrinfo(host, None, type=socket.SOCK_STREAM))
+    except (OSError, UnicodeError) as err:
+        future.set_exception(err)
+    finally:
+        with _lookups_lock:
+            if _lookups.get(host) is future:
+                del _lookups[host]
 
 
 class _DeadlinePassed(Exception):
@@ -1182,20 +1195,38 @@ class _Watched:
     def _new_conn(self):
         watch = getattr(_local, "watch", None)
         host = getattr(self, "_dns_host", self.host)
-        if watch is not None and _ip_address(host) is None:
-            # the name's lookup under the deadline too (the socket's timeout does not bound
-            # it); urllib3's own lookup, once this one has ended, then answers at once
-            # from the system's cache or name server, and says a failure its way
-            try:
-                _looked_up(host, self.port, watch.left(), lambda: watch.fired)
-            except _SlowLookup as err:
-                raise urllib3.exceptions.ConnectTimeoutError(
-                    self, f"looking up the name {host!r} took too long") from err
-            except (OSError, UnicodeError):
-                pass
-        sock = super()._new_conn()
+        if watch is None or _ip_address(host) is not None:
+            sock = super()._new_conn()
+        else:
+            sock = self._connect_by_name(host, watch)
         _watched(sock)
         return sock
+
+    def _connect_by_name(self, host: str, watch: "_Watch"):
+        """urllib3's connection to a host name, its lookup under the deadline too (the
+        socket's timeout does not bound it): the name is looked up once, in
+        `_looked_up`, and urllib3 connects to its addresses in their order, as it would."""
+        try:
+            infos = _looked_up(host, watch.left(), lambda: watch.fired)
+        except _SlowLookup as err:
+            raise urllib3.exceptions.ConnectTimeoutError(
+                self, f"looking up the name {host!r} took too long") from err
+        except (OSError, UnicodeError):
+            return super()._new_conn()  # urllib3 looks it up again, and says why it fails
+        failure = None
+        try:
+            for address in dict.fromkeys(str(info[4][0]) for info in infos):
+                self._dns_host = address  # an address: urllib3 looks nothing up
+                try:
+                    return super()._new_conn()
+                except urllib3.exceptions.ConnectTimeoutError as err:  # refused too
+                    failure = err
+                    if watch.fired:
+                        break
+        finally:
+            self._dns_host = host
+        raise failure or urllib3.exceptions.NewConnectionError(
+            self, f"the name {host!r} has no address")
 
     def connect(self) -> None:
         super().connect()
@@ -1316,6 +1347,14 @@ _MISS = object()
 _CACHE_LOOKUP_SECONDS = 2.0
 
 
+def _cache_lookup_seconds(timeout: float) -> float:
+    """The wait for a server's name before the cache is asked: at most 2 s, ``timeout``,
+    and what is left of the call's ``conf.retry_total_time``."""
+    ends = _CALL_ENDS.get()
+    left = float("inf") if ends is None else max(ends - time.monotonic(), 0.0)
+    return min(float(timeout), _CACHE_LOOKUP_SECONDS, left)
+
+
 def _cacheable(url: str, seconds: float = _CACHE_LOOKUP_SECONDS) -> bool:
     """Answers of servers on this machine or a local network are never cached (see the
     module docstring); a name is looked up in ``seconds`` at most."""
@@ -1342,21 +1381,32 @@ def _is_global(address) -> bool:
     return (getattr(address, "ipv4_mapped", None) or address).is_global
 
 
-@functools.lru_cache(maxsize=256)
+# Whether a host name stands for global addresses only, for the names looked up so far.
+_name_is_global: dict[str, bool] = {}
+
+
 def _global_name(host: str, seconds: float) -> bool:
     """Whether a host name stands for global addresses only: a name the system resolves to
     this machine or a local network (``/etc/hosts``, a LAN's DNS) is not; a name it cannot
     resolve is taken as named (its request fails, and nothing failed is cached).
-    `_SlowLookup` if the lookup takes more than ``seconds``."""
+    `_SlowLookup` if the lookup takes more than ``seconds`` (not remembered)."""
+    verdict = _name_is_global.get(host)
+    if verdict is not None:
+        return verdict
     try:
-        infos = _looked_up(host, None, seconds)
+        infos = _looked_up(host, seconds)
     except (OSError, UnicodeError):
-        return True
-    addresses = set()
-    for info in infos:
-        with contextlib.suppress(ValueError):
-            addresses.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
-    return all(_is_global(a) for a in addresses)
+        verdict = True
+    else:
+        addresses = set()
+        for info in infos:
+            with contextlib.suppress(ValueError):
+                addresses.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
+        verdict = all(_is_global(a) for a in addresses)
+    if len(_name_is_global) >= 256:
+        _name_is_global.clear()
+    _name_is_global[host] = verdict
+    return verdict
 
 
 def _ip_address(host: str):

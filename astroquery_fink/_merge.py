@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from astropy.table import Table
-from astroquery.exceptions import MaxResultsWarning, RemoteServiceError
+from astroquery.exceptions import MaxResultsWarning, RemoteServiceError, TableParseError
 
 from ._endpoint import Endpoint
 from ._errors import warn
@@ -443,6 +443,12 @@ def _joined(parts: list, lengths: list[int]) -> tuple[np.ndarray, np.ndarray | N
         elif data.shape[1:] != shape:
             data, mask = _padded(data, mask, shape, target)
         elif data.dtype != target:
+            if target.kind == "u" and data.dtype.kind == "i" and bool(
+                    (data[~mask] if mask is not None else data).min(initial=0) < 0):
+                name = next(p.name for p in parts if p is not None)
+                raise TableParseError(
+                    f"Column {name}: negative integers and integers beyond "
+                    "int64 in one column, which no 64-bit integer type holds")
             data = _cast(data, target)
         values.append(data)
         if mask is not None:
@@ -464,7 +470,10 @@ def _common_dtype(dtypes: list[np.dtype]) -> np.dtype:
         return np.dtype(object) if any(d.kind == "O" for d in dtypes) else np.dtype(str)
     same = [d for d in dtypes if _WIDTH.get(d.kind, 3) == width]
     if width == 1 and {d.kind for d in same} == {"i", "u"}:
-        return np.dtype(np.int64)  # numpy would make int64 with uint64 a float
+        # numpy would make int64 with uint64 a float; the typing gives uint64 only to
+        # integers beyond int64 (a column the schema does not know): uint64 holds both, if
+        # no integer is negative (`_cast` refuses that)
+        return np.dtype(np.uint64)
     return np.result_type(*same)
 
 

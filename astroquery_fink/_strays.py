@@ -22,6 +22,8 @@ Check = Callable[[object, dict, object], "tuple[np.ndarray, str] | None"]
 _ANGLE_ROOM_DEG = 1e-6
 _JD_ROOM = 1e-5
 _NUMBER_ROOM = 1e-9
+# How far behind the server's clock this machine's may be.
+_CLOCK_ROOM_DAYS = 1.0
 
 
 def _values(answer, name: str, schema):
@@ -65,6 +67,8 @@ def outside_number_prefix(name: str, arg: str) -> Check:
         decimals = len(text.partition(".")[2]) if "e" not in text.lower() else 0
         low = float(text)
         high = low + 10.0 ** -decimals
+        if text.startswith("-"):  # "-5.5" starts the keys of (-5.6, -5.5]
+            low, high = low - 10.0 ** -decimals, low
         value = value.astype(float)
         with np.errstate(invalid="ignore"):
             out = ((value < low - _NUMBER_ROOM) | (value >= high + _NUMBER_ROOM)) & ~missing
@@ -100,8 +104,10 @@ def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float 
             jd = jd.astype(float) + 2400000.5
         start = payload.get(start_arg, default_start)
         low = -np.inf if start is None else Time(start, scale="utc").jd
+        # "now" is the server's clock: this one's may be behind (by hours, if its time zone
+        # is wrong), so it only bounds rows clearly in the future
         high = Time(payload[stop_arg], scale="utc").jd + stop_days if stop_arg in payload \
-            else Time.now().jd
+            else Time.now().jd + _CLOCK_ROOM_DAYS
         jd = jd.astype(float)
         with np.errstate(invalid="ignore"):
             out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
@@ -121,7 +127,8 @@ def outside_start_window(name: str) -> Check:
             return None
         low = Time(payload["startdate"], scale="utc").jd
         high = (Time(payload["stopdate"], scale="utc").jd if "stopdate" in payload
-                else low + float(payload["window"]) if "window" in payload else Time.now().jd)
+                else low + float(payload["window"]) if "window" in payload
+                else Time.now().jd + _CLOCK_ROOM_DAYS)
         jd = jd.astype(float)
         with np.errstate(invalid="ignore"):
             out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing

@@ -211,14 +211,14 @@ def test_a_name_resolving_to_this_machine_is_never_cached(cached, monkeypatch, s
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
-    _http._global_name.cache_clear()
+    _http._name_is_global.clear()
     fink, rec = cached(lambda url, body: make_response(GOOD))
     fink.server = server
     try:
         for _ in range(2):
             fink.query_object("ZTF20abfcszi", output_format="json", cache=True)
     finally:
-        _http._global_name.cache_clear()
+        _http._name_is_global.clear()
     assert len(rec.calls) == 2 and not list(fink.cache_location.glob("*.pickle"))
 
 

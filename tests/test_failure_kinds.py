@@ -1860,6 +1860,19 @@ def test_rubin_rows_at_the_edges_of_a_key_prefix_and_a_tag_range_are_kept(lsst_r
     tags = fink.query_tags("extragalactic_new_candidate", startdate="2025-06-01",
                            stopdate="2025-06-02", output_format="json")
     assert sorted(tags["r:midpointMjdTai"]) == list(ends)
+    # without a stop, the server's "now" bounds the scan: a clock here 10 minutes behind it
+    # (or hours, with a wrong time zone) must not refuse its newest alerts
+    soon = [{"r:diaObjectId": 1234567, "r:diaSourceId": 1,
+             "r:midpointMjdTai": (Time.now() + 10 * u.min).tai.mjd}]
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(soon).encode()))
+    assert len(fink.query_tags("extragalactic_new_candidate", output_format="json")) == 1
+    # a negative number's prefix "-5.5" starts the keys of (-5.6, -5.5]
+    rows = [{"r:diaObjectId": 1234567, "r:diaSourceId": 1, "r:midpointMjdTai": -5.55}]
+    fink, _ = lsst_recorded(lambda url, body: make_response(json.dumps(rows).encode()))
+    assert len(fink.query_object(1234567, midpointMjdTai=-5.5, output_format="json")) == 1
+    rows[0]["r:midpointMjdTai"] = -5.45
+    with pytest.raises(RemoteServiceError, match="not with r:midpointMjdTai starting with -5.5"):
+        fink.query_object(1234567, midpointMjdTai=-5.5, output_format="json")
     assert round(ends[0] - 60827.0, 9) == round(37 / 86400, 9)
 
 

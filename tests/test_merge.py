@@ -197,3 +197,21 @@ def test_duplicate_rows_found_by_exact_key_folded_or_not(monkeypatch, fold_limit
     assert _merge._first_rows(keys, ("id", "mjd"), 6).tolist() == [0, 1, 3, 4, 5]
     assert _merge._first_rows({"id": (ids[:2], None), "mjd": (mjd[:2], None)},
                               ("id", "mjd"), 2) is None
+
+
+def test_pages_of_signed_and_unsigned_64_bit_integers_merge_exactly():
+    # a column the schema does not know is uint64 where an integer is beyond int64 (a
+    # query_class(fetch_all=True) page): the merge keeps it uint64, never wrapped to -1
+    from astroquery.exceptions import TableParseError
+
+    from astroquery_fink.ztf import endpoints
+    first = Table({"i:objectId": ["A", "B"], "i:jd": [1.0, 2.0], "x:flags": np.array([5, 6])})
+    second = Table({"i:objectId": ["C"], "i:jd": [3.0],
+                    "x:flags": np.array([2**64 - 1], np.uint64)})
+    merged = _merge.merge([first, second], endpoints.LATESTS)
+    assert merged["x:flags"].dtype == np.uint64
+    assert sorted(int(v) for v in merged["x:flags"]) == [5, 6, 2**64 - 1]
+    negative = Table({"i:objectId": ["D"], "i:jd": [4.0], "x:flags": np.array([-1])})
+    with pytest.raises(TableParseError, match="^Column x:flags: negative integers and integers "
+                                              "beyond int64 in one column"):
+        _merge.merge([first, second, negative], endpoints.LATESTS)
