@@ -1160,15 +1160,18 @@ def _watchdog() -> _Watchdog:
     return _watchdogs[0]
 
 
-def _forget_watchdog() -> None:
-    # a forked child has no watchdog thread (and maybe a lock another thread held)
-    global _watchdog_lock
+def _forget_threads() -> None:
+    # a forked child has no watchdog thread nor lookup threads (and maybe a lock another
+    # thread held): their lookups would never end there
+    global _watchdog_lock, _lookups_lock
     _watchdog_lock = threading.Lock()
     _watchdogs.clear()
+    _lookups_lock = threading.Lock()
+    _lookups.clear()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_watchdog)
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def _shutdown(sock) -> None:
@@ -1211,12 +1214,16 @@ class _Watched:
         except _SlowLookup as err:
             raise urllib3.exceptions.ConnectTimeoutError(
                 self, f"looking up the name {host!r} took too long") from err
-        except (OSError, UnicodeError):
-            return super()._new_conn()  # urllib3 looks it up again, and says why it fails
+        except socket.gaierror as err:  # said as urllib3 says it (not looked up again)
+            raise urllib3.exceptions.NameResolutionError(host, self, err) from err
+        except (OSError, UnicodeError) as err:
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"Failed to look up the name {host!r}: {err}") from err
         failure = None
         try:
             for address in dict.fromkeys(str(info[4][0]) for info in infos):
                 self._dns_host = address  # an address: urllib3 looks nothing up
+                self.timeout = watch.left()  # the lookup took some of the time
                 try:
                     return super()._new_conn()
                 except urllib3.exceptions.ConnectTimeoutError as err:  # refused too
@@ -1396,13 +1403,12 @@ def _global_name(host: str, seconds: float) -> bool:
     try:
         infos = _looked_up(host, seconds)
     except (OSError, UnicodeError):
-        verdict = True
-    else:
-        addresses = set()
-        for info in infos:
-            with contextlib.suppress(ValueError):
-                addresses.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
-        verdict = all(_is_global(a) for a in addresses)
+        return True  # not remembered: the name may resolve, to a local address, later
+    addresses = set()
+    for info in infos:
+        with contextlib.suppress(ValueError):
+            addresses.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
+    verdict = all(_is_global(a) for a in addresses)
     if len(_name_is_global) >= 256:
         _name_is_global.clear()
     _name_is_global[host] = verdict

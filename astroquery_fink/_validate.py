@@ -142,13 +142,18 @@ def output_path(value, name: str = "path") -> Path:
                                 "to write")
     try:
         # written through a link, as open() writes (not the link replaced by a file)
-        path = Path(os.path.realpath(path)) if path.is_symlink() else path
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+            if path.is_symlink():  # realpath stops at a loop of links
+                raise InvalidQueryError(f"{name} {shown(os.fspath(value))} is a loop of "
+                                        "symbolic links: name a file to write")
         is_folder, folder_exists = path.is_dir(), path.parent.is_dir()
     except OSError as err:  # a name too long for the file system, ...
         raise InvalidQueryError(
             f"{name} {shown(str(path))} cannot be a file: {err.strerror}") from None
     if is_folder:
-        raise InvalidQueryError(f"{name} {shown(str(path))} is a folder: name the file to write")
+        raise InvalidQueryError(f"{name} {shown(os.fspath(value))} is a folder: name the file "
+                                "to write")
     with contextlib.suppress(OSError):
         if path.exists() and not path.is_file():  # a device, FIFO or socket is not replaced
             raise InvalidQueryError(f"{name} {shown(os.fspath(value))} is not a regular file "

@@ -1435,6 +1435,23 @@ def test_a_bulk_file_never_replaces_a_device_or_a_fifo(recorded, tmp_path):
     assert rec.calls == [] and (tmp_path / "pipe.parquet").is_fifo()
 
 
+def test_a_bulk_file_behind_a_link_loop_or_to_a_folder_is_refused_by_its_name(recorded,
+                                                                              tmp_path):
+    fink, rec = recorded([])
+    (tmp_path / "a.parquet").symlink_to("b.parquet")
+    (tmp_path / "b.parquet").symlink_to("a.parquet")
+    (tmp_path / "dir.parquet").symlink_to(tmp_path)
+    with pytest.raises(InvalidQueryError) as info:
+        fink.download_ssobulk(tmp_path / "a.parquet")
+    # (a long path is shortened in the middle)
+    assert str(info.value).startswith("path '/") and str(info.value).endswith(
+        "a.parquet' is a loop of symbolic links: name a file to write")
+    with pytest.raises(InvalidQueryError) as info:
+        fink.download_ssobulk(tmp_path / "dir.parquet")
+    assert str(info.value).endswith("dir.parquet' is a folder: name the file to write")
+    assert rec.calls == [] and (tmp_path / "a.parquet").is_symlink()
+
+
 def test_a_bulk_file_that_cannot_be_made_is_said_by_its_name(recorded, tmp_path, monkeypatch):
     fink, rec = recorded([])
     real_open = os.open

@@ -343,6 +343,33 @@ def test_a_name_is_looked_up_once_per_connection_and_its_addresses_connected(
     assert server.seen[0].path == "/api/v1/objects"
 
 
+def test_a_name_that_cannot_be_looked_up_is_said_once_not_looked_up_again(monkeypatch):
+    real, asked = socket.getaddrinfo, []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "nowhere.example":
+            asked.append(host)
+            time.sleep(0.3)
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    with conf.set_temp("max_retries", 3):
+        err, elapsed = timed(call, "http://nowhere.example:5000/api/v1/objects", timeout=2)
+    assert isinstance(err, RemoteServiceError) and not isinstance(err, AstroTimeoutError)
+    assert "the name 'nowhere.example' cannot be looked up (no network?)" in str(err)
+    assert asked == ["nowhere.example"] and elapsed < 1.0  # once: no retry, no second lookup
+
+
+def test_a_forked_child_does_not_wait_for_its_parents_lookups():
+    # the lookup threads do not exist in a child: their futures would never end there
+    pending = _http._lookups.setdefault("parent.example", __import__(
+        "concurrent.futures").futures.Future())
+    _http._forget_threads()
+    assert _http._lookups == {} and not pending.done()
+    assert _http._looked_up("localhost", 5.0)[0][4][0] in ("127.0.0.1", "::1")
+
+
 IDS16 = [f"ZTF20aaaaa{a}{b}" for a in "ab" for b in "abcdefgh"]
 
 
