@@ -472,7 +472,7 @@ def _common_dtype(dtypes: list[np.dtype]) -> np.dtype:
     if width == 1 and {d.kind for d in same} == {"i", "u"}:
         # numpy would make int64 with uint64 a float; the typing gives uint64 only to
         # integers beyond int64 (a column the schema does not know): uint64 holds both, if
-        # no integer is negative (`_cast` refuses that)
+        # no integer is negative (refused where the parts are joined, `_joined`)
         return np.dtype(np.uint64)
     return np.result_type(*same)
 

@@ -270,20 +270,33 @@ def test_retry_total_time_bounds_the_whole_call(serve):
     assert 3 <= len(server.seen) <= 4
 
 
+def pretend_names(monkeypatch, behaviours: dict) -> list:
+    """The system's lookup answers each name of ``behaviours`` by ``behaviour(n)`` (``n``:
+    how many lookups of those names so far, this one included), which returns getaddrinfo's
+    list or raises; other names resolve as usual. Returns the names looked up, in order."""
+    real, asked = socket.getaddrinfo, []
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in behaviours:
+            asked.append(host)
+            return behaviours[host](len(asked))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
 @pytest.fixture
 def slow_name(monkeypatch):
     """The name "slow.example" takes the system a minute to look up (released at teardown,
     so that no lookup thread outlives the test); every other name resolves as usual."""
-    real, release, asked = socket.getaddrinfo, threading.Event(), []
+    release = threading.Event()
 
-    def getaddrinfo(host, *args, **kwargs):
-        if host == "slow.example":
-            asked.append(host)
-            release.wait(60)
-            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-        return real(host, *args, **kwargs)
+    def never_answers(n):
+        release.wait(60)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    asked = pretend_names(monkeypatch, {"slow.example": never_answers})
     _http._name_is_global.clear()
     yield asked
     release.set()
@@ -325,35 +338,26 @@ def test_a_name_is_looked_up_once_per_connection_and_its_addresses_connected(
     # (a second lookup would be unbounded); an address refusing the connection is skipped
     server = serve(echo)
     port = int(server.url.rsplit(":", 1)[1])
-    real, asked = socket.getaddrinfo, []
 
-    def getaddrinfo(host, *args, **kwargs):
-        if host == "twice.example":
-            asked.append(host)
-            if len(asked) > 1:
-                threading.Event().wait(30)  # a second lookup would hang
-            # the server listens on IPv4 only: ::1 refuses (or is not there) at once
-            return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 0, 0, 0)),
-                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
-        return real(host, *args, **kwargs)
+    def answer_once(n):
+        if n > 1:
+            threading.Event().wait(30)  # a second lookup would hang
+        # the server listens on IPv4 only: ::1 refuses (or is not there) at once
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("::1", 0, 0, 0)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
 
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    asked = pretend_names(monkeypatch, {"twice.example": answer_once})
     err, elapsed = timed(call, f"http://twice.example:{port}/api/v1/objects", timeout=2)
     assert err is None and elapsed < 1.5 and asked == ["twice.example"]
     assert server.seen[0].path == "/api/v1/objects"
 
 
 def test_a_name_that_cannot_be_looked_up_is_said_once_not_looked_up_again(monkeypatch):
-    real, asked = socket.getaddrinfo, []
+    def unknown(n):
+        time.sleep(0.3)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    def getaddrinfo(host, *args, **kwargs):
-        if host == "nowhere.example":
-            asked.append(host)
-            time.sleep(0.3)
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    asked = pretend_names(monkeypatch, {"nowhere.example": unknown})
     with conf.set_temp("max_retries", 3):
         err, elapsed = timed(call, "http://nowhere.example:5000/api/v1/objects", timeout=2)
     assert isinstance(err, RemoteServiceError) and not isinstance(err, AstroTimeoutError)
