@@ -26,6 +26,13 @@ _NUMBER_ROOM = 1e-9
 _CLOCK_ROOM_DAYS = 1.0
 
 
+def _outside(values, missing, low: float, high: float, room: float) -> np.ndarray:
+    """Which present values are below ``low`` or above ``high``, with ``room`` each side."""
+    values = values.astype(float)
+    with np.errstate(invalid="ignore"):
+        return ((values < low - room) | (values > high + room)) & ~missing
+
+
 def _values(answer, name: str, schema):
     column = answer.typed(name, schema)
     if column is None:
@@ -69,9 +76,7 @@ def outside_number_prefix(name: str, arg: str) -> Check:
         high = low + 10.0 ** -decimals
         if text.startswith("-"):  # "-5.5" starts the keys of (-5.6, -5.5]
             low, high = low - 10.0 ** -decimals, low
-        value = value.astype(float)
-        with np.errstate(invalid="ignore"):
-            out = ((value < low - _NUMBER_ROOM) | (value >= high + _NUMBER_ROOM)) & ~missing
+        out = _outside(value, missing, low, high, _NUMBER_ROOM)
         return out, f"with {name} starting with {text}"
     return check
 
@@ -108,9 +113,7 @@ def outside_jd_range(name: str, start_arg: str, stop_arg: str, stop_days: float 
         # is wrong), so it only bounds rows clearly in the future
         high = Time(payload[stop_arg], scale="utc").jd + stop_days if stop_arg in payload \
             else Time.now().jd + _CLOCK_ROOM_DAYS
-        jd = jd.astype(float)
-        with np.errstate(invalid="ignore"):
-            out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
+        out = _outside(jd, missing, low, high, _JD_ROOM)
         return out, (f"with {name} from {start or 'the start'} to "
                      f"{payload.get(stop_arg, 'now')}")
     return check
@@ -129,9 +132,7 @@ def outside_start_window(name: str) -> Check:
         high = (Time(payload["stopdate"], scale="utc").jd if "stopdate" in payload
                 else low + float(payload["window"]) if "window" in payload
                 else Time.now().jd + _CLOCK_ROOM_DAYS)
-        jd = jd.astype(float)
-        with np.errstate(invalid="ignore"):
-            out = ((jd < low - _JD_ROOM) | (jd > high + _JD_ROOM)) & ~missing
+        out = _outside(jd, missing, low, high, _JD_ROOM)
         until = (payload["stopdate"] if "stopdate" in payload else
                  f"{payload['window']} days later" if "window" in payload else "now")
         return out, f"with {name} from {payload['startdate']} to {until}"
@@ -151,8 +152,7 @@ def outside_tai_filters(first: str, last: str) -> Check:
             start = Time(payload["startdate"], scale="tai").mjd
             values, missing = _values(answer, first, schema)
             if values is not None:
-                with np.errstate(invalid="ignore"):
-                    out |= (values.astype(float) < start - _JD_ROOM) & ~missing
+                out |= _outside(values, missing, start, np.inf, _JD_ROOM)
                 said.append(f"with {first} from {payload['startdate']}")
         stops = [Time(payload["stopdate"], scale="tai").mjd] if "stopdate" in payload else []
         if "startdate" in payload and "window" in payload:
@@ -160,8 +160,7 @@ def outside_tai_filters(first: str, last: str) -> Check:
         if stops:
             values, missing = _values(answer, last, schema)
             if values is not None:
-                with np.errstate(invalid="ignore"):
-                    out |= (values.astype(float) > min(stops) + _JD_ROOM) & ~missing
+                out |= _outside(values, missing, -np.inf, min(stops), _JD_ROOM)
                 said.append(f"with {last} up to MJD {min(stops):.6f} (TAI)")
         return (out, " and ".join(said)) if said else None
     return check
